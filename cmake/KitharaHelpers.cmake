@@ -1,0 +1,160 @@
+# kithara_add_library / kithara_add_test / kithara_add_benchmark and the deferred layering check.
+#
+#   kithara_add_library(NAME net
+#                       DEPS bufpool                       # lower Kithara layers (PUBLIC)
+#                       PUBLIC_DEPS tl::expected            # externals seen by public headers
+#                       PRIVATE_DEPS CURL::libcurl Asio::asio
+#                       SOURCES src/client.cpp ...)
+#
+# creates kithara_<name>, alias kithara::<name>, EXPORT_NAME <name>, the header file set on
+# include/, src/ as a private include directory, a generated <kithara/<name>/export.hpp>, hidden
+# symbols, VERSION/SOVERSION, and warnings through a build-only target never exported to users.
+
+include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/KitharaLayers.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/KitharaDependencies.cmake)
+include(GenerateExportHeader)
+
+option(KITHARA_WERROR "Treat warnings in Kithara's own code as errors" ${PROJECT_IS_TOP_LEVEL})
+
+if(NOT TARGET kithara_warnings)
+  add_library(kithara_warnings INTERFACE)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(kithara_warnings INTERFACE -Wall -Wextra -Wconversion -Wshadow
+                                                      $<$<BOOL:${KITHARA_WERROR}>:-Werror>)
+  endif()
+endif()
+
+# Kithara's build-time private helpers (the internal logger header) that every layer uses.
+if(NOT TARGET kithara_internal)
+  add_library(kithara_internal INTERFACE)
+  kithara_require_external(spdlog::spdlog)
+  target_link_libraries(kithara_internal INTERFACE spdlog::spdlog)
+  target_include_directories(kithara_internal INTERFACE ${CMAKE_CURRENT_LIST_DIR}/../libs/bufpool/internal)
+endif()
+
+function(kithara_add_library)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME" "DEPS;PUBLIC_DEPS;PRIVATE_DEPS;SOURCES")
+  set(layer ${arg_NAME})
+  kithara_layer_rank(${layer} _rank)
+  foreach(dep IN LISTS arg_DEPS)
+    kithara_check_dependency(${layer} ${dep} "declares")
+    if(NOT TARGET kithara_${dep})
+      message(FATAL_ERROR "Kithara: kithara::${layer} depends on kithara::${dep}, which is not "
+                          "defined yet; add libs/${dep} before libs/${layer}.")
+    endif()
+  endforeach()
+
+  set(target kithara_${layer})
+  add_library(${target} ${arg_SOURCES})
+  add_library(kithara::${layer} ALIAS ${target})
+  string(TOUPPER ${layer} _upper)
+  set_target_properties(${target} PROPERTIES
+    EXPORT_NAME ${layer}
+    OUTPUT_NAME kithara_${layer}
+    VERSION ${Kithara_VERSION}
+    SOVERSION ${Kithara_VERSION_MAJOR}
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    POSITION_INDEPENDENT_CODE ON
+    KITHARA_LAYER ${layer}
+    KITHARA_DEPS "${arg_DEPS}")
+  target_compile_features(${target} PUBLIC cxx_std_20)
+
+  set(_gen ${CMAKE_CURRENT_BINARY_DIR}/generated/include)
+  generate_export_header(${target} BASE_NAME KITHARA_${_upper}
+                         EXPORT_FILE_NAME ${_gen}/kithara/${layer}/export.hpp)
+  if(NOT BUILD_SHARED_LIBS)
+    target_compile_definitions(${target} PUBLIC KITHARA_${_upper}_STATIC_DEFINE)
+  endif()
+  target_sources(${target} PUBLIC FILE_SET HEADERS
+                 BASE_DIRS ${CMAKE_CURRENT_SOURCE_DIR}/include ${_gen}
+                 FILES ${_gen}/kithara/${layer}/export.hpp)
+  file(GLOB_RECURSE _headers CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/include/*.hpp)
+  if(_headers)
+    target_sources(${target} PUBLIC FILE_SET HEADERS FILES ${_headers})
+  endif()
+  target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+
+  set(_externals)
+  foreach(dep IN LISTS arg_DEPS)
+    target_link_libraries(${target} PUBLIC kithara::${dep})
+  endforeach()
+  foreach(ext IN LISTS arg_PUBLIC_DEPS)
+    kithara_require_external(${ext})
+    target_link_libraries(${target} PUBLIC ${ext})
+    list(APPEND _externals ${ext})
+  endforeach()
+  # Every layer logs through spdlog (privately) and uses threads.
+  foreach(ext IN LISTS arg_PRIVATE_DEPS ITEMS spdlog::spdlog Threads::Threads)
+    kithara_require_external(${ext})
+    target_link_libraries(${target} PRIVATE ${ext})
+    list(APPEND _externals ${ext})
+  endforeach()
+  target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:kithara_warnings>
+                                          $<BUILD_INTERFACE:kithara_internal>)
+  if(BUILD_SHARED_LIBS AND NOT KITHARA_SANITIZE)
+    target_link_options(${target} PRIVATE LINKER:--no-undefined)
+  endif()
+  list(REMOVE_DUPLICATES _externals)
+  set_target_properties(${target} PROPERTIES
+    KITHARA_PUBLIC_EXTERNALS "${arg_PUBLIC_DEPS}"
+    KITHARA_EXTERNALS "${_externals}")
+  set_property(GLOBAL APPEND PROPERTY KITHARA_LIBRARY_TARGETS ${target})
+
+  if(KITHARA_INSTALL)
+    kithara_install_layer(${layer})
+  endif()
+endfunction()
+
+# Deferred check, run once at the end of the top directory: every kithara_* layer target's real
+# link lists may name only the layers it declared, and those only if the table allows them.
+function(kithara_check_layering)
+  get_property(_targets GLOBAL PROPERTY KITHARA_LIBRARY_TARGETS)
+  foreach(target IN LISTS _targets)
+    get_target_property(layer ${target} KITHARA_LAYER)
+    get_target_property(declared ${target} KITHARA_DEPS)
+    if(NOT declared)
+      set(declared "")
+    endif()
+    get_target_property(_links ${target} LINK_LIBRARIES)
+    get_target_property(_ilinks ${target} INTERFACE_LINK_LIBRARIES)
+    foreach(item IN LISTS _links _ilinks)
+      string(REGEX MATCHALL "kithara(::|_)([a-z]+)" _hits "${item}")
+      foreach(hit IN LISTS _hits)
+        string(REGEX REPLACE "kithara(::|_)" "" dep "${hit}")
+        if(NOT dep IN_LIST KITHARA_LAYERS OR dep STREQUAL layer)
+          continue()
+        endif()
+        kithara_check_dependency(${layer} ${dep} "links")
+        if(NOT dep IN_LIST declared)
+          message(FATAL_ERROR "Kithara layering: kithara::${layer} links kithara::${dep} without "
+                              "declaring it in kithara_add_library(NAME ${layer} DEPS ...).")
+        endif()
+      endforeach()
+    endforeach()
+  endforeach()
+endfunction()
+
+# kithara_add_test(NAME <name> LAYER <layer>|LIBS <targets> SOURCES ... [LABELS ...] [TIMEOUT s])
+# One GoogleTest executable; each test case becomes a CTest test.
+function(kithara_add_test)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT" "LIBS;SOURCES;LABELS;INCLUDES")
+  add_executable(${arg_NAME} ${arg_SOURCES})
+  target_link_libraries(${arg_NAME} PRIVATE ${arg_LIBS} GTest::gtest GTest::gtest_main
+                                            kithara_warnings kithara_internal)
+  target_include_directories(${arg_NAME} PRIVATE ${arg_INCLUDES})
+  if(NOT arg_TIMEOUT)
+    set(arg_TIMEOUT 120)
+  endif()
+  gtest_discover_tests(${arg_NAME} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                       PROPERTIES LABELS "${arg_LABELS}" TIMEOUT ${arg_TIMEOUT})
+endfunction()
+
+# kithara_add_benchmark(NAME <name> LIBS <targets> SOURCES ...)
+function(kithara_add_benchmark)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME" "LIBS;SOURCES")
+  add_executable(${arg_NAME} ${arg_SOURCES})
+  target_link_libraries(${arg_NAME} PRIVATE ${arg_LIBS} benchmark::benchmark kithara_warnings
+                                            kithara_internal)
+endfunction()

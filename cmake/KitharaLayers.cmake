@@ -1,0 +1,60 @@
+# The layer table: every Kithara layer, its rank, and the lower layers it may link.
+#
+# A layer calls only down. kithara_add_library() checks each declared DEPS entry against this
+# table, and kithara_check_layering() re-checks every kithara_* target's real link list at the end
+# of configuration, so a raw target_link_libraries() that bypasses the helper fails as well.
+# Peers (same rank: net, assets, worker; file, hls) never depend on each other.
+
+include_guard(GLOBAL)
+
+set(KITHARA_LAYERS bufpool storage net assets worker stream decode file hls)
+
+set(_kithara_rank_bufpool 0)
+set(_kithara_rank_storage 1)
+set(_kithara_rank_net 2)
+set(_kithara_rank_assets 2)
+set(_kithara_rank_worker 2)
+set(_kithara_rank_stream 3)
+set(_kithara_rank_decode 4)
+set(_kithara_rank_file 5)
+set(_kithara_rank_hls 5)
+
+# Allowed direct dependencies (a subset of the lower ranks).
+set(_kithara_allowed_bufpool "")
+set(_kithara_allowed_storage bufpool)
+set(_kithara_allowed_net bufpool)
+set(_kithara_allowed_assets bufpool storage)
+set(_kithara_allowed_worker bufpool storage)
+set(_kithara_allowed_stream bufpool storage worker)
+set(_kithara_allowed_decode bufpool storage worker stream)
+set(_kithara_allowed_file bufpool storage net assets worker stream decode)
+set(_kithara_allowed_hls bufpool storage net assets worker stream decode)
+
+# kithara_layer_rank(<layer> <out-var>): the rank, or fails on an unknown layer.
+function(kithara_layer_rank layer out)
+  if(NOT layer IN_LIST KITHARA_LAYERS)
+    message(FATAL_ERROR "Kithara layering: '${layer}' is not a Kithara layer "
+                        "(known layers: ${KITHARA_LAYERS}).")
+  endif()
+  set(${out} ${_kithara_rank_${layer}} PARENT_SCOPE)
+endfunction()
+
+# kithara_check_dependency(<layer> <dep> <how>): fails configuration unless <layer> may link <dep>.
+function(kithara_check_dependency layer dep how)
+  kithara_layer_rank(${layer} _rank)
+  kithara_layer_rank(${dep} _dep_rank)
+  if(_dep_rank GREATER_EQUAL _rank)
+    if(_dep_rank EQUAL _rank)
+      set(_why "a peer of the same rank ${_rank}")
+    else()
+      set(_why "a higher layer (rank ${_dep_rank} > ${_rank})")
+    endif()
+    message(FATAL_ERROR "Kithara layering: kithara::${layer} ${how} kithara::${dep}, ${_why}. "
+                        "A layer may only call down.")
+  endif()
+  if(NOT dep IN_LIST _kithara_allowed_${layer})
+    message(FATAL_ERROR "Kithara layering: kithara::${layer} ${how} kithara::${dep}, which is not "
+                        "among its allowed dependencies (${_kithara_allowed_${layer}}); "
+                        "update cmake/KitharaLayers.cmake if the design really changed.")
+  endif()
+endfunction()

@@ -1,0 +1,35 @@
+# ctest driver for the consumer tests (cmake -P):
+#   MODE=find_package: install the build tree into a prefix, move the prefix elsewhere (it must be
+#     relocatable), then build and run tests/find-package-test against it; also check that an
+#     unknown component fails with a clear message.
+#   MODE=add_subdirectory: build and run tests/add-subdirectory-test over the source tree.
+cmake_minimum_required(VERSION 3.25)
+set(work ${BINARY_DIR}/consumer-${MODE})
+file(REMOVE_RECURSE ${work})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(last_out "${out}" PARENT_SCOPE)
+endfunction()
+set(gen -G Ninja -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=Release)
+if(MODE STREQUAL "find_package")
+  run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${work}/staging)
+  file(RENAME ${work}/staging ${work}/prefix)
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/find-package-test -B ${work}/build ${gen}
+      -DCMAKE_PREFIX_PATH=${work}/prefix "-DKITHARA_COMPONENTS=${COMPONENTS}")
+  execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/find-package-test
+                  -B ${work}/build-unknown ${gen} -DCMAKE_PREFIX_PATH=${work}/prefix
+                  "-DKITHARA_COMPONENTS=bufpool;nonexistent"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0 OR NOT "${out}${err}" MATCHES "no component 'nonexistent'")
+    message(FATAL_ERROR "an unknown component must fail clearly; got (${rc}):\n${out}\n${err}")
+  endif()
+else()
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/add-subdirectory-test -B ${work}/build ${gen}
+      -DKITHARA_SOURCE_DIR=${SOURCE_DIR})
+endif()
+run(${CMAKE_COMMAND} --build ${work}/build -j2)
+run(${work}/build/consumer)
+message(STATUS "${last_out}")
