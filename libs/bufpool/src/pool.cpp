@@ -40,7 +40,8 @@ void* allocate_block(std::size_t bytes) {
 }
 
 void free_block(void* p, std::size_t bytes) noexcept {
-    ::operator delete (p, bytes, std::align_val_t{detail::block_alignment});
+    (void)bytes;  // unsized: clang 14 does not enable sized deallocation by default
+    ::operator delete (p, std::align_val_t{detail::block_alignment});
 }
 
 std::size_t round_up_aligned(std::size_t bytes) noexcept {
