@@ -13,7 +13,10 @@ function(run)
   endif()
   set(last_out "${out}" PARENT_SCOPE)
 endfunction()
-set(gen -G Ninja -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=Release)
+# The consumer is built with the same compiler and flags (sanitizers) as the tree under test.
+set(gen -G Ninja -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_C_COMPILER=${C_COMPILER}
+    -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" "-DCMAKE_C_FLAGS=${C_FLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}")
 if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${work}/staging)
   file(RENAME ${work}/staging ${work}/prefix)
