@@ -71,6 +71,13 @@ function(kithara_write_package)
                 ${PROJECT_SOURCE_DIR}/cmake/FindFFmpeg.cmake
                 ${PROJECT_SOURCE_DIR}/cmake/FindSampleRate.cmake
           DESTINATION ${KITHARA_INSTALL_CMAKEDIR} COMPONENT Kithara_Development)
+  # A static kithara::decode with the bundled FFmpeg needs its archives at link time.
+  if(KITHARA_FFMPEG STREQUAL "bundled" AND NOT BUILD_SHARED_LIBS AND TARGET kithara_decode)
+    install(FILES ${KITHARA_BUNDLED_FFMPEG_ARCHIVES}
+            DESTINATION ${CMAKE_INSTALL_LIBDIR}/kithara-ffmpeg COMPONENT Kithara_Development)
+    install(FILES ${PROJECT_SOURCE_DIR}/cmake/FindKitharaBundledFFmpeg.cmake
+            DESTINATION ${KITHARA_INSTALL_CMAKEDIR} COMPONENT Kithara_Development)
+  endif()
   install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/README.md
           DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/kithara COMPONENT Kithara_Development)
 endfunction()
