@@ -261,13 +261,16 @@ void range_state::mark_failed(error e) {
     post_completions(done);
 }
 
-bool range_state::close() {
+bool range_state::close(bool destroying) {
     async_list done;
     {
         std::lock_guard lock(mu_);
         if (closed_) return false;
         closed_ = true;
-        wake_all_locked(result<wait_outcome>(kithara::fail(errc::closed, "wait_range")), done);
+        wake_all_locked(destroying
+                            ? result<wait_outcome>(wait_outcome::cancelled)
+                            : result<wait_outcome>(kithara::fail(errc::closed, "wait_range")),
+                        done);
     }
     post_completions(done);
     return true;

@@ -144,7 +144,8 @@ std::filesystem::path streaming_resource::range_map_path(const std::filesystem::
 streaming_resource::streaming_resource(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 streaming_resource::~streaming_resource() {
-    if (auto r = do_close(); !r) {
+    if (!impl_->state.close(/*destroying=*/true)) return;
+    if (auto r = impl_->flush(true); !r) {
         KITHARA_LOG_WARN("storage: closing {} failed: {}", impl_->path.string(),
                          r.error().message());
     }

@@ -60,8 +60,9 @@ public:
 
     result<> commit(std::uint64_t final_length, const std::string& what);
     void mark_failed(error e);
-    // Marks closed and wakes every waiter with errc::closed; returns false if already closed.
-    bool close();
+    // Marks closed and wakes every waiter with errc::closed (or `cancelled` when the resource is
+    // being destroyed); returns false if already closed.
+    bool close(bool destroying = false);
 
     // Flush coordination. begin_flush: with `wait`, waits until no other flush runs; without it,
     // returns nullopt when one does. Also nullopt when nothing changed since the last flush.
