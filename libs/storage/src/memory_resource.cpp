@@ -62,7 +62,7 @@ struct memory_resource::impl {
 
 std::unique_ptr<memory_resource> memory_resource::create(memory_options options) {
     auto p = std::make_unique<impl>();
-    std::uint32_t chunk = std::max<std::uint32_t>(options.chunk_bytes, 4096);
+    std::uint32_t chunk = std::clamp<std::uint32_t>(options.chunk_bytes, 4096, 1u << 30);
     chunk = std::bit_ceil(chunk);
     p->chunk_shift = static_cast<unsigned>(std::countr_zero(chunk));
     p->options = std::move(options);
