@@ -99,6 +99,7 @@ result<std::unique_ptr<streaming_resource>> streaming_resource::open(
                              "open " + path.string() + ": not a regular file");
     }
 
+    ::unlink(p->tmp_path.c_str());  // a temp map left by a crash mid-flush
     if (created) {
         // A map left beside a vanished data file describes nothing that exists.
         ::unlink(p->map_path.c_str());

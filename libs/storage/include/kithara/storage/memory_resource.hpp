@@ -32,9 +32,8 @@ public:
     [[nodiscard]] static std::unique_ptr<memory_resource> create(memory_options options = {});
     ~memory_resource() override;
 
-    struct impl;
-
 private:
+    struct impl;
     explicit memory_resource(std::unique_ptr<impl> p);
 
     result<> do_write_at(std::uint64_t offset, std::span<const std::byte> data) override;

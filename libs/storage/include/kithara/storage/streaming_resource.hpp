@@ -68,9 +68,8 @@ public:
     [[nodiscard]] open_status status_at_open() const noexcept;
     [[nodiscard]] const std::filesystem::path& path() const noexcept;
 
-    struct impl;
-
 private:
+    struct impl;
     explicit streaming_resource(std::unique_ptr<impl> p);
 
     result<> do_write_at(std::uint64_t offset, std::span<const std::byte> data) override;
