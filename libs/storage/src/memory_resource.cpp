@@ -66,7 +66,7 @@ std::unique_ptr<memory_resource> memory_resource::create(memory_options options)
     constexpr std::uint64_t max_chunk = std::uint64_t{1} << 30;
     std::uint64_t chunk =
         std::bit_ceil(std::clamp<std::uint64_t>(options.chunk_bytes, 4096, max_chunk));
-    while (chunk < max_chunk && options.max_size / chunk >= max_slots) chunk <<= 1;
+    while (chunk < max_chunk && options.max_size / chunk > max_slots) chunk <<= 1;
     options.max_size = std::min(options.max_size, chunk * max_slots);
     auto p = std::make_unique<impl>();
     p->chunk_shift = static_cast<unsigned>(std::countr_zero(chunk));
