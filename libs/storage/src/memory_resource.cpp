@@ -66,14 +66,15 @@ std::unique_ptr<memory_resource> memory_resource::create(memory_options options)
     constexpr std::uint64_t max_chunk = std::uint64_t{1} << 30;
     std::uint64_t chunk =
         std::bit_ceil(std::clamp<std::uint64_t>(options.chunk_bytes, 4096, max_chunk));
-    while (chunk < max_chunk && options.max_size / chunk > max_slots) chunk <<= 1;
+    auto slots_for = [&](std::uint64_t c) {
+        return options.max_size / c + (options.max_size % c != 0);
+    };
+    while (chunk < max_chunk && slots_for(chunk) > max_slots) chunk <<= 1;
     options.max_size = std::min(options.max_size, chunk * max_slots);
     auto p = std::make_unique<impl>();
     p->chunk_shift = static_cast<unsigned>(std::countr_zero(chunk));
+    p->chunks.resize(static_cast<std::size_t>(slots_for(chunk)));
     p->options = std::move(options);
-    const std::uint64_t slots =
-        p->options.max_size / chunk + (p->options.max_size % chunk != 0 ? 1 : 0);
-    p->chunks.resize(static_cast<std::size_t>(slots));
     return std::unique_ptr<memory_resource>(new memory_resource(std::move(p)));
 }
 
