@@ -95,7 +95,7 @@ const char* reason(int status) {
 
 content make_content(std::string body, int version) {
     std::uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : body) h = (h ^ c) * 1099511628211ull;
+    for (char c : body) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
     std::ostringstream etag;
     etag << "\"v" << version << '-' << std::hex << h << '"';
     return {std::make_shared<const std::string>(std::move(body)), etag.str(),

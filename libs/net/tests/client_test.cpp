@@ -25,7 +25,7 @@ std::string as_string(const std::vector<std::byte>& v) {
 
 std::uint64_t fnv(std::string_view s) {
     std::uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
     return h;
 }
 
