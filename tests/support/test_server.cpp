@@ -118,6 +118,7 @@ struct http_server::impl {
     std::vector<rule> rules;
     std::uint64_t rate = 0;
     std::vector<log_entry> log;
+    std::uint64_t log_generation = 0;  // bumped by clear_log: stale indices are ignored
     std::uint64_t connections = 0;
     int version = 0;
 
@@ -242,6 +243,7 @@ private:
                 end_ = body_->size();
             }
             log_index_ = srv_.log.size();
+            log_generation_ = srv_.log_generation;
             srv_.log.push_back({method, path, range, if_range, status, 0, id_, number});
         }
 
@@ -294,7 +296,7 @@ private:
 
     void add_sent(std::uint64_t n) {
         std::lock_guard lock(srv_.mutex);
-        srv_.log[log_index_].bytes_sent += n;
+        if (log_generation_ == srv_.log_generation) srv_.log[log_index_].bytes_sent += n;
     }
 
     void send_body() {
@@ -377,6 +379,7 @@ private:
     std::string head_, chunk_head_;
     std::uint64_t pos_ = 0, end_ = 0, sent_ = 0;
     std::size_t log_index_ = 0;
+    std::uint64_t log_generation_ = 0;
     bool keep_alive_ = true, head_only_ = false, stalled_ = false;
     clock::time_point anchor_time_{};
     std::uint64_t anchor_sent_ = 0, anchor_rate_ = 0;
@@ -481,6 +484,7 @@ std::uint64_t http_server::connections_accepted() const {
 void http_server::clear_log() {
     std::lock_guard lock(impl_->mutex);
     impl_->log.clear();
+    ++impl_->log_generation;
 }
 
 std::string make_body(std::size_t size, std::uint32_t seed) {

@@ -270,12 +270,10 @@ public:
     }
     void on_complete(result<transfer_stats> outcome) override {
         completed_at_ = clock::now();
-        data_after_ = false;
         memory_sink::on_complete(std::move(outcome));
     }
     std::future<void> first_data() { return first_data_promise_.get_future(); }
     clock::time_point completed_at_{};
-    bool data_after_ = false;
 
 private:
     std::atomic<bool> first_data_{false};
