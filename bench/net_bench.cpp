@@ -6,13 +6,15 @@
 // with the curl CLI (bench/net_vs_curl.sh).
 #include <kithara/net/client.hpp>
 
-#include "io_thread.hpp"
-#include "test_server.hpp"
+#include "../tests/support/io_thread.hpp"
+#include "../tests/support/test_server.hpp"
 
 #include <benchmark/benchmark.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 namespace {
 

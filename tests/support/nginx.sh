@@ -36,6 +36,7 @@ start)
     fi
     stop
     mkdir -p "$dir/root" "$dir/logs" "$dir/tmp"
+    : > "$dir/logs/access.log"  # tests count lines per run
     dir=$(cd "$dir" && pwd)
     # Fixtures: deterministic content (tests read the same files to compare).
     if [[ ! -f $dir/root/data_3m.bin ]]; then

@@ -244,7 +244,8 @@ private:
             }
             log_index_ = srv_.log.size();
             log_generation_ = srv_.log_generation;
-            srv_.log.push_back({method, path, range, if_range, status, 0, id_, number});
+            srv_.log.push_back(
+                {method, path, range, if_range, status, 0, id_, number, {hdr.begin(), hdr.end()}});
         }
 
         std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\n";

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kithara::test {
@@ -48,7 +49,8 @@ struct log_entry {
     int status = 0;
     std::uint64_t bytes_sent = 0;  // body bytes written (counted as each write is issued)
     std::uint64_t connection_id = 0;
-    int request_number = 0;  // per path, 1-based
+    int request_number = 0;                                    // per path, 1-based
+    std::vector<std::pair<std::string, std::string>> headers;  // request headers, names lower-case
 };
 
 class http_server {

@@ -596,6 +596,7 @@ bool transfer::finalize_head() {
     head.etag = std::string(find_header(headers_, "etag"));
     head.last_modified = std::string(find_header(headers_, "last-modified"));
     head.content_type = std::string(find_header(headers_, "content-type"));
+    head.headers = headers_;
     char* eff = nullptr;
     curl_easy_getinfo(easy_, CURLINFO_EFFECTIVE_URL, &eff);
     head.url = redact_url(eff ? eff : req_.url);

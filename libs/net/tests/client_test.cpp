@@ -80,6 +80,19 @@ TEST_F(NetClient, RangeGetDeliversRequestedBytesAtTheirOffsets) {
     EXPECT_EQ(server_.log_for("/r.bin").at(0).range, "bytes=1000-1499");
 }
 
+TEST_F(NetClient, CustomHeadersAreSent) {
+    server_.put("/hdr", "x");
+    auto req = get("/hdr");
+    req.headers.push_back({"X-Kithara-Test", "42"});
+    ASSERT_TRUE(fetch(client_, req));
+    auto log = server_.log_for("/hdr");
+    ASSERT_EQ(log.size(), 1u);
+    bool found = false;
+    for (const auto& [name, value] : log[0].headers)
+        found |= name == "x-kithara-test" && value == "42";
+    EXPECT_TRUE(found);
+}
+
 TEST_F(NetClient, HeadReportsLengthAndValidatorsWithoutBody) {
     server_.put("/h.bin", test::make_body(4321));
     auto req = get("/h.bin");
@@ -92,6 +105,9 @@ TEST_F(NetClient, HeadReportsLengthAndValidatorsWithoutBody) {
     EXPECT_FALSE(r->head.last_modified.empty());
     EXPECT_TRUE(r->body.empty());
     EXPECT_EQ(server_.log_for("/h.bin").at(0).method, "HEAD");
+    bool saw_accept_ranges = false;
+    for (const auto& h : r->head.headers) saw_accept_ranges |= h.name == "Accept-Ranges";
+    EXPECT_TRUE(saw_accept_ranges);
 }
 
 TEST_F(NetClient, ResumeAfterMidBodyDropGivesIdenticalBody) {

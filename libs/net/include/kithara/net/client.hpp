@@ -107,8 +107,9 @@ struct response_head {
     std::string etag;
     std::string last_modified;
     std::string content_type;
-    std::string url;             // effective URL after redirects, redacted
-    bool range_ignored = false;  // asked for a range, got 200 (the prefix is skipped for you)
+    std::string url;              // effective URL after redirects, redacted
+    bool range_ignored = false;   // asked for a range, got 200 (the prefix is skipped for you)
+    std::vector<header> headers;  // all response headers, in order
 };
 
 struct transfer_stats {
