@@ -633,27 +633,28 @@ bool transfer::finalize_head() {
         // A whole entity (200 or another 2xx): it starts at resource offset 0.
         in_pos_ = 0;
         head.entity_size = content_length;
-        if (req_.verb == method::get && next_ > 0) {
-            bool same = false;
-            if (head_sent_) {
-                // Resuming: Range ignored, or If-Range did not match (content changed)?
-                if (!etag_.empty() && !is_weak_etag(etag_))
-                    same = head.etag == etag_;
-                else if (!last_modified_.empty())
-                    same = head.last_modified == last_modified_ && head.etag == etag_;
-            } else {
-                // Nothing delivered yet: skipping to the range is always safe, unless the
-                // caller's If-Range validator no longer matches (the entity changed).
-                same = req_.if_range.empty() || req_.if_range == head.etag ||
-                       req_.if_range == head.last_modified;
-            }
-            if (same) {
-                head.range_ignored = true;
-            } else if (head_sent_) {
+        if (req_.verb == method::get && head_sent_) {
+            // A retry got the whole entity: Range ignored (same entity: skip the delivered
+            // prefix), or If-Range did not match (changed: the sink restarts). Without any
+            // validator, finish_attempt() already restarted at start_, so nothing can splice.
+            bool same = etag_.empty() && last_modified_.empty();
+            if (!etag_.empty() && !is_weak_etag(etag_))
+                same = head.etag == etag_;
+            else if (!last_modified_.empty())
+                same = head.last_modified == last_modified_ && head.etag == etag_;
+            if (!same) {
                 restart = true;
                 next_ = start_;
+            } else if (next_ > 0) {
+                head.range_ignored = true;
+            }
+        } else if (req_.verb == method::get && next_ > 0) {
+            // First answer to a Range GET: skipping to the range is safe, unless the caller's
+            // If-Range validator no longer matches (then deliver the new entity from 0).
+            if (req_.if_range.empty() || req_.if_range == head.etag ||
+                req_.if_range == head.last_modified) {
+                head.range_ignored = true;
             } else {
-                // The caller's validator is stale: deliver the new entity from offset 0.
                 start_ = next_ = 0;
                 end_.reset();
             }

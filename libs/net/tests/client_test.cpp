@@ -143,6 +143,18 @@ TEST_F(NetClient, ChangedContentBetweenAttemptsRestartsInsteadOfSplicing) {
     EXPECT_EQ(log[1].status, 200);  // If-Range did not match: whole new entity
 }
 
+TEST_F(NetClient, ChangedContentAfterHeadOnlyRestartsSink) {
+    const auto v1 = test::make_body(10'000, 1);
+    const auto v2 = test::make_body(12'000, 2);
+    server_.put("/c0.bin", v1);
+    server_.add_fault("/c0.bin", {.drop_after = 0, .replace_after = v2});
+    auto r = fetch(client_, get("/c0.bin"));
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(as_string(r->body), v2);
+    EXPECT_EQ(r->head.length, v2.size());  // the sink saw the new head
+    EXPECT_EQ(r->stats.restarts, 1);
+}
+
 TEST_F(NetClient, NotFoundFailsClearlyWithoutRetry) {
     auto r = fetch(client_, get("/missing?token=s3cr3t"));
     ASSERT_FALSE(r);
