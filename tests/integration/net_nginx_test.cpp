@@ -61,6 +61,40 @@ protected:
     client client_{io_.executor()};
 };
 
+TEST_F(Nginx, TlsVerificationRejectsUntrustedCertificate) {
+    std::ifstream in(nginx_dir + "/tls_port");
+    int tls_port = 0;
+    ASSERT_TRUE(in >> tls_port);
+    request req;
+    req.url = "https://127.0.0.1:" + std::to_string(tls_port) + "/small.bin?t=tls_reject";
+    auto r = fetch(client_, req);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), errc::tls);
+}
+
+TEST_F(Nginx, TlsWithTrustedCaNegotiatesHttp2) {
+    std::ifstream in(nginx_dir + "/tls_port");
+    int tls_port = 0;
+    ASSERT_TRUE(in >> tls_port);
+    std::vector<std::shared_ptr<memory_sink>> sinks;
+    for (int i = 0; i < 4; ++i) {  // concurrent: multiplexed as HTTP/2 streams
+        request req;
+        req.url = "https://127.0.0.1:" + std::to_string(tls_port) + "/small.bin?t=h2";
+        req.options.ca_file = nginx_dir + "/tls/cert.pem";
+        sinks.push_back(std::make_shared<memory_sink>());
+        client_.start(req, sinks.back());
+    }
+    for (auto& s : sinks) {
+        auto r = s->wait();
+        ASSERT_TRUE(r) << r.error().message();
+        EXPECT_EQ(r->stats.http_version, 20);
+        EXPECT_EQ(as_string(r->body), file("small.bin"));
+    }
+    auto lines = access_log("t=h2");
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_NE(lines[0].find("HTTP/2.0"), std::string::npos);
+}
+
 TEST_F(Nginx, GetDeliversWholeFile) {
     auto r = fetch(client_, get("/data_1m.bin"));
     ASSERT_TRUE(r) << r.error().message();

@@ -5,6 +5,8 @@
 #                          writes the chosen port to <dir>/port
 #   nginx.sh stop <dir>    stops it
 #
+# A second server on <dir>/tls_port speaks TLS (HTTP/2 offered) with a self-signed certificate
+# for 127.0.0.1 (<dir>/tls/cert.pem).
 # Locations: / serves <dir>/root; /slow/ serves the same files with limit_rate 1m (1 MiB/s; note
 # nginx lets the first second's worth through at once, then paces on whole-second boundaries).
 # The access log (<dir>/logs/access.log) starts each line with the connection serial number.
@@ -44,10 +46,17 @@ start)
         head -c 3145728 /dev/urandom > "$dir/root/data_3m.bin"
         head -c 65536 /dev/urandom > "$dir/root/small.bin"
     fi
+    if [[ ! -f $dir/tls/cert.pem ]]; then  # self-signed, for 127.0.0.1; tests trust it explicitly
+        mkdir -p "$dir/tls"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
+            -addext "subjectAltName=IP:127.0.0.1" -keyout "$dir/tls/key.pem" \
+            -out "$dir/tls/cert.pem" 2> "$dir/logs/openssl.log"
+    fi
     user_line=""
     if [[ $(id -u) -eq 0 ]]; then user_line="user root;"; fi
     for attempt in $(seq 20); do
         port=$((20000 + RANDOM % 40000))
+        tls_port=$((port + 1))
         cat > "$dir/nginx.conf" <<CONF
 $user_line
 worker_processes 1;
@@ -75,10 +84,17 @@ http {
             limit_rate 1m;
         }
     }
+    server {
+        listen 127.0.0.1:$tls_port ssl http2;
+        ssl_certificate $dir/tls/cert.pem;
+        ssl_certificate_key $dir/tls/key.pem;
+        root $dir/root;
+    }
 }
 CONF
         if "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" 2> "$dir/logs/start.log"; then
             echo "$port" > "$dir/port"
+            echo "$tls_port" > "$dir/tls_port"
             echo "nginx started on 127.0.0.1:$port (attempt $attempt)"
             exit 0
         fi

@@ -459,6 +459,7 @@ void transfer::start_attempt() {
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.timeout.connect.count()));
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
+    if (!o.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o.max_redirects > 0 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(o.max_redirects));
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -759,6 +760,25 @@ void transfer::on_done(CURLcode rc) {
     curl_easy_getinfo(easy_, CURLINFO_STARTTRANSFER_TIME_T, &start_us);
     curl_easy_getinfo(easy_, CURLINFO_NUM_CONNECTS, &connects);
     curl_easy_getinfo(easy_, CURLINFO_REDIRECT_COUNT, &redirects);
+    long version = 0;
+    curl_easy_getinfo(easy_, CURLINFO_HTTP_VERSION, &version);
+    switch (version) {
+        case CURL_HTTP_VERSION_1_0:
+            stats_.http_version = 10;
+            break;
+        case CURL_HTTP_VERSION_1_1:
+            stats_.http_version = 11;
+            break;
+        case CURL_HTTP_VERSION_2_0:
+            stats_.http_version = 20;
+            break;
+        case CURL_HTTP_VERSION_3:
+            stats_.http_version = 30;
+            break;
+        default:
+            stats_.http_version = 0;
+            break;
+    }
     if (rc != CURLE_OK)
         total_us = duration_cast<microseconds>(clock::now() - attempt_start_).count();
     const auto wire = static_cast<std::uint64_t>(std::max<curl_off_t>(down, 0)) +

@@ -83,6 +83,7 @@ struct request_options {
     int max_redirects = 5;            // 0 = do not follow redirects
     std::uint64_t max_body_size = 0;  // bytes delivered to the sink; 0 = unlimited
     bool verify_tls = true;
+    std::string ca_file;           // extra trusted CA bundle (PEM); empty = the system store
     bool reuse_connection = true;  // false: a fresh connection, closed afterwards
 };
 
@@ -120,6 +121,7 @@ struct transfer_stats {
     int redirects = 0;                                // of the last attempt
     int restarts = 0;                                 // times the sink was told to restart
     bool connection_reused = false;                   // last attempt ran on a kept-alive connection
+    int http_version = 0;                             // last attempt: 10, 11, 20 (HTTP/2) or 30
     std::chrono::microseconds time_to_first_byte{0};  // last attempt
     std::chrono::microseconds wire_duration{0};       // last attempt, start to last byte
     double throughput = 0;  // bytes/s on the wire over the last attempt's wire_duration
