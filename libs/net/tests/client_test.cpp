@@ -6,12 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/strand.hpp>
 
 #include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 
 namespace kithara::net {
 namespace {
@@ -463,6 +466,43 @@ TEST_F(NetClient, SinkErrorAbortsTransfer) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::no_space_on_device);
     EXPECT_EQ(server_.log_for("/sink.bin").size(), 1u);
+}
+
+// The executor may be a strand over a multi-threaded io_context (TSan checks the confinement).
+TEST(NetClientStrand, WorksOnAStrandOfATwoThreadContext) {
+    test::http_server server;
+    std::vector<std::string> bodies;
+    for (int i = 0; i < 20; ++i) {
+        bodies.push_back(test::make_body(30'000, static_cast<std::uint32_t>(i + 100)));
+        server.put("/s" + std::to_string(i), bodies.back());
+    }
+    server.add_fault("/s3", {.drop_after = 10'000});
+    server.add_fault("/s5", {.status = 503});
+    asio::io_context io;
+    auto guard = asio::make_work_guard(io);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 2; ++i) threads.emplace_back([&] { io.run(); });
+    {
+        client c{asio::make_strand(io)};
+        std::vector<std::shared_ptr<memory_sink>> sinks;
+        for (int i = 0; i < 20; ++i) {
+            request req;
+            req.url = server.url("/s" + std::to_string(i));
+            req.options = fast_options();
+            sinks.push_back(std::make_shared<memory_sink>());
+            c.start(req, sinks.back());
+        }
+        for (std::size_t i = 0; i < sinks.size(); ++i) {
+            auto r = sinks[i]->wait();
+            if (!r) {
+                ADD_FAILURE() << i << ": " << r.error().message();  // no ASSERT: join below
+                continue;
+            }
+            EXPECT_EQ(as_string(r->body), bodies[i]);
+        }
+    }
+    guard.reset();
+    for (auto& t : threads) t.join();
 }
 
 TEST(NetClientLifetime, DestroyingClientCompletesPendingRequests) {
