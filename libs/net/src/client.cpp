@@ -96,6 +96,7 @@ struct socket_state {
     int want = 0;  // CURL_POLL_IN / OUT / INOUT
     bool read_pending = false;
     bool write_pending = false;
+    bool recheck_pending = false;  // a readiness re-check is posted (see arm())
     bool closed = false;
 };
 
@@ -318,10 +319,17 @@ void client_impl::drop_socket(curl_socket_t s) {
     sockets_.erase(it);
 }
 
+// Asio's epoll reactor is edge-triggered and async_wait never checks readiness up front, so
+// readiness that arose before a wait was queued (bytes libcurl left in the socket, a send buffer
+// that drained meanwhile) would produce no edge. After queueing a new wait we therefore probe
+// the descriptor once with a zero-timeout poll() (a readiness check, never a loop or a block)
+// and, if it is already ready, run libcurl for it through the executor. Any later readiness
+// completes the queued wait.
 void client_impl::arm(const std::shared_ptr<socket_state>& st) {
     auto self = shared_from_this();
+    bool queued = false;
     if ((st->want & CURL_POLL_IN) && !st->read_pending) {
-        st->read_pending = true;
+        st->read_pending = queued = true;
         st->sd.async_wait(asio::posix::stream_descriptor::wait_read,
                           [self, st](const std::error_code& ec) {
                               st->read_pending = false;
@@ -330,7 +338,7 @@ void client_impl::arm(const std::shared_ptr<socket_state>& st) {
                           });
     }
     if ((st->want & CURL_POLL_OUT) && !st->write_pending) {
-        st->write_pending = true;
+        st->write_pending = queued = true;
         st->sd.async_wait(asio::posix::stream_descriptor::wait_write,
                           [self, st](const std::error_code& ec) {
                               st->write_pending = false;
@@ -338,28 +346,29 @@ void client_impl::arm(const std::shared_ptr<socket_state>& st) {
                               self->socket_ready(st, CURL_CSELECT_OUT);
                           });
     }
+    if (!queued || st->recheck_pending) return;
+    pollfd p{st->fd, 0, 0};
+    if (st->want & CURL_POLL_IN) p.events |= POLLIN;
+    if (st->want & CURL_POLL_OUT) p.events |= POLLOUT;
+    if (::poll(&p, 1, 0) <= 0) return;
+    int flags = 0;
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) flags |= CURL_CSELECT_IN;
+    if (p.revents & (POLLOUT | POLLERR)) flags |= CURL_CSELECT_OUT;
+    if (flags == 0) return;
+    st->recheck_pending = true;
+    asio::post(ex_, [self, st, flags] {
+        st->recheck_pending = false;
+        int f = flags & ((st->want & CURL_POLL_IN ? CURL_CSELECT_IN : 0) |
+                         (st->want & CURL_POLL_OUT ? CURL_CSELECT_OUT : 0));
+        if (!st->closed && f != 0) self->socket_ready(st, f);
+    });
 }
 
 void client_impl::socket_ready(const std::shared_ptr<socket_state>& st, int flags) {
     int running = 0;
     curl_multi_socket_action(multi_, st->fd, flags, &running);
     check_done();
-    if (st->closed) return;
-    // Asio's reactor is edge-triggered: if libcurl left bytes in the socket, no new edge
-    // comes. One non-blocking readiness check (not a loop) re-runs curl through the executor.
-    if ((flags & CURL_CSELECT_IN) && (st->want & CURL_POLL_IN) && !st->read_pending) {
-        pollfd p{st->fd, POLLIN, 0};
-        if (::poll(&p, 1, 0) > 0) {
-            st->read_pending = true;
-            auto self = shared_from_this();
-            asio::post(ex_, [self, st] {
-                st->read_pending = false;
-                if (st->closed || !(st->want & CURL_POLL_IN)) return;
-                self->socket_ready(st, CURL_CSELECT_IN);
-            });
-        }
-    }
-    arm(st);
+    if (!st->closed) arm(st);
 }
 
 int client_impl::on_timer(CURLM*, long timeout_ms, void* userp) {
