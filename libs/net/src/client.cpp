@@ -161,7 +161,6 @@ public:
     void cancel(errc why);
     void on_done(CURLcode rc);  // CURLMSG_DONE for our easy handle
     CURL* easy() const noexcept { return easy_; }
-    const std::string& redacted_url() const noexcept { return url_; }
     const asio::any_io_executor& executor() const noexcept { return owner_->executor(); }
     void set_stop_callback() {
         if (!req_.stop.stop_possible()) return;
