@@ -197,8 +197,8 @@ private:
             } else {
                 body_ = c->body;
                 end_ = body_->size();
-                extra.push_back("ETag: " + c->etag);
-                extra.push_back("Last-Modified: " + c->last_modified);
+                if (!f_.no_etag) extra.push_back("ETag: " + c->etag);
+                if (!f_.no_last_modified) extra.push_back("Last-Modified: " + c->last_modified);
                 extra.push_back("Accept-Ranges: bytes");
                 bool range_ok =
                     !range.empty() && !f_.ignore_range &&

@@ -37,8 +37,10 @@ struct fault {
     bool ignore_range = false;    // answer 200 with the whole body
     bool chunked = false;         // Transfer-Encoding: chunked
     std::optional<std::string> replace_after;  // once this response started, content becomes this
-    std::uint64_t rate = 0;   // bytes/s for this response (overrides the server's rate)
-    std::string redirect_to;  // answer 302 with this Location
+    std::uint64_t rate = 0;         // bytes/s for this response (overrides the server's rate)
+    std::string redirect_to;        // answer 302 with this Location
+    bool no_etag = false;           // omit the ETag header
+    bool no_last_modified = false;  // omit the Last-Modified header
 };
 
 struct log_entry {

@@ -131,6 +131,44 @@ TEST_F(NetClient, ResumeAfterMidBodyDropGivesIdenticalBody) {
     EXPECT_EQ(log[1].status, 206);
 }
 
+TEST_F(NetClient, ResumeFallsBackToLastModifiedWithoutEtag) {
+    const auto body = test::make_body(100'000, 11);
+    server_.put("/lm.bin", body);
+    server_.add_fault("/lm.bin", {.drop_after = 40'000, .no_etag = true});
+    server_.add_fault("/lm.bin", {.no_etag = true}, 2);
+    auto r = fetch(client_, get("/lm.bin"));
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(as_string(r->body), body);
+    auto log = server_.log_for("/lm.bin");
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_EQ(log[1].if_range, r->head.last_modified);
+    EXPECT_EQ(log[1].status, 206);
+}
+
+TEST_F(NetClient, ResumeWithoutValidatorsRestartsFromZero) {
+    const auto body = test::make_body(100'000, 12);
+    server_.put("/nv.bin", body);
+    server_.add_fault("/nv.bin", {.drop_after = 40'000, .no_etag = true, .no_last_modified = true});
+    server_.add_fault("/nv.bin", {.no_etag = true, .no_last_modified = true}, 2);
+    auto r = fetch(client_, get("/nv.bin"));
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(as_string(r->body), body);
+    EXPECT_EQ(r->stats.restarts, 1);
+    auto log = server_.log_for("/nv.bin");
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_EQ(log[1].range, "");  // nothing proves the entity unchanged: no Range, no splice
+}
+
+TEST_F(NetClient, RetryAfterBeyondTheLimitFailsAtOnce) {
+    server_.put("/ra.bin", "x");
+    server_.add_fault("/ra.bin", {.status = 503, .retry_after = "120"});
+    auto r = fetch(client_, get("/ra.bin"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), errc::http_status);
+    EXPECT_EQ(http_status_of(r.error()), 503);
+    EXPECT_EQ(server_.log_for("/ra.bin").size(), 1u);
+}
+
 TEST_F(NetClient, ChangedContentBetweenAttemptsRestartsInsteadOfSplicing) {
     const auto v1 = test::make_body(100'000, 1);
     const auto v2 = test::make_body(120'000, 2);
