@@ -1,0 +1,263 @@
+// The loopback test server's own behaviour, checked with a raw blocking Asio client.
+#include "test_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <asio/connect.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/write.hpp>
+
+#include <fstream>
+#include <map>
+#include <thread>
+
+namespace kithara::test {
+namespace {
+
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+struct response {
+    int status = 0;
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+    bool closed = false;  // the server closed the connection after this response
+};
+
+class raw_client {
+public:
+    explicit raw_client(std::uint16_t port) : sock_(io_) {
+        sock_.connect({asio::ip::make_address("127.0.0.1"), port});
+    }
+
+    response get(const std::string& path, const std::string& extra = {},
+                 const std::string& method = "GET") {
+        std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + extra + "\r\n";
+        asio::write(sock_, asio::buffer(req));
+        response r;
+        std::error_code ec;
+        std::size_t n = asio::read_until(sock_, buf_, "\r\n\r\n", ec);
+        if (ec) {
+            r.closed = true;
+            return r;
+        }
+        std::string head(asio::buffers_begin(buf_.data()),
+                         asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(n));
+        buf_.consume(n);
+        r.status = std::stoi(head.substr(9, 3));
+        std::size_t pos = head.find("\r\n") + 2;
+        while (pos < head.size()) {
+            auto end = head.find("\r\n", pos);
+            auto line = head.substr(pos, end - pos);
+            pos = end + 2;
+            auto colon = line.find(':');
+            if (colon == std::string::npos) continue;
+            std::string name = line.substr(0, colon);
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            r.headers[name] = line.substr(colon + 2);
+        }
+        if (method == "HEAD") return r;
+        if (r.headers["transfer-encoding"] == "chunked") {
+            for (;;) {
+                n = asio::read_until(sock_, buf_, "\r\n");
+                std::string size_line(
+                    asio::buffers_begin(buf_.data()),
+                    asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(n));
+                buf_.consume(n);
+                std::size_t size = std::stoul(size_line, nullptr, 16);
+                read_exact(size + 2);
+                if (size == 0) break;
+                r.body += take(size);
+                buf_.consume(2);
+            }
+            buf_.consume(2);
+        } else {
+            std::size_t len = std::stoul(r.headers["content-length"]);
+            read_exact(len, &ec);
+            r.body = take(std::min(len, buf_.size()));
+            r.closed = static_cast<bool>(ec);
+        }
+        return r;
+    }
+
+private:
+    void read_exact(std::size_t n, std::error_code* ec = nullptr) {
+        if (buf_.size() >= n) return;
+        std::error_code e;
+        asio::read(sock_, buf_, asio::transfer_exactly(n - buf_.size()), e);
+        if (ec) *ec = e;
+    }
+    std::string take(std::size_t n) {
+        std::string s(asio::buffers_begin(buf_.data()),
+                      asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(n));
+        buf_.consume(n);
+        return s;
+    }
+
+    asio::io_context io_;
+    tcp::socket sock_;
+    asio::streambuf buf_;
+};
+
+TEST(TestServer, ServesSingleRangeWith206) {
+    http_server srv;
+    const auto body = make_body(1000);
+    srv.put("/a", body);
+    raw_client c(srv.port());
+    auto r = c.get("/a", "Range: bytes=100-199\r\n");
+    EXPECT_EQ(r.status, 206);
+    EXPECT_EQ(r.headers["content-range"], "bytes 100-199/1000");
+    EXPECT_EQ(r.body, body.substr(100, 100));
+    auto log = srv.log_for("/a");
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0].range, "bytes=100-199");
+    EXPECT_EQ(log[0].bytes_sent, 100u);
+}
+
+TEST(TestServer, RangeBeyondEndIs416) {
+    http_server srv;
+    srv.put("/a", make_body(1000));
+    raw_client c(srv.port());
+    auto r = c.get("/a", "Range: bytes=1000-\r\n");
+    EXPECT_EQ(r.status, 416);
+    EXPECT_EQ(r.headers["content-range"], "bytes */1000");
+}
+
+TEST(TestServer, IfRangeMismatchServesWholeEntity) {
+    http_server srv;
+    const auto body = make_body(500);
+    srv.put("/a", body);
+    raw_client c(srv.port());
+    auto head = c.get("/a", {}, "HEAD");
+    EXPECT_EQ(head.headers["content-length"], "500");
+    auto match = c.get("/a", "Range: bytes=10-\r\nIf-Range: " + head.headers["etag"] + "\r\n");
+    EXPECT_EQ(match.status, 206);
+    auto by_date =
+        c.get("/a", "Range: bytes=10-\r\nIf-Range: " + head.headers["last-modified"] + "\r\n");
+    EXPECT_EQ(by_date.status, 206);
+    auto stale = c.get("/a", "Range: bytes=10-\r\nIf-Range: \"old\"\r\n");
+    EXPECT_EQ(stale.status, 200);
+    EXPECT_EQ(stale.body, body);
+}
+
+TEST(TestServer, KeepAliveServesSequentialRequestsOnOneConnection) {
+    http_server srv;
+    srv.put("/a", "hello");
+    raw_client c(srv.port());
+    EXPECT_EQ(c.get("/a").body, "hello");
+    EXPECT_EQ(c.get("/a").body, "hello");
+    auto log = srv.log();
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_EQ(log[0].connection_id, log[1].connection_id);
+    EXPECT_EQ(log[1].request_number, 2);
+    EXPECT_EQ(srv.connections_accepted(), 1u);
+}
+
+TEST(TestServer, ChunkedResponseIsFramed) {
+    http_server srv;
+    const auto body = make_body(150'000);
+    srv.put("/a", body);
+    srv.add_fault("/a", {.chunked = true});
+    raw_client c(srv.port());
+    auto r = c.get("/a");
+    EXPECT_EQ(r.headers["transfer-encoding"], "chunked");
+    EXPECT_EQ(r.body, body);
+}
+
+TEST(TestServer, FaultsApplyToTheirRequestNumbers) {
+    http_server srv;
+    srv.put("/a", "ok");
+    srv.add_fault("/a", {.status = 429, .retry_after = "2"}, 2, 1);
+    raw_client c(srv.port());
+    EXPECT_EQ(c.get("/a").status, 200);
+    auto limited = c.get("/a");
+    EXPECT_EQ(limited.status, 429);
+    EXPECT_EQ(limited.headers["retry-after"], "2");
+    EXPECT_EQ(c.get("/a").status, 200);
+}
+
+TEST(TestServer, DropAfterClosesTheConnectionAfterNBytes) {
+    http_server srv;
+    srv.put("/a", make_body(10'000));
+    srv.add_fault("/a", {.drop_after = 1234});
+    raw_client c(srv.port());
+    auto r = c.get("/a");
+    EXPECT_TRUE(r.closed);
+    EXPECT_EQ(r.body.size(), 1234u);
+    EXPECT_EQ(srv.log_for("/a").at(0).bytes_sent, 1234u);
+}
+
+TEST(TestServer, ContentLengthLieAndIgnoredRange) {
+    http_server srv;
+    srv.put("/a", make_body(100));
+    srv.add_fault("/a", {.length_lie = 50, .ignore_range = true});
+    raw_client c(srv.port());
+    auto r = c.get("/a", "Range: bytes=10-\r\n");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers["content-length"], "150");
+    EXPECT_EQ(r.body.size(), 100u);
+    EXPECT_TRUE(r.closed);
+}
+
+TEST(TestServer, ReplaceAfterChangesContentForLaterRequests) {
+    http_server srv;
+    srv.put("/a", "one");
+    srv.add_fault("/a", {.replace_after = "two"});
+    raw_client c(srv.port());
+    auto first = c.get("/a");
+    auto second = c.get("/a");
+    EXPECT_EQ(first.body, "one");
+    EXPECT_EQ(second.body, "two");
+    EXPECT_NE(first.headers["etag"], second.headers["etag"]);
+    EXPECT_NE(first.headers["last-modified"], second.headers["last-modified"]);
+}
+
+TEST(TestServer, DelaysFirstByte) {
+    http_server srv;
+    srv.put("/a", "x");
+    srv.add_fault("/a", {.first_byte_delay = 200ms});
+    raw_client c(srv.port());
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(c.get("/a").body, "x");
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 200ms);
+}
+
+TEST(TestServer, ThrottleIsAdjustableWhileRunning) {
+    http_server srv;
+    srv.put("/a", make_body(400'000));
+    srv.set_rate(100'000);  // alone this would take 4 s
+    std::thread speedup([&] {
+        std::this_thread::sleep_for(300ms);  // test code: let the slow phase run
+        srv.set_rate(4'000'000);
+    });
+    raw_client c(srv.port());
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = c.get("/a");
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    speedup.join();
+    EXPECT_EQ(r.body.size(), 400'000u);
+    EXPECT_GE(elapsed, 300ms);
+    EXPECT_LT(elapsed, 1500ms);
+}
+
+TEST(TestServer, ServesFilesFromDirectory) {
+    auto dir =
+        std::filesystem::temp_directory_path() / ("kithara_srv_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir / "sub");
+    std::ofstream(dir / "sub" / "f.txt") << "file body";
+    {
+        http_server srv(dir);
+        raw_client c(srv.port());
+        EXPECT_EQ(c.get("/sub/f.txt").body, "file body");
+        EXPECT_EQ(c.get("/sub/none.txt").status, 404);
+        EXPECT_EQ(c.get("/../etc/passwd").status, 404);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace kithara::test

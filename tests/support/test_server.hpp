@@ -1,0 +1,92 @@
+// kithara::test::http_server: a loopback HTTP/1.1 server with fault injection, for tests,
+// benchmarks and demos.
+//
+//   kithara::test::http_server srv;                       // 127.0.0.1, ephemeral port, own thread
+//   srv.put("/a.bin", bytes);  srv.add_fault("/a.bin", {.drop_after = 1000});
+//   auto url = srv.url("/a.bin");  ...  EXPECT_EQ(srv.log_for("/a.bin").size(), 2u);
+//
+// Serves in-memory content (put) and, optionally, a directory; HEAD, one Range (206/416),
+// strong ETag + Last-Modified, If-Range, keep-alive, chunked responses. Faults apply per path to
+// a window of request numbers (1-based, counted per path). Bandwidth throttling per connection,
+// changeable while running (timers, never sleeps).
+// Threads: every public member may be called from any thread; the server runs its own io
+// thread. One mutex guards content, faults, rate and the log; it is never held across I/O.
+// Buffers: bodies are shared immutable strings; a connection keeps its version alive while sending.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kithara::test {
+
+struct fault {
+    int status = 0;           // answer this status (tiny body) instead of the content
+    std::string retry_after;  // Retry-After header value ("1" or an HTTP-date)
+    std::optional<std::uint64_t> drop_after;        // close the connection after N body bytes
+    std::chrono::milliseconds first_byte_delay{0};  // wait before sending the head
+    std::optional<std::uint64_t> stall_after;       // pause after N body bytes ...
+    std::chrono::milliseconds stall_for{0};         // ... for this long
+    std::int64_t length_lie = 0;  // advertise Content-Length + this (and close after sending)
+    bool ignore_range = false;    // answer 200 with the whole body
+    bool chunked = false;         // Transfer-Encoding: chunked
+    std::optional<std::string> replace_after;  // once this response started, content becomes this
+    std::uint64_t rate = 0;         // bytes/s for this response (overrides the server's rate)
+    std::string redirect_to;        // answer 302 with this Location
+    bool no_etag = false;           // omit the ETag header
+    bool no_last_modified = false;  // omit the Last-Modified header
+};
+
+struct log_entry {
+    std::string method;
+    std::string path;
+    std::string range;     // the Range header, "" if none
+    std::string if_range;  // the If-Range header, "" if none
+    int status = 0;
+    std::uint64_t bytes_sent = 0;  // body bytes written (counted as each write is issued)
+    std::uint64_t connection_id = 0;
+    int request_number = 0;                                    // per path, 1-based
+    std::vector<std::pair<std::string, std::string>> headers;  // request headers, names lower-case
+};
+
+class http_server {
+public:
+    http_server();
+    // Also serves files below root (in-memory content wins for the same path).
+    explicit http_server(std::filesystem::path root);
+    ~http_server();
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
+
+    [[nodiscard]] std::uint16_t port() const;
+    [[nodiscard]] std::string url(std::string_view path) const;
+
+    // Sets (or replaces: new ETag and Last-Modified) the content at path.
+    void put(std::string path, std::string body);
+    // Applies f to requests number first..first+count-1 for path (count 0 = all from first).
+    void add_fault(std::string path, fault f, int first = 1, int count = 1);
+    // Per-connection bandwidth in bytes/s for all responses (0 = unlimited); takes effect on
+    // the next slice of responses already being sent.
+    void set_rate(std::uint64_t bytes_per_second);
+
+    [[nodiscard]] std::vector<log_entry> log() const;
+    [[nodiscard]] std::vector<log_entry> log_for(std::string_view path) const;
+    [[nodiscard]] std::uint64_t connections_accepted() const;
+    void clear_log();
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+// Deterministic pseudo-random content for tests.
+std::string make_body(std::size_t size, std::uint32_t seed = 1);
+
+}  // namespace kithara::test
