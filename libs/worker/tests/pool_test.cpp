@@ -42,13 +42,13 @@ struct gate {
 TEST(blocking_pool, tasks_submitted_from_the_io_thread_never_run_on_it) {
     kithara::worker::io_runtime io;
     ASSERT_TRUE(io.start());
-    blocking_pool pool({.threads = 2});
     std::promise<std::thread::id> io_id;
     constexpr int tasks = 16;
     std::latch done(tasks);
     std::mutex m;
     std::vector<std::thread::id> ids;
     std::atomic<int> on_pool{0};
+    blocking_pool pool({.threads = 2});  // declared last: joined before what its tasks use
     asio::post(io.executor(), [&] {
         io_id.set_value(std::this_thread::get_id());
         for (int i = 0; i < tasks; ++i) {
@@ -65,12 +65,14 @@ TEST(blocking_pool, tasks_submitted_from_the_io_thread_never_run_on_it) {
     const auto io_thread = io_id.get_future().get();
     done.wait();
     EXPECT_EQ(on_pool.load(), tasks);
+    io.shutdown();
+    pool.shutdown();
     for (auto id : ids) EXPECT_NE(id, io_thread);
 }
 
 TEST(blocking_pool, try_submit_fails_with_full_when_the_queue_is_full) {
+    gate g;  // declared first: outlives the pool's threads
     blocking_pool pool({.threads = 1, .max_queued = 2});
-    gate g;
     std::latch running(1);
     ASSERT_TRUE(pool.submit([&] {
         running.count_down();
@@ -86,8 +88,8 @@ TEST(blocking_pool, try_submit_fails_with_full_when_the_queue_is_full) {
 }
 
 TEST(blocking_pool, submit_blocks_until_a_task_is_taken) {
-    blocking_pool pool({.threads = 1, .max_queued = 1});
     gate g;
+    blocking_pool pool({.threads = 1, .max_queued = 1});
     std::latch running(1);
     ASSERT_TRUE(pool.submit([&] {
         running.count_down();
@@ -117,10 +119,10 @@ TEST(blocking_pool, drain_shutdown_runs_every_queued_task) {
 }
 
 TEST(blocking_pool, cancel_shutdown_stops_the_running_task_and_drops_queued_ones) {
-    blocking_pool pool({.threads = 1, .max_queued = 8});
     std::latch running(1);
     std::atomic<bool> saw_stop{false};
     std::atomic<int> queued_ran{0};
+    blocking_pool pool({.threads = 1, .max_queued = 8});
     ASSERT_TRUE(pool.submit([&](std::stop_token st) {
         running.count_down();
         std::mutex m;
@@ -145,17 +147,17 @@ TEST(blocking_pool, submit_after_shutdown_fails_with_stopped) {
 
 TEST(blocking_pool, a_throwing_task_does_not_kill_its_thread) {
     kithara::set_log_level(kithara::log_level::off);
+    std::promise<void> after;
     blocking_pool pool({.threads = 1});
     ASSERT_TRUE(pool.submit([] { throw std::runtime_error("boom"); }));
-    std::promise<void> after;
     ASSERT_TRUE(pool.submit([&] { after.set_value(); }));
     after.get_future().wait();
     kithara::set_log_level(kithara::log_level::warn);
 }
 
 TEST(blocking_pool, threads_carry_the_configured_name) {
-    blocking_pool pool({.threads = 1, .name = "decoders"});
     std::promise<std::string> name;
+    blocking_pool pool({.threads = 1, .name = "decoders"});
     ASSERT_TRUE(pool.submit([&] { name.set_value(kithara::worker::current_thread_name()); }));
     EXPECT_EQ(name.get_future().get(), "decoders-0");
 }
