@@ -471,7 +471,7 @@ private:
             return;
         }
         push_locked(std::move(item), n);
-        if (waiting_receivers_ > 0) not_empty_.notify_one();
+        not_empty_.notify_one();  // unconditional: see take_locked
         lk.unlock();
     }
 
@@ -517,12 +517,12 @@ private:
     T take_locked(std::unique_lock<std::mutex>& lk) {
         T v = pop_locked();
         send_op* refilled = refill_locked();
-        if (waiting_senders_ > 0) {
-            if (max_bytes_ == std::numeric_limits<std::size_t>::max()) {
-                not_full_.notify_one();
-            } else {
-                not_full_.notify_all();  // freed bytes may fit several, or only a later, sender
-            }
+        // Unconditional: signalling a condition variable nobody waits on costs one atomic load,
+        // and measured faster with 2 producers x 2 consumers than skipping it by waiter count.
+        if (max_bytes_ == std::numeric_limits<std::size_t>::max()) {
+            not_full_.notify_one();
+        } else if (waiting_senders_ > 0) {
+            not_full_.notify_all();  // freed bytes may fit several, or only a later, sender
         }
         lk.unlock();
         complete_all(refilled);
