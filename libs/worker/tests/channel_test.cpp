@@ -57,6 +57,16 @@ TEST(channel, fifo_order_survives_ring_wraparound) {
     }
 }
 
+TEST(channel, lvalues_of_copyable_types_are_sent_as_copies) {
+    channel<std::string> ch;
+    const std::string hello = "hello";
+    ASSERT_TRUE(ch.send(hello));
+    ASSERT_TRUE(ch.try_send(hello));
+    EXPECT_EQ(hello, "hello");
+    EXPECT_EQ(*ch.try_receive(), "hello");
+    EXPECT_EQ(*ch.try_receive(), "hello");
+}
+
 TEST(channel, try_send_fails_with_full_at_count_bound_and_keeps_the_item) {
     channel<std::unique_ptr<int>> ch({.max_items = 2});
     ASSERT_TRUE(ch.try_send(std::make_unique<int>(1)));

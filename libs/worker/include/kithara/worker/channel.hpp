@@ -146,6 +146,17 @@ public:
         return {};
     }
 
+    // Copying forms for copyable items.
+    result<void> send(const T& item, std::stop_token stop = {},
+                      deadline until = no_deadline) requires std::copy_constructible<T> {
+        T copy(item);
+        return send(std::move(copy), std::move(stop), until);
+    }
+    result<void> try_send(const T& item) requires std::copy_constructible<T> {
+        T copy(item);
+        return try_send(std::move(copy));
+    }
+
     // Blocks until an item arrives. Fails with closed (closed and drained), cancelled, timed_out.
     // A queued item is returned even if stop was requested: stop and deadline end waits only.
     result<T> receive(std::stop_token stop = {}, deadline until = no_deadline) {
