@@ -5,6 +5,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace {
@@ -43,6 +45,53 @@ void bm_vector(benchmark::State& state) {
         benchmark::DoNotOptimize(v.data());
     }
 }
+
+// A playback-like pattern: 64 buffers of mixed sizes (4 KiB .. 1 MiB) stay live; each iteration
+// replaces the oldest with a new one of another size, touching every page of it.
+std::vector<std::size_t> ring_sizes() {
+    std::vector<std::size_t> sizes(1024);
+    std::uint64_t x = 88172645463325252ULL;  // xorshift: same sequence for every contender
+    for (auto& s : sizes) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s = std::size_t{4096} << (x % 9);
+    }
+    return sizes;
+}
+
+void touch(std::byte* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; i += 4096) p[i] = std::byte{1};
+    benchmark::DoNotOptimize(p);
+}
+
+void bm_pool_ring(benchmark::State& state) {
+    const auto sizes = ring_sizes();
+    auto& pool = shared_pool();
+    std::vector<kithara::bufpool::byte_buffer> live(64);
+    std::size_t i = 0;
+    for (auto _ : state) {
+        const std::size_t n = sizes[i % sizes.size()];
+        live[i % live.size()] = pool.get(n);
+        touch(live[i % live.size()].data(), n);
+        ++i;
+    }
+}
+
+void bm_new_delete_ring(benchmark::State& state) {
+    const auto sizes = ring_sizes();
+    std::vector<std::unique_ptr<std::byte[]>> live(64);
+    std::size_t i = 0;
+    for (auto _ : state) {
+        const std::size_t n = sizes[i % sizes.size()];
+        live[i % live.size()].reset(new std::byte[n]);
+        touch(live[i % live.size()].get(), n);
+        ++i;
+    }
+}
+
+BENCHMARK(bm_pool_ring);
+BENCHMARK(bm_new_delete_ring);
 
 #define KITHARA_SIZES Arg(4 << 10)->Arg(64 << 10)->Arg(1 << 20)
 BENCHMARK(bm_pool_get_put)->KITHARA_SIZES;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cstdint>
 #include <mutex>
 #include <new>
 #include <thread>
@@ -14,21 +15,21 @@ namespace detail {
 
 inline constexpr std::size_t block_alignment = 64;
 
-// One shard: free lists per size class, guarded by `mutex`. Counters are relaxed atomics so
-// that stats() never takes a lock; each is touched mostly by the threads mapped to this shard.
+// One shard: free lists per size class and the shard's counters, all guarded by `mutex`. A get
+// or put takes exactly one uncontended lock on the hot path; stats() locks each shard briefly.
 struct alignas(64) shard {
     std::mutex mutex;
     std::vector<std::vector<void*>> free;  // [class] -> idle blocks; capacity reserved up front
-    std::size_t idle_bytes = 0;            // guarded by mutex
-
-    std::atomic<std::uint64_t> hits{0};
-    std::atomic<std::uint64_t> misses{0};
-    std::atomic<std::uint64_t> oversize{0};
-    std::atomic<std::uint64_t> dropped{0};
-    std::atomic<std::int64_t> live_bytes{0};
-    std::atomic<std::int64_t> live_blocks{0};
-    std::atomic<std::size_t> idle_bytes_seen{0};
-    std::atomic<std::size_t> idle_blocks_seen{0};
+    std::size_t idle_bytes = 0;
+    std::size_t idle_blocks = 0;
+    std::size_t credit = 0;  // idle-bound bytes reserved from the pool's global count, unused
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+    std::uint64_t oversize = 0;
+    std::uint64_t dropped = 0;
+    // Signed: a block taken through one shard may come back through another.
+    std::int64_t live_bytes = 0;
+    std::int64_t live_blocks = 0;
 };
 
 }  // namespace detail
@@ -40,16 +41,18 @@ void* allocate_block(std::size_t bytes) {
 }
 
 void free_block(void* p, std::size_t bytes) noexcept {
-    ::operator delete (p, bytes, std::align_val_t{detail::block_alignment});
+    (void)bytes;  // unsized: clang 14 does not enable sized deallocation by default
+    ::operator delete (p, std::align_val_t{detail::block_alignment});
 }
 
 std::size_t round_up_aligned(std::size_t bytes) noexcept {
     return (bytes + detail::block_alignment - 1) & ~(detail::block_alignment - 1);
 }
 
+// Twice the hardware threads: consecutive threads land on distinct shards.
 unsigned default_shard_count() noexcept {
-    const unsigned hw = std::max(2U, std::thread::hardware_concurrency());
-    return std::min(16U, std::bit_ceil(hw));
+    const unsigned hw = std::max(1U, std::thread::hardware_concurrency());
+    return std::clamp(std::bit_ceil(2 * hw), 4U, 32U);
 }
 
 std::atomic<unsigned> next_thread_slot{0};
@@ -72,15 +75,15 @@ block_pool::block_pool(pool_options options) : options_(options) {
     min_shift_ = static_cast<unsigned>(std::countr_zero(options_.min_block_bytes));
     class_count_ =
         static_cast<unsigned>(std::countr_zero(options_.max_block_bytes)) - min_shift_ + 1;
-    shard_idle_budget_ = options_.max_idle_bytes / shard_count_;
+    credit_chunk_ = options_.max_idle_bytes / (4 * std::size_t{shard_count_});
     shards_ = std::make_unique<detail::shard[]>(shard_count_);
     for (unsigned s = 0; s < shard_count_; ++s) {
         auto& sh = shards_[s];
         sh.free.resize(class_count_);
         for (unsigned c = 0; c < class_count_; ++c) {
             const std::size_t class_bytes = options_.min_block_bytes << c;
-            // Never keep more blocks of a class than the shard's idle budget could hold.
-            const std::size_t fit = class_bytes > 0 ? shard_idle_budget_ / class_bytes : 0;
+            // Never keep more blocks of a class than the idle bound could hold.
+            const std::size_t fit = options_.max_idle_bytes / class_bytes;
             sh.free[c].reserve(std::min(options_.max_idle_blocks_per_class, fit));
         }
     }
@@ -100,14 +103,43 @@ unsigned block_pool::class_of(std::size_t bytes) const noexcept {
     return static_cast<unsigned>(std::countr_zero(rounded)) - min_shift_;
 }
 
+bool block_pool::take_credit(detail::shard& sh, std::size_t bytes) noexcept {
+    if (sh.credit >= bytes) {
+        sh.credit -= bytes;
+        return true;
+    }
+    const std::size_t need = bytes - sh.credit;
+    for (const std::size_t want : {need + credit_chunk_, need}) {
+        if (idle_total_.fetch_add(want, std::memory_order_relaxed) + want <=
+            options_.max_idle_bytes) {
+            sh.credit = sh.credit + want - bytes;
+            return true;
+        }
+        idle_total_.fetch_sub(want, std::memory_order_relaxed);
+    }
+    return false;
+}
+
+void block_pool::give_credit(detail::shard& sh, std::size_t bytes) noexcept {
+    sh.credit += bytes;
+    if (sh.credit > 2 * credit_chunk_) {
+        idle_total_.fetch_sub(sh.credit - credit_chunk_, std::memory_order_relaxed);
+        sh.credit = credit_chunk_;
+    }
+}
+
 block_pool::block block_pool::acquire(std::size_t bytes) {
     auto& home = local_shard();
+    const auto note_live = [](detail::shard& sh, std::size_t n) {
+        sh.live_bytes += static_cast<std::int64_t>(n);
+        sh.live_blocks += 1;
+    };
     if (bytes > options_.max_block_bytes) {
         const std::size_t exact = round_up_aligned(bytes);
         void* p = allocate_block(exact);
-        home.oversize.fetch_add(1, std::memory_order_relaxed);
-        home.live_bytes.fetch_add(static_cast<std::int64_t>(exact), std::memory_order_relaxed);
-        home.live_blocks.fetch_add(1, std::memory_order_relaxed);
+        std::lock_guard lock(home.mutex);
+        home.oversize += 1;
+        note_live(home, exact);
         return {p, exact};
     }
     const unsigned c = class_of(bytes);
@@ -117,81 +149,82 @@ block_pool::block block_pool::acquire(std::size_t bytes) {
     const unsigned first = static_cast<unsigned>(&home - shards_.get());
     for (unsigned i = 0; i < shard_count_; ++i) {
         auto& sh = shards_[(first + i) & (shard_count_ - 1)];
-        void* p = nullptr;
-        {
-            std::lock_guard lock(sh.mutex);
-            auto& list = sh.free[c];
-            if (!list.empty()) {
-                p = list.back();
-                list.pop_back();
-                sh.idle_bytes -= class_bytes;
-                sh.idle_bytes_seen.store(sh.idle_bytes, std::memory_order_relaxed);
-                sh.idle_blocks_seen.fetch_sub(1, std::memory_order_relaxed);
-            }
-        }
-        if (p != nullptr) {
-            home.hits.fetch_add(1, std::memory_order_relaxed);
-            home.live_bytes.fetch_add(static_cast<std::int64_t>(class_bytes),
-                                      std::memory_order_relaxed);
-            home.live_blocks.fetch_add(1, std::memory_order_relaxed);
+        std::lock_guard lock(sh.mutex);
+        auto& list = sh.free[c];
+        if (!list.empty()) {
+            void* p = list.back();
+            list.pop_back();
+            sh.idle_bytes -= class_bytes;
+            sh.idle_blocks -= 1;
+            give_credit(sh, class_bytes);
+            sh.hits += 1;
+            note_live(sh, class_bytes);
             return {p, class_bytes};
         }
     }
     void* p = allocate_block(class_bytes);
-    home.misses.fetch_add(1, std::memory_order_relaxed);
-    home.live_bytes.fetch_add(static_cast<std::int64_t>(class_bytes), std::memory_order_relaxed);
-    home.live_blocks.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(home.mutex);
+    home.misses += 1;
+    note_live(home, class_bytes);
     return {p, class_bytes};
 }
 
 void block_pool::release(void* data, std::size_t bytes) noexcept {
     if (data == nullptr) return;
     auto& home = local_shard();
-    home.live_bytes.fetch_sub(static_cast<std::int64_t>(bytes), std::memory_order_relaxed);
-    home.live_blocks.fetch_sub(1, std::memory_order_relaxed);
-    if (bytes > options_.max_block_bytes) {
-        free_block(data, bytes);
-        return;
-    }
-    const unsigned c = class_of(bytes);
-    assert((options_.min_block_bytes << c) == bytes && "released size is not the block's size");
     {
         std::lock_guard lock(home.mutex);
-        auto& list = home.free[c];
-        if (list.size() < list.capacity() && home.idle_bytes + bytes <= shard_idle_budget_) {
-            list.push_back(data);  // never allocates: capacity reserved at construction
-            home.idle_bytes += bytes;
-            home.idle_bytes_seen.store(home.idle_bytes, std::memory_order_relaxed);
-            home.idle_blocks_seen.fetch_add(1, std::memory_order_relaxed);
-            return;
+        home.live_bytes -= static_cast<std::int64_t>(bytes);
+        home.live_blocks -= 1;
+        if (bytes <= options_.max_block_bytes) {
+            const unsigned c = class_of(bytes);
+            assert((options_.min_block_bytes << c) == bytes && "released size is not the block's");
+            auto& list = home.free[c];
+            // The idle bound is global (one thread may use all of it); shards reserve it in
+            // chunks so that the shared counter is touched rarely.
+            if (list.size() < list.capacity() && take_credit(home, bytes)) {
+                list.push_back(data);  // never allocates: capacity reserved at construction
+                home.idle_bytes += bytes;
+                home.idle_blocks += 1;
+                return;
+            }
+            home.dropped += 1;
         }
     }
-    home.dropped.fetch_add(1, std::memory_order_relaxed);
-    free_block(data, bytes);
+    free_block(data, bytes);  // outside the lock
 }
 
 void block_pool::trim(std::size_t keep_idle_bytes) noexcept {
-    const std::size_t keep_per_shard = keep_idle_bytes / shard_count_;
-    std::vector<std::pair<void*, std::size_t>> victims;
+    // Unused reservations first, so that the global count is the bytes actually idle.
+    for (unsigned s = 0; s < shard_count_; ++s) {
+        std::lock_guard lock(shards_[s].mutex);
+        idle_total_.fetch_sub(shards_[s].credit, std::memory_order_relaxed);
+        shards_[s].credit = 0;
+    }
+    // Then one block at a time, largest classes first (the most memory for the fewest frees);
+    // each is freed outside the lock.
     for (unsigned s = 0; s < shard_count_; ++s) {
         auto& sh = shards_[s];
-        {
-            std::lock_guard lock(sh.mutex);
-            // Largest classes first: frees the most memory for the fewest blocks.
-            for (unsigned c = class_count_; c-- > 0 && sh.idle_bytes > keep_per_shard;) {
-                const std::size_t class_bytes = options_.min_block_bytes << c;
-                auto& list = sh.free[c];
-                while (!list.empty() && sh.idle_bytes > keep_per_shard) {
-                    victims.emplace_back(list.back(), class_bytes);
+        for (unsigned c = class_count_; c-- > 0;) {
+            const std::size_t class_bytes = options_.min_block_bytes << c;
+            for (;;) {
+                void* victim = nullptr;
+                {
+                    std::lock_guard lock(sh.mutex);
+                    auto& list = sh.free[c];
+                    if (list.empty() ||
+                        idle_total_.load(std::memory_order_relaxed) <= keep_idle_bytes) {
+                        break;
+                    }
+                    victim = list.back();
                     list.pop_back();
                     sh.idle_bytes -= class_bytes;
-                    sh.idle_blocks_seen.fetch_sub(1, std::memory_order_relaxed);
+                    sh.idle_blocks -= 1;
+                    idle_total_.fetch_sub(class_bytes, std::memory_order_relaxed);
                 }
+                free_block(victim, class_bytes);
             }
-            sh.idle_bytes_seen.store(sh.idle_bytes, std::memory_order_relaxed);
         }
-        for (auto [p, n] : victims) free_block(p, n);  // outside the lock
-        victims.clear();
     }
 }
 
@@ -200,15 +233,16 @@ pool_stats block_pool::stats() const noexcept {
     std::int64_t live_bytes = 0;
     std::int64_t live_blocks = 0;
     for (unsigned s = 0; s < shard_count_; ++s) {
-        const auto& sh = shards_[s];
-        st.hits += sh.hits.load(std::memory_order_relaxed);
-        st.misses += sh.misses.load(std::memory_order_relaxed);
-        st.oversize += sh.oversize.load(std::memory_order_relaxed);
-        st.dropped += sh.dropped.load(std::memory_order_relaxed);
-        st.idle_bytes += sh.idle_bytes_seen.load(std::memory_order_relaxed);
-        st.idle_blocks += sh.idle_blocks_seen.load(std::memory_order_relaxed);
-        live_bytes += sh.live_bytes.load(std::memory_order_relaxed);
-        live_blocks += sh.live_blocks.load(std::memory_order_relaxed);
+        auto& sh = shards_[s];
+        std::lock_guard lock(sh.mutex);
+        st.hits += sh.hits;
+        st.misses += sh.misses;
+        st.oversize += sh.oversize;
+        st.dropped += sh.dropped;
+        st.idle_bytes += sh.idle_bytes;
+        st.idle_blocks += sh.idle_blocks;
+        live_bytes += sh.live_bytes;
+        live_blocks += sh.live_blocks;
     }
     st.allocations = st.misses + st.oversize;
     st.live_bytes = static_cast<std::size_t>(std::max<std::int64_t>(live_bytes, 0));

@@ -7,14 +7,16 @@
 // Requests are rounded up to a power-of-two size class (min_block_bytes .. max_block_bytes);
 // larger requests are allocated exactly and never retained. Memory is 64-byte aligned and not
 // initialised. Threads: every member is safe to call from any thread. Locks: one mutex per shard
-// guards that shard's free lists and idle count; a thread gets and returns through its own shard
-// and steals from the others on a miss; no lock is ever held across anything but a list push/pop.
-// Ownership: a buffer owns its block until it is destroyed or reset(); the pool owns idle blocks.
-// A pool must outlive its buffers (asserted in debug builds); the default pools live forever.
+// guards that shard's free lists and counters, and an atomic counts idle bytes against the bound; a
+// thread gets and returns through its own shard and steals from the others on a miss; no lock is
+// ever held across anything but a list push/pop. Ownership: a buffer owns its block until it is
+// destroyed or reset(); the pool owns idle blocks. A pool must outlive its buffers (asserted in
+// debug builds); the default pools live forever.
 #pragma once
 
 #include <kithara/bufpool/export.hpp>
 
+#include <atomic>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +32,7 @@ struct pool_options {
     std::size_t max_block_bytes = 4 * 1024 * 1024;  // largest pooled class (a power of two)
     std::size_t max_idle_bytes = 16 * 1024 * 1024;  // idle bytes retained, all shards together
     std::size_t max_idle_blocks_per_class = 64;     // idle blocks per class and shard
-    unsigned shards = 0;  // 0: hardware threads rounded up to a power of two, in [2, 16]
+    unsigned shards = 0;  // 0: twice the hardware threads, a power of two in [4, 32]
 };
 
 struct pool_stats {
@@ -74,13 +76,17 @@ public:
 private:
     [[nodiscard]] detail::shard& local_shard() const noexcept;
     [[nodiscard]] unsigned class_of(std::size_t bytes) const noexcept;
+    bool take_credit(detail::shard& sh, std::size_t bytes) noexcept;
+    void give_credit(detail::shard& sh, std::size_t bytes) noexcept;
 
     pool_options options_;
     unsigned shard_count_ = 0;
     unsigned class_count_ = 0;
     unsigned min_shift_ = 0;
-    std::size_t shard_idle_budget_ = 0;
+    std::size_t credit_chunk_ = 0;
     std::unique_ptr<detail::shard[]> shards_;
+    // Idle bytes reserved by all shards (>= bytes actually idle); never above max_idle_bytes.
+    alignas(64) std::atomic<std::size_t> idle_total_{0};
 };
 
 template <class T>
