@@ -12,23 +12,42 @@ namespace {
 
 constexpr char hex_digits[] = "0123456789ABCDEF";
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_hex(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 int hex_value(char c) {
     if (is_digit(c)) return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return c - 'A' + 10;
 }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 bool is_unreserved(char c) {
     return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 bool is_sub_delim(char c) {
     switch (c) {
-        case '!': case '$': case '&': case '\'': case '(': case ')':
-        case '*': case '+': case ',': case ';': case '=': return true;
-        default: return false;
+        case '!':
+        case '$':
+        case '&':
+        case '\'':
+        case '(':
+        case ')':
+        case '*':
+        case '+':
+        case ',':
+        case ';':
+        case '=':
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -37,9 +56,12 @@ enum class component { host, path, query };
 bool literal_ok(char c, component where) {
     if (is_unreserved(c)) return true;
     switch (where) {
-        case component::host: return is_sub_delim(c);
-        case component::path: return is_sub_delim(c) || c == ':' || c == '@' || c == '/';
-        case component::query: return is_sub_delim(c) || c == ':' || c == '@' || c == '/' || c == '?';
+        case component::host:
+            return is_sub_delim(c);
+        case component::path:
+            return is_sub_delim(c) || c == ':' || c == '@' || c == '/';
+        case component::query:
+            return is_sub_delim(c) || c == ':' || c == '@' || c == '/' || c == '?';
     }
     return false;
 }
@@ -118,9 +140,9 @@ std::string filter_query(std::string_view query, const key_policy& policy) {
         const std::size_t amp = std::min(query.find('&', pos), query.size());
         const std::string_view param = query.substr(pos, amp - pos);
         const std::string_view name = param.substr(0, param.find('='));
-        const bool ignored = std::find(policy.ignored_query_params.begin(),
-                                       policy.ignored_query_params.end(),
-                                       name) != policy.ignored_query_params.end();
+        const bool ignored =
+            std::find(policy.ignored_query_params.begin(), policy.ignored_query_params.end(),
+                      name) != policy.ignored_query_params.end();
         if (!ignored && !param.empty()) {
             if (!out.empty()) out.push_back('&');
             out.append(param);
@@ -155,12 +177,12 @@ key digest(std::string_view domain, std::string_view a, std::string_view b = {})
 
 result<std::string> canonicalize_url(std::string_view url, const key_policy& policy) {
     const auto bad = [&](const char* why) {
-        return fail(errc::invalid_url, std::string(why) + " (URL of " + std::to_string(url.size()) +
-                                           " bytes)");
+        return fail(errc::invalid_url,
+                    std::string(why) + " (URL of " + std::to_string(url.size()) + " bytes)");
     };
     while (!url.empty() && (url.front() == ' ' || url.front() == '\t')) url.remove_prefix(1);
-    while (!url.empty() && (url.back() == ' ' || url.back() == '\t' || url.back() == '\n' ||
-                            url.back() == '\r'))
+    while (!url.empty() &&
+           (url.back() == ' ' || url.back() == '\t' || url.back() == '\n' || url.back() == '\r'))
         url.remove_suffix(1);
 
     // scheme "://"
@@ -258,7 +280,9 @@ bool key::from_hex(std::string_view s, key& out) {
     return true;
 }
 
-key asset_key(std::string_view canonical_url) { return digest("kithara-asset", canonical_url); }
+key asset_key(std::string_view canonical_url) {
+    return digest("kithara-asset", canonical_url);
+}
 
 key resource_key(std::string_view canonical_url) {
     return digest("kithara-resource", canonical_url);

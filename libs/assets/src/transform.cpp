@@ -33,7 +33,8 @@ result<std::vector<std::byte>> aes128_cbc_decrypt(std::span<const std::byte> cip
                                               " bytes is not a positive multiple of 16");
     }
     std::unique_ptr<EVP_CIPHER_CTX, ctx_deleter> ctx(EVP_CIPHER_CTX_new());
-    if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, key.data(), iv.data()) != 1) {
+    if (!ctx ||
+        EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, key.data(), iv.data()) != 1) {
         return fail(errc::decrypt_failed, "aes-128-cbc: EVP init failed");
     }
     std::vector<std::byte> out(ciphertext.size() + 16);
@@ -53,9 +54,9 @@ result<std::vector<std::byte>> aes128_cbc_decrypt(std::span<const std::byte> cip
     int last = 0;
     if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data() + produced),
                             &last) != 1) {
-        return fail(errc::decrypt_failed,
-                    "aes-128-cbc: bad PKCS#7 padding in " + std::to_string(ciphertext.size()) +
-                        " bytes (wrong key or IV, or corrupt data)");
+        return fail(errc::decrypt_failed, "aes-128-cbc: bad PKCS#7 padding in " +
+                                              std::to_string(ciphertext.size()) +
+                                              " bytes (wrong key or IV, or corrupt data)");
     }
     produced += static_cast<std::size_t>(last);
     out.resize(produced);

@@ -14,17 +14,17 @@
 namespace kithara::assets {
 
 enum class errc {
-    ok_ = 0,              // unused
-    invalid_url,          // not an absolute URL with scheme and authority, or malformed
-    invalid_argument,     // bad option or parameter
-    store_locked,         // another asset_store (this or another process) holds the directory
-    io_error,             // the file system failed; the context names the path
-    not_found,            // no such asset or resource in the store
-    incomplete,           // a processed resource's source is not fully downloaded
-    bad_key,              // a decryption key or IV of the wrong size
-    decrypt_failed,       // ciphertext not a whole number of blocks, or bad padding (wrong key)
-    transform_failed,     // a user transform returned an error
-    store_closed,         // the store was destroyed while the operation waited
+    ok_ = 0,           // unused
+    invalid_url,       // not an absolute URL with scheme and authority, or malformed
+    invalid_argument,  // bad option or parameter
+    store_locked,      // another asset_store (this or another process) holds the directory
+    io_error,          // the file system failed; the context names the path
+    not_found,         // no such asset or resource in the store
+    incomplete,        // a processed resource's source is not fully downloaded
+    bad_key,           // a decryption key or IV of the wrong size
+    decrypt_failed,    // ciphertext not a whole number of blocks, or bad padding (wrong key)
+    transform_failed,  // a user transform returned an error
+    store_closed,      // the store was destroyed while the operation waited
 };
 
 KITHARA_ASSETS_EXPORT const std::error_category& category() noexcept;

@@ -6,9 +6,10 @@
 //
 // Canonical form: scheme and host lowercased; userinfo (credentials) dropped; default port (80 for
 // http/ws, 443 for https/wss, 21 for ftp) and an empty port dropped; empty path becomes "/"; dot
-// segments removed (RFC 3986 5.2.4); percent-escapes of unreserved characters decoded, other escapes
-// upper-cased, bytes outside the URL character set percent-encoded; fragment dropped; query kept,
-// dropped, or kept without the named parameters, by policy. A key is SHA-256 over a domain tag
+// segments removed (RFC 3986 5.2.4); percent-escapes of unreserved characters decoded, other
+// escapes upper-cased, bytes outside the URL character set percent-encoded; fragment dropped; query
+// kept, dropped, or kept without the named parameters, by policy. A key is SHA-256 over a domain
+// tag
 // ("asset" or "resource") and the canonical URL, truncated to 128 bits: the file system only ever
 // sees its hex form, so no URL can reach a path outside the store. Pure functions; any thread.
 #pragma once
@@ -39,7 +40,7 @@ struct key_policy {
 
 // Canonical form of an absolute URL ("scheme://authority/path?query"); errc::invalid_url otherwise.
 [[nodiscard]] KITHARA_ASSETS_EXPORT result<std::string> canonicalize_url(std::string_view url,
-                                                                       const key_policy& policy);
+                                                                         const key_policy& policy);
 
 // A 128-bit name. hex() is the only form that reaches the file system.
 struct key {
