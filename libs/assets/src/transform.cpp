@@ -21,7 +21,8 @@ struct ctx_deleter {
 
 result<std::vector<std::byte>> aes128_cbc_decrypt(std::span<const std::byte> ciphertext,
                                                   std::span<const std::uint8_t> key,
-                                                  std::span<const std::uint8_t> iv) {
+                                                  std::span<const std::uint8_t> iv,
+                                                  cbc_padding padding) {
     if (key.size() != 16 || iv.size() != 16) {
         return fail(errc::bad_key, "aes-128-cbc needs a 16-byte key and IV, got " +
                                        std::to_string(key.size()) + " and " +
@@ -37,6 +38,7 @@ result<std::vector<std::byte>> aes128_cbc_decrypt(std::span<const std::byte> cip
         EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, key.data(), iv.data()) != 1) {
         return fail(errc::decrypt_failed, "aes-128-cbc: EVP init failed");
     }
+    EVP_CIPHER_CTX_set_padding(ctx.get(), padding == cbc_padding::pkcs7 ? 1 : 0);
     std::vector<std::byte> out(ciphertext.size() + 16);
     std::size_t produced = 0;
     constexpr std::size_t chunk = std::size_t{1} << 26;  // keeps EVP's int lengths in range

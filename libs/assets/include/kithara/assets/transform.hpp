@@ -35,9 +35,11 @@ struct transform {
 // padding is invalid (almost always the sign of a wrong key) gives errc::decrypt_failed and no
 // output. CBC has no integrity check: a wrong key passes the padding check with probability about
 // 1/256, exactly as in every HLS player; the output is then noise, never a partial result.
+// cbc_padding::none (whole blocks, no padding removed) exists for test vectors and raw streams.
+enum class cbc_padding { pkcs7, none };
 [[nodiscard]] KITHARA_ASSETS_EXPORT result<std::vector<std::byte>> aes128_cbc_decrypt(
     std::span<const std::byte> ciphertext, std::span<const std::uint8_t> key,
-    std::span<const std::uint8_t> iv);
+    std::span<const std::uint8_t> iv, cbc_padding padding = cbc_padding::pkcs7);
 
 // The HLS default IV when EXT-X-KEY has no IV attribute: the media sequence number as a 128-bit
 // big-endian integer.
