@@ -350,6 +350,7 @@ struct store_impl {
             std::unique_lock lk(mu);
             if (flushing && !wait) return {};
             cv.wait(lk, [&] { return !flushing; });
+            if (changes == 0) return {};  // the index on disk is current
             flushing = true;
             image = encode_locked();
             old_epoch = epoch++;

@@ -17,17 +17,22 @@
 
 namespace kithara::assets::test {
 
-inline std::filesystem::path fresh_dir(std::string_view name) {
+// in_memory: under /dev/shm when available (logic tests with many fsyncs stay fast).
+inline std::filesystem::path fresh_dir(std::string_view name, bool in_memory = false) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    auto dir = std::filesystem::temp_directory_path() /
-               ("kithara-assets-" + std::to_string(::getpid()) + "-" + std::string(name) + "-" +
-                (info ? std::string(info->name()) : std::string("x")));
+    std::error_code ec;
+    const auto base = in_memory && std::filesystem::is_directory("/dev/shm", ec)
+                          ? std::filesystem::path("/dev/shm")
+                          : std::filesystem::temp_directory_path();
+    auto dir = base / ("kithara-assets-" + std::to_string(::getpid()) + "-" + std::string(name) +
+                       "-" + (info ? std::string(info->name()) : std::string("x")));
     std::filesystem::remove_all(dir);
     return dir;
 }
 
 struct temp_dir {
-    explicit temp_dir(std::string_view name = "t") : path(fresh_dir(name)) {}
+    explicit temp_dir(std::string_view name = "t", bool in_memory = false)
+        : path(fresh_dir(name, in_memory)) {}
     ~temp_dir() {
         std::error_code ec;
         std::filesystem::remove_all(path, ec);

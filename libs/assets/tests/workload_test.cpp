@@ -36,6 +36,11 @@ struct model_asset {
     std::array<std::uint64_t, resources_per_asset> length{};
 };
 
+struct model_table {
+    std::array<model_asset, asset_count> v{};
+    model_asset& operator[](int i) { return v[static_cast<std::size_t>(i)]; }
+};
+
 struct open_handle {
     int asset;
     int resource;  // -1: an asset handle
@@ -45,7 +50,7 @@ struct open_handle {
 class Workload : public ::testing::TestWithParam<pin_accounting> {};
 
 TEST_P(Workload, BudgetLeasePinAndLruInvariantsHoldAfterEveryStep) {
-    test::temp_dir dir("workload");
+    test::temp_dir dir("workload", true);
     store_options opts = test::budget(64 * 1024, 12, GetParam());
     opts.flush_after_changes = 300;
     std::mt19937 rng(20261123);
@@ -55,7 +60,7 @@ TEST_P(Workload, BudgetLeasePinAndLruInvariantsHoldAfterEveryStep) {
         ASSERT_TRUE(s);
         store.emplace(std::move(*s));
     }
-    std::array<model_asset, asset_count> m{};
+    model_table m;
     std::vector<open_handle> handles;
     std::uint64_t tick = 0;
     std::uint64_t evictions_seen = 0;

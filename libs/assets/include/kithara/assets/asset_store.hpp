@@ -196,7 +196,7 @@ public:
     // Deletes an asset and all its resources; errc::invalid_argument while it is leased.
     result<> remove(std::string_view asset_url);
 
-    // Writes the index now (temp file, fsync, rename, directory fsync).
+    // Writes the index now if anything changed (temp file, fsync, rename, directory fsync).
     result<> flush();
 
     [[nodiscard]] store_stats stats() const;
