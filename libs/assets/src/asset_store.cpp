@@ -5,6 +5,7 @@
 
 #include "detail/fs.hpp"
 #include "detail/index_format.hpp"
+#include "detail/key_table.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,11 +28,13 @@ namespace detail {
 namespace fs = std::filesystem;
 constexpr std::uint32_t npos = 0xFFFFFFFFu;
 
-struct resource_rec {
-    key id;
-    std::uint64_t bytes = 0;
-    std::weak_ptr<storage::streaming_resource> open;  // shared by concurrent handles
-    bool opening = false;                             // a thread is opening it (others wait)
+// {key, counted bytes}: the index's resource record, so loading is a block copy.
+using resource_rec = index_resource;
+
+// An open streaming resource, shared by concurrent handles of the same resource.
+struct open_slot {
+    std::weak_ptr<storage::streaming_resource> res;
+    bool opening = false;  // a thread is opening it (others wait)
 };
 
 struct asset_rec {
@@ -75,7 +78,7 @@ struct store_impl {
     std::condition_variable cv;
     std::vector<asset_rec> slots;
     std::vector<std::uint32_t> free_slots;
-    std::unordered_map<key, std::uint32_t, key_hash> by_key;
+    key_table by_key;
     std::uint32_t lru_head = npos;
     std::uint32_t lru_tail = npos;
     std::uint64_t clock = 0;
@@ -91,6 +94,7 @@ struct store_impl {
     bool flushing = false;
     std::size_t changes = 0;
     std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
+    std::map<std::pair<std::uint32_t, std::uint32_t>, open_slot> open_resources;  // (asset, res)
     std::map<key, std::size_t> deleting;  // asset directories being removed (no lock held)
     std::map<std::pair<key, key>, std::shared_ptr<once_state>> inflight;
 
@@ -98,10 +102,7 @@ struct store_impl {
     fs::path asset_dir(const key& k) const { return root / k.hex(); }
 
     // --- bookkeeping (mu held) ---
-    std::uint32_t find(const key& k) const {
-        const auto it = by_key.find(k);
-        return it == by_key.end() ? npos : it->second;
-    }
+    std::uint32_t find(const key& k) const { return by_key.find(k); }
     static std::uint32_t find_resource(const asset_rec& a, const key& k) {
         for (std::size_t i = 0; i < a.resources.size(); ++i) {
             if (a.resources[i].id == k) return static_cast<std::uint32_t>(i);
@@ -158,10 +159,11 @@ struct store_impl {
             slots.emplace_back();
         }
         asset_rec& a = slots[s];
-        a = asset_rec{};
         a.id = k;
         a.live = true;
-        by_key.emplace(k, s);
+        const bool inserted = by_key.insert(k, s);
+        assert(inserted);
+        (void)inserted;
         ++entries;
         return s;
     }
@@ -178,6 +180,8 @@ struct store_impl {
         }
         --entries;
         by_key.erase(a.id);
+        open_resources.erase(open_resources.lower_bound({s, 0}),
+                             open_resources.lower_bound({s + 1, 0}));
         a = asset_rec{};
         free_slots.push_back(s);
         ++changes;
@@ -520,7 +524,7 @@ struct store_impl {
     }
 
     result<> load() {
-        auto file = read_whole(root / "index");
+        auto file = mapped_file::open(root / "index");
         bool need_write = false;
         if (!file && file.error().code() == std::errc::no_such_file_or_directory) {
             const std::size_t n = rebuild_from_disk();
@@ -531,30 +535,44 @@ struct store_impl {
             }
             need_write = true;
         } else {
-            index_image image;
             std::string why;
             if (!file) {
                 why = file.error().message();
-            } else if (decode_index(*file, image, why)) {
-                for (const auto& ia : image.assets) {
-                    if (by_key.contains(ia.id)) {
-                        why = "duplicate asset record";
-                        break;
-                    }
-                    asset_rec rec;
-                    rec.id = ia.id;
-                    rec.last_use = ia.last_use;
-                    rec.pinned = ia.pinned;
-                    rec.resources.resize(ia.resource_count);
-                    for (std::uint32_t i = 0; i < ia.resource_count; ++i) {
-                        const auto& ir = image.resources[ia.first_resource + i];
-                        rec.resources[i].id = ir.id;
-                        rec.resources[i].bytes = ir.bytes;
-                        rec.bytes += ir.bytes;
-                    }
-                    adopt(std::move(rec));
+            } else {
+                const auto bytes = file->bytes();
+                const std::size_t estimate = bytes.size() / index_asset_bytes + 64;
+                slots.reserve(estimate);
+                by_key.reserve(estimate);
+                std::uint64_t file_clock = 0;
+                const bool ok = decode_index(
+                    bytes, file_clock, why, [&](const index_asset& ia, std::string& reason) {
+                        const auto s = static_cast<std::uint32_t>(slots.size());
+                        if (!by_key.insert(ia.id, s)) {
+                            reason = "duplicate asset record";
+                            return false;
+                        }
+                        asset_rec& a = slots.emplace_back();
+                        a.id = ia.id;
+                        a.live = true;
+                        a.last_use = ia.last_use;
+                        a.pinned = ia.pinned;
+                        a.resources.resize(ia.resource_count);
+                        decode_resources(ia.resource_records, a.resources.data());
+                        for (const auto& r : a.resources) a.bytes += r.bytes;
+                        ++entries;
+                        bytes_used += a.bytes;
+                        if (a.pinned) {
+                            bytes_pinned += a.bytes;
+                            ++pinned_entries;
+                        } else {
+                            lru_push_back(s);
+                        }
+                        return true;
+                    });
+                if (ok) {
+                    why.clear();
+                    clock = std::max(clock, file_clock);
                 }
-                clock = std::max(clock, image.clock);
             }
             if (!why.empty()) {
                 reset_bookkeeping();
@@ -852,6 +870,7 @@ result<streaming_handle> asset_handle::open_streaming(std::string_view resource_
     const key rk = resource_key(*canon);
     store_impl& i = *impl_;
     std::uint32_t r;
+    bool created = false;
     streaming_handle h;
     h.impl_ = impl_;
     h.slot_ = slot_;
@@ -863,21 +882,24 @@ result<streaming_handle> asset_handle::open_streaming(std::string_view resource_
             r = store_impl::find_resource(a, rk);
             if (r == npos) {
                 r = static_cast<std::uint32_t>(a.resources.size());
-                a.resources.push_back({rk, 0, {}, false});
+                a.resources.push_back({rk, 0});
+                created = true;
                 ++i.misses;
                 ++i.changes;
-            } else if (auto sp = a.resources[r].open.lock()) {
+            }
+            auto& os = i.open_resources[{slot_, r}];
+            if (auto sp = os.res.lock()) {
                 ++i.hits;
                 i.acquire_locked(slot_);
                 h.res_ = std::move(sp);
                 return h;
-            } else if (a.resources[r].opening) {
+            }
+            if (os.opening) {
                 i.cv.wait(lk);
                 continue;
-            } else {
-                ++i.hits;
             }
-            a.resources[r].opening = true;
+            if (!created) ++i.hits;
+            os.opening = true;
             i.acquire_locked(slot_);
             break;
         }
@@ -899,12 +921,14 @@ result<streaming_handle> asset_handle::open_streaming(std::string_view resource_
     {
         std::lock_guard lk(i.mu);
         auto& rec = i.slots[slot_].resources[r];
-        rec.opening = false;
+        auto& os = i.open_resources[{slot_, r}];
+        os.opening = false;
         if (sp) {
-            rec.open = sp;
+            os.res = sp;
             i.add_bytes(slot_, r, static_cast<std::int64_t>(available - rec.bytes));
             i.settle_locked(later);
         } else {
+            i.open_resources.erase({slot_, r});
             i.release_locked(slot_, later);
         }
     }
@@ -932,7 +956,7 @@ result<atomic_handle> asset_handle::open_atomic(std::string_view resource_url) c
         auto r = store_impl::find_resource(a, rk);
         if (r == npos) {
             r = static_cast<std::uint32_t>(a.resources.size());
-            a.resources.push_back({rk, 0, {}, false});
+            a.resources.push_back({rk, 0});
             ++i.misses;
             ++i.changes;
         } else {
@@ -1034,7 +1058,7 @@ result<std::vector<std::byte>> asset_handle::read_processed(std::string_view res
             r = store_impl::find_resource(a, out_key);
             if (r == npos) {
                 r = static_cast<std::uint32_t>(a.resources.size());
-                a.resources.push_back({out_key, 0, {}, false});
+                a.resources.push_back({out_key, 0});
             }
         }
         i.set_resource_bytes(slot_, r, output->size());

@@ -3,6 +3,7 @@
 #include <kithara/assets/error.hpp>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
@@ -32,6 +33,25 @@ unique_fd& unique_fd::operator=(unique_fd&& o) noexcept {
 
 unique_fd::~unique_fd() {
     if (fd_ >= 0) ::close(fd_);
+}
+
+mapped_file::~mapped_file() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+}
+
+result<mapped_file> mapped_file::open(const std::filesystem::path& p) {
+    auto fd = open_file(p, O_RDONLY);
+    if (!fd) return fail(fd.error());
+    struct stat st {};
+    if (::fstat(fd->get(), &st) != 0) return sys_fail("fstat", p);
+    mapped_file m;
+    if (st.st_size == 0) return m;
+    void* addr = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ,
+                        MAP_PRIVATE | MAP_POPULATE, fd->get(), 0);
+    if (addr == MAP_FAILED) return sys_fail("mmap", p);
+    m.data_ = addr;
+    m.size_ = static_cast<std::size_t>(st.st_size);
+    return m;
 }
 
 result<unique_fd> open_file(const std::filesystem::path& p, int flags, int mode) {

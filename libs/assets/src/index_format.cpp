@@ -1,6 +1,7 @@
 #include "detail/index_format.hpp"
 
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace kithara::assets::detail {
@@ -9,22 +10,6 @@ namespace {
 constexpr std::array<char, 8> index_magic = {'K', 'T', 'H', 'A', 'I', 'D', 'X', '\n'};
 constexpr std::array<char, 4> trailer_magic = {'K', 'E', 'N', 'D'};
 
-using table_t = std::array<std::array<std::uint32_t, 256>, 8>;
-
-constexpr table_t make_tables() {
-    table_t t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-        std::uint32_t c = i;
-        for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-        t[0][i] = c;
-    }
-    for (std::size_t i = 0; i < 256; ++i) {
-        for (std::size_t s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFF];
-    }
-    return t;
-}
-constexpr table_t tables = make_tables();
-
 void put_u32(std::byte* p, std::uint32_t v) noexcept {
     for (int i = 0; i < 4; ++i) p[i] = static_cast<std::byte>(v >> (8 * i));
 }
@@ -32,14 +17,26 @@ void put_u64(std::byte* p, std::uint64_t v) noexcept {
     for (int i = 0; i < 8; ++i) p[i] = static_cast<std::byte>(v >> (8 * i));
 }
 std::uint32_t get_u32(const std::byte* p) noexcept {
-    std::uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint32_t>(p[i]);
-    return v;
+    if constexpr (std::endian::native == std::endian::little) {
+        std::uint32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    } else {
+        std::uint32_t v = 0;
+        for (int i = 3; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint32_t>(p[i]);
+        return v;
+    }
 }
 std::uint64_t get_u64(const std::byte* p) noexcept {
-    std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint64_t>(p[i]);
-    return v;
+    if constexpr (std::endian::native == std::endian::little) {
+        std::uint64_t v;
+        std::memcpy(&v, p, 8);
+        return v;
+    } else {
+        std::uint64_t v = 0;
+        for (int i = 7; i >= 0; --i) v = (v << 8) | std::to_integer<std::uint64_t>(p[i]);
+        return v;
+    }
 }
 void put_key(std::byte* p, const key& k) noexcept {
     std::memcpy(p, k.bytes.data(), 16);
@@ -51,23 +48,6 @@ key get_key(const std::byte* p) noexcept {
 }
 
 }  // namespace
-
-std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc) noexcept {
-    crc = ~crc;
-    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-    std::size_t n = data.size();
-    while (n >= 8) {
-        const std::uint32_t lo = crc ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 |
-                                        std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24);
-        crc = tables[7][lo & 0xFF] ^ tables[6][(lo >> 8) & 0xFF] ^ tables[5][(lo >> 16) & 0xFF] ^
-              tables[4][lo >> 24] ^ tables[3][p[4]] ^ tables[2][p[5]] ^ tables[1][p[6]] ^
-              tables[0][p[7]];
-        p += 8;
-        n -= 8;
-    }
-    while (n-- > 0) crc = (crc >> 8) ^ tables[0][(crc ^ *p++) & 0xFF];
-    return ~crc;
-}
 
 index_writer::index_writer(std::uint64_t clock, std::size_t asset_count,
                            std::size_t resource_count) {
@@ -103,7 +83,7 @@ void index_writer::resource(const key& id, std::uint64_t bytes) {
 std::vector<std::byte> index_writer::finish() {
     put_u32(out_.data() + 24, assets_);
     put_u32(out_.data() + 28, resources_);
-    const std::uint32_t crc = crc32(out_);
+    const std::uint32_t crc = crc32c(out_);
     const std::size_t at = out_.size();
     out_.resize(at + index_trailer_bytes);
     put_u32(out_.data() + at, crc);
@@ -111,7 +91,20 @@ std::vector<std::byte> index_writer::finish() {
     return std::move(out_);
 }
 
-bool decode_index(std::span<const std::byte> file, index_image& out, std::string& why) {
+void decode_resources(std::span<const std::byte> records, index_resource* out) noexcept {
+    const std::size_t n = records.size() / index_resource_bytes;
+    if constexpr (std::endian::native == std::endian::little) {
+        if (n > 0) std::memcpy(static_cast<void*>(out), records.data(), n * index_resource_bytes);
+    } else {
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::byte* p = records.data() + i * index_resource_bytes;
+            out[i] = {get_key(p), get_u64(p + 16)};
+        }
+    }
+}
+
+bool decode_index(std::span<const std::byte> file, std::uint64_t& clock, std::string& why,
+                  const index_visitor& visit) {
     if (file.size() < index_header_bytes + index_trailer_bytes) {
         why = "truncated (" + std::to_string(file.size()) + " bytes)";
         return false;
@@ -137,17 +130,14 @@ bool decode_index(std::span<const std::byte> file, index_image& out, std::string
     }
     const std::size_t body = file.size() - index_trailer_bytes;
     if (std::memcmp(file.data() + body + 4, trailer_magic.data(), trailer_magic.size()) != 0 ||
-        crc32(file.first(body)) != get_u32(file.data() + body)) {
+        crc32c(file.first(body)) != get_u32(file.data() + body)) {
         why = "checksum mismatch";
         return false;
     }
-    out.clock = get_u64(file.data() + 16);
-    out.assets.clear();
-    out.resources.clear();
-    out.assets.reserve(assets);
-    out.resources.reserve(resources);
+    clock = get_u64(file.data() + 16);
     const std::byte* p = file.data() + index_header_bytes;
     const std::byte* end = file.data() + body;
+    std::uint64_t seen_resources = 0;
     for (std::uint64_t a = 0; a < assets; ++a) {
         if (end - p < static_cast<std::ptrdiff_t>(index_asset_bytes)) {
             why = "asset records overrun the file";
@@ -158,20 +148,18 @@ bool decode_index(std::span<const std::byte> file, index_image& out, std::string
         rec.last_use = get_u64(p + 16);
         rec.resource_count = get_u32(p + 24);
         rec.pinned = (get_u32(p + 28) & 1u) != 0;
-        rec.first_resource = static_cast<std::uint32_t>(out.resources.size());
         p += index_asset_bytes;
-        if (static_cast<std::uint64_t>(end - p) <
-            std::uint64_t{rec.resource_count} * index_resource_bytes) {
+        const std::uint64_t bytes = std::uint64_t{rec.resource_count} * index_resource_bytes;
+        if (static_cast<std::uint64_t>(end - p) < bytes) {
             why = "resource records overrun the file";
             return false;
         }
-        for (std::uint32_t r = 0; r < rec.resource_count; ++r) {
-            out.resources.push_back({get_key(p), get_u64(p + 16)});
-            p += index_resource_bytes;
-        }
-        out.assets.push_back(rec);
+        rec.resource_records = std::span<const std::byte>(p, static_cast<std::size_t>(bytes));
+        p += bytes;
+        seen_resources += rec.resource_count;
+        if (!visit(rec, why)) return false;
     }
-    if (p != end || out.resources.size() != resources) {
+    if (p != end || seen_resources != resources) {
         why = "record counts are inconsistent";
         return false;
     }
@@ -181,7 +169,7 @@ bool decode_index(std::span<const std::byte> file, index_image& out, std::string
 std::array<std::byte, journal_record_bytes> journal_record(const key& id) noexcept {
     std::array<std::byte, journal_record_bytes> rec{};
     put_key(rec.data(), id);
-    put_u32(rec.data() + 16, crc32(std::span<const std::byte>(rec.data(), 16)));
+    put_u32(rec.data() + 16, crc32c(std::span<const std::byte>(rec.data(), 16)));
     return rec;
 }
 
@@ -189,7 +177,7 @@ std::vector<key> decode_journal(std::span<const std::byte> file) {
     std::vector<key> keys;
     for (std::size_t at = 0; at + journal_record_bytes <= file.size(); at += journal_record_bytes) {
         const auto rec = file.subspan(at, journal_record_bytes);
-        if (crc32(rec.first(16)) == get_u32(rec.data() + 16)) keys.push_back(get_key(rec.data()));
+        if (crc32c(rec.first(16)) == get_u32(rec.data() + 16)) keys.push_back(get_key(rec.data()));
     }
     return keys;
 }

@@ -30,6 +30,26 @@ private:
     int fd_ = -1;
 };
 
+// A read-only private mapping of a whole file (empty span for an empty file).
+class mapped_file {
+public:
+    mapped_file() = default;
+    mapped_file(mapped_file&& o) noexcept : data_(o.data_), size_(o.size_) {
+        o.data_ = nullptr;
+        o.size_ = 0;
+    }
+    mapped_file& operator=(mapped_file&&) = delete;
+    ~mapped_file();
+    static result<mapped_file> open(const std::filesystem::path& p);
+    [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
+        return {static_cast<const std::byte*>(data_), size_};
+    }
+
+private:
+    void* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
 result<unique_fd> open_file(const std::filesystem::path& p, int flags, int mode = 0644);
 // The whole file; an empty optional-like failure with ENOENT when missing.
 result<std::vector<std::byte>> read_whole(const std::filesystem::path& p);

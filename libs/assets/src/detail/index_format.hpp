@@ -4,11 +4,15 @@
 
 #include <kithara/assets/key.hpp>
 
+#include "detail/crc32c.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace kithara::assets::detail {
@@ -20,28 +24,24 @@ inline constexpr std::size_t index_resource_bytes = 24;
 inline constexpr std::size_t index_trailer_bytes = 8;
 inline constexpr std::size_t journal_record_bytes = 20;
 
-// CRC-32 (IEEE 802.3, reflected 0xEDB88320), slice-by-8.
-std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept;
-
+// Same layout as the file's 24-byte record on little-endian hosts (decoded by block copy).
 struct index_resource {
     key id;
     std::uint64_t bytes = 0;
 };
+static_assert(sizeof(index_resource) == 24 && std::is_trivially_copyable_v<index_resource>);
 
+// One asset record as decoded; its resource records follow it in the file.
 struct index_asset {
     key id;
     std::uint64_t last_use = 0;
     bool pinned = false;
-    std::uint32_t first_resource = 0;  // into index_image::resources
     std::uint32_t resource_count = 0;
+    std::span<const std::byte> resource_records;  // resource_count * 24 bytes, in the file
 };
 
-// Assets appear in LRU order (least recently used first).
-struct index_image {
-    std::uint64_t clock = 0;
-    std::vector<index_asset> assets;
-    std::vector<index_resource> resources;
-};
+// Copies resource records out of the file (a block copy on little-endian hosts).
+void decode_resources(std::span<const std::byte> records, index_resource* out) noexcept;
 
 // Incremental encoder: header, then assets each followed by its resources, then the trailer.
 class index_writer {
@@ -58,11 +58,15 @@ private:
     std::uint32_t resources_ = 0;
 };
 
-// Decodes and validates (magic, version, sizes, CRC, counts). On failure returns false and sets
-// `why` to a one-line reason for the log.
-bool decode_index(std::span<const std::byte> file, index_image& out, std::string& why);
+// Validates (magic, version, sizes, CRC-32C, counts) and calls visit(asset) for each asset in file
+// order (LRU order, oldest first); visit returns false to stop (decode_index then fails with the
+// `why` it set). On failure returns false and sets `why` to a one-line reason for the log; assets
+// visited before a failure must then be discarded by the caller.
+using index_visitor = std::function<bool(const index_asset&, std::string& why)>;
+bool decode_index(std::span<const std::byte> file, std::uint64_t& clock, std::string& why,
+                  const index_visitor& visit);
 
-// A journal record: the key and a CRC-32 of it (torn tails are skipped).
+// A journal record: the key and a CRC-32C of it (torn tails are skipped).
 std::array<std::byte, journal_record_bytes> journal_record(const key& id) noexcept;
 // Valid keys of a journal file, in order.
 std::vector<key> decode_journal(std::span<const std::byte> file);

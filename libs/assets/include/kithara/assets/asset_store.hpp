@@ -26,6 +26,7 @@
 // Buffers: read results are vectors the caller owns; spans passed in are borrowed for the call.
 #pragma once
 
+#include <kithara/assets/error.hpp>
 #include <kithara/assets/export.hpp>
 #include <kithara/assets/key.hpp>
 #include <kithara/assets/transform.hpp>
