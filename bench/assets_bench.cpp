@@ -43,9 +43,27 @@ store_options big_budget() {
     return o;
 }
 
-// A store with `assets` assets of `resources` small atomic resources each.
+void build_store(const fs::path& dir, std::int64_t assets, int resources);
+
+// A store with `assets` assets of `resources` small atomic resources each, built under /dev/shm
+// (no fsync cost) and copied to `dir` when that is elsewhere (e.g. a disk, for flush costs).
 void make_store(const fs::path& dir, std::int64_t assets, int resources) {
     fs::remove_all(dir);
+    std::error_code ec;
+    if (!fs::is_directory("/dev/shm", ec) || dir.string().rfind("/dev/shm/", 0) == 0) {
+        build_store(dir, assets, resources);
+        return;
+    }
+    const fs::path tmp =
+        fs::path("/dev/shm") / ("kithara-assets-build-" + std::to_string(::getpid()));
+    fs::remove_all(tmp);
+    build_store(tmp, assets, resources);
+    fs::create_directories(dir.parent_path());
+    fs::copy(tmp, dir, fs::copy_options::recursive);
+    fs::remove_all(tmp);
+}
+
+void build_store(const fs::path& dir, std::int64_t assets, int resources) {
     auto store = asset_store::open(dir, big_budget());
     if (!store) std::abort();
     const std::byte payload[64] = {};
