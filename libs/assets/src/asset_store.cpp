@@ -364,6 +364,9 @@ struct store_impl {
                     leased.push_back(a.id);
                 }
             }
+            // Directories being deleted are absent from this index: journal them too, so a crash
+            // before their removal finishes cannot leave an unindexed directory behind.
+            for (const auto& d : deleting) leased.push_back(d.first);
             snapshot_changes = changes;
             changes = 0;
             last_flush = std::chrono::steady_clock::now();

@@ -255,6 +255,37 @@ TEST(AssetStore, RemoveDeletesAnUnleasedAssetAndRefusesALeasedOne) {
     EXPECT_EQ(store->remove(asset_url(1)).error(), errc::not_found);
 }
 
+TEST(AssetStore, TouchesAreBatchedAndFlushedAfterNChanges) {
+    test::temp_dir dir;
+    auto opts = test::budget(1 << 30);
+    opts.flush_after_changes = 1000;
+    opts.flush_after_time = std::chrono::hours(1);
+    auto store = asset_store::open(dir.path, opts);
+    ASSERT_TRUE(store);
+    fill(*store, 1, 10);
+    const auto writes = store->stats().index_writes;
+    for (int i = 0; i < 100; ++i) (void)store->open_asset(asset_url(1));  // 100 touches
+    EXPECT_EQ(store->stats().index_writes, writes);                      // batched in memory
+    for (int i = 0; i < 500; ++i) (void)store->open_asset(asset_url(1));
+    EXPECT_GT(store->stats().index_writes, writes);  // the change threshold wrote it
+    ASSERT_TRUE(store->flush());
+    const auto after_flush = store->stats().index_writes;
+    ASSERT_TRUE(store->flush());  // nothing changed: no rewrite
+    EXPECT_EQ(store->stats().index_writes, after_flush);
+}
+
+TEST(AssetStore, IndexIsWrittenWhenTheFlushIntervalHasPassed) {
+    test::temp_dir dir;
+    auto opts = test::budget(1 << 30);
+    opts.flush_after_changes = 1'000'000;
+    opts.flush_after_time = std::chrono::milliseconds(0);
+    auto store = asset_store::open(dir.path, opts);
+    ASSERT_TRUE(store);
+    const auto writes = store->stats().index_writes;
+    (void)store->open_asset(asset_url(1));
+    EXPECT_GT(store->stats().index_writes, writes);
+}
+
 // --- corrupt index recovery ---
 
 void write_file(const std::filesystem::path& p, const std::vector<std::byte>& data) {
