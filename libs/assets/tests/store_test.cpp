@@ -73,6 +73,22 @@ TEST(AssetStore, OpensEmptyDirectoryAndCountsBytesAsResourcesGrow) {
     EXPECT_EQ(store->stats().leased, 1u);
 }
 
+TEST(AssetStore, CountsHitsAndMissesPerResourceOpen) {
+    test::temp_dir dir;
+    auto store = asset_store::open(dir.path, {});
+    ASSERT_TRUE(store);
+    auto a = store->open_asset(asset_url(1));
+    ASSERT_TRUE(a);
+    { auto s = a->open_streaming(res_url(1)); }  // new: miss
+    { auto s = a->open_streaming(res_url(1)); }  // known: hit
+    { auto k = a->open_atomic(res_url(1, 9)); }  // new: miss
+    auto s1 = a->open_streaming(res_url(1, 2));  // new: miss
+    auto s2 = a->open_streaming(res_url(1, 2));  // shared while open: hit
+    const auto st = store->stats();
+    EXPECT_EQ(st.misses, 3u);
+    EXPECT_EQ(st.hits, 2u);
+}
+
 TEST(AssetStore, EvictsLeastRecentlyUsedAssetsByBytes) {
     test::temp_dir dir;
     auto store = asset_store::open(dir.path, test::budget(10'000));
@@ -265,7 +281,7 @@ TEST(AssetStore, TouchesAreBatchedAndFlushedAfterNChanges) {
     fill(*store, 1, 10);
     const auto writes = store->stats().index_writes;
     for (int i = 0; i < 100; ++i) (void)store->open_asset(asset_url(1));  // 100 touches
-    EXPECT_EQ(store->stats().index_writes, writes);                      // batched in memory
+    EXPECT_EQ(store->stats().index_writes, writes);                       // batched in memory
     for (int i = 0; i < 500; ++i) (void)store->open_asset(asset_url(1));
     EXPECT_GT(store->stats().index_writes, writes);  // the change threshold wrote it
     ASSERT_TRUE(store->flush());
