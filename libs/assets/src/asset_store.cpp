@@ -48,7 +48,8 @@ struct asset_rec {
     bool live = false;
     bool in_lru = false;
     bool pinned = false;
-    bool ready = true;  // false while its directory is being created
+    bool ready = true;      // false while its directory is being created
+    bool pin_busy = false;  // a pin/unpin is writing the marker (others wait)
     std::vector<resource_rec> resources;
 };
 
@@ -1069,46 +1070,47 @@ result<std::vector<std::byte>> asset_handle::read_processed(std::string_view res
     return finish(std::move(*output), false);
 }
 
-result<> asset_handle::pin() const {
-    store_impl& i = *impl_;
+// Pin and unpin of one asset are serialized (pin_busy, waited on without the lock held across the
+// marker I/O), so the marker file and the in-memory flag always end in agreement.
+namespace {
+result<> set_pin(store_impl& i, std::uint32_t slot, const fs::path& marker, bool pin) {
     {
-        std::lock_guard lk(i.mu);
-        if (i.slots[slot_].pinned) return {};
+        std::unique_lock lk(i.mu);
+        i.cv.wait(lk, [&] { return !i.slots[slot].pin_busy; });
+        if (i.slots[slot].pinned == pin) return {};
+        i.slots[slot].pin_busy = true;
     }
-    if (auto m = detail::create_marker(directory() / "pin"); !m) return m;
+    auto m = pin ? detail::create_marker(marker) : detail::remove_marker(marker);
     detail::deferred later;
     {
         std::lock_guard lk(i.mu);
-        auto& a = i.slots[slot_];
-        if (!a.pinned) {
-            a.pinned = true;
-            i.bytes_pinned += a.bytes;
-            ++i.pinned_entries;
+        auto& a = i.slots[slot];
+        a.pin_busy = false;
+        if (m) {
+            a.pinned = pin;
+            if (pin) {
+                i.bytes_pinned += a.bytes;
+                ++i.pinned_entries;
+            } else {
+                i.bytes_pinned -= a.bytes;
+                --i.pinned_entries;
+            }
             ++i.changes;
+            i.settle_locked(later);
         }
-        i.settle_locked(later);
     }
+    i.cv.notify_all();
     i.run(later);
-    return {};
+    return m;
+}
+}  // namespace
+
+result<> asset_handle::pin() const {
+    return set_pin(*impl_, slot_, directory() / "pin", true);
 }
 
 result<> asset_handle::unpin() const {
-    store_impl& i = *impl_;
-    if (auto m = detail::remove_marker(directory() / "pin"); !m) return m;
-    detail::deferred later;
-    {
-        std::lock_guard lk(i.mu);
-        auto& a = i.slots[slot_];
-        if (a.pinned) {
-            a.pinned = false;
-            i.bytes_pinned -= a.bytes;
-            --i.pinned_entries;
-            ++i.changes;
-        }
-        i.settle_locked(later);
-    }
-    i.run(later);
-    return {};
+    return set_pin(*impl_, slot_, directory() / "pin", false);
 }
 
 bool asset_handle::pinned() const {

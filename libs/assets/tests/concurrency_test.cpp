@@ -84,6 +84,42 @@ TEST(Concurrency, WritersOpenersAndClosersKeepTheBudgetAndLeases) {
     EXPECT_GT(st.evictions, 0u);
 }
 
+TEST(Concurrency, RacingPinsAndUnpinsLeaveMarkerAndFlagInAgreement) {
+    test::temp_dir dir("pins");
+    {
+        auto store = asset_store::open(dir.path, test::budget(64 * 1024, 8));
+        ASSERT_TRUE(store);
+        std::vector<std::thread> pool;
+        for (int t = 0; t < 4; ++t) {
+            pool.emplace_back([&, t] {
+                std::mt19937 rng(static_cast<unsigned>(t) + 77);
+                for (int i = 0; i < 60; ++i) {
+                    const std::string url = "https://c.example/p" + std::to_string(rng() % 6);
+                    if (rng() % 2 != 0) {
+                        (void)store->pin(url);
+                    } else {
+                        (void)store->unpin(url);
+                    }
+                    auto h = store->open_asset(url);
+                    if (h) {
+                        auto s = h->open_streaming(url + "/data");
+                        if (s)
+                            (void)s->resource().write_at(s->resource().available_bytes(),
+                                                         test::pattern(2048, 1));
+                    }
+                }
+            });
+        }
+        for (auto& th : pool) th.join();
+        for (int a = 0; a < 6; ++a) {
+            const std::string url = "https://c.example/p" + std::to_string(a);
+            if (!store->contains(url)) continue;
+            const bool marker = std::filesystem::exists(*store->asset_directory(url) / "pin");
+            EXPECT_EQ(*store->is_pinned(url), marker) << url;
+        }
+    }
+}
+
 TEST(Concurrency, SameResourceOpenedFromManyThreadsSharesOneStorageObject) {
     test::temp_dir dir("share");
     auto store = asset_store::open(dir.path, {});
