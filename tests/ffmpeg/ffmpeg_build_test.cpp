@@ -12,19 +12,23 @@ extern "C" {
 
 namespace {
 
-bool has_demuxer(const char* name) { return av_find_input_format(name) != nullptr; }
-bool has_decoder(const char* name) { return avcodec_find_decoder_by_name(name) != nullptr; }
+bool has_demuxer(const char* name) {
+    return av_find_input_format(name) != nullptr;
+}
+bool has_decoder(const char* name) {
+    return avcodec_find_decoder_by_name(name) != nullptr;
+}
 
 TEST(FFmpegBuild, HasTheAudioDemuxersAPlayerNeeds) {
-    for (const char* name : {"mp3", "aac", "mov", "mpegts", "flac", "ogg", "wav", "matroska",
-                             "caf"}) {
+    for (const char* name :
+         {"mp3", "aac", "mov", "mpegts", "flac", "ogg", "wav", "matroska", "caf"}) {
         EXPECT_TRUE(has_demuxer(name)) << name;
     }
 }
 
 TEST(FFmpegBuild, HasTheAudioDecodersAPlayerNeeds) {
-    for (const char* name : {"mp3float", "aac", "aac_latm", "flac", "opus", "vorbis", "alac",
-                             "ac3", "eac3", "pcm_s16le", "pcm_f32le", "pcm_s24be"}) {
+    for (const char* name : {"mp3float", "aac", "aac_latm", "flac", "opus", "vorbis", "alac", "ac3",
+                             "eac3", "pcm_s16le", "pcm_f32le", "pcm_s24be"}) {
         EXPECT_TRUE(has_decoder(name)) << name;
     }
 }
@@ -39,8 +43,7 @@ TEST(FFmpegBuild, BundledBuildHasNoProtocolsAndNoVideo) {
         EXPECT_FALSE(has_decoder(name)) << name;
     }
     EXPECT_FALSE(has_demuxer("hls")) << "FFmpeg's own HLS demuxer must not be used";
-    EXPECT_NE(std::string(avcodec_license()).find("LGPL"), std::string::npos)
-        << avcodec_license();
+    EXPECT_NE(std::string(avcodec_license()).find("LGPL"), std::string::npos) << avcodec_license();
 }
 #endif
 
