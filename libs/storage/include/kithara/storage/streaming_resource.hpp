@@ -1,0 +1,94 @@
+// kithara::storage::streaming_resource: a sparse file written at any offset and read while it
+// grows, whose range map survives restarts and crashes.
+//
+//   auto res = kithara::storage::streaming_resource::open("/cache/a/seg-7.ts", {}).value();
+//   res->write_at(4096, chunk);                     // network thread
+//   res->wait_range({0, 8192}, deadline, stop); res->read_at(0, buf);   // decoder thread
+//
+// Files: the data at `path`, its range map at `path` + ".ranges" (range_map_path()), and a
+// transient `path` + ".ranges.tmp". The map is written as a temp file, fsynced, renamed over the
+// old one and the directory fsynced, always *after* fdatasync of the data it claims, so after a
+// crash (kill -9, power loss) a reopened resource never reports bytes that were not durably
+// written. It is written on flush(), commit(), close()/destruction, and automatically on the
+// writing thread once `flush_every_bytes` newly available bytes have accumulated (never per write).
+// A missing map means "nothing available" (the data file is reused); a torn, corrupt or
+// inconsistent map is discarded with a logged warning (open_status::recovered) unless
+// `recover_corrupt_map` is false, in which case open() returns errc::corrupt_range_map.
+//
+// Threads and locks: see resource.hpp. Data I/O is pread/pwrite on one descriptor with no lock
+// held; one mutex guards the range set, lifecycle and waiters; a flag under that mutex (not a
+// lock held across I/O) serialises map writes. One process per file at a time (assets locks its
+// directory). Format: docs/STORAGE.md.
+#pragma once
+
+#include <kithara/storage/export.hpp>
+#include <kithara/storage/resource.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+
+namespace kithara::storage {
+
+struct streaming_options {
+    // Write the range map after this many newly available bytes; 0: only on flush/commit/close.
+    std::uint64_t flush_every_bytes = 4 * 1024 * 1024;
+    // Create the data file when missing (its directory must exist); false: missing -> ENOENT.
+    bool create = true;
+    // Discard a corrupt range map and start empty (true), or fail open() (false).
+    bool recover_corrupt_map = true;
+    // See growth_callback: invoked on the writing thread with newly available bytes.
+    growth_callback on_growth;
+};
+
+// What open() found on disk.
+enum class open_status {
+    created,    // no data file existed: a new, empty resource
+    no_map,     // a data file but no range map: treated as empty (bytes get rewritten)
+    loaded,     // the range map was valid and reloaded: the download resumes
+    recovered,  // the range map was torn/corrupt/inconsistent: discarded, starts empty
+};
+
+class KITHARA_STORAGE_EXPORT streaming_resource final : public resource {
+public:
+    // Errors: system errors from open/fstat (e.g. ENOENT for a missing directory) with the path
+    // in the context; errc::corrupt_range_map only when recover_corrupt_map is false.
+    [[nodiscard]] static result<std::unique_ptr<streaming_resource>> open(
+        const std::filesystem::path& path, streaming_options options = {});
+
+    // Removes the data file and its range map (missing files are not an error). The resource
+    // must not be open.
+    static result<> remove(const std::filesystem::path& path);
+    [[nodiscard]] static std::filesystem::path range_map_path(const std::filesystem::path& path);
+
+    ~streaming_resource() override;  // close(): flushes, errors are logged
+
+    [[nodiscard]] open_status status_at_open() const noexcept;
+    [[nodiscard]] const std::filesystem::path& path() const noexcept;
+
+    struct impl;
+
+private:
+    explicit streaming_resource(std::unique_ptr<impl> p);
+
+    result<> do_write_at(std::uint64_t offset, std::span<const std::byte> data) override;
+    result<std::size_t> do_read_at(std::uint64_t offset, std::span<std::byte> out) override;
+    result<wait_outcome> do_wait_range(byte_range r, std::optional<deadline> until,
+                                       std::stop_token stop) override;
+    void do_async_wait_range(byte_range r, const asio::any_io_executor& executor,
+                             wait_handler handler, std::stop_token stop) override;
+    result<> do_commit(std::uint64_t final_length) override;
+    void do_fail(error e) override;
+    result<> do_flush() override;
+    result<> do_close() override;
+    [[nodiscard]] range_set do_available() const override;
+    [[nodiscard]] std::uint64_t do_available_bytes() const override;
+    [[nodiscard]] std::optional<std::uint64_t> do_final_length() const override;
+    [[nodiscard]] std::optional<error> do_failure() const override;
+    [[nodiscard]] bool do_complete() const override;
+    [[nodiscard]] std::uint64_t do_stored_bytes() const override;
+
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace kithara::storage

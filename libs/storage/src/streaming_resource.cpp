@@ -1,0 +1,263 @@
+#include <kithara/storage/streaming_resource.hpp>
+
+#include <kithara/detail/log.hpp>
+#include <kithara/storage/error.hpp>
+
+#include "detail/range_map_file.hpp"
+#include "detail/range_state.hpp"
+
+#include <cerrno>
+#include <limits>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace kithara::storage {
+
+namespace {
+
+constexpr std::uint64_t max_file_offset =
+    static_cast<std::uint64_t>(std::numeric_limits<off_t>::max());
+
+std::filesystem::path with_suffix(const std::filesystem::path& p, const char* suffix) {
+    std::filesystem::path out = p;
+    out += suffix;
+    return out;
+}
+
+}  // namespace
+
+struct streaming_resource::impl {
+    std::filesystem::path path;
+    std::filesystem::path map_path;
+    std::filesystem::path tmp_path;
+    int fd = -1;
+    int dir_fd = -1;
+    open_status status = open_status::created;
+    streaming_options options;
+    detail::range_state state;
+
+    ~impl() {
+        if (fd >= 0) ::close(fd);
+        if (dir_fd >= 0) ::close(dir_fd);
+    }
+
+    std::string describe(const char* op, std::uint64_t offset, std::uint64_t length) const {
+        return std::string(op) + " " + std::to_string(offset) + "+" + std::to_string(length) +
+               " of " + path.string();
+    }
+
+    // Data first, then the map that claims it. `wait`: explicit flush (waits for a running one).
+    result<> flush(bool wait) {
+        auto snap = state.begin_flush(wait);
+        if (!snap) return {};
+        if (::fdatasync(fd) != 0) {
+            const int err = errno;
+            state.end_flush(std::nullopt);
+            return kithara::fail(detail::errno_error(err, "fdatasync", path));
+        }
+        const auto bytes = detail::encode_range_map({std::move(snap->ranges), snap->final_length});
+        auto r = detail::replace_file(tmp_path, map_path, dir_fd, bytes);
+        state.end_flush(r ? std::optional(snap->generation) : std::nullopt);
+        return r;
+    }
+};
+
+result<std::unique_ptr<streaming_resource>> streaming_resource::open(
+    const std::filesystem::path& path, streaming_options options) {
+    auto p = std::make_unique<impl>();
+    p->path = path;
+    p->map_path = range_map_path(path);
+    p->tmp_path = with_suffix(path, ".ranges.tmp");
+    p->options = std::move(options);
+    p->state.set_flush_threshold(p->options.flush_every_bytes);
+
+    std::filesystem::path dir = path.parent_path();
+    if (dir.empty()) dir = ".";
+    p->dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (p->dir_fd < 0) return kithara::fail(detail::errno_error(errno, "open directory of", path));
+
+    bool created = false;
+    p->fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (p->fd < 0 && errno == ENOENT && p->options.create) {
+        p->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        created = p->fd >= 0;
+        if (p->fd < 0 && errno == EEXIST) p->fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    }
+    if (p->fd < 0) return kithara::fail(detail::errno_error(errno, "open", path));
+    struct ::stat st {};
+    if (::fstat(p->fd, &st) != 0) return kithara::fail(detail::errno_error(errno, "fstat", path));
+    if (!S_ISREG(st.st_mode)) {
+        return kithara::fail(std::make_error_code(std::errc::invalid_argument),
+                             "open " + path.string() + ": not a regular file");
+    }
+
+    if (created) {
+        // A map left beside a vanished data file describes nothing that exists.
+        ::unlink(p->map_path.c_str());
+        ::fsync(p->dir_fd);  // make the new directory entry durable before any map claims it
+        p->status = open_status::created;
+    } else {
+        auto bytes = detail::read_small_file(p->map_path, detail::max_range_map_bytes);
+        if (!bytes && bytes.error() == std::errc::no_such_file_or_directory) {
+            p->status = open_status::no_map;
+        } else {
+            result<detail::range_map> map =
+                bytes ? detail::decode_range_map(*bytes)
+                      : result<detail::range_map>(kithara::fail(bytes.error()));
+            if (map && map->ranges.max_end() > static_cast<std::uint64_t>(st.st_size)) {
+                map = kithara::fail(errc::corrupt_range_map,
+                                    "ranges end at " + std::to_string(map->ranges.max_end()) +
+                                        " but the data file has " + std::to_string(st.st_size) +
+                                        " bytes");
+            }
+            if (map) {
+                p->state.restore(std::move(map->ranges), map->final_length);
+                p->status = open_status::loaded;
+            } else {
+                error e = map.error();
+                e.add_context("range map " + p->map_path.string());
+                if (!p->options.recover_corrupt_map) return kithara::fail(std::move(e));
+                KITHARA_LOG_WARN("storage: discarding range map, resource restarts empty: {}",
+                                 e.message());
+                p->status = open_status::recovered;
+            }
+        }
+    }
+    return std::unique_ptr<streaming_resource>(new streaming_resource(std::move(p)));
+}
+
+result<> streaming_resource::remove(const std::filesystem::path& path) {
+    for (const auto& p : {path, range_map_path(path), with_suffix(path, ".ranges.tmp")}) {
+        if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+            return kithara::fail(detail::errno_error(errno, "unlink", p));
+        }
+    }
+    return {};
+}
+
+std::filesystem::path streaming_resource::range_map_path(const std::filesystem::path& path) {
+    return with_suffix(path, ".ranges");
+}
+
+streaming_resource::streaming_resource(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+streaming_resource::~streaming_resource() {
+    if (auto r = do_close(); !r) {
+        KITHARA_LOG_WARN("storage: closing {} failed: {}", impl_->path.string(),
+                         r.error().message());
+    }
+}
+
+open_status streaming_resource::status_at_open() const noexcept {
+    return impl_->status;
+}
+const std::filesystem::path& streaming_resource::path() const noexcept {
+    return impl_->path;
+}
+
+result<> streaming_resource::do_write_at(std::uint64_t offset, std::span<const std::byte> data) {
+    auto r = byte_range::at(offset, data.size());
+    if (!r) return kithara::fail(r.error().add_context("write_at of " + impl_->path.string()));
+    if (r->end > max_file_offset) {
+        return kithara::fail(errc::invalid_range, impl_->describe("write_at", offset, data.size()) +
+                                                      ": beyond the largest file offset");
+    }
+    if (auto c = impl_->state.check_write(*r, impl_->describe("write_at", offset, data.size()));
+        !c) {
+        return c;
+    }
+    if (data.empty()) return {};
+    if (auto w = detail::pwrite_full(impl_->fd, offset, data); !w) {
+        return kithara::fail(w.error().add_context(impl_->path.string()));
+    }
+    auto done = impl_->state.finish_write(*r, impl_->describe("write_at", offset, data.size()));
+    if (!done) return kithara::fail(done.error());
+    if (done->added != 0 && impl_->options.on_growth) impl_->options.on_growth(done->added);
+    if (done->flush_due) return impl_->flush(false);
+    return {};
+}
+
+result<std::size_t> streaming_resource::do_read_at(std::uint64_t offset, std::span<std::byte> out) {
+    if (auto r = byte_range::at(offset, out.size()); !r) {
+        return kithara::fail(r.error().add_context("read_at of " + impl_->path.string()));
+    }
+    auto n =
+        impl_->state.readable(offset, out.size(), impl_->describe("read_at", offset, out.size()));
+    if (!n || *n == 0) return n;
+    auto got = detail::pread_full(impl_->fd, offset, out.first(*n));
+    if (!got) return kithara::fail(got.error().add_context(impl_->path.string()));
+    if (*got != *n) {  // the file shrank under us: someone else truncated it
+        return kithara::fail(std::make_error_code(std::errc::io_error),
+                             impl_->describe("read_at", offset, out.size()) +
+                                 ": data file shorter than its range map");
+    }
+    return n;
+}
+
+result<wait_outcome> streaming_resource::do_wait_range(byte_range r, std::optional<deadline> until,
+                                                       std::stop_token stop) {
+    auto o = impl_->state.wait(r, until, std::move(stop));
+    if (!o) return kithara::fail(o.error().add_context(impl_->path.string()));
+    return o;
+}
+
+void streaming_resource::do_async_wait_range(byte_range r, const asio::any_io_executor& executor,
+                                             wait_handler handler, std::stop_token stop) {
+    impl_->state.async_wait(r, executor, std::move(handler), std::move(stop));
+}
+
+result<> streaming_resource::do_commit(std::uint64_t final_length) {
+    const std::string what =
+        "commit " + std::to_string(final_length) + " of " + impl_->path.string();
+    if (final_length > max_file_offset) return kithara::fail(errc::invalid_range, what);
+    if (auto c = impl_->state.commit(final_length, what); !c) return c;
+    if (::ftruncate(impl_->fd, static_cast<off_t>(final_length)) != 0) {
+        return kithara::fail(detail::errno_error(errno, "ftruncate", impl_->path));
+    }
+    return impl_->flush(true);
+}
+
+void streaming_resource::do_fail(error e) {
+    impl_->state.mark_failed(std::move(e));
+}
+
+result<> streaming_resource::do_flush() {
+    if (impl_->state.closed()) return kithara::fail(errc::closed, "flush " + impl_->path.string());
+    return impl_->flush(true);
+}
+
+result<> streaming_resource::do_close() {
+    // Close first so that no write publishes after the final flush; then persist.
+    if (!impl_->state.close()) return {};
+    return impl_->flush(true);
+}
+
+range_set streaming_resource::do_available() const {
+    return impl_->state.available();
+}
+std::uint64_t streaming_resource::do_available_bytes() const {
+    return impl_->state.available_bytes();
+}
+std::optional<std::uint64_t> streaming_resource::do_final_length() const {
+    return impl_->state.final_length();
+}
+std::optional<error> streaming_resource::do_failure() const {
+    return impl_->state.failure();
+}
+bool streaming_resource::do_complete() const {
+    return impl_->state.complete();
+}
+
+std::uint64_t streaming_resource::do_stored_bytes() const {
+    std::uint64_t total = 0;
+    struct ::stat st {};
+    if (::fstat(impl_->fd, &st) == 0) total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    if (::stat(impl_->map_path.c_str(), &st) == 0) {
+        total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    }
+    return total;
+}
+
+}  // namespace kithara::storage
