@@ -204,6 +204,7 @@ struct decoder::impl {
     std::uint64_t out_frames_since_base = 0;
     std::optional<std::int64_t> discard_until_ns;  // after a seek: drop samples before this
     bool first_after_seek = false;
+    std::optional<std::int64_t> sync_expect;  // after a seek: where the next frame should start
     bool restart_needed = false;
 
     impl(std::shared_ptr<stream::source> s, decoder_options o)
@@ -490,7 +491,14 @@ struct decoder::impl {
             idx = av_rescale_q_rnd(
                 pts - seg->start_pts, seg->st->time_base, AVRational{1, static_cast<int>(rate)},
                 static_cast<AVRounding>(AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX));
+            if (seg->preroll > 0 && sync_expect != idx) {
+                // Lossy codecs: the first timestamps after a container seek can be estimates
+                // (Ogg pages, MP3 TOC). Trust them once two consecutive frames agree.
+                sync_expect = idx + n;
+                return {};
+            }
             first_after_seek = false;
+            sync_expect.reset();
             if (discard_until_ns && idx > ns_to_seg_samples(*discard_until_ns, rate)) {
                 restart_needed = true;  // the container seek overshot: go back to the start
                 return {};
@@ -722,7 +730,11 @@ struct decoder::impl {
         consecutive_failures = 0;
         if (sr != nullptr) src_reset(sr);
         const std::int64_t ns = position.count();
-        if (seg->io.begin != 0) {
+        // Ogg: FFmpeg 5.1 derives wrong packet timestamps when it seeks with index entries
+        // gathered by earlier reads (off by up to a few thousand samples); a fresh demuxer
+        // seeks exactly. Opening one costs only the header pages.
+        const bool fresh = seg->io.begin != 0 || std::strcmp(seg->fmt->iformat->name, "ogg") == 0;
+        if (fresh) {
             seg.reset();
             auto s = open_segment(0, src->hints());
             if (!s) return fail(s.error());
@@ -737,7 +749,7 @@ struct decoder::impl {
         bool sought = false;
         if (rate > 0) {
             const std::int64_t target = av_rescale(ns, rate, 1'000'000'000);
-            const std::int64_t from = std::max<std::int64_t>(0, target - seg->preroll);
+            const std::int64_t from = target - seg->preroll;  // may precede the start: priming
             const std::int64_t ts =
                 seg->start_pts +
                 av_rescale_q(from, AVRational{1, static_cast<int>(rate)}, seg->st->time_base);
@@ -751,6 +763,7 @@ struct decoder::impl {
         if (sought) {
             avcodec_flush_buffers(seg->codec);
             first_after_seek = true;
+            sync_expect.reset();
             return {};
         }
         auto r = restart_segment();
