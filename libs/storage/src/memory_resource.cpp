@@ -24,9 +24,9 @@ struct memory_resource::impl {
     std::vector<bufpool::byte_buffer> chunks;
     std::atomic<std::uint64_t> allocated{0};
 
-    std::string describe(const char* op, std::uint64_t offset, std::uint64_t length) const {
-        return std::string(op) + " " + std::to_string(offset) + "+" + std::to_string(length) +
-               " of memory resource";
+    [[nodiscard]] static detail::op_desc describe(const char* op, std::uint64_t offset,
+                                                  std::optional<std::uint64_t> length) {
+        return {op, offset, length, "memory resource"};
     }
 
     [[nodiscard]] std::uint64_t chunk_bytes() const { return std::uint64_t{1} << chunk_shift; }
@@ -62,7 +62,7 @@ struct memory_resource::impl {
 
 std::unique_ptr<memory_resource> memory_resource::create(memory_options options) {
     auto p = std::make_unique<impl>();
-    std::uint32_t chunk = std::max<std::uint32_t>(options.chunk_bytes, 4096);
+    std::uint32_t chunk = std::clamp<std::uint32_t>(options.chunk_bytes, 4096, 1u << 30);
     chunk = std::bit_ceil(chunk);
     p->chunk_shift = static_cast<unsigned>(std::countr_zero(chunk));
     p->options = std::move(options);
@@ -77,10 +77,10 @@ memory_resource::~memory_resource() = default;
 result<> memory_resource::do_write_at(std::uint64_t offset, std::span<const std::byte> data) {
     auto r = byte_range::at(offset, data.size());
     if (!r) return kithara::fail(r.error().add_context("write_at of memory resource"));
-    const std::string what = impl_->describe("write_at", offset, data.size());
+    const detail::op_desc what = impl::describe("write_at", offset, data.size());
     if (r->end > impl_->options.max_size) {
-        return kithara::fail(errc::too_large,
-                             what + " (max size " + std::to_string(impl_->options.max_size) + ")");
+        return kithara::fail(errc::too_large, what.str() + " (max size " +
+                                                  std::to_string(impl_->options.max_size) + ")");
     }
     if (auto c = impl_->state.check_write(*r, what); !c) return c;
     if (data.empty()) return {};
@@ -123,8 +123,7 @@ void memory_resource::do_async_wait_range(byte_range r, const asio::any_io_execu
 }
 
 result<> memory_resource::do_commit(std::uint64_t final_length) {
-    return impl_->state.commit(final_length,
-                               "commit " + std::to_string(final_length) + " of memory resource");
+    return impl_->state.commit(final_length, impl::describe("commit", final_length, std::nullopt));
 }
 
 void memory_resource::do_fail(error e) {

@@ -117,7 +117,7 @@ result<range_map> decode_range_map(std::span<const std::byte> in) {
 }
 
 error errno_error(int err, const std::string& op, const std::filesystem::path& path) {
-    return error(std::error_code(err, std::system_category()), op + " " + path.string());
+    return error(std::error_code(err, std::generic_category()), op + " " + path.string());
 }
 
 result<std::vector<std::byte>> read_small_file(const std::filesystem::path& path,
@@ -173,7 +173,7 @@ result<> pwrite_full(int fd, std::uint64_t offset, std::span<const std::byte> da
         const ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
         if (n < 0) {
             if (errno == EINTR) continue;
-            return fail(std::error_code(errno, std::system_category()),
+            return fail(std::error_code(errno, std::generic_category()),
                         "pwrite " + std::to_string(offset) + "+" + std::to_string(data.size()));
         }
         data = data.subspan(static_cast<std::size_t>(n));
@@ -189,7 +189,7 @@ result<std::size_t> pread_full(int fd, std::uint64_t offset, std::span<std::byte
             ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
         if (n < 0) {
             if (errno == EINTR) continue;
-            return fail(std::error_code(errno, std::system_category()),
+            return fail(std::error_code(errno, std::generic_category()),
                         "pread " + std::to_string(offset) + "+" + std::to_string(out.size()));
         }
         if (n == 0) break;

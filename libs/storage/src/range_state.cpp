@@ -12,12 +12,20 @@ namespace kithara::storage::detail {
 
 namespace {
 
-error with_context(error e, const std::string& what) {
-    e.add_context(what);
+error with_context(error e, const op_desc& what) {
+    e.add_context(what.str());
     return e;
 }
 
 }  // namespace
+
+std::string op_desc::str() const {
+    std::string s(op);
+    s.append(" ").append(std::to_string(offset));
+    if (length) s.append("+").append(std::to_string(*length));
+    s.append(" of ").append(object);
+    return s;
+}
 
 range_state::~range_state() {
     async_list done;
@@ -34,29 +42,28 @@ void range_state::restore(range_set ranges, std::optional<std::uint64_t> final_l
     final_ = final_length;
 }
 
-result<> range_state::check_write(byte_range r, const std::string& what) const {
+result<> range_state::check_write(byte_range r, const op_desc& what) const {
     std::lock_guard lock(mu_);
     if (failure_) return fail(with_context(*failure_, what));
-    if (closed_) return fail(errc::closed, what);
+    if (closed_) return fail(errc::closed, what.str());
     if (final_ && r.end > *final_) {
         return fail(errc::past_final_length,
-                    what + " (final length " + std::to_string(*final_) + ")");
+                    what.str() + " (final length " + std::to_string(*final_) + ")");
     }
     return {};
 }
 
-result<range_state::write_outcome> range_state::finish_write(byte_range r,
-                                                             const std::string& what) {
+result<range_state::write_outcome> range_state::finish_write(byte_range r, const op_desc& what) {
     write_outcome out;
     async_list done;
     {
         std::lock_guard lock(mu_);
         // Re-check: fail(), close() or commit() may have raced the unlocked I/O.
         if (failure_) return fail(with_context(*failure_, what));
-        if (closed_) return fail(errc::closed, what);
+        if (closed_) return fail(errc::closed, what.str());
         if (final_ && r.end > *final_) {
             return fail(errc::past_final_length,
-                        what + " (final length " + std::to_string(*final_) + ")");
+                        what.str() + " (final length " + std::to_string(*final_) + ")");
         }
         out.added = ranges_.insert(r);
         if (out.added == 0) return out;
@@ -72,14 +79,14 @@ result<range_state::write_outcome> range_state::finish_write(byte_range r,
 }
 
 result<std::size_t> range_state::readable(std::uint64_t offset, std::size_t want,
-                                          const std::string& what) const {
+                                          const op_desc& what) const {
     std::lock_guard lock(mu_);
     if (failure_) return fail(with_context(*failure_, what));
-    if (closed_) return fail(errc::closed, what);
+    if (closed_) return fail(errc::closed, what.str());
     if (want == 0) return std::size_t{0};
     if (final_ && offset >= *final_) return std::size_t{0};
     const std::uint64_t run = ranges_.contiguous_end(offset) - offset;
-    if (run == 0) return fail(errc::not_available, what);
+    if (run == 0) return fail(errc::not_available, what.str());
     return static_cast<std::size_t>(std::min<std::uint64_t>(run, want));
 }
 
@@ -226,19 +233,19 @@ void range_state::async_wait(byte_range r, const asio::any_io_executor& executor
     post_completions(done);
 }
 
-result<> range_state::commit(std::uint64_t final_length, const std::string& what) {
+result<> range_state::commit(std::uint64_t final_length, const op_desc& what) {
     async_list done;
     {
         std::lock_guard lock(mu_);
         if (failure_) return fail(with_context(*failure_, what));
-        if (closed_) return fail(errc::closed, what);
+        if (closed_) return fail(errc::closed, what.str());
         if (final_) {
             if (*final_ == final_length) return {};
             return fail(errc::length_conflict,
-                        what + ": already committed at " + std::to_string(*final_));
+                        what.str() + ": already committed at " + std::to_string(*final_));
         }
         if (ranges_.max_end() > final_length) {
-            return fail(errc::length_conflict, what + ": bytes up to " +
+            return fail(errc::length_conflict, what.str() + ": bytes up to " +
                                                    std::to_string(ranges_.max_end()) +
                                                    " are already written");
         }
@@ -261,13 +268,16 @@ void range_state::mark_failed(error e) {
     post_completions(done);
 }
 
-bool range_state::close() {
+bool range_state::close(bool destroying) {
     async_list done;
     {
         std::lock_guard lock(mu_);
         if (closed_) return false;
         closed_ = true;
-        wake_all_locked(result<wait_outcome>(kithara::fail(errc::closed, "wait_range")), done);
+        wake_all_locked(destroying
+                            ? result<wait_outcome>(wait_outcome::cancelled)
+                            : result<wait_outcome>(kithara::fail(errc::closed, "wait_range")),
+                        done);
     }
     post_completions(done);
     return true;

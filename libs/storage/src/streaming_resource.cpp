@@ -43,9 +43,11 @@ struct streaming_resource::impl {
         if (dir_fd >= 0) ::close(dir_fd);
     }
 
-    std::string describe(const char* op, std::uint64_t offset, std::uint64_t length) const {
-        return std::string(op) + " " + std::to_string(offset) + "+" + std::to_string(length) +
-               " of " + path.string();
+    std::string path_string;  // for error contexts
+
+    [[nodiscard]] detail::op_desc describe(const char* op, std::uint64_t offset,
+                                           std::optional<std::uint64_t> length) const {
+        return {op, offset, length, path_string};
     }
 
     // Data first, then the map that claims it. `wait`: explicit flush (waits for a running one).
@@ -68,6 +70,7 @@ result<std::unique_ptr<streaming_resource>> streaming_resource::open(
     const std::filesystem::path& path, streaming_options options) {
     auto p = std::make_unique<impl>();
     p->path = path;
+    p->path_string = path.string();
     p->map_path = range_map_path(path);
     p->tmp_path = with_suffix(path, ".ranges.tmp");
     p->options = std::move(options);
@@ -144,7 +147,8 @@ std::filesystem::path streaming_resource::range_map_path(const std::filesystem::
 streaming_resource::streaming_resource(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 streaming_resource::~streaming_resource() {
-    if (auto r = do_close(); !r) {
+    if (!impl_->state.close(/*destroying=*/true)) return;
+    if (auto r = impl_->flush(true); !r) {
         KITHARA_LOG_WARN("storage: closing {} failed: {}", impl_->path.string(),
                          r.error().message());
     }
@@ -161,8 +165,9 @@ result<> streaming_resource::do_write_at(std::uint64_t offset, std::span<const s
     auto r = byte_range::at(offset, data.size());
     if (!r) return kithara::fail(r.error().add_context("write_at of " + impl_->path.string()));
     if (r->end > max_file_offset) {
-        return kithara::fail(errc::invalid_range, impl_->describe("write_at", offset, data.size()) +
-                                                      ": beyond the largest file offset");
+        return kithara::fail(errc::invalid_range,
+                             impl_->describe("write_at", offset, data.size()).str() +
+                                 ": beyond the largest file offset");
     }
     if (auto c = impl_->state.check_write(*r, impl_->describe("write_at", offset, data.size()));
         !c) {
@@ -190,7 +195,7 @@ result<std::size_t> streaming_resource::do_read_at(std::uint64_t offset, std::sp
     if (!got) return kithara::fail(got.error().add_context(impl_->path.string()));
     if (*got != *n) {  // the file shrank under us: someone else truncated it
         return kithara::fail(std::make_error_code(std::errc::io_error),
-                             impl_->describe("read_at", offset, out.size()) +
+                             impl_->describe("read_at", offset, out.size()).str() +
                                  ": data file shorter than its range map");
     }
     return n;
@@ -209,9 +214,8 @@ void streaming_resource::do_async_wait_range(byte_range r, const asio::any_io_ex
 }
 
 result<> streaming_resource::do_commit(std::uint64_t final_length) {
-    const std::string what =
-        "commit " + std::to_string(final_length) + " of " + impl_->path.string();
-    if (final_length > max_file_offset) return kithara::fail(errc::invalid_range, what);
+    const auto what = impl_->describe("commit", final_length, std::nullopt);
+    if (final_length > max_file_offset) return kithara::fail(errc::invalid_range, what.str());
     if (auto c = impl_->state.commit(final_length, what); !c) return c;
     if (::ftruncate(impl_->fd, static_cast<off_t>(final_length)) != 0) {
         return kithara::fail(detail::errno_error(errno, "ftruncate", impl_->path));

@@ -18,9 +18,20 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kithara::storage::detail {
+
+// Names an operation for error contexts ("write_at 4096+512 of /cache/x"); formatted only when
+// an error is returned, so the hot path builds no strings.
+struct op_desc {
+    const char* op;
+    std::uint64_t offset;
+    std::optional<std::uint64_t> length;  // absent: "commit 100 of x"
+    std::string_view object;
+    [[nodiscard]] std::string str() const;
+};
 
 // What a range-map flush writes: the published ranges and final length at one moment.
 struct state_snapshot {
@@ -40,17 +51,15 @@ public:
     void restore(range_set ranges, std::optional<std::uint64_t> final_length);
     void set_flush_threshold(std::uint64_t bytes) { flush_every_ = bytes; }
 
-    // `what` names the operation and object for error contexts ("write_at 0+4 of /x").
-    result<> check_write(byte_range r, const std::string& what) const;
+    result<> check_write(byte_range r, const op_desc& what) const;
     struct write_outcome {
         std::uint64_t added = 0;  // bytes newly available
         bool flush_due = false;   // the auto-flush threshold was crossed and nobody is flushing
     };
-    result<write_outcome> finish_write(byte_range r, const std::string& what);
+    result<write_outcome> finish_write(byte_range r, const op_desc& what);
 
     // Bytes readable at offset now: 0 at eof or for want == 0, else >= 1; errors as documented.
-    result<std::size_t> readable(std::uint64_t offset, std::size_t want,
-                                 const std::string& what) const;
+    result<std::size_t> readable(std::uint64_t offset, std::size_t want, const op_desc& what) const;
     // The uncovered parts of r (for backings that must not rewrite published bytes).
     [[nodiscard]] std::vector<byte_range> missing(byte_range r) const;
 
@@ -58,10 +67,11 @@ public:
     void async_wait(byte_range r, const asio::any_io_executor& executor, wait_handler handler,
                     std::stop_token stop);
 
-    result<> commit(std::uint64_t final_length, const std::string& what);
+    result<> commit(std::uint64_t final_length, const op_desc& what);
     void mark_failed(error e);
-    // Marks closed and wakes every waiter with errc::closed; returns false if already closed.
-    bool close();
+    // Marks closed and wakes every waiter with errc::closed (or `cancelled` when the resource is
+    // being destroyed); returns false if already closed.
+    bool close(bool destroying = false);
 
     // Flush coordination. begin_flush: with `wait`, waits until no other flush runs; without it,
     // returns nullopt when one does. Also nullopt when nothing changed since the last flush.

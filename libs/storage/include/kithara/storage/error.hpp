@@ -4,7 +4,8 @@
 //   if (!r && r.error() == kithara::storage::errc::not_available) { /* wait_range first */ }
 //   std::string line = r.error().message();  // "storage: bytes not available yet (read_at ...)"
 //
-// Any thread. System failures (open, pread, fsync...) pass through as std::system_category codes
+// Any thread. System failures (open, pread, fsync...) pass through as errno values in
+// std::generic_category (so `e == std::errc::no_such_file_or_directory` works)
 // with the operation and path in the context; a failed resource returns the error given to fail().
 #pragma once
 

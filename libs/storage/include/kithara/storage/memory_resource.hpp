@@ -7,8 +7,9 @@
 //
 // Memory is allocated lazily in fixed chunks from kithara::bufpool's default byte pool, so a
 // sparse resource only holds the chunks written; at most max_size bytes. flush() is a no-op.
-// Threads and locks: see resource.hpp (one mutex guards ranges, state, waiters and the chunk
-// table; copies run without it).
+// Threads and locks: see resource.hpp (one mutex guards ranges, state and waiters; a second leaf
+// mutex guards chunk allocation; copies run without either). Ownership: chunks are pooled buffers
+// owned by the resource and returned to the pool when it is destroyed.
 #pragma once
 
 #include <kithara/storage/export.hpp>
@@ -21,8 +22,9 @@ namespace kithara::storage {
 
 struct memory_options {
     std::uint64_t max_size = 64 * 1024 * 1024;  // writes ending past it fail with too_large
-    std::uint32_t chunk_bytes = 64 * 1024;      // allocation granularity (a power of two)
-    growth_callback on_growth;                  // see resource.hpp
+    std::uint32_t chunk_bytes = 64 * 1024;  // allocation granularity (rounded to a power of two,
+                                            // 4 KiB .. 1 GiB); the table costs 32 B per chunk
+    growth_callback on_growth{};            // see resource.hpp
 };
 
 class KITHARA_STORAGE_EXPORT memory_resource final : public resource {

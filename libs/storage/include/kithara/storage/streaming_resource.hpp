@@ -38,7 +38,7 @@ struct streaming_options {
     // Discard a corrupt range map and start empty (true), or fail open() (false).
     bool recover_corrupt_map = true;
     // See growth_callback: invoked on the writing thread with newly available bytes.
-    growth_callback on_growth;
+    growth_callback on_growth{};
 };
 
 // What open() found on disk.
