@@ -64,6 +64,7 @@ struct io_window {
     std::uint64_t begin = 0;
     std::optional<std::uint64_t> end;
     std::optional<error> last_error;
+    const AVFormatContext* fmt = nullptr;  // the demuxer reading this window (for quirks)
 
     void refresh_end() {
         if (!end) {
@@ -101,7 +102,15 @@ std::int64_t seek_packet(void* opaque, std::int64_t offset, int whence) {
     auto& w = *static_cast<io_window*>(opaque);
     whence &= ~AVSEEK_FORCE;
     const auto size = w.size();
-    if (whence == AVSEEK_SIZE) return size ? static_cast<std::int64_t>(*size) : AVERROR(ENOSYS);
+    if (whence == AVSEEK_SIZE) {
+        if (size) return static_cast<std::int64_t>(*size);
+        // Unknown size. FFmpeg 5.1's mp3 demuxer casts a negative avio_size() to a huge size and
+        // then drops the Xing frame count (no gapless trim); it treats 0 as unknown. Others (mov)
+        // take 0 literally, so they get ENOSYS.
+        const bool mp3 = w.fmt != nullptr && w.fmt->iformat != nullptr &&
+                         std::strcmp(w.fmt->iformat->name, "mp3") == 0;
+        return mp3 ? 0 : AVERROR(ENOSYS);
+    }
     std::int64_t target = 0;
     switch (whence) {
         case SEEK_SET:
@@ -240,6 +249,8 @@ struct decoder::impl {
             return fail(std::make_error_code(std::errc::not_enough_memory));
         }
         s->fmt = avformat_alloc_context();
+        if (s->fmt == nullptr) return fail(std::make_error_code(std::errc::not_enough_memory));
+        s->io.fmt = s->fmt;
         s->fmt->pb = s->avio;
         s->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
         const AVInputFormat* ifmt = nullptr;

@@ -39,34 +39,43 @@ std::vector<float> pull_all(session& s) {
 struct dribbler {
     std::shared_ptr<storage::resource> res = storage::memory_resource::create();
     std::jthread thread;
-    explicit dribbler(std::vector<std::byte> bytes, std::size_t stop_at = SIZE_MAX) {
-        thread = std::jthread([this, b = std::move(bytes), stop_at](std::stop_token st) {
-            std::size_t off = 0;
-            const std::size_t end = std::min(stop_at, b.size());
-            while (off < end && !st.stop_requested()) {
-                const std::size_t n = std::min<std::size_t>(1500, end - off);
-                ASSERT_TRUE(res->write_at(off, std::span(b).subspan(off, n)));
-                off += n;
-                if ((off / 1500) % 8 == 0) std::this_thread::sleep_for(100us);
-            }
-            if (end == b.size()) {
-                ASSERT_TRUE(res->commit(b.size()));
-            }
-        });
+    // commit_first: the length is known up front (an HTTP Content-Length), else only at the end.
+    explicit dribbler(std::vector<std::byte> bytes, std::size_t stop_at = SIZE_MAX,
+                      bool commit_first = false) {
+        if (commit_first) {
+            EXPECT_TRUE(res->commit(bytes.size()));
+        }
+        thread =
+            std::jthread([this, b = std::move(bytes), stop_at, commit_first](std::stop_token st) {
+                std::size_t off = 0;
+                const std::size_t end = std::min(stop_at, b.size());
+                while (off < end && !st.stop_requested()) {
+                    const std::size_t n = std::min<std::size_t>(1500, end - off);
+                    ASSERT_TRUE(res->write_at(off, std::span(b).subspan(off, n)));
+                    off += n;
+                    if ((off / 1500) % 8 == 0) std::this_thread::sleep_for(100us);
+                }
+                if (end == b.size() && !commit_first) {
+                    ASSERT_TRUE(res->commit(b.size()));
+                }
+            });
     }
 };
 
 }  // namespace
 
 TEST(streaming_decode, resource_still_being_written_gives_identical_pcm) {
-    for (const char* f : {"tone.mp3", "tone_faststart.m4a", "tone.flac", "tone.opus"}) {
-        const auto reference = decode_all(source_of(f));
-        dribbler d(load(f));
-        auto o = options();
-        o.reader.prefetch_bytes = 32 * 1024;
-        auto got = decode_all(stream::resource_source::create(d.res), o);
-        EXPECT_EQ(got.pcm, reference.pcm) << f;
-        EXPECT_EQ(got.frames(), reference.frames()) << f;
+    for (const bool known_length : {false, true}) {
+        for (const char* f :
+             {"tone.mp3", "tone_faststart.m4a", "tone.flac", "tone.opus", "tone.ogg"}) {
+            const auto reference = decode_all(source_of(f));
+            dribbler d(load(f), SIZE_MAX, known_length);
+            auto o = options();
+            o.reader.prefetch_bytes = 32 * 1024;
+            auto got = decode_all(stream::resource_source::create(d.res), o);
+            EXPECT_EQ(got.pcm, reference.pcm) << f;
+            EXPECT_EQ(got.frames(), reference.frames()) << f << " known length " << known_length;
+        }
     }
 }
 
