@@ -611,6 +611,12 @@ struct decoder::impl {
                 return true;
             }
             if (ret == AVERROR_EOF) {
+                if (first_after_seek && src->boundary_after(seg->io.begin)) {
+                    // The seek ran past this container's end before any frame told us its
+                    // length: count it from its start to place the next container on the clock.
+                    restart_needed = true;
+                    continue;
+                }
                 auto more = next_segment();
                 if (!more) return fail(more.error());
                 if (*more) continue;

@@ -142,3 +142,29 @@ TEST(format_change, chunk_clock_continues_across_the_boundary) {
         }
     }
 }
+
+TEST(format_change, seek_past_a_declared_boundary_lands_in_the_second_container) {
+    const auto a = load("part44.aac");
+    const auto n44 = decode_all(source_of("part44.aac")).frames();
+    auto src = stream::memory_source::create(concat(a, load("part48.flac")));
+    stream::format_boundary b;
+    b.offset = a.size();
+    b.hints.container = "flac";
+    ASSERT_TRUE(src->declare_boundary(b));
+    const auto full = decode_runs(src, options());
+    ASSERT_EQ(full.size(), 2u);
+    auto dec = decoder::open(src, options()).value();
+    // 0.25 s into the FLAC part.
+    const std::int64_t first_ns = static_cast<std::int64_t>(n44) * 1'000'000'000 / 44100;
+    const auto at = std::chrono::nanoseconds(first_ns + 250'000'000);
+    ASSERT_TRUE(dec->seek(at));
+    auto c = dec->next().value();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->sample_rate, 48000u);
+    EXPECT_EQ(c->start, at);
+    const std::size_t off =
+        static_cast<std::size_t>((at.count() - first_ns) * 48000 / 1'000'000'000);
+    for (std::size_t i = 0; i < c->frames(); ++i) {
+        ASSERT_NEAR(c->samples[i * c->channels], full[1].first_channel[off + i], 1e-6f) << i;
+    }
+}
