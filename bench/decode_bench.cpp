@@ -58,7 +58,7 @@ std::string media_dir() {
 }
 
 void decode_file(benchmark::State& state, const std::string& path, std::uint32_t rate,
-                 decode::resample_quality q) {
+                 decode::resample_quality q, unsigned threads = 1) {
     double audio_seconds = 0;
     std::uint64_t packets = 0;
     std::uint64_t growths = 0;
@@ -66,6 +66,7 @@ void decode_file(benchmark::State& state, const std::string& path, std::uint32_t
         decode::decoder_options o;
         o.sample_rate = rate;
         o.quality = q;
+        o.codec_threads = threads;
         o.reader.prefetch_bytes = 0;
         auto dec = decode::decoder::open(std::make_shared<file_source>(path), o);
         if (!dec) {
@@ -109,6 +110,11 @@ int register_all() {
         benchmark::RegisterBenchmark(("decode/" + name).c_str(), [f](benchmark::State& s) {
             decode_file(s, f, 0, decode::resample_quality::medium);
         })->Unit(benchmark::kMillisecond);
+        // FFmpeg's automatic threading, as the ffmpeg CLI uses by default.
+        benchmark::RegisterBenchmark(
+            ("decode_auto_threads/" + name).c_str(),
+            [f](benchmark::State& s) { decode_file(s, f, 0, decode::resample_quality::medium, 0); })
+            ->Unit(benchmark::kMillisecond);
     }
     // Resampler cost: the WAV decode (almost free) at its native rate versus converted to 48 kHz.
     const auto wav = dir + "/bench.wav";

@@ -4,7 +4,9 @@
 # Generates 60 s stereo 44.1 kHz test files (48 kHz for Opus) in $KITHARA_BENCH_MEDIA
 # (default /tmp/kithara-bench-media), then for each file prints the best of 5 runs of
 #   ffmpeg -i FILE -f f32le - >/dev/null          (FFmpeg: demux, decode, convert to float)
-# and decode_bench's per-file time (pread source, interleaved float32 at the native rate).
+# and decode_bench's per-file median (pread source, interleaved float32 at the native rate), with
+# one codec thread (the default) and with FFmpeg's automatic threading (codec_threads = 0, what the
+# CLI uses; only frame-threaded decoders such as FLAC and ALAC use it).
 # ffmpeg_rtime_ms is FFmpeg's own -benchmark "rtime" (the transcode loop, without process start-up
 # and probing); ffmpeg_wall_ms is the whole process. ratio = ffmpeg rtime / kithara time
 # (>= 1: kithara is at least as fast as FFmpeg's own loop).
@@ -28,9 +30,9 @@ bx="-fflags +bitexact -flags:a +bitexact -map_metadata -1"
     ff $src48 $bx -c:a libopus -b:a 128k "$media/bench.opus"
     ff $src $bx -c:a alac "$media/bench_alac.m4a"
 }
-out=$("$build/bench/decode_bench" --benchmark_filter='^decode/' --benchmark_repetitions=5 \
+out=$("$build/bench/decode_bench" --benchmark_filter='^decode' --benchmark_repetitions=5 \
       --benchmark_report_aggregates_only=true --benchmark_format=csv 2>/dev/null)
-printf '%-16s %14s %15s %11s %8s\n' file ffmpeg_wall_ms ffmpeg_rtime_ms kithara_ms ratio
+printf '%-16s %14s %15s %11s %8s %14s %8s\n' file ffmpeg_wall_ms ffmpeg_rtime_ms kithara_ms ratio kithara_auto_ms ratio
 for f in "$media"/bench*; do
     name=$(basename "$f")
     best=
@@ -46,6 +48,7 @@ for f in "$media"/bench*; do
     done
     # decode_bench median (ms): the "_median" aggregate row, real_time column.
     k=$(printf '%s\n' "$out" | grep "^\"decode/${name}_median\"" | cut -d, -f3)
-    awk -v n="$name" -v f="$best" -v r="$rbest" -v k="$k" \
-        'BEGIN { printf "%-16s %14.2f %15.2f %11.2f %8.2f\n", n, f / 1000, r * 1000, k, (r * 1000) / k }'
+    a=$(printf '%s\n' "$out" | grep "^\"decode_auto_threads/${name}_median\"" | cut -d, -f3)
+    awk -v n="$name" -v f="$best" -v r="$rbest" -v k="$k" -v a="$a" \
+        'BEGIN { printf "%-16s %14.2f %15.2f %11.2f %8.2f %14.2f %8.2f\n", n, f / 1000, r * 1000, k, (r * 1000) / k, a, (r * 1000) / a }'
 done

@@ -287,7 +287,7 @@ struct decoder::impl {
                         "codec parameters " + where + ": " + av_error_text(ret));
         }
         s->codec->pkt_timebase = s->st->time_base;
-        s->codec->thread_count = 1;
+        s->codec->thread_count = static_cast<int>(opts.codec_threads);
         if (int ret = avcodec_open2(s->codec, dec, nullptr); ret < 0) {
             return fail(errc::unsupported_codec,
                         std::string(dec->name) + " " + where + ": " + av_error_text(ret));
@@ -610,6 +610,7 @@ struct decoder::impl {
                 if (!r) return fail(r.error());
                 return true;
             }
+            if (ret == AVERROR(EAGAIN) && seg->draining) ret = AVERROR_EOF;  // drained
             if (ret == AVERROR_EOF) {
                 if (first_after_seek && src->boundary_after(seg->io.begin)) {
                     // The seek ran past this container's end before any frame told us its
@@ -626,10 +627,6 @@ struct decoder::impl {
             }
             if (ret != AVERROR(EAGAIN)) {
                 if (auto r = count_failure(ret, "decode"); !r) return fail(r.error());
-                continue;
-            }
-            if (seg->draining) {  // EAGAIN while draining: treat as end of this segment
-                avcodec_flush_buffers(seg->codec);
                 continue;
             }
             ret = av_read_frame(seg->fmt, pkt);

@@ -5,8 +5,10 @@
 #include <kithara/worker/channel.hpp>
 #include <kithara/worker/error.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 namespace kithara::decode {
 
@@ -38,6 +40,7 @@ struct session::impl {
           info(dec->info()) {}
 
     void run(std::stop_token stop) {
+        thread_id.store(std::this_thread::get_id());
         std::stop_callback wake(stop, [this] { cv.notify_all(); });
         worker::epoch_t e = 0;
         bool idle = false;  // ended or failed: wait for a seek
@@ -104,6 +107,7 @@ struct session::impl {
     stream_info info;
     std::stop_source decoder_stop;
     worker::job thread;
+    std::atomic<std::thread::id> thread_id{};
 };
 
 session::session(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -152,6 +156,8 @@ void session::stop() {
     impl_->decoder_stop.request_stop();
     impl_->thread.request_stop();
     impl_->queue.close();
+    // From the callback (the decode thread itself) the thread ends on its own; never self-join.
+    if (impl_->thread_id.load() == std::this_thread::get_id()) return;
     if (impl_->thread.joinable()) impl_->thread.join();
 }
 

@@ -27,7 +27,10 @@ struct decoder_options {
     resample_quality quality = resample_quality::medium;
     std::size_t chunk_frames = 4096;  // frames per chunk (the last one before a change is shorter)
     bufpool::sample_pool* pool = nullptr;  // chunk pool; nullptr: bufpool::default_sample_pool()
-    stream::reader_options reader;         // read-ahead, per-read timeout, stop token
+    // FFmpeg decoder threads (frame threading, e.g. FLAC/ALAC); 0: FFmpeg's automatic choice (as
+    // the ffmpeg CLI does). 1 keeps all decoding on the calling thread.
+    unsigned codec_threads = 1;
+    stream::reader_options reader;  // read-ahead, per-read timeout, stop token
 };
 
 // One block of interleaved float32 PCM in [-1, 1] (nominal).
