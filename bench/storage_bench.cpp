@@ -60,7 +60,7 @@ void bm_raw_pwrite(benchmark::State& state) {
         if (::pwrite(fd, data.data(), block, static_cast<off_t>(off)) < 0) std::abort();
         off += block;
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * block));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(block));
     ::close(fd);
     std::filesystem::remove(path);
 }
@@ -80,7 +80,7 @@ void bm_raw_pread(benchmark::State& state) {
         benchmark::DoNotOptimize(out.data());
         off = (off + block) % span_bytes;
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * block));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(block));
     ::close(fd);
     std::filesystem::remove(path);
 }
@@ -110,7 +110,7 @@ void bm_streaming_write_at(benchmark::State& state) {
         if (!res->write_at(off, data)) std::abort();
         off += block;
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * block));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(block));
     res.reset();
     (void)ks::streaming_resource::remove(path);
 }
@@ -133,7 +133,7 @@ void bm_streaming_read_at(benchmark::State& state) {
         benchmark::DoNotOptimize(out.data());
         off = (off + block) % span_bytes;
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * block));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(block));
     res.reset();
     (void)ks::streaming_resource::remove(path);
 }

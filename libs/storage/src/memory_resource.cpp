@@ -61,13 +61,20 @@ struct memory_resource::impl {
 };
 
 std::unique_ptr<memory_resource> memory_resource::create(memory_options options) {
+    // The chunk table has at most max_slots entries: chunks grow for large max sizes.
+    constexpr std::uint64_t max_slots = 65536;
+    constexpr std::uint64_t max_chunk = std::uint64_t{1} << 30;
+    std::uint64_t chunk =
+        std::bit_ceil(std::clamp<std::uint64_t>(options.chunk_bytes, 4096, max_chunk));
+    auto slots_for = [&](std::uint64_t c) {
+        return options.max_size / c + (options.max_size % c != 0);
+    };
+    while (chunk < max_chunk && slots_for(chunk) > max_slots) chunk <<= 1;
+    options.max_size = std::min(options.max_size, chunk * max_slots);
     auto p = std::make_unique<impl>();
-    std::uint32_t chunk = std::clamp<std::uint32_t>(options.chunk_bytes, 4096, 1u << 30);
-    chunk = std::bit_ceil(chunk);
     p->chunk_shift = static_cast<unsigned>(std::countr_zero(chunk));
+    p->chunks.resize(static_cast<std::size_t>(slots_for(chunk)));
     p->options = std::move(options);
-    const std::uint64_t slots = (p->options.max_size + chunk - 1) / chunk;
-    p->chunks.resize(static_cast<std::size_t>(slots));
     return std::unique_ptr<memory_resource>(new memory_resource(std::move(p)));
 }
 

@@ -7,6 +7,7 @@
 #include <asio/prefer.hpp>
 
 #include <algorithm>
+#include <cassert>
 
 namespace kithara::storage::detail {
 
@@ -203,6 +204,7 @@ result<wait_outcome> range_state::wait(byte_range r, std::optional<deadline> unt
 
 void range_state::async_wait(byte_range r, const asio::any_io_executor& executor,
                              wait_handler handler, std::stop_token stop) {
+    assert(executor != nullptr && "async_wait_range needs a valid executor");
     auto w = std::make_unique<async_waiter>();
     w->range = r;
     w->executor = asio::prefer(executor, asio::execution::outstanding_work.tracked);

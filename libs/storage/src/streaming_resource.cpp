@@ -55,9 +55,12 @@ struct streaming_resource::impl {
         auto snap = state.begin_flush(wait);
         if (!snap) return {};
         if (::fdatasync(fd) != 0) {
-            const int err = errno;
+            // The kernel may have dropped the dirty pages: durability of published bytes is
+            // unknown, and a retried fsync could falsely succeed. Fail the resource for good.
+            const error e = detail::errno_error(errno, "fdatasync", path);
             state.end_flush(std::nullopt);
-            return kithara::fail(detail::errno_error(err, "fdatasync", path));
+            state.mark_failed(e);
+            return kithara::fail(e);
         }
         const auto bytes = detail::encode_range_map({std::move(snap->ranges), snap->final_length});
         auto r = detail::replace_file(tmp_path, map_path, dir_fd, bytes);
@@ -96,6 +99,7 @@ result<std::unique_ptr<streaming_resource>> streaming_resource::open(
                              "open " + path.string() + ": not a regular file");
     }
 
+    ::unlink(p->tmp_path.c_str());  // a temp map left by a crash mid-flush
     if (created) {
         // A map left beside a vanished data file describes nothing that exists.
         ::unlink(p->map_path.c_str());
@@ -180,7 +184,13 @@ result<> streaming_resource::do_write_at(std::uint64_t offset, std::span<const s
     auto done = impl_->state.finish_write(*r, impl_->describe("write_at", offset, data.size()));
     if (!done) return kithara::fail(done.error());
     if (done->added != 0 && impl_->options.on_growth) impl_->options.on_growth(done->added);
-    if (done->flush_due) return impl_->flush(false);
+    if (done->flush_due) {
+        if (auto f = impl_->flush(false); !f) {
+            if (impl_->state.failure()) return f;  // fdatasync failed: the resource failed
+            // The bytes are stored and published; only the map lags. The next flush retries.
+            KITHARA_LOG_WARN("storage: automatic range-map flush failed: {}", f.error().message());
+        }
+    }
     return {};
 }
 

@@ -286,6 +286,25 @@ TEST(memory_resource, writes_beyond_the_max_size_fail) {
     EXPECT_TRUE(res->write_at(980, data));
 }
 
+TEST(memory_resource, a_zero_max_size_rejects_every_byte) {
+    auto res = memory_resource::create({.max_size = 0});
+    const auto data = pattern(0, 1);
+    EXPECT_EQ(res->write_at(0, data).error(), errc::too_large);
+    EXPECT_TRUE(res->commit(0));
+    std::vector<std::byte> out(1);
+    EXPECT_EQ(res->read_at(0, out).value(), 0u);
+}
+
+TEST(memory_resource, a_huge_max_size_keeps_the_chunk_table_small) {
+    auto res = memory_resource::create({.max_size = 1ull << 40});  // 16 MiB chunks
+    const auto data = pattern(1ull << 39, 100);
+    ASSERT_TRUE(res->write_at(1ull << 39, data));
+    EXPECT_EQ(res->stored_bytes(), 16u << 20);
+    std::vector<std::byte> out(100);
+    EXPECT_EQ(res->read_at(1ull << 39, out).value(), 100u);
+    EXPECT_EQ(out, data);
+}
+
 TEST(memory_resource, allocates_only_the_chunks_written) {
     memory_options o;
     o.max_size = 1 << 20;

@@ -152,6 +152,28 @@ TEST_F(streaming, flush_writes_the_map_on_demand) {
     EXPECT_TRUE(std::filesystem::exists(streaming_resource::range_map_path(path_)));
 }
 
+TEST_F(streaming, a_failing_map_write_is_reported_by_flush_and_logged_by_auto_flush) {
+    std::filesystem::create_directory(path_.string() + ".ranges.tmp");  // blocks the temp file
+    streaming_options o;
+    o.flush_every_bytes = 1024;
+    auto res = open_ok(path_, o);
+    std::vector<std::string> warnings;
+    set_log_handler([&](log_level l, std::string_view line) {
+        if (l == log_level::warn) warnings.emplace_back(line);
+    });
+    write_ok(*res, 0, 2048);  // stored and published although the map could not be written
+    set_log_handler({});
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find(".ranges.tmp"), std::string::npos) << warnings[0];
+    auto f = res->flush();
+    ASSERT_FALSE(f);
+    EXPECT_EQ(f.error(), std::errc::is_a_directory);
+    EXPECT_FALSE(res->failure());
+    std::vector<std::byte> out(2048);
+    EXPECT_EQ(res->read_at(0, out).value(), 2048u);
+    std::filesystem::remove(path_.string() + ".ranges.tmp");
+}
+
 TEST_F(streaming, truncated_range_map_is_discarded) {
     expect_recovers_from([](std::vector<char>& m) { m.resize(m.size() - 7); });
 }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <latch>
 #include <memory>
@@ -54,6 +55,16 @@ TEST(channel, fifo_order_survives_ring_wraparound) {
         EXPECT_EQ(*ch.try_receive(), next_out++);
         EXPECT_EQ(*ch.try_receive(), next_out++);
     }
+}
+
+TEST(channel, lvalues_of_copyable_types_are_sent_as_copies) {
+    channel<std::string> ch;
+    const std::string hello = "hello";
+    ASSERT_TRUE(ch.send(hello));
+    ASSERT_TRUE(ch.try_send(hello));
+    EXPECT_EQ(hello, "hello");
+    EXPECT_EQ(*ch.try_receive(), "hello");
+    EXPECT_EQ(*ch.try_receive(), "hello");
 }
 
 TEST(channel, try_send_fails_with_full_at_count_bound_and_keeps_the_item) {
@@ -455,6 +466,82 @@ TEST(channel, mpmc_stress_with_async_receivers_delivers_every_item_exactly_once)
     blocking_consumer.join();
     io.shutdown();
     for (std::size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i].load(), 1) << "item " << i;
+}
+
+TEST(channel, byte_bounded_mpmc_stress_delivers_every_buffer_exactly_once) {
+    // Variable-size buffers under a byte bound: the wake-all path for freed bytes.
+    constexpr int producers = 2;
+    constexpr int per_producer = 1500;
+    constexpr std::size_t max_bytes = 16 * 1024;
+    channel<bufpool::byte_buffer> ch({.max_items = 32, .max_bytes = max_bytes});
+    std::vector<std::atomic<int>> seen(producers * per_producer);
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p) {
+        threads.emplace_back([&, p] {
+            for (int i = 0; i < per_producer; ++i) {
+                const int id = p * per_producer + i;
+                auto b = test_pool().get(256U << (static_cast<unsigned>(id) % 6));  // 256..8192
+                std::memcpy(b.data(), &id, sizeof id);
+                ASSERT_TRUE(ch.send(std::move(b)));
+            }
+        });
+    }
+    for (int c = 0; c < 2; ++c) {
+        threads.emplace_back([&] {
+            while (auto b = ch.receive()) {
+                int id = 0;
+                std::memcpy(&id, b->data(), sizeof id);
+                seen[static_cast<std::size_t>(id)].fetch_add(1);
+            }
+        });
+    }
+    for (int p = 0; p < producers; ++p) threads[static_cast<std::size_t>(p)].join();
+    ch.close();
+    for (std::size_t t = producers; t < threads.size(); ++t) threads[t].join();
+    for (std::size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i].load(), 1) << "item " << i;
+    EXPECT_LE(ch.stats().high_water_bytes, max_bytes);
+}
+
+TEST(channel, async_receive_cancellation_racing_with_sends_loses_no_item) {
+    // Every async receive completes exactly once, and every item ends up either with a receiver
+    // or still queued: a cancel racing a hand-off never drops or duplicates.
+    constexpr int rounds = 400;
+    kithara::worker::io_runtime io;
+    ASSERT_TRUE(io.start());
+    channel<int> ch({.max_items = rounds});
+    std::vector<std::atomic<int>> seen(rounds);
+    std::atomic<int> completions{0};
+    std::latch all_completed(rounds);
+    std::vector<std::stop_source> stops(rounds);
+    for (int i = 0; i < rounds; ++i) {
+        ch.async_receive(io.executor(), stops[static_cast<std::size_t>(i)].get_token(),
+                         [&](kithara::result<int> r) {
+                             if (r) seen[static_cast<std::size_t>(*r)].fetch_add(1);
+                             ++completions;
+                             all_completed.count_down();
+                         });
+    }
+    std::thread canceller([&] {
+        for (auto& s : stops) s.request_stop();
+    });
+    for (int i = 0; i < rounds; ++i) ASSERT_TRUE(ch.send(int{i}));
+    canceller.join();
+    all_completed.wait();
+    while (auto r = ch.try_receive()) seen[static_cast<std::size_t>(*r)].fetch_add(1);
+    io.shutdown();
+    EXPECT_EQ(completions.load(), rounds);
+    for (std::size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i].load(), 1) << "item " << i;
+}
+
+TEST(channel, item_size_uses_size_bytes_when_the_type_has_it) {
+    struct blob {
+        std::size_t n;
+        [[nodiscard]] std::size_t size_bytes() const noexcept { return n; }
+    };
+    channel<blob> ch({.max_items = 8, .max_bytes = 100});
+    ASSERT_TRUE(ch.try_send(blob{60}));
+    EXPECT_EQ(ch.try_send(blob{50}).error(), errc::full);
+    EXPECT_EQ(ch.stats().bytes, 60U);
 }
 
 TEST(channel, stats_report_counts_and_high_water) {

@@ -112,6 +112,32 @@ TEST(epoch_channel, pending_async_send_of_the_old_epoch_completes_with_stale) {
     EXPECT_EQ(ch.stats().dropped, 2U);
 }
 
+TEST(epoch_channel, async_receive_handed_an_item_before_a_bump_gets_stale_instead) {
+    kithara::worker::io_runtime io;  // not started yet: the completion waits in its queue
+    epoch_channel<int> ch;
+    std::promise<std::error_code> done;
+    ch.async_receive(io.executor(), [&](kithara::result<stamped<int>> r) {
+        done.set_value(r ? std::error_code{} : r.error().code());
+    });
+    ASSERT_TRUE(ch.send({0, 7}));  // handed to the waiting receive, completion posted
+    ch.bump_epoch();
+    ASSERT_TRUE(io.start());
+    EXPECT_EQ(done.get_future().get(), errc::stale);
+    EXPECT_EQ(ch.stats().dropped, 1U);
+}
+
+TEST(epoch_channel, async_receive_of_a_current_item_delivers_it) {
+    kithara::worker::io_runtime io;
+    ASSERT_TRUE(io.start());
+    epoch_channel<int> ch;
+    ch.bump_epoch();
+    std::promise<int> got;
+    ch.async_receive(io.executor(),
+                     [&](kithara::result<stamped<int>> r) { got.set_value(r ? r->value : -1); });
+    ASSERT_TRUE(ch.send({1, 7}));
+    EXPECT_EQ(got.get_future().get(), 7);
+}
+
 // A producer tags results with the epoch it last saw, racing with the reader's bumps; after a
 // bump returns epoch E, the reader never receives anything older than E.
 TEST(epoch_channel, no_stale_item_is_received_after_a_bump_under_a_racing_producer) {

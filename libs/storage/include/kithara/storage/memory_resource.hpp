@@ -22,9 +22,11 @@ namespace kithara::storage {
 
 struct memory_options {
     std::uint64_t max_size = 64 * 1024 * 1024;  // writes ending past it fail with too_large
-    std::uint32_t chunk_bytes = 64 * 1024;  // allocation granularity (rounded to a power of two,
-                                            // 4 KiB .. 1 GiB); the table costs 32 B per chunk
-    growth_callback on_growth{};            // see resource.hpp
+    // Allocation granularity, rounded to a power of two in [4 KiB, 1 GiB] and grown so that the
+    // chunk table (32 B per chunk of max_size) has at most 65536 entries; max_size is capped at
+    // 64 TiB.
+    std::uint32_t chunk_bytes = 64 * 1024;
+    growth_callback on_growth{};  // see resource.hpp
 };
 
 class KITHARA_STORAGE_EXPORT memory_resource final : public resource {
@@ -32,9 +34,8 @@ public:
     [[nodiscard]] static std::unique_ptr<memory_resource> create(memory_options options = {});
     ~memory_resource() override;
 
-    struct impl;
-
 private:
+    struct impl;
     explicit memory_resource(std::unique_ptr<impl> p);
 
     result<> do_write_at(std::uint64_t offset, std::span<const std::byte> data) override;

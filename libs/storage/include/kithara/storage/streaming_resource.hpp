@@ -14,6 +14,8 @@
 // A missing map means "nothing available" (the data file is reused); a torn, corrupt or
 // inconsistent map is discarded with a logged warning (open_status::recovered) unless
 // `recover_corrupt_map` is false, in which case open() returns errc::corrupt_range_map.
+// A failed fdatasync fails the resource (durability is unknown); a failed automatic map write
+// is logged and retried at the next flush (write_at still succeeds: the bytes are stored).
 //
 // Threads and locks: see resource.hpp. Data I/O is pread/pwrite on one descriptor with no lock
 // held; one mutex guards the range set, lifecycle and waiters; a flag under that mutex (not a
@@ -66,9 +68,8 @@ public:
     [[nodiscard]] open_status status_at_open() const noexcept;
     [[nodiscard]] const std::filesystem::path& path() const noexcept;
 
-    struct impl;
-
 private:
+    struct impl;
     explicit streaming_resource(std::unique_ptr<impl> p);
 
     result<> do_write_at(std::uint64_t offset, std::span<const std::byte> data) override;

@@ -14,10 +14,10 @@
 // epoch_channel<T> carries stamped<T>: bump_epoch() starts a new epoch, drops every queued item
 // of an older epoch and makes later sends of such items fail with errc::stale, all under the
 // channel lock: once bump_epoch() returns, receive()/try_receive() never return a stale item.
-// (An async receive that was already handed an item before the bump completes with it; the item
-// carries its epoch.)
+// An async receive handed an item before the bump re-checks the epoch when its handler is about
+// to run: a stale item is dropped there and the handler gets errc::stale instead.
 //
-// Lock: mutex_ guards the ring, the counters, the waiter lists and closed_/epoch_; it is never
+// Lock: m_ guards the ring, the counters, the waiter lists, closed_ and epoch changes; it is never
 // held while running a handler, posting, or destroying a stop callback. Items sit in a ring
 // allocated at construction: blocking and try_ operations do not allocate; an async operation
 // allocates one small node. Ownership: the channel owns queued items; a failed send or try_send
@@ -146,6 +146,17 @@ public:
         return {};
     }
 
+    // Copying forms for copyable items.
+    result<void> send(const T& item, std::stop_token stop = {},
+                      deadline until = no_deadline) requires std::copy_constructible<T> {
+        T copy(item);
+        return send(std::move(copy), std::move(stop), until);
+    }
+    result<void> try_send(const T& item) requires std::copy_constructible<T> {
+        T copy(item);
+        return try_send(std::move(copy));
+    }
+
     // Blocks until an item arrives. Fails with closed (closed and drained), cancelled, timed_out.
     // A queued item is returned even if stop was requested: stop and deadline end waits only.
     result<T> receive(std::stop_token stop = {}, deadline until = no_deadline) {
@@ -172,7 +183,8 @@ public:
     }
 
     // Completes with void(kithara::result<T>) on `ex` (or the handler's associated executor)
-    // once an item is available, the channel is closed and drained, or `stop` is requested.
+    // once an item is available, the channel is closed and drained, or `stop` is requested;
+    // epoch_channel: or with stale, when the item's epoch ended before the handler ran.
     template <class Executor, class Token>
     auto async_receive(const Executor& ex, std::stop_token stop, Token&& token) {
         return asio::async_initiate<Token, void(result<T>)>(
@@ -229,7 +241,10 @@ public:
         channel_stats s = stats_;
         s.items = count_;
         s.bytes = bytes_;
-        s.epoch = epoch_.load(std::memory_order_relaxed);
+        if constexpr (Epochs) {
+            s.epoch = cell_->epoch.load(std::memory_order_relaxed);
+            s.dropped += cell_->late_drops.load(std::memory_order_relaxed);
+        }
         return s;
     }
 
@@ -238,7 +253,7 @@ public:
 
     // epoch_channel only: the current epoch (a lock-free hint for producers to stop early).
     [[nodiscard]] epoch_t epoch() const noexcept requires Epochs {
-        return epoch_.load(std::memory_order_acquire);
+        return cell_->epoch.load(std::memory_order_acquire);
     }
 
     // epoch_channel only: starts epoch()+1 and returns it. Queued items and pending async sends
@@ -249,8 +264,8 @@ public:
         epoch_t e = 0;
         {
             std::lock_guard lk(m_);
-            e = epoch_.load(std::memory_order_relaxed) + 1;
-            epoch_.store(e, std::memory_order_release);
+            e = cell_->epoch.load(std::memory_order_relaxed) + 1;
+            cell_->epoch.store(e, std::memory_order_release);
             purge_stale_locked(e);
             stale_sends = send_waiters_.take_if(
                 [e](const send_op& op) { return op.item->epoch < e; }, errc::stale);
@@ -297,8 +312,13 @@ private:
         virtual void finish() noexcept = 0;
         virtual ~op_base() = default;
     };
+    struct epoch_cell {
+        std::atomic<epoch_t> epoch{0};
+        std::atomic<std::uint64_t> late_drops{0};  // dropped by async completions
+    };
     struct recv_op : op_base<recv_op> {
         std::optional<T> value;
+        std::shared_ptr<epoch_cell> cell;  // epoch_channel only
     };
     struct send_op : op_base<send_op> {
         std::optional<T> item;
@@ -312,7 +332,8 @@ private:
         void finish() noexcept override {
             result<T> r = this->value ? result<T>(std::move(*this->value))
                                       : result<T>(fail(this->err, "channel::async_receive"));
-            post_and_delete(this, std::move(r));
+            auto epochs = std::move(this->cell);
+            post_and_delete(this, std::move(r), std::move(epochs));
         }
         Handler handler;
         asio::executor_work_guard<Executor> work;
@@ -332,13 +353,21 @@ private:
         asio::executor_work_guard<Executor> work;
     };
 
+    // epoch_channel: an item that went stale between hand-off and its handler is dropped there
+    // and the handler gets errc::stale (the check is the delivery point).
     template <class Op, class R>
-    static void post_and_delete(Op* op, R&& r) noexcept {
+    static void post_and_delete(Op* op, R&& r, std::shared_ptr<epoch_cell> cell = {}) noexcept {
         auto ex = asio::get_associated_executor(op->handler, op->work.get_executor());
         auto h = std::move(op->handler);
         auto work = std::move(op->work);  // keeps the context busy until the post below
         delete op;
-        asio::post(ex, [h = std::move(h), r = std::forward<R>(r)]() mutable {
+        asio::post(ex, [h = std::move(h), r = std::forward<R>(r), c = std::move(cell)]() mutable {
+            if constexpr (Epochs && std::is_same_v<std::decay_t<R>, result<T>>) {
+                if (c && r && r->epoch < c->epoch.load(std::memory_order_acquire)) {
+                    c->late_drops.fetch_add(1, std::memory_order_relaxed);
+                    r = fail(errc::stale, "channel::async_receive");
+                }
+            }
             std::move(h)(std::move(r));
         });
     }
@@ -425,7 +454,7 @@ private:
     result<void> check_send_locked(const T& item) {
         if (closed_) return fail(errc::closed, "channel::send");
         if constexpr (Epochs) {
-            if (item.epoch < epoch_.load(std::memory_order_relaxed)) {
+            if (item.epoch < cell_->epoch.load(std::memory_order_relaxed)) {
                 ++stats_.dropped;
                 return fail(errc::stale, "channel::send");
             }
@@ -471,7 +500,7 @@ private:
             return;
         }
         push_locked(std::move(item), n);
-        if (waiting_receivers_ > 0) not_empty_.notify_one();
+        not_empty_.notify_one();  // unconditional: see take_locked
         lk.unlock();
     }
 
@@ -517,12 +546,12 @@ private:
     T take_locked(std::unique_lock<std::mutex>& lk) {
         T v = pop_locked();
         send_op* refilled = refill_locked();
-        if (waiting_senders_ > 0) {
-            if (max_bytes_ == std::numeric_limits<std::size_t>::max()) {
-                not_full_.notify_one();
-            } else {
-                not_full_.notify_all();  // freed bytes may fit several, or only a later, sender
-            }
+        // Unconditional: signalling a condition variable nobody waits on costs one atomic load,
+        // and measured faster with 2 producers x 2 consumers than skipping it by waiter count.
+        if (max_bytes_ == std::numeric_limits<std::size_t>::max()) {
+            not_full_.notify_one();
+        } else if (waiting_senders_ > 0) {
+            not_full_.notify_all();  // freed bytes may fit several, or only a later, sender
         }
         lk.unlock();
         complete_all(refilled);
@@ -558,6 +587,7 @@ private:
         // Registered before linking: if it fires first, it finds the op unlinked and does
         // nothing, and stop_requested() below is already true.
         if (stop.stop_possible()) op->cb.emplace(stop, canceller<recv_op>{this, op});
+        if constexpr (Epochs) op->cell = cell_;
         std::unique_lock lk(m_);
         if (count_ > 0) {
             op->value.emplace(take_locked(lk));  // unlocks
@@ -610,7 +640,9 @@ private:
     op_list<recv_op> recv_waiters_;
     op_list<send_op> send_waiters_;
     bool closed_ = false;
-    std::atomic<epoch_t> epoch_{0};  // written under m_
+    // epoch_channel: the epoch (written under m_), shared with posted async completions so they
+    // can re-check it even after the channel is gone.
+    std::shared_ptr<epoch_cell> cell_ = Epochs ? std::make_shared<epoch_cell>() : nullptr;
     channel_stats stats_;
 };
 
