@@ -57,6 +57,7 @@ function(kithara_add_library)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     POSITION_INDEPENDENT_CODE ON
+    INSTALL_RPATH "$ORIGIN"  # installed layers find each other wherever the prefix is moved
     KITHARA_LAYER ${layer}
     KITHARA_DEPS "${arg_DEPS}")
   target_compile_features(${target} PUBLIC cxx_std_20)

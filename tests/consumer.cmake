@@ -17,14 +17,16 @@ endfunction()
 set(gen -G Ninja -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_C_COMPILER=${C_COMPILER}
     -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" "-DCMAKE_C_FLAGS=${C_FLAGS}"
     "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}")
+# Lists cross execute_process as comma-separated strings.
+string(REPLACE ";" "," components "${COMPONENTS}")
 if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${work}/staging)
   file(RENAME ${work}/staging ${work}/prefix)
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/find-package-test -B ${work}/build ${gen}
-      -DCMAKE_PREFIX_PATH=${work}/prefix "-DKITHARA_COMPONENTS=${COMPONENTS}")
+      -DCMAKE_PREFIX_PATH=${work}/prefix "-DKITHARA_COMPONENTS=${components}")
   execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/find-package-test
                   -B ${work}/build-unknown ${gen} -DCMAKE_PREFIX_PATH=${work}/prefix
-                  "-DKITHARA_COMPONENTS=bufpool;nonexistent"
+                  "-DKITHARA_COMPONENTS=bufpool,nonexistent"
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(rc EQUAL 0 OR NOT "${out}${err}" MATCHES "no component 'nonexistent'")
     message(FATAL_ERROR "an unknown component must fail clearly; got (${rc}):\n${out}\n${err}")

@@ -3,6 +3,14 @@
 #include <kithara/core/log.hpp>
 #include <kithara/core/result.hpp>
 
+#ifdef KITHARA_CONSUMER_DECODE
+#include <kithara/decode/decoder.hpp>
+#include <kithara/stream/memory_source.hpp>
+
+#include <cmath>
+#include <vector>
+#endif
+
 #include <cstdio>
 #include <cstring>
 #include <system_error>
@@ -12,6 +20,48 @@ kithara::result<int> twice(int v) {
     if (v < 0) return kithara::fail(std::errc::invalid_argument, "negative input");
     return 2 * v;
 }
+#ifdef KITHARA_CONSUMER_DECODE
+// A 0.1 s, 8 kHz mono 16-bit WAV of a 1 kHz tone, built in memory and decoded.
+bool decode_wav() {
+    constexpr std::uint32_t rate = 8000;
+    constexpr std::uint32_t frames = 800;
+    std::vector<std::byte> wav;
+    const auto put = [&](std::uint32_t v, int n) {
+        for (int i = 0; i < n; ++i) wav.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xff));
+    };
+    const auto tag = [&](const char* t) {
+        for (int i = 0; i < 4; ++i) wav.push_back(static_cast<std::byte>(t[i]));
+    };
+    tag("RIFF");
+    put(36 + frames * 2, 4);
+    tag("WAVE");
+    tag("fmt ");
+    put(16, 4);
+    put(1, 2);
+    put(1, 2);
+    put(rate, 4);
+    put(rate * 2, 4);
+    put(2, 2);
+    put(16, 2);
+    tag("data");
+    put(frames * 2, 4);
+    for (std::uint32_t i = 0; i < frames; ++i) {
+        const double s = std::sin(2 * 3.141592653589793 * 1000.0 * i / rate) * 16000.0;
+        put(static_cast<std::uint32_t>(static_cast<std::int16_t>(s)) & 0xffff, 2);
+    }
+    auto dec = kithara::decode::decoder::open(kithara::stream::memory_source::create(wav));
+    if (!dec) return false;
+    std::size_t got = 0;
+    for (;;) {
+        auto c = (*dec)->next();
+        if (!c) return false;
+        if (!*c) break;
+        got += (*c)->samples.size();
+    }
+    return got == frames;
+}
+#endif
+
 }  // namespace
 
 int main() {
@@ -21,6 +71,10 @@ int main() {
     const auto r = twice(21);
     const auto bad = twice(-1);
     if (!r || *r != 42 || bad || buf.capacity() != 1024) return 1;
+#ifdef KITHARA_CONSUMER_DECODE
+    if (!decode_wav()) return 1;
+    std::puts("consumer decoded 800 frames");
+#endif
     std::printf("consumer ok: %s\n", bad.error().message().c_str());
     return 0;
 }
