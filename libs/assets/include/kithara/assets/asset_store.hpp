@@ -1,0 +1,213 @@
+// kithara::assets::asset_store: a persistent disk cache of assets (one HLS stream, one progressive
+// file) holding named resources, with a byte and entry budget, LRU eviction, leases and pins.
+//
+//   auto store = kithara::assets::asset_store::open("/var/cache/app", {.max_bytes = 1 << 30});
+//   auto asset = store->open_asset("https://cdn.example/show/master.m3u8");      // a lease
+//   auto seg = asset->open_streaming("https://cdn.example/show/v1/seg-7.ts");    // storage
+//   resource
+//
+// Layout: <root>/<asset-key-hex>/<resource-key-hex> (+ storage's ".ranges" beside streaming data),
+// <root>/index, <root>/journal-0|1, <root>/lock, <root>/<asset>/pin (docs/CACHE_FORMAT.md). Only
+// 32-hex-digit names derived from canonical URLs ever reach the file system.
+//
+// Budget: bytes are counted as resources grow (storage's growth callback), as atomic resources
+// are replaced and as processed results are stored. When counted bytes exceed max_bytes or counted
+// assets exceed max_assets, least-recently-used assets are evicted whole, O(1) each (an intrusive
+// list), on the thread whose action went over budget (a writer, a closing handle). Leased (open)
+// and pinned assets are never evicted; when only those remain, stats().over_budget is set and a
+// warning is logged instead. pin_accounting chooses whether pinned assets count toward the budget.
+//
+// Threads: every member of asset_store and of the handles may be called from any thread. Locks:
+// one store mutex guards the bookkeeping (assets, resources, LRU list, counters, flush and
+// in-flight state); it is a leaf lock, never held across file I/O, a transform or a wait (waits
+// use a condition variable on it). Handles are movable RAII objects holding a reference-counted
+// lease; the asset becomes evictable when its last handle closes. The store's shared state lives
+// until the asset_store and every handle are gone; the directory lock is released then.
+// Buffers: read results are vectors the caller owns; spans passed in are borrowed for the call.
+#pragma once
+
+#include <kithara/assets/error.hpp>
+#include <kithara/assets/export.hpp>
+#include <kithara/assets/key.hpp>
+#include <kithara/assets/transform.hpp>
+#include <kithara/core/result.hpp>
+#include <kithara/storage/atomic_resource.hpp>
+#include <kithara/storage/streaming_resource.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace kithara::assets {
+
+namespace detail {
+struct store_impl;
+}
+
+// Whether pinned assets count toward max_bytes / max_assets.
+enum class pin_accounting {
+    excluded,  // (default) pinned bytes and assets are outside the budget: the cache budget holds
+               // for everything else, offline downloads may take any extra space
+    counted,   // pinned bytes and assets count: they shrink the room left for the LRU cache, and
+               // pinned data alone above the budget sets over_budget (it is never deleted)
+};
+
+struct store_options {
+    std::uint64_t max_bytes = std::uint64_t{1} << 30;  // byte budget
+    std::size_t max_assets = 10'000;                   // entry budget (assets)
+    key_policy keys;                                   // URL canonicalization policy
+    pin_accounting pins = pin_accounting::excluded;
+    // The index is rewritten (crash-safely) on flush(), on close, and after this many changes or
+    // this much time since the last write, checked whenever the store is used (no timer thread).
+    std::size_t flush_after_changes = 1024;
+    std::chrono::milliseconds flush_after_time{10'000};
+    // Passed to storage for streaming resources (range-map write interval).
+    std::uint64_t streaming_flush_every_bytes = 4 * 1024 * 1024;
+};
+
+struct store_stats {
+    std::uint64_t bytes_used = 0;     // all resources of all assets
+    std::uint64_t bytes_counted = 0;  // what the byte budget is checked against
+    std::uint64_t bytes_pinned = 0;
+    std::size_t entries = 0;  // assets
+    std::size_t entries_counted = 0;
+    std::size_t pinned = 0;
+    std::size_t leased = 0;
+    std::uint64_t hits = 0;    // resource opens / processed reads served from the store
+    std::uint64_t misses = 0;  // resources that had to be created or computed
+    std::uint64_t evictions = 0;
+    std::uint64_t evicted_bytes = 0;
+    std::uint64_t index_writes = 0;
+    bool over_budget = false;    // only leased/pinned assets remain and the budget is exceeded
+    bool index_rebuilt = false;  // the index was missing/corrupt at open and rebuilt from disk
+};
+
+class asset_handle;
+
+// A streaming (sparse, readable-while-downloading) resource of an asset; holds a lease.
+// Several handles to the same resource share one storage::streaming_resource.
+class KITHARA_ASSETS_EXPORT streaming_handle {
+public:
+    streaming_handle() = default;
+    streaming_handle(streaming_handle&&) noexcept;
+    streaming_handle& operator=(streaming_handle&&) noexcept;
+    ~streaming_handle();
+
+    [[nodiscard]] storage::streaming_resource& resource() const noexcept { return *res_; }
+    storage::streaming_resource* operator->() const noexcept { return res_.get(); }
+    [[nodiscard]] const key& id() const noexcept { return id_; }
+    explicit operator bool() const noexcept { return res_ != nullptr; }
+
+private:
+    friend class asset_handle;
+    std::shared_ptr<detail::store_impl> impl_;
+    std::uint32_t slot_ = 0;
+    key id_;
+    std::shared_ptr<storage::streaming_resource> res_;
+};
+
+// An atomically replaced resource (playlist, key) of an asset; holds a lease. replace() keeps the
+// budget accounting right; reads go straight to storage.
+class KITHARA_ASSETS_EXPORT atomic_handle {
+public:
+    atomic_handle() = default;
+    atomic_handle(atomic_handle&&) noexcept;
+    atomic_handle& operator=(atomic_handle&&) noexcept;
+    ~atomic_handle();
+
+    result<> replace(std::span<const std::byte> content);
+    [[nodiscard]] result<bufpool::byte_buffer> read() const;
+    [[nodiscard]] bool exists() const;
+    [[nodiscard]] const key& id() const noexcept { return id_; }
+    [[nodiscard]] const std::filesystem::path& path() const noexcept;
+
+private:
+    friend class asset_handle;
+    std::shared_ptr<detail::store_impl> impl_;
+    std::uint32_t slot_ = 0;
+    std::uint32_t resource_ = 0;
+    key id_;
+    std::unique_ptr<storage::atomic_resource> res_;
+};
+
+// A lease on one asset. Movable; the lease ends when the handle is destroyed or reset().
+class KITHARA_ASSETS_EXPORT asset_handle {
+public:
+    asset_handle() = default;
+    asset_handle(asset_handle&&) noexcept;
+    asset_handle& operator=(asset_handle&&) noexcept;
+    ~asset_handle();
+
+    // Another lease on the same asset.
+    [[nodiscard]] asset_handle share() const;
+    void reset() noexcept;
+    explicit operator bool() const noexcept { return impl_ != nullptr; }
+
+    [[nodiscard]] const key& id() const noexcept { return id_; }
+    [[nodiscard]] std::filesystem::path directory() const;
+
+    // Each resource is named by its own URL (canonicalized with the store's key policy).
+    [[nodiscard]] result<streaming_handle> open_streaming(std::string_view resource_url) const;
+    [[nodiscard]] result<atomic_handle> open_atomic(std::string_view resource_url) const;
+
+    // The whole streaming resource at resource_url passed through t, computed once (the first
+    // reader computes while concurrent readers wait; no lock is held during I/O or the transform)
+    // and cached as an atomic resource of this asset. errc::incomplete when the source is not
+    // completely downloaded; the transform's error otherwise (nothing cached then).
+    [[nodiscard]] result<std::vector<std::byte>> read_processed(std::string_view resource_url,
+                                                                const transform& t) const;
+
+    result<> pin() const;
+    result<> unpin() const;
+    [[nodiscard]] bool pinned() const;
+
+private:
+    friend class asset_store;
+    std::shared_ptr<detail::store_impl> impl_;
+    std::uint32_t slot_ = 0;
+    key id_;
+};
+
+class KITHARA_ASSETS_EXPORT asset_store {
+public:
+    // Creates the directory if needed and takes its exclusive lock (errc::store_locked when held
+    // elsewhere). A missing, truncated, garbage or wrong-version index is rebuilt from the files
+    // with a logged warning; pins always survive (marker files).
+    [[nodiscard]] static result<asset_store> open(const std::filesystem::path& root,
+                                                  store_options options = {});
+
+    asset_store(asset_store&&) noexcept;
+    asset_store& operator=(asset_store&&) noexcept;
+    ~asset_store();  // flushes the index (errors are logged)
+
+    // A lease on the asset named by asset_url, created (empty) when new.
+    [[nodiscard]] result<asset_handle> open_asset(std::string_view asset_url);
+
+    // Persistent "keep offline" marks; pinning creates the asset when new.
+    result<> pin(std::string_view asset_url);
+    result<> unpin(std::string_view asset_url);
+    [[nodiscard]] result<bool> is_pinned(std::string_view asset_url) const;
+    [[nodiscard]] bool contains(std::string_view asset_url) const;
+
+    // Deletes an asset and all its resources; errc::invalid_argument while it is leased.
+    result<> remove(std::string_view asset_url);
+
+    // Writes the index now if anything changed (temp file, fsync, rename, directory fsync).
+    result<> flush();
+
+    [[nodiscard]] store_stats stats() const;
+    [[nodiscard]] const std::filesystem::path& root() const noexcept;
+    // The directory an asset lives in (whether or not it exists).
+    [[nodiscard]] result<std::filesystem::path> asset_directory(std::string_view asset_url) const;
+
+private:
+    explicit asset_store(std::shared_ptr<detail::store_impl> impl);
+    std::shared_ptr<detail::store_impl> impl_;
+};
+
+}  // namespace kithara::assets

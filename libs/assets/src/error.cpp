@@ -1,0 +1,47 @@
+#include <kithara/assets/error.hpp>
+
+#include <string>
+
+namespace kithara::assets {
+namespace {
+
+class category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "assets"; }
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+            case errc::ok_:
+                return "ok";
+            case errc::invalid_url:
+                return "invalid URL";
+            case errc::invalid_argument:
+                return "invalid argument";
+            case errc::store_locked:
+                return "store is locked by another asset_store";
+            case errc::io_error:
+                return "I/O error";
+            case errc::not_found:
+                return "not found";
+            case errc::incomplete:
+                return "resource is not complete";
+            case errc::bad_key:
+                return "bad key or IV size";
+            case errc::decrypt_failed:
+                return "decryption failed (wrong key or corrupt data)";
+            case errc::transform_failed:
+                return "transform failed";
+            case errc::store_closed:
+                return "store closed";
+        }
+        return "unknown assets error";
+    }
+};
+
+}  // namespace
+
+const std::error_category& category() noexcept {
+    static const category_impl instance;
+    return instance;
+}
+
+}  // namespace kithara::assets

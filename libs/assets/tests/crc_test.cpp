@@ -1,0 +1,28 @@
+// The index checksum (header-only internal code): hardware and table paths agree on CRC-32C.
+#include "detail/crc32c.hpp"
+
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kithara::assets {
+namespace {
+
+TEST(Crc32c, MatchesTheStandardCheckValue) {
+    const auto data = test::bytes_of("123456789");
+    EXPECT_EQ(detail::crc32c_sw(data), 0xE3069283u);
+    EXPECT_EQ(detail::crc32c(data), 0xE3069283u);
+}
+
+TEST(Crc32c, HardwareAndTablePathsAgreeOnEveryLengthAndAlignment) {
+    const auto buf = test::pattern(4096, 3);
+    for (std::size_t off = 0; off < 9; ++off) {
+        for (std::size_t len : {0u, 1u, 7u, 8u, 9u, 63u, 64u, 1000u, 4000u}) {
+            const auto s = std::span(buf).subspan(off, len);
+            EXPECT_EQ(detail::crc32c(s), detail::crc32c_sw(s)) << off << "+" << len;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace kithara::assets
