@@ -1,0 +1,50 @@
+// kithara::stream::memory_source: a complete byte buffer as a source (tests, fuzzing, small
+// embedded media).
+//
+//   auto src = kithara::stream::memory_source::create(std::move(bytes));      // owns the bytes
+//   auto view = kithara::stream::memory_source::borrow(span);                 // caller keeps span
+//   alive src->declare_boundary({.offset = 81920, .hints = {.container = "mpegts"}});
+//
+// Every byte is available at once: wait_range is ready (or eof past the end) and never blocks.
+// Threads: any thread; the bytes are immutable. Hints/boundaries: see declared_hints.
+#pragma once
+
+#include <kithara/stream/export.hpp>
+#include <kithara/stream/source.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace kithara::stream {
+
+class KITHARA_STREAM_EXPORT memory_source final : public source {
+public:
+    [[nodiscard]] static std::shared_ptr<memory_source> create(std::vector<std::byte> bytes,
+                                                               media_hints hints = {});
+    // The span must outlive the source.
+    [[nodiscard]] static std::shared_ptr<memory_source> borrow(std::span<const std::byte> bytes,
+                                                               media_hints hints = {});
+
+    memory_source(std::vector<std::byte> owned, std::span<const std::byte> view, media_hints h);
+
+    [[nodiscard]] std::optional<std::uint64_t> length() const override;
+    result<wait_status> wait_range(byte_range r, std::optional<deadline> until,
+                                   std::stop_token stop) override;
+    [[nodiscard]] result<std::size_t> read_at(std::uint64_t offset,
+                                              std::span<std::byte> out) override;
+    [[nodiscard]] media_hints hints() const override { return declared_.hints(); }
+    [[nodiscard]] std::optional<format_boundary> boundary_after(
+        std::uint64_t after) const override {
+        return declared_.boundary_after(after);
+    }
+
+    void set_hints(media_hints h) { declared_.set_hints(std::move(h)); }
+    bool declare_boundary(format_boundary b) { return declared_.declare_boundary(std::move(b)); }
+
+private:
+    std::vector<std::byte> owned_;
+    std::span<const std::byte> bytes_;
+    declared_hints declared_;
+};
+
+}  // namespace kithara::stream
