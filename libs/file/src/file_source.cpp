@@ -142,6 +142,15 @@ bool is_success(const kithara::error& e) {
     return e.code() == net::errc::cancelled;
 }
 
+// Transient network failures worth a new request when the failed one made progress.
+bool resumable(const kithara::error& e) {
+    const auto& c = e.code();
+    if (c == net::errc::connection_lost || c == net::errc::stalled) return true;
+    // retries_exhausted carries the last failure in its context only.
+    return c == net::errc::retries_exhausted &&
+           e.context().find("HTTP error status") == std::string::npos;
+}
+
 }  // namespace
 
 struct data_state {
@@ -351,7 +360,7 @@ public:
 
     void on_complete(fetcher& f, result<net::transfer_stats> outcome) {
         std::erase_if(active_, [&](const auto& p) { return p.get() == &f; });
-        const bool ok =
+        bool ok =
             outcome || f.caught_up || f.cancelled_by_us || (closed_ && is_success(outcome.error()));
         if (outcome && !res().final_length() && f.end == no_end) {
             // Unknown length (chunked): the end of an open-ended response is the end.
@@ -362,6 +371,12 @@ public:
             meta_.length = f.pos;
             save_meta();
             check_complete();
+        }
+        if (!ok && f.pos > f.start && resumable(outcome.error())) {
+            // The net client's retry budget is per request; a request that made progress is
+            // resumed by a new one at its position (each resume needs progress: no loop).
+            KITHARA_LOG_DEBUG("file: resuming at {} after: {}", f.pos, outcome.error().message());
+            ok = true;
         }
         if (!ok) {
             kithara::error e = outcome.error();

@@ -76,7 +76,7 @@ struct event {
 struct options {
     // A read at most this far ahead of a running request waits for it instead of starting a new
     // Range request; the next gap fetched is the one at/after the last read position.
-    std::uint64_t prefetch_bytes = 512 * 1024;
+    std::uint64_t prefetch_bytes = 256 * 1024;
     unsigned max_requests = 2;  // concurrent requests per file (>= 1)
     bool offline = false;       // never touch the network; uncached bytes fail with offline_miss
     // Treat a cached copy younger than this as fresh regardless of HTTP freshness headers
