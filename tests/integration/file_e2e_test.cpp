@@ -183,8 +183,8 @@ TEST(File, OfflineReplayWithServerStopped) {
         EXPECT_EQ(*pcm, reference_pcm(name));
         EXPECT_EQ((*src)->stats().bytes_fetched, 0u);
         src->reset();
-        env.io.reset();  // runs the posted events
         env.client.reset();
+        env.io.reset();  // joins the io thread: the posted events have run
         env.io.emplace();
         env.client.emplace(env.io->executor());
         EXPECT_NE(

@@ -1,20 +1,21 @@
 // Shared helpers for the kithara::file end-to-end tests: fixtures, a cache directory, decoding a
 // source whole, and the reference decode of a local file.
 //
-//   file_env env;                        // io thread + net client + temp cache dir
+//   file_env env;                        // io runtime + net client + temp cache dir
 //   auto store = env.open_store();       // asset_store over the temp dir
 //   auto pcm = decode_all(src);          // all float samples, or the decoder's error
 //
 // Threads: a test's main thread; the io thread runs the client. Owns the temp directory.
 #pragma once
 
-#include <asio/any_io_executor.hpp>
-#include <io_thread.hpp>
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/decode/decoder.hpp>
 #include <kithara/file/file_source.hpp>
 #include <kithara/net/client.hpp>
 #include <kithara/stream/memory_source.hpp>
+#include <kithara/worker/io_runtime.hpp>
+
+#include <asio/any_io_executor.hpp>
 
 #include <gtest/gtest.h>
 
@@ -99,7 +100,13 @@ struct file_env {
     }
 
     std::filesystem::path dir;
-    std::optional<io_thread> io{std::in_place};
+    // worker::io_runtime runs the executor inside the worker library (one Asio configuration).
+    struct runtime {
+        runtime() { EXPECT_TRUE(rt.start()); }
+        asio::any_io_executor executor() { return rt.executor(); }
+        worker::io_runtime rt;
+    };
+    std::optional<runtime> io{std::in_place};
     std::optional<net::client> client{std::in_place, io->executor(), net::client_options{}};
 };
 
