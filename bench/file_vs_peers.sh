@@ -71,7 +71,7 @@ PY
 wavhdr=58
 gst_pipe() { # uri
     echo gst-launch-1.0 -q playbin3 "uri=$1" \
-        "audio-sink=audioconvert ! audio/x-raw,format=F32LE ! fdsink fd=1" video-sink=fakesink
+        "audio-sink=audioconvert ! audio/x-raw,format=F32LE ! fdsink fd=1 sync=false" video-sink=fakesink
 }
 have_gst=0
 command -v gst-launch-1.0 > /dev/null && have_gst=1
