@@ -45,13 +45,15 @@ struct args {
     std::string cache_dir;
     bool offline = false;
     bool quiet = false;
+    bool verbose = false;
 };
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr,
-                 "file_playback: %s\nusage: file_playback [URL] [--out FILE|-|null] [--rate HZ] "
-                 "[--channels N] [--seek SECONDS] [--cache-dir DIR] [--offline] [--quiet]\n",
-                 why);
+    std::fprintf(
+        stderr,
+        "file_playback: %s\nusage: file_playback [URL] [--out FILE|-|null] [--rate HZ] "
+        "[--channels N] [--seek SECONDS] [--cache-dir DIR] [--offline] [--quiet] [--verbose]\n",
+        why);
     std::exit(2);
 }
 
@@ -75,6 +77,8 @@ args parse(int argc, char** argv) {
             a.cache_dir = value();
         } else if (s == "--offline") {
             a.offline = true;
+        } else if (s == "--verbose") {
+            a.verbose = true;
         } else if (s == "--quiet") {
             a.quiet = true;
         } else if (s == "-h" || s == "--help") {
@@ -240,6 +244,18 @@ int main(int argc, char** argv) {
         kithara::net::client client(io.executor());
         kithara::file::options fo;
         fo.offline = a.offline;
+        if (a.verbose) {
+            fo.on_event = [](const kithara::file::event& e) {
+                static const char* names[] = {"opened_cached", "stale_served", "request",
+                                              "progress",      "invalidated",  "complete",
+                                              "error"};
+                std::fprintf(stderr, "[%8.1f ms] %s offset %llu cached %llu in %zu ranges\n",
+                             secs(clock_type::now() - process_start) * 1e3,
+                             names[static_cast<int>(e.kind)],
+                             static_cast<unsigned long long>(e.offset),
+                             static_cast<unsigned long long>(e.downloaded), e.ranges);
+            };
+        }
         auto src = kithara::file::open(a.url, *store, client, fo);
         if (!src) {
             std::fprintf(stderr, "file_playback: open: %s\n", src.error().message().c_str());
@@ -248,7 +264,13 @@ int main(int argc, char** argv) {
         kithara::decode::decoder_options dopt;
         dopt.sample_rate = a.rate;
         dopt.channels = a.channels;
+        if (a.verbose)
+            std::fprintf(stderr, "[%8.1f ms] opened\n",
+                         secs(clock_type::now() - process_start) * 1e3);
         auto dec = kithara::decode::decoder::open(*src, dopt);
+        if (a.verbose && dec)
+            std::fprintf(stderr, "[%8.1f ms] decoder open\n",
+                         secs(clock_type::now() - process_start) * 1e3);
         if (!dec) {
             std::fprintf(stderr, "file_playback: decode: %s\n", dec.error().message().c_str());
             return 1;

@@ -41,6 +41,7 @@ struct meta {
     std::int64_t fetched_at = 0;   // unix seconds of the last validated response
     std::int64_t fresh_until = 0;  // unix seconds; 0: revalidate
     bool ranges = true;
+    std::string container;  // inferred demuxer hint ("" = probe)
 
     [[nodiscard]] bool has_validator() const { return !etag.empty() || !last_modified.empty(); }
     [[nodiscard]] std::string if_range() const {
@@ -54,7 +55,7 @@ struct meta {
           << "gen=" << gen << "\netag=" << etag << "\nlast_modified=" << last_modified
           << "\nlength=" << (length ? std::to_string(*length) : std::string("-"))
           << "\nfetched_at=" << fetched_at << "\nfresh_until=" << fresh_until
-          << "\nranges=" << (ranges ? 1 : 0) << "\n";
+          << "\nranges=" << (ranges ? 1 : 0) << "\ncontainer=" << container << "\n";
         return o.str();
     }
 
@@ -94,6 +95,8 @@ struct meta {
                 ok = num(v, m.fetched_at);
             } else if (k == "fresh_until") {
                 ok = num(v, m.fresh_until);
+            } else if (k == "container") {
+                m.container = v;
             } else if (k == "ranges") {
                 m.ranges = v == "1";
             }
@@ -140,6 +143,36 @@ std::int64_t fresh_until_of(const net::response_head& head, std::int64_t now) {
 
 bool is_success(const kithara::error& e) {
     return e.code() == net::errc::cancelled;
+}
+
+// A demuxer hint from the Content-Type, else from the URL path's extension ("" = let FFmpeg
+// probe). Only specific audio types and well-known extensions count.
+std::string infer_container(std::string_view content_type, std::string_view url) {
+    std::string ct(content_type.substr(0, content_type.find(';')));
+    for (auto& ch : ct) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    struct pair {
+        std::string_view key;
+        const char* container;
+    };
+    static constexpr pair types[] = {
+        {"audio/mpeg", "mp3"},    {"audio/mp3", "mp3"},   {"audio/mp4", "mov"},
+        {"audio/x-m4a", "mov"},   {"audio/m4a", "mov"},   {"audio/flac", "flac"},
+        {"audio/x-flac", "flac"}, {"audio/ogg", "ogg"},   {"audio/opus", "ogg"},
+        {"audio/wav", "wav"},     {"audio/x-wav", "wav"}, {"audio/wave", "wav"},
+        {"audio/aac", "aac"}};
+    for (const auto& t : types)
+        if (ct == t.key) return t.container;
+    std::string_view path = url.substr(0, url.find_first_of("?#"));
+    auto dot = path.rfind('.');
+    if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos) return {};
+    std::string ext(path.substr(dot + 1));
+    for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    static constexpr pair exts[] = {
+        {"mp3", "mp3"}, {"m4a", "mov"}, {"m4b", "mov"},  {"mp4", "mov"}, {"flac", "flac"},
+        {"ogg", "ogg"}, {"oga", "ogg"}, {"opus", "ogg"}, {"wav", "wav"}, {"aac", "aac"}};
+    for (const auto& e : exts)
+        if (ext == e.key) return e.container;
+    return {};
 }
 
 // Transient network failures worth a new request when the failed one made progress.
@@ -303,6 +336,7 @@ public:
                 head.status == 206 ||
                 find_header(head.headers, "accept-ranges").find("bytes") != std::string_view::npos;
             if (head.range_ignored) meta_.ranges = false;
+            meta_.container = infer_container(head.content_type, url_);
             if (head.entity_size) {
                 meta_.length = head.entity_size;
                 if (!res().final_length()) {
@@ -511,6 +545,7 @@ public:
     bool had_meta_ = false;
     std::atomic<bool> offline{false};  // source side: never demand
     std::uint64_t cached_at_open = 0;
+    std::string hint_container;  // set before open() returns
 
     // Executor-only state.
     std::vector<std::shared_ptr<fetcher>> active_;
@@ -648,6 +683,7 @@ result<std::shared_ptr<file_source>> open(std::string_view url, assets::asset_st
                                                   std::move(*asset), std::move(*meta_res), m);
     if (auto r = c->open_data(); !r) return fail(r.error());
     c->cached_at_open = c->res().available_bytes();
+    c->hint_container = c->stored_meta().container;
 
     if (c->res().complete() && (offline || c->fresh())) {
         c->offline = true;
@@ -664,6 +700,7 @@ result<std::shared_ptr<file_source>> open(std::string_view url, assets::asset_st
     auto fut = first.get_future();
     asio::post(client.executor(), [c, p = &first] { c->start_first(p); });
     auto r = fut.get();
+    c->hint_container = c->stored_meta().container;  // the promise ordered the executor's write
     if (!r) {
         if (c->res().complete()) {
             // Cached whole, server unreachable: play the (unvalidated) copy.
