@@ -265,8 +265,9 @@ int main(int argc, char** argv) {
         dopt.sample_rate = a.rate;
         dopt.channels = a.channels;
         if (a.verbose)
-            std::fprintf(stderr, "[%8.1f ms] opened\n",
-                         secs(clock_type::now() - process_start) * 1e3);
+            std::fprintf(stderr, "[%8.1f ms] opened (container hint '%s')\n",
+                         secs(clock_type::now() - process_start) * 1e3,
+                         (*src)->hints().container.c_str());
         auto dec = kithara::decode::decoder::open(*src, dopt);
         if (a.verbose && dec)
             std::fprintf(stderr, "[%8.1f ms] decoder open\n",

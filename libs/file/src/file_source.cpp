@@ -643,7 +643,9 @@ result<std::size_t> file_source::read_at(std::uint64_t offset, std::span<std::by
 }
 
 stream::media_hints file_source::hints() const {
-    return c_->opts().hints;
+    stream::media_hints h = c_->opts().hints;
+    if (h.empty() && c_->opts().infer_hints) h.container = c_->hint_container;
+    return h;
 }
 
 source_stats file_source::stats() const {

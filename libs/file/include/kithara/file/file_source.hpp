@@ -87,7 +87,11 @@ struct options {
     net::request_options request;                // timeouts, retries, TLS
     std::vector<net::header> headers;            // extra request headers
     std::function<void(const event&)> on_event;  // see Threads above; must not block
-    stream::media_hints hints;                   // e.g. {.container = "mp3"}; empty: probe
+    stream::media_hints hints;  // e.g. {.container = "mp3"}; empty: see infer_hints
+    // With empty hints: name the container from the Content-Type (audio/mpeg, audio/mp4, ...),
+    // else the URL's extension (.mp3, .m4a, .flac, .opus...), so the decoder skips probing and
+    // long stream analysis (a wrongly labelled file then fails to open: turn this off).
+    bool infer_hints = true;
 };
 
 struct source_stats {
