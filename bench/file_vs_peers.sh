@@ -69,10 +69,7 @@ PY
 }
 
 wavhdr=58
-gst_pipe() { # uri
-    echo gst-launch-1.0 -q playbin3 "uri=$1" \
-        "audio-sink=audioconvert ! audio/x-raw,format=F32LE ! fdsink fd=1 sync=false" video-sink=fakesink
-}
+gst_sink="audio-sink=audioconvert ! audio/x-raw,format=F32LE ! fdsink fd=1 sync=false"
 have_gst=0
 command -v gst-launch-1.0 > /dev/null && have_gst=1
 
@@ -85,8 +82,7 @@ for f in track.mp3 track.m4a; do
         printf '%-10s %-12s kithara %s' "$f" "$name" "$(ttfs $wavhdr "$fp" "$url" --out - --quiet --cache-dir @CACHE@)"
         printf '  ffmpeg %s' "$(ttfs 0 ffmpeg -nostdin -loglevel error -i "$url" -f f32le -)"
         if ((have_gst)); then
-            # shellcheck disable=SC2046
-            printf '  gst %s' "$(ttfs 0 $(gst_pipe "$url"))"
+            printf '  gst %s' "$(ttfs 0 gst-launch-1.0 -q playbin3 "uri=$url" "$gst_sink" video-sink=fakesink)"
         fi
         echo
     done
