@@ -239,6 +239,38 @@ TEST(File, ChangedUpstreamInvalidatesCachedCopy) {
     EXPECT_TRUE(invalidated);
 }
 
+TEST(File, ServerWithoutRangeSupportStillPlaysWhole) {
+    http_server srv;
+    srv.put("/n.m4a", read_bytes(media_path("long.m4a")));  // moov at the end: needs a jump
+    fault f;
+    f.ignore_range = true;
+    srv.add_fault("/n.m4a", f, 1, 0);
+    file_env env;
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/n.m4a"), store, *env.client, file_env::quick_options());
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src);
+    ASSERT_TRUE(pcm) << pcm.error().message();
+    EXPECT_EQ(*pcm, reference_pcm("long.m4a"));
+}
+
+TEST(File, ChunkedResponseOfUnknownLengthPlaysWhole) {
+    const std::string body = read_bytes(media_path("long.flac"));
+    http_server srv;
+    srv.put("/u.flac", body);
+    fault f;
+    f.chunked = true;
+    srv.add_fault("/u.flac", f, 1, 0);
+    file_env env;
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/u.flac"), store, *env.client, file_env::quick_options());
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src);
+    ASSERT_TRUE(pcm) << pcm.error().message();
+    EXPECT_EQ(*pcm, reference_pcm("long.flac"));
+    EXPECT_EQ((*src)->length(), body.size());
+}
+
 TEST(File, NotFoundIsAClearError) {
     http_server srv;
     file_env env;
