@@ -27,6 +27,23 @@ namespace kithara::decode {
 namespace {
 
 constexpr int avio_buffer_bytes = 64 * 1024;
+// Sample indices and times derived from container timestamps (untrusted input) are clamped here:
+// 2^52 samples is over 2900 years at 48 kHz; no arithmetic on them can overflow.
+constexpr std::int64_t max_samples = std::int64_t{1} << 52;
+
+std::int64_t clamp_samples(std::int64_t v) {
+    return std::clamp(v, -max_samples, max_samples);
+}
+std::int64_t sat_add(std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+std::int64_t sat_sub(std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
 constexpr int max_consecutive_failures = 64;
 
 std::string av_error_text(int err) {
@@ -298,9 +315,10 @@ struct decoder::impl {
             const AVRational per_sample{1, static_cast<int>(rate)};
             const bool mp4 = std::strstr(s->fmt->iformat->name, "mp4") != nullptr;
             if (s->st->duration > 0) {
-                const auto d = av_rescale_q(s->st->duration, s->st->time_base, per_sample);
-                if (mp4) s->end_sample = d;
-                if (s->fmt->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE) {
+                const auto d =
+                    clamp_samples(av_rescale_q(s->st->duration, s->st->time_base, per_sample));
+                if (mp4 && d > 0) s->end_sample = d;
+                if (d > 0 && s->fmt->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE) {
                     s->duration_samples = d;
                 }
             }
@@ -319,11 +337,12 @@ struct decoder::impl {
         info.source_rate = s.rate();
         info.source_channels = static_cast<std::uint32_t>(s.codec->ch_layout.nb_channels);
         info.seekable = src->length().has_value();
-        if (s.fmt->duration > 0 && s.fmt->duration != AV_NOPTS_VALUE) {
+        if (s.fmt->duration > 0 && s.fmt->duration < INT64_MAX / 1000) {
             info.duration = std::chrono::microseconds(s.fmt->duration);
         }
         if (s.end_sample && s.rate() > 0) {
-            info.duration = std::chrono::nanoseconds(*s.end_sample * 1'000'000'000 / s.rate());
+            info.duration =
+                std::chrono::nanoseconds(av_rescale(*s.end_sample, 1'000'000'000, s.rate()));
         }
     }
 
@@ -479,7 +498,7 @@ struct decoder::impl {
     }
 
     [[nodiscard]] std::int64_t ns_to_seg_samples(std::int64_t ns, std::uint32_t rate) const {
-        return av_rescale(ns - seg_start_ns, rate, 1'000'000'000);
+        return clamp_samples(av_rescale(sat_sub(ns, seg_start_ns), rate, 1'000'000'000));
     }
 
     // Handles one decoded frame in the current format.
@@ -488,10 +507,11 @@ struct decoder::impl {
         const auto rate = static_cast<std::uint32_t>(f->sample_rate);
         std::int64_t idx = seg_pos;
         if (f->pts != AV_NOPTS_VALUE) {
-            seg_seen_end =
-                std::max(seg_seen_end, av_rescale_q(f->pts - seg->start_pts, seg->st->time_base,
-                                                    AVRational{1, static_cast<int>(rate)}) +
-                                           n);
+            seg_seen_end = std::max(
+                seg_seen_end,
+                clamp_samples(av_rescale_q(sat_sub(f->pts, seg->start_pts), seg->st->time_base,
+                                           AVRational{1, static_cast<int>(rate)})) +
+                    n);
         }
         if (first_after_seek) {
             const std::int64_t pts = f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp;
@@ -499,9 +519,10 @@ struct decoder::impl {
                 restart_needed = true;  // no timestamps: decode from the start and count
                 return {};
             }
-            idx = av_rescale_q_rnd(
-                pts - seg->start_pts, seg->st->time_base, AVRational{1, static_cast<int>(rate)},
-                static_cast<AVRounding>(AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX));
+            idx = clamp_samples(av_rescale_q_rnd(
+                sat_sub(pts, seg->start_pts), seg->st->time_base,
+                AVRational{1, static_cast<int>(rate)},
+                static_cast<AVRounding>(AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX)));
             if (seg->preroll > 0 && sync_expect != idx) {
                 // Lossy codecs: the first timestamps after a container seek can be estimates
                 // (Ogg pages, MP3 TOC). Trust them once two consecutive frames agree.
@@ -556,7 +577,9 @@ struct decoder::impl {
         const std::int64_t decoded = seg_pos;
         auto s = open_segment(b->offset, b->hints);
         if (!s) return fail(s.error());
-        if (old_rate > 0) seg_start_ns += av_rescale(decoded, 1'000'000'000, old_rate);
+        if (old_rate > 0) {
+            seg_start_ns = sat_add(seg_start_ns, av_rescale(decoded, 1'000'000'000, old_rate));
+        }
         seg = std::move(*s);
         seg_pos = 0;
         seg_seen_end = 0;
@@ -682,9 +705,9 @@ struct decoder::impl {
         fifo.pop(c.samples.data(), frames, out_channels);
         c.sample_rate = out_rate;
         c.channels = out_channels;
-        c.start = std::chrono::nanoseconds(
-            base_ns +
-            av_rescale(static_cast<std::int64_t>(out_frames_since_base), 1'000'000'000, out_rate));
+        c.start = std::chrono::nanoseconds(sat_add(
+            base_ns,
+            av_rescale(static_cast<std::int64_t>(out_frames_since_base), 1'000'000'000, out_rate)));
         out_frames_since_base += frames;
         c.epoch = epoch;
         c.format_changed = std::exchange(mark_changed, false);
@@ -710,8 +733,9 @@ struct decoder::impl {
                 }
                 if (out_changes) {
                     // New output format: restart the chunk clock at the current time.
-                    base_ns += av_rescale(static_cast<std::int64_t>(out_frames_since_base),
-                                          1'000'000'000, out_rate);
+                    base_ns = sat_add(base_ns,
+                                      av_rescale(static_cast<std::int64_t>(out_frames_since_base),
+                                                 1'000'000'000, out_rate));
                     out_frames_since_base = 0;
                 }
                 change_pending = false;
@@ -764,9 +788,9 @@ struct decoder::impl {
         if (rate > 0) {
             const std::int64_t target = av_rescale(ns, rate, 1'000'000'000);
             const std::int64_t from = target - seg->preroll;  // may precede the start: priming
-            const std::int64_t ts =
-                seg->start_pts +
-                av_rescale_q(from, AVRational{1, static_cast<int>(rate)}, seg->st->time_base);
+            const std::int64_t ts = sat_add(
+                seg->start_pts,
+                av_rescale_q(from, AVRational{1, static_cast<int>(rate)}, seg->st->time_base));
             sought = av_seek_frame(seg->fmt, seg->stream_index, ts, AVSEEK_FLAG_BACKWARD) >= 0;
             if (seg->io.last_error) {
                 auto e = *seg->io.last_error;

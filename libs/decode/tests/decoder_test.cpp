@@ -198,3 +198,25 @@ TEST(decoder, empty_input_fails_to_open) {
     auto dec = decoder::open(stream::memory_source::create({}), options());
     ASSERT_FALSE(dec);
 }
+
+TEST(decoder, fuzz_regression_huge_container_duration_does_not_overflow) {
+    // The fuzzer's input: a mode byte, then the media bytes.
+    auto bytes = [] {
+        std::ifstream f(
+            std::string(KITHARA_DECODE_TEST_DIR) + "/fuzz_regressions/duration_overflow.bin",
+            std::ios::binary);
+        std::vector<char> c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        std::vector<std::byte> b(c.size());
+        std::memcpy(b.data(), c.data(), c.size());
+        return b;
+    }();
+    ASSERT_GT(bytes.size(), 1u);
+    bytes.erase(bytes.begin());
+    auto dec = decoder::open(stream::memory_source::create(bytes), options());
+    if (dec) {
+        for (int i = 0; i < 400; ++i) {
+            auto c = (*dec)->next();
+            if (!c || !*c) break;
+        }
+    }
+}

@@ -17,4 +17,9 @@ foreach(_f IN LISTS _files)
   # file(WRITE) cannot write raw bytes portably; use a configure-time helper through printf.
   execute_process(COMMAND printf "${_esc}" OUTPUT_FILE ${OUT}/${_name}.seed)
 endforeach()
+# Inputs that once crashed the fuzzer (regressions) go in as they are.
+file(GLOB _regressions ${CMAKE_CURRENT_LIST_DIR}/fuzz_regressions/*.bin)
+foreach(_r IN LISTS _regressions)
+  file(COPY ${_r} DESTINATION ${OUT})
+endforeach()
 file(TOUCH ${OUT}/.stamp)

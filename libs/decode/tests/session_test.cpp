@@ -5,6 +5,7 @@
 
 #include "support.hpp"
 
+#include <atomic>
 #include <random>
 #include <thread>
 
@@ -182,4 +183,27 @@ TEST(session, decode_error_is_delivered_after_the_last_chunk) {
         frames += (*c)->frames();
     }
     EXPECT_GT(frames, 20000u);
+}
+
+TEST(session, stop_from_the_callback_ends_the_session_without_deadlock) {
+    std::atomic<session*> self{nullptr};
+    std::atomic<int> items{0};
+    std::mutex m;
+    std::condition_variable cv;
+    auto o = session_opts();
+    o.on_item = [&](pull_result) {
+        if (++items == 3) {
+            while (self.load() == nullptr) std::this_thread::yield();
+            self.load()->stop();
+            std::lock_guard lk(m);
+            cv.notify_all();
+        }
+    };
+    auto s = session::start(source_of("chirp.flac"), o).value();
+    self.store(s.get());
+    std::unique_lock lk(m);
+    ASSERT_TRUE(cv.wait_for(lk, 10s, [&] { return items.load() >= 3; }));
+    lk.unlock();
+    s.reset();  // joins the (now ending) decode thread
+    EXPECT_GE(items.load(), 3);
 }
