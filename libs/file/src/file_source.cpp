@@ -17,6 +17,7 @@
 #include <limits>
 #include <sstream>
 #include <string_view>
+#include <thread>
 
 namespace kithara::file {
 namespace detail {
@@ -266,6 +267,8 @@ public:
 
     // open(): the first request (on the executor); `done` gets its outcome once the head is in.
     void start_first(std::promise<result<>>* done) {
+        exec_thread = std::this_thread::get_id();
+        exec_used = true;
         first_done_ = done;
         auto avail = res().available();
         std::uint64_t at = 0;
@@ -545,7 +548,9 @@ public:
     bool had_meta_ = false;
     std::atomic<bool> offline{false};  // source side: never demand
     std::uint64_t cached_at_open = 0;
-    std::string hint_container;  // set before open() returns
+    std::string hint_container;          // set before open() returns
+    std::atomic<bool> exec_used{false};  // the executor ran something for this controller
+    std::atomic<std::thread::id> exec_thread{};
 
     // Executor-only state.
     std::vector<std::shared_ptr<fetcher>> active_;
@@ -592,8 +597,21 @@ void fetcher::on_complete(result<net::transfer_stats> outcome) {
 file_source::file_source(std::shared_ptr<detail::controller> c) : c_(std::move(c)) {}
 
 file_source::~file_source() {
-    asio::post(c_->client_.executor(), [c = c_] { c->close(); });
-    if (auto r = c_->res().flush(); !r)
+    // Close synchronously so the asset lease (and the store) is free when this returns.
+    detail::controller* c = c_.get();
+    const bool used = c->exec_used.load();
+    if (used && std::this_thread::get_id() != c->exec_thread.load()) {
+        std::promise<void> done;
+        auto f = done.get_future();
+        asio::post(c->client_.executor(), [c, &done] {
+            c->close();
+            done.set_value();
+        });
+        f.wait();
+    } else {
+        c->close();  // on the executor, or it never ran anything for this source
+    }
+    if (auto r = c->res().flush(); !r)
         KITHARA_LOG_WARN("file: flush at close failed: {}", r.error().message());
 }
 
@@ -712,7 +730,13 @@ result<std::shared_ptr<file_source>> open(std::string_view url, assets::asset_st
             asio::post(client.executor(), [c] { c->emit(event_kind::stale_served); });
             return std::make_shared<file_source>(std::move(c));
         }
-        asio::post(client.executor(), [c] { c->close(); });
+        std::promise<void> done;
+        auto closed = done.get_future();
+        asio::post(client.executor(), [raw = c.get(), &done] {
+            raw->close();
+            done.set_value();
+        });
+        closed.wait();  // the lease ends with this function
         return fail(r.error());
     }
     return std::make_shared<file_source>(std::move(c));

@@ -108,7 +108,10 @@ class controller;
 class KITHARA_FILE_EXPORT file_source final : public stream::source {
 public:
     explicit file_source(std::shared_ptr<detail::controller> c);
-    ~file_source() override;  // cancels the download, flushes what was stored
+    // Cancels the download and flushes what was stored; when it returns the asset lease is
+    // released. Waits for the client's executor (which must still be running) unless called on
+    // it.
+    ~file_source() override;
 
     [[nodiscard]] std::optional<std::uint64_t> length() const override;
     result<stream::wait_status> wait_range(stream::byte_range r,
