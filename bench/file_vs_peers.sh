@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Whole-process progressive playback: file_playback against `ffmpeg -i URL -f f32le -` and
+# `gst-launch-1.0 playbin3` (PCM to a sink), same files, same loopback servers.
+#
+#   bench/file_vs_peers.sh [build-dir=build/default] [runs=7]
+#
+# Measures (medians of `runs`): time from process start to the first PCM byte on stdout, over
+# nginx (unthrottled) and over the Kithara test server pacing every response at 1 Mbit/s
+# (kithara_serve --rate 125000); full-decode wall time (hyperfine), CPU time and peak RSS
+# (/usr/bin/time -v); seek-to-first-PCM latency (--seek / -ss at 150 s) uncached and cached.
+# file_playback always starts with an empty cache except in the "cached" rows.
+# Needs: hyperfine, ffmpeg, gst-launch-1.0 (scripts/install-deps.sh --bench), nginx-light.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build/default}
+runs=${2:-7}
+fp=$build/examples/file_playback
+serve=$build/tests/support/kithara_serve
+[[ -x $fp && -x $serve ]] || {
+    echo "build first: cmake --build --preset default --target file_playback kithara_serve" >&2
+    exit 1
+}
+work=$(mktemp -d)
+cleanup() {
+    [[ -n ${serve_pid:-} ]] && kill "$serve_pid" 2>/dev/null || true
+    bash "$root/tests/support/nginx.sh" stop "$work/nginx" > /dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/nginx/root"
+ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
+src="-f lavfi -i aevalsrc=exprs=0.5*sin(2*PI*(200*t+3*t*t))|0.4*sin(2*PI*(300*t+2*t*t)):s=44100:d=180"
+ff $src -c:a libmp3lame -b:a 192k "$work/nginx/root/track.mp3"
+ff $src -c:a aac -b:a 160k "$work/nginx/root/track.m4a"  # moov at the end
+bash "$root/tests/support/nginx.sh" start "$work/nginx" > /dev/null
+nport=$(cat "$work/nginx/port")
+"$serve" "$work/nginx/root" --rate 125000 --port-file "$work/sport" > /dev/null &
+serve_pid=$!
+for _ in $(seq 50); do [[ -s $work/sport ]] && break; sleep 0.1; done
+sport=$(cat "$work/sport")
+echo "machine: $(nproc) cores, shared; nginx :$nport, paced test server :$sport (1 Mbit/s)"
+
+# ttfs <skip-bytes> <cmd...>: median ms from spawn to the first PCM byte (after skip-bytes of
+# header) on the command's stdout; the process is killed then. A fresh cache dir per run.
+ttfs() {
+    python3 - "$runs" "$work" "$@" <<'PY'
+import os, shutil, subprocess, sys, time, statistics
+runs, work, skip, cmd = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+out = []
+for i in range(runs):
+    cache = os.path.join(work, "cache-ttfs")
+    if "CACHED" not in os.environ:
+        shutil.rmtree(cache, ignore_errors=True)
+    c = [a.replace("@CACHE@", cache) for a in cmd]
+    t0 = time.perf_counter()
+    p = subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    got = 0
+    while got <= skip:
+        b = p.stdout.read1(65536)
+        if not b:
+            break
+        got += len(b)
+    t1 = time.perf_counter()
+    p.kill(); p.wait()
+    if got > skip:
+        out.append((t1 - t0) * 1000)
+print(f"{statistics.median(out):8.1f} ms" if out else "   failed")
+PY
+}
+
+wavhdr=58
+gst_sink="audio-sink=audioconvert ! audio/x-raw,format=F32LE ! fdsink fd=1 sync=false"
+have_gst=0
+command -v gst-launch-1.0 > /dev/null && have_gst=1
+
+echo
+echo "== time to first PCM sample (median of $runs, fresh cache) =="
+for f in track.mp3 track.m4a; do
+    for srv in "nginx:$nport" "paced-1Mbit:$sport"; do
+        name=${srv%%:*}
+        url=http://127.0.0.1:${srv##*:}/$f
+        printf '%-10s %-12s kithara %s' "$f" "$name" "$(ttfs $wavhdr "$fp" "$url" --out - --quiet --cache-dir @CACHE@)"
+        printf '  ffmpeg %s' "$(ttfs 0 ffmpeg -nostdin -loglevel error -i "$url" -f f32le -)"
+        if ((have_gst)); then
+            printf '  gst %s' "$(ttfs 0 gst-launch-1.0 -q playbin3 "uri=$url" "$gst_sink" video-sink=fakesink)"
+        fi
+        echo
+    done
+done
+
+echo
+echo "== seek to 150 s: time to first PCM (median of $runs) =="
+for f in track.mp3 track.m4a; do
+    url=http://127.0.0.1:$nport/$f
+    printf '%-10s uncached kithara %s' "$f" "$(ttfs $wavhdr "$fp" "$url" --seek 150 --out - --quiet --cache-dir @CACHE@)"
+    printf '  ffmpeg -ss %s\n' "$(ttfs 0 ffmpeg -nostdin -loglevel error -ss 150 -i "$url" -f f32le -)"
+    "$fp" "$url" --out null --quiet --cache-dir "$work/cache-ttfs" || true
+    printf '%-10s cached   kithara %s\n' "$f" "$(CACHED=1 ttfs $wavhdr "$fp" "$url" --seek 150 --out - --quiet --cache-dir @CACHE@)"
+done
+
+echo
+echo "== full decode over nginx (hyperfine, fresh cache per run) =="
+for f in track.mp3 track.m4a; do
+    url=http://127.0.0.1:$nport/$f
+    cmds=(-n kithara "$fp $url --out null --quiet --cache-dir $work/cache-full"
+          -n ffmpeg "ffmpeg -nostdin -loglevel error -i $url -f f32le -y /dev/null")
+    if ((have_gst)); then
+        cmds+=(-n gst "gst-launch-1.0 -q playbin3 uri=$url audio-sink=fakesink video-sink=fakesink")
+    fi
+    hyperfine -N --warmup 1 --runs "$runs" --prepare "rm -rf $work/cache-full" "${cmds[@]}" \
+        --export-json "$work/full.json" > /dev/null
+    python3 - "$work/full.json" "$f" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+k = r["kithara"]["median"]
+line = f"{sys.argv[2]:10s} wall median: kithara {k*1000:.0f} ms"
+for n in ("ffmpeg", "gst"):
+    if n in r:
+        line += f", {n} {r[n]['median']*1000:.0f} ms (x{r[n]['median']/k:.2f})"
+print(line)
+PY
+    for who in kithara ffmpeg gst; do
+        case $who in
+        kithara) c="$fp $url --out null --quiet --cache-dir $work/cache-rss" ;;
+        ffmpeg) c="ffmpeg -nostdin -loglevel error -i $url -f f32le -y /dev/null" ;;
+        gst) ((have_gst)) || continue
+             c="gst-launch-1.0 -q playbin3 uri=$url audio-sink=fakesink video-sink=fakesink" ;;
+        esac
+        rm -rf "$work/cache-rss"
+        # shellcheck disable=SC2086
+        /usr/bin/time -v $c 2> "$work/time.txt" > /dev/null
+        awk -v w="$who" -v f="$f" -F': ' '
+            /User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {m=$2}
+            END {printf "%-10s %-8s cpu %.2f s (user %.2f + sys %.2f), peak RSS %.1f MiB\n", f, w, u+s, u, s, m/1024}' \
+            "$work/time.txt"
+    done
+done

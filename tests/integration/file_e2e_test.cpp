@@ -1,0 +1,317 @@
+// kithara::file end to end over the loopback test server: real HTTP, a real disk cache, FFmpeg
+// decoding; PCM compared with decoding the local file.
+#include "file_support.hpp"
+
+#include <test_server.hpp>
+
+#include <kithara/net/error.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <regex>
+
+namespace kithara::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::uint64_t range_start(const log_entry& e) {
+    unsigned long long v = 0;
+    if (std::sscanf(e.range.c_str(), "bytes=%llu-", &v) != 1) return 0;
+    return v;
+}
+
+class FileFormats : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FileFormats, PcmIdenticalToLocalDecode) {
+    const std::string name = GetParam();
+    http_server srv;
+    srv.put("/" + name, read_bytes(media_path(name)));
+    file_env env;
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/" + name), store, *env.client, file_env::quick_options());
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src);
+    ASSERT_TRUE(pcm) << pcm.error().message();
+    EXPECT_EQ(*pcm, reference_pcm(name));
+}
+
+INSTANTIATE_TEST_SUITE_P(Progressive, FileFormats,
+                         ::testing::Values("long.mp3", "long.m4a", "long.flac", "long.opus"),
+                         [](const auto& param_info) {
+                             std::string s = param_info.param;
+                             std::replace(s.begin(), s.end(), '.', '_');
+                             return s;
+                         });
+
+TEST(File, MoovAtEndIsFetchedByRangeRequest) {
+    const std::string body = read_bytes(media_path("long.m4a"));
+    http_server srv;
+    srv.put("/a.m4a", body);
+    srv.set_rate(128 * 1024);  // the sequential download would take seconds to reach the end
+    file_env env;
+    auto store = env.open_store();
+    auto o = file_env::quick_options();
+    o.prefetch_bytes = 32 * 1024;  // the fixture is small
+    auto src = file::open(srv.url("/a.m4a"), store, *env.client, o);
+    ASSERT_TRUE(src) << src.error().message();
+    auto dec = decode::decoder::open(*src);
+    ASSERT_TRUE(dec) << dec.error().message();
+    auto c = (*dec)->next();
+    ASSERT_TRUE(c && *c);
+    bool tail_request = false;
+    for (const auto& e : srv.log_for("/a.m4a")) tail_request |= range_start(e) > body.size() / 2;
+    EXPECT_TRUE(tail_request);
+    EXPECT_FALSE((*src)->complete());
+}
+
+TEST(File, SeekTo90PercentStartsRangeRequestAtOnce) {
+    const std::string body = read_bytes(media_path("long.m4a"));
+    http_server srv;
+    srv.put("/s.m4a", body);
+    srv.set_rate(64 * 1024);
+    file_env env;
+    auto store = env.open_store();
+    auto o = file_env::quick_options();
+    o.prefetch_bytes = 32 * 1024;  // the fixture is small
+    auto src = file::open(srv.url("/s.m4a"), store, *env.client, o);
+    ASSERT_TRUE(src) << src.error().message();
+    auto dec = decode::decoder::open(*src);
+    ASSERT_TRUE(dec) << dec.error().message();
+    ASSERT_TRUE((*dec)->seek(std::chrono::seconds(18)));  // 90% of 20 s
+    auto c = (*dec)->next();
+    ASSERT_TRUE(c && *c) << (c ? "end" : c.error().message());
+    EXPECT_GE((**c).start, 17s);
+    // First PCM arrived while most of the file was still missing: it came from a range request
+    // near the end, not from the sequential download.
+    EXPECT_LT((*src)->cached_bytes(), body.size() / 2);
+    bool range_near_end = false;
+    for (const auto& e : srv.log_for("/s.m4a"))
+        range_near_end |= range_start(e) >= body.size() * 8 / 10;
+    EXPECT_TRUE(range_near_end);
+    EXPECT_GE((*src)->stats().demand_requests, 1u);
+}
+
+TEST(File, SeekedPlaybackMatchesLocalSeek) {
+    http_server srv;
+    srv.put("/k.flac", read_bytes(media_path("long.flac")));
+    file_env env;
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/k.flac"), store, *env.client, file_env::quick_options());
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src, 15s);
+    ASSERT_TRUE(pcm) << pcm.error().message();
+    EXPECT_EQ(*pcm, reference_pcm("long.flac", 15s));
+}
+
+TEST(File, ConnectionDroppedEvery256KiBGivesIdenticalPcm) {
+    http_server srv;
+    srv.put("/d.flac", read_bytes(media_path("long.flac")));
+    srv.add_fault("/d.flac", {.drop_after = 256 * 1024}, 1, 0);
+    file_env env;
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/d.flac"), store, *env.client, file_env::quick_options());
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src);
+    ASSERT_TRUE(pcm) << pcm.error().message();
+    EXPECT_EQ(*pcm, reference_pcm("long.flac"));
+    EXPECT_GT(srv.log_for("/d.flac").size(), 4u);
+}
+
+TEST(File, RestartMidDownloadFetchesNoByteTwice) {
+    const std::string body = read_bytes(media_path("long.flac"));
+    http_server srv;
+    srv.put("/r.flac", body);
+    file_env env;
+    std::uint64_t cached = 0;
+    {
+        srv.set_rate(512 * 1024);
+        auto store = env.open_store();
+        auto o = file_env::quick_options();
+        o.flush_every_bytes = 64 * 1024;
+        auto src = file::open(srv.url("/r.flac"), store, *env.client, o);
+        ASSERT_TRUE(src) << src.error().message();
+        ASSERT_TRUE((*src)->wait_range({0, body.size() / 3}, std::nullopt, {}));
+        cached = (*src)->cached_bytes();
+    }  // "process exit": source and store closed mid-download
+    ASSERT_GT(cached, 0u);
+    ASSERT_LT(cached, body.size());
+    srv.set_rate(0);
+    srv.clear_log();
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/r.flac"), store, *env.client, file_env::quick_options());
+    ASSERT_TRUE(src) << src.error().message();
+    const auto at_open = (*src)->stats().cached_at_open;
+    EXPECT_GE(at_open, cached);
+    auto pcm = decode_all(*src);
+    ASSERT_TRUE(pcm) << pcm.error().message();
+    EXPECT_EQ(*pcm, reference_pcm("long.flac"));
+    // The second run asked only for what was missing, with If-Range, and got each byte once.
+    auto log = srv.log_for("/r.flac");
+    ASSERT_FALSE(log.empty());
+    EXPECT_EQ(range_start(log.front()), at_open);
+    EXPECT_FALSE(log.front().if_range.empty());
+    std::uint64_t sent = 0;
+    for (const auto& e : log) sent += e.bytes_sent;
+    EXPECT_EQ(sent, body.size() - at_open);
+}
+
+TEST(File, OfflineReplayWithServerStopped) {
+    const std::string name = "long.mp3";
+    file_env env;
+    std::string url;
+    {
+        http_server srv;
+        srv.put("/o.mp3", read_bytes(media_path(name)));
+        url = srv.url("/o.mp3");
+        auto store = env.open_store();
+        auto src = file::open(url, store, *env.client, file_env::quick_options());
+        ASSERT_TRUE(src) << src.error().message();
+        ASSERT_TRUE(decode_all(*src));
+        EXPECT_TRUE((*src)->complete());
+    }  // server stopped
+    auto store = env.open_store();
+    for (bool offline : {false, true}) {
+        auto o = file_env::quick_options();
+        o.offline = offline;
+        std::vector<file::event_kind> kinds;
+        o.on_event = [&](const file::event& e) { kinds.push_back(e.kind); };
+        auto src = file::open(url, store, *env.client, o);
+        ASSERT_TRUE(src) << src.error().message();
+        auto pcm = decode_all(*src);
+        ASSERT_TRUE(pcm) << pcm.error().message();
+        EXPECT_EQ(*pcm, reference_pcm(name));
+        EXPECT_EQ((*src)->stats().bytes_fetched, 0u);
+        src->reset();
+        env.client.reset();
+        env.io.reset();  // joins the io thread: the posted events have run
+        env.io.emplace();
+        env.client.emplace(env.io->executor());
+        EXPECT_NE(
+            std::find(kinds.begin(), kinds.end(),
+                      offline ? file::event_kind::opened_cached : file::event_kind::stale_served),
+            kinds.end());
+    }
+}
+
+TEST(File, FreshCacheOpensWithZeroRequests) {
+    http_server srv;
+    srv.put("/f.opus", read_bytes(media_path("long.opus")));
+    file_env env;
+    auto store = env.open_store();
+    auto o = file_env::quick_options();
+    o.trust_cache = std::chrono::seconds(3600);
+    {
+        auto src = file::open(srv.url("/f.opus"), store, *env.client, o);
+        ASSERT_TRUE(src);
+        ASSERT_TRUE(decode_all(*src));
+    }
+    srv.clear_log();
+    auto src = file::open(srv.url("/f.opus"), store, *env.client, o);
+    ASSERT_TRUE(src);
+    auto pcm = decode_all(*src);
+    ASSERT_TRUE(pcm);
+    EXPECT_EQ(*pcm, reference_pcm("long.opus"));
+    EXPECT_TRUE(srv.log().empty());
+}
+
+TEST(File, ChangedUpstreamInvalidatesCachedCopy) {
+    http_server srv;
+    srv.put("/c", read_bytes(media_path("long.mp3")));
+    file_env env;
+    auto store = env.open_store();
+    {
+        auto src = file::open(srv.url("/c"), store, *env.client, file_env::quick_options());
+        ASSERT_TRUE(src);
+        ASSERT_TRUE(decode_all(*src));
+    }
+    srv.put("/c", read_bytes(media_path("long.opus")));  // new ETag / Last-Modified
+    bool invalidated = false;
+    auto o = file_env::quick_options();
+    o.on_event = [&](const file::event& e) {
+        invalidated |= e.kind == file::event_kind::invalidated;
+    };
+    auto src = file::open(srv.url("/c"), store, *env.client, o);
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src);
+    ASSERT_TRUE(pcm) << pcm.error().message();
+    EXPECT_EQ(*pcm, reference_pcm("long.opus"));
+    EXPECT_TRUE(invalidated);
+}
+
+TEST(File, ServerWithoutRangeSupportStillPlaysWhole) {
+    http_server srv;
+    srv.put("/n.m4a", read_bytes(media_path("long.m4a")));  // moov at the end: needs a jump
+    fault f;
+    f.ignore_range = true;
+    srv.add_fault("/n.m4a", f, 1, 0);
+    file_env env;
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/n.m4a"), store, *env.client, file_env::quick_options());
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src);
+    ASSERT_TRUE(pcm) << pcm.error().message();
+    EXPECT_EQ(*pcm, reference_pcm("long.m4a"));
+}
+
+TEST(File, ChunkedResponseOfUnknownLengthPlaysWhole) {
+    const std::string body = read_bytes(media_path("long.flac"));
+    http_server srv;
+    srv.put("/u.flac", body);
+    fault f;
+    f.chunked = true;
+    srv.add_fault("/u.flac", f, 1, 0);
+    file_env env;
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/u.flac"), store, *env.client, file_env::quick_options());
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src);
+    ASSERT_TRUE(pcm) << pcm.error().message();
+    EXPECT_EQ(*pcm, reference_pcm("long.flac"));
+    EXPECT_EQ((*src)->length(), body.size());
+}
+
+TEST(File, NotFoundIsAClearError) {
+    http_server srv;
+    file_env env;
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/missing.mp3"), store, *env.client, file_env::quick_options());
+    ASSERT_FALSE(src);
+    EXPECT_EQ(net::http_status_of(src.error()), 404) << src.error().message();
+}
+
+TEST(File, ExhaustedRetriesFailTheDecodeNeverAShortResult) {
+    http_server srv;
+    srv.put("/x.flac", read_bytes(media_path("long.flac")));
+    // Every request after the first dies before sending a byte.
+    srv.add_fault("/x.flac", {.drop_after = 200 * 1024}, 1, 1);
+    srv.add_fault("/x.flac", {.status = 503}, 2, 0);
+    file_env env;
+    auto store = env.open_store();
+    auto o = file_env::quick_options();
+    o.request.retry.max_retries = 2;
+    auto src = file::open(srv.url("/x.flac"), store, *env.client, o);
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src);
+    ASSERT_FALSE(pcm) << "decoded " << pcm->size() << " samples of a file that cannot be whole";
+    EXPECT_NE(pcm.error().message().find("503"), std::string::npos) << pcm.error().message();
+}
+
+TEST(File, ContentChangedMidPlayFails) {
+    const std::string body = read_bytes(media_path("long.flac"));
+    http_server srv;
+    srv.put("/m.flac", body);
+    fault f;
+    f.drop_after = 300 * 1024;
+    f.replace_after = read_bytes(media_path("long.opus"));
+    srv.add_fault("/m.flac", f, 1, 1);
+    file_env env;
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/m.flac"), store, *env.client, file_env::quick_options());
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src);
+    ASSERT_FALSE(pcm);
+}
+
+}  // namespace
+}  // namespace kithara::test
