@@ -92,6 +92,40 @@ TEST(File, SeekTo90PercentStartsRangeRequestAtOnce) {
     EXPECT_GE((*src)->stats().demand_requests, 1u);
 }
 
+TEST(File, ConcurrentRequestsPerFileNeverExceedTheBound) {
+    constexpr std::uint64_t size = 4 << 20;
+    const std::string body = make_body(size, 7);
+    http_server srv;
+    srv.put("/big.bin", body);
+    srv.set_rate(256 * 1024);  // slow enough that requests overlap
+    file_env env;
+    auto store = env.open_store();
+    auto o = file_env::quick_options();
+    o.max_requests = 2;
+    o.prefetch_bytes = 16 * 1024;
+    auto src = file::open(srv.url("/big.bin"), store, *env.client, o);
+    ASSERT_TRUE(src) << src.error().message();
+    // Reads far apart, each a demand that wants its own range request.
+    const std::uint64_t offsets[] = {size / 4, size / 2, size * 3 / 4, size - 4096};
+    for (const auto off : offsets) {
+        auto r = (*src)->wait_range({off, off + 1}, std::chrono::steady_clock::now() + 100ms, {});
+        ASSERT_TRUE(r) << r.error().message();
+    }
+    // The last demand is served within the bound, and its bytes are the server's.
+    const std::uint64_t last = offsets[3];
+    auto r = (*src)->wait_range({last, last + 4096}, std::chrono::steady_clock::now() + 20s, {});
+    ASSERT_TRUE(r) << r.error().message();
+    ASSERT_EQ(*r, stream::wait_status::ready);
+    std::string got(4096, '\0');
+    auto n = (*src)->read_at(last, std::as_writable_bytes(std::span(got)));
+    ASSERT_TRUE(n) << n.error().message();
+    ASSERT_EQ(*n, 4096u);
+    EXPECT_EQ(got, body.substr(last, 4096));
+    EXPECT_GE((*src)->stats().demand_requests, 2u);
+    EXPECT_GE(srv.log_for("/big.bin").size(), 3u);
+    EXPECT_LE(srv.peak_concurrent_responses(), 2u);
+}
+
 TEST(File, SeekedPlaybackMatchesLocalSeek) {
     http_server srv;
     srv.put("/k.flac", read_bytes(media_path("long.flac")));

@@ -120,6 +120,8 @@ struct http_server::impl {
     std::vector<log_entry> log;
     std::uint64_t log_generation = 0;  // bumped by clear_log: stale indices are ignored
     std::uint64_t connections = 0;
+    std::uint64_t responding = 0;       // responses whose head went out and body is not done
+    std::uint64_t peak_responding = 0;  // high-water mark of `responding` since clear_log
     int version = 0;
 
     void accept();
@@ -143,7 +145,37 @@ public:
     }
 
 private:
+    // Overlap accounting: a response counts from its head until its body ends or the connection
+    // closes.
+    void begin_response() {
+        std::lock_guard lock(srv_.mutex);
+        responding_ = true;
+        ++responses_;
+        srv_.peak_responding = std::max(srv_.peak_responding, ++srv_.responding);
+    }
+    void end_response() {
+        std::lock_guard lock(srv_.mutex);
+        if (responding_) --srv_.responding;
+        responding_ = false;
+    }
+
+    // While a body is sent, a client (no pipelining) sends nothing: the socket turning readable
+    // means it closed or reset. Noticing at once keeps the overlap accounting exact for cancelled
+    // requests, instead of waiting for the next (throttled) write to fail.
+    void watch_peer() {
+        auto self = shared_from_this();
+        const auto response = responses_;
+        sock_.async_wait(tcp::socket::wait_read, [self, response](const std::error_code& ec) {
+            if (ec || !self->responding_ || response != self->responses_) return;
+            char c = 0;
+            std::error_code rec;
+            const auto n = self->sock_.receive(asio::buffer(&c, 1), tcp::socket::message_peek, rec);
+            if (rec || n == 0) self->close();
+        });
+    }
+
     void close() {
+        end_response();
         std::error_code ec;
         sock_.shutdown(tcp::socket::shutdown_both, ec);
         sock_.close(ec);
@@ -272,12 +304,14 @@ private:
             asio::async_write(self->sock_, asio::buffer(self->head_),
                               [self](const std::error_code& ec, std::size_t) {
                                   if (ec) return self->close();
+                                  self->watch_peer();
                                   self->anchor_time_ = clock::now();
                                   self->anchor_sent_ = 0;
                                   self->anchor_rate_ = self->current_rate();
                                   self->send_body();
                               });
         };
+        begin_response();
         if (f_.first_byte_delay.count() > 0) {
             timer_.expires_after(f_.first_byte_delay);
             timer_.async_wait([self, send_head](const std::error_code& ec) {
@@ -357,6 +391,7 @@ private:
     }
 
     void finish() {
+        end_response();
         auto self = shared_from_this();
         auto next = [self](const std::error_code& ec, std::size_t) {
             if (ec || !self->keep_alive_ || self->f_.length_lie != 0) return self->close();
@@ -370,6 +405,8 @@ private:
     }
 
     http_server::impl& srv_;
+    bool responding_ = false;
+    std::uint64_t responses_ = 0;  // responses begun on this connection
     tcp::socket sock_;
     asio::steady_timer timer_;
     asio::streambuf buf_{64 * 1024};
@@ -482,10 +519,16 @@ std::uint64_t http_server::connections_accepted() const {
     return impl_->connections;
 }
 
+std::uint64_t http_server::peak_concurrent_responses() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->peak_responding;
+}
+
 void http_server::clear_log() {
     std::lock_guard lock(impl_->mutex);
     impl_->log.clear();
     ++impl_->log_generation;
+    impl_->peak_responding = impl_->responding;
 }
 
 std::string make_body(std::size_t size, std::uint32_t seed) {

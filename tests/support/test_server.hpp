@@ -78,6 +78,8 @@ public:
     [[nodiscard]] std::vector<log_entry> log() const;
     [[nodiscard]] std::vector<log_entry> log_for(std::string_view path) const;
     [[nodiscard]] std::uint64_t connections_accepted() const;
+    // The most responses that were being sent at the same time since construction or clear_log().
+    [[nodiscard]] std::uint64_t peak_concurrent_responses() const;
     void clear_log();
 
     struct impl;
