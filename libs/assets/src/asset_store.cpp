@@ -137,6 +137,18 @@ struct store_impl {
         a.prev = a.next = npos;
         a.in_lru = false;
     }
+    // Counts an asset just loaded from the index or the disk: its bytes, and either the pinned
+    // totals or a place at the LRU tail.
+    void account_loaded(std::uint32_t s) {
+        const asset_rec& a = slots[s];
+        bytes_used += a.bytes;
+        if (a.pinned) {
+            bytes_pinned += a.bytes;
+            ++pinned_entries;
+        } else {
+            lru_push_back(s);
+        }
+    }
     void lru_push_back(std::uint32_t s) {
         asset_rec& a = slots[s];
         assert(!a.in_lru);
@@ -496,13 +508,7 @@ struct store_impl {
         a.bytes = rec.bytes;
         a.last_use = rec.last_use;
         a.pinned = rec.pinned;
-        bytes_used += a.bytes;
-        if (a.pinned) {
-            bytes_pinned += a.bytes;
-            ++pinned_entries;
-        } else {
-            lru_push_back(s);
-        }
+        account_loaded(s);
     }
 
     void drop_loaded(std::uint32_t s) { erase_asset(s); }
@@ -564,13 +570,7 @@ struct store_impl {
                         decode_resources(ia.resource_records, a.resources.data());
                         for (const auto& r : a.resources) a.bytes += r.bytes;
                         ++entries;
-                        bytes_used += a.bytes;
-                        if (a.pinned) {
-                            bytes_pinned += a.bytes;
-                            ++pinned_entries;
-                        } else {
-                            lru_push_back(s);
-                        }
+                        account_loaded(s);
                         return true;
                     });
                 if (ok) {
