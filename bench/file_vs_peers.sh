@@ -32,6 +32,9 @@ ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
 src="-f lavfi -i aevalsrc=exprs=0.5*sin(2*PI*(200*t+3*t*t))|0.4*sin(2*PI*(300*t+2*t*t)):s=44100:d=180"
 ff $src -c:a libmp3lame -b:a 192k "$work/nginx/root/track.mp3"
 ff $src -c:a aac -b:a 160k "$work/nginx/root/track.m4a"  # moov at the end
+ff $src -c:a flac "$work/nginx/root/track.flac"
+ff $src -c:a libopus -b:a 128k "$work/nginx/root/track.opus"
+files=${KITHARA_BENCH_FILES:-track.mp3 track.m4a track.flac track.opus}
 bash "$root/tests/support/nginx.sh" start "$work/nginx" > /dev/null
 nport=$(cat "$work/nginx/port")
 "$serve" "$work/nginx/root" --rate 125000 --port-file "$work/sport" > /dev/null &
@@ -75,7 +78,7 @@ command -v gst-launch-1.0 > /dev/null && have_gst=1
 
 echo
 echo "== time to first PCM sample (median of $runs, fresh cache) =="
-for f in track.mp3 track.m4a; do
+for f in $files; do
     for srv in "nginx:$nport" "paced-1Mbit:$sport"; do
         name=${srv%%:*}
         url=http://127.0.0.1:${srv##*:}/$f
@@ -90,7 +93,7 @@ done
 
 echo
 echo "== seek to 150 s: time to first PCM (median of $runs) =="
-for f in track.mp3 track.m4a; do
+for f in $files; do
     url=http://127.0.0.1:$nport/$f
     printf '%-10s uncached kithara %s' "$f" "$(ttfs $wavhdr "$fp" "$url" --seek 150 --out - --quiet --cache-dir @CACHE@)"
     printf '  ffmpeg -ss %s\n' "$(ttfs 0 ffmpeg -nostdin -loglevel error -ss 150 -i "$url" -f f32le -)"
@@ -100,7 +103,7 @@ done
 
 echo
 echo "== full decode over nginx (hyperfine, fresh cache per run) =="
-for f in track.mp3 track.m4a; do
+for f in $files; do
     url=http://127.0.0.1:$nport/$f
     cmds=(-n kithara "$fp $url --out null --quiet --cache-dir $work/cache-full"
           -n ffmpeg "ffmpeg -nostdin -loglevel error -i $url -f f32le -y /dev/null")

@@ -18,13 +18,42 @@ extern "C" {
 
 #include <algorithm>
 #include <cinttypes>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 namespace kithara::decode {
 
 namespace {
+
+#ifdef KITHARA_FFMPEG_BUNDLED
+// The bundled FFmpeg is Kithara's own (static, hidden), so its log goes through Kithara's logger
+// instead of stderr: errors (corrupt data) as warnings, warnings as debug (e.g. the notice that a
+// custom AVIOContext names no protocol), the rest dropped. With the system FFmpeg, the
+// application owns av_log's process-wide callback and Kithara leaves it alone.
+void ffmpeg_log(void* avcl, int level, const char* fmt, va_list args) {
+    if (level > AV_LOG_WARNING) return;
+    const auto lvl = level <= AV_LOG_FATAL   ? spdlog::level::err
+                     : level <= AV_LOG_ERROR ? spdlog::level::warn
+                                             : spdlog::level::debug;
+    if (!::kithara::detail::logger().should_log(lvl)) return;
+    char line[1024];
+    int print_prefix = 1;
+    av_log_format_line2(avcl, level, fmt, args, line, sizeof line, &print_prefix);
+    std::string_view text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    KITHARA_LOG_(lvl, "ffmpeg: {}", text);
+}
+#endif
+
+void route_ffmpeg_log() {
+#ifdef KITHARA_FFMPEG_BUNDLED
+    static std::once_flag once;
+    std::call_once(once, [] { av_log_set_callback(ffmpeg_log); });
+#endif
+}
 
 constexpr int avio_buffer_bytes = 64 * 1024;
 // Sample indices and times derived from container timestamps (untrusted input) are clamped here:
@@ -816,6 +845,7 @@ decoder::~decoder() = default;
 result<std::unique_ptr<decoder>> decoder::open(std::shared_ptr<stream::source> src,
                                                decoder_options options) {
     assert(src != nullptr);
+    route_ffmpeg_log();
     auto p = std::make_unique<impl>(std::move(src), std::move(options));
     if (auto r = p->open_first(); !r) return fail(r.error());
     return std::unique_ptr<decoder>(new decoder(std::move(p)));
