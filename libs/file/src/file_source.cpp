@@ -15,6 +15,7 @@
 #include <ctime>
 #include <future>
 #include <limits>
+#include <mutex>
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -512,14 +513,31 @@ public:
         active_.clear();
     }
 
+    // The atomic replace fsyncs: on the flush thread, never on the executor. Writes coalesce:
+    // at most one is queued and it stores the latest metadata, so none is ever dropped for a
+    // full queue. `this` outlives its tasks: the destructor drains the pool first.
     void save_meta() {
-        std::string s = meta_.serialize();
-        // The atomic replace fsyncs: on the flush thread, never on the executor.
-        // `this` outlives its tasks: the destructor drains the pool first.
-        (void)flusher_.try_submit([this, s = std::move(s)] {
-            auto r = meta_res_.replace(std::as_bytes(std::span(s.data(), s.size())));
-            if (!r) KITHARA_LOG_WARN("file: storing metadata failed: {}", r.error().message());
+        {
+            std::lock_guard lock(meta_mutex_);
+            meta_pending_ = meta_.serialize();
+            if (meta_queued_) return;
+            meta_queued_ = true;
+        }
+        auto r = flusher_.try_submit([this] {
+            std::string s;
+            {
+                std::lock_guard lock(meta_mutex_);
+                s = std::move(meta_pending_);
+                meta_queued_ = false;
+            }
+            auto w = meta_res_.replace(std::as_bytes(std::span(s.data(), s.size())));
+            if (!w) KITHARA_LOG_WARN("file: storing metadata failed: {}", w.error().message());
         });
+        if (!r) {
+            std::lock_guard lock(meta_mutex_);
+            meta_queued_ = false;
+            KITHARA_LOG_WARN("file: metadata not stored: {}", r.error().message());
+        }
     }
 
     void schedule_flush() {
@@ -567,6 +585,10 @@ public:
     std::atomic<std::uint64_t> requests_{0};
     std::atomic<std::uint64_t> demand_requests_{0};
     std::atomic<bool> flush_pending_{false};
+
+    std::mutex meta_mutex_;     // guards meta_pending_ and meta_queued_ (never held across I/O)
+    std::string meta_pending_;  // the latest serialized metadata not yet written
+    bool meta_queued_ = false;  // a write task is queued and will store meta_pending_
 
     worker::blocking_pool flusher_;
 };
