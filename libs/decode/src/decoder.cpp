@@ -182,6 +182,34 @@ std::int64_t seek_packet(void* opaque, std::int64_t offset, int whence) {
     return target;
 }
 
+// True when the demuxer's header already named the audio codec and its duration, so the stream
+// analysis of avformat_find_stream_info is not needed to pick a decoder or to tell the duration
+// (raw ADTS/AC-3 and MP3 without a Xing header only get an estimate from the analysis).
+bool header_describes_audio(const AVFormatContext* fmt) {
+    if ((fmt->ctx_flags & AVFMTCTX_NOHEADER) != 0) return false;  // streams appear with packets
+    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+        const AVStream* st = fmt->streams[i];
+        const AVCodecParameters* p = st->codecpar;
+        if (p->codec_type == AVMEDIA_TYPE_AUDIO && p->codec_id != AV_CODEC_ID_NONE)
+            return st->duration > 0 && st->duration != AV_NOPTS_VALUE;
+    }
+    return false;
+}
+
+// Without stream analysis av_find_best_stream skips streams of unknown rate: the first audio
+// stream with a decoder (as av_find_best_stream: index, or AVERROR_DECODER_NOT_FOUND).
+int first_audio_stream(const AVFormatContext* fmt, const AVCodec** dec) {
+    int ret = AVERROR_STREAM_NOT_FOUND;
+    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+        const AVCodecParameters* p = fmt->streams[i]->codecpar;
+        if (p->codec_type != AVMEDIA_TYPE_AUDIO) continue;
+        *dec = avcodec_find_decoder(p->codec_id);
+        if (*dec != nullptr) return static_cast<int>(i);
+        ret = AVERROR_DECODER_NOT_FOUND;
+    }
+    return ret;
+}
+
 // One container's demuxer + decoder over an io_window.
 struct segment {
     io_window io;
@@ -194,12 +222,14 @@ struct segment {
     std::optional<std::int64_t> end_sample;        // gapless end (MP4 edit list), native samples
     std::optional<std::int64_t> duration_samples;  // declared duration, for truncation checks
     std::int64_t preroll = 0;                      // native samples decoded before a seek target
+    AVFrame* primed = nullptr;  // the first frame, decoded at open to learn rate and channels
     bool draining = false;
 
     segment() = default;
     segment(const segment&) = delete;
     segment& operator=(const segment&) = delete;
     ~segment() {
+        av_frame_free(&primed);
         avcodec_free_context(&codec);
         if (fmt != nullptr) avformat_close_input(&fmt);
         if (avio != nullptr) {
@@ -234,6 +264,7 @@ struct decoder::impl {
     bool change_pending = false;
     bool mark_changed = false;
     bool ended = false;
+    bool started = false;  // a chunk was emitted since open or the last seek
     std::optional<error> end_error;
     int consecutive_failures = 0;
 
@@ -306,17 +337,32 @@ struct decoder::impl {
             s->fmt->max_analyze_duration = AV_TIME_BASE / 4;
         }
         const std::string where = "at byte " + std::to_string(begin);
+        if (hints.container == "ogg") {
+            // FFmpeg's Ogg demuxer reads the last 65307 bytes (its largest page) at open for the
+            // duration: let a network source fetch them alongside the head.
+            if (auto len = s->io.size(); len && !s->io.end) {
+                constexpr std::uint64_t ogg_tail = 65307;
+                src->will_need({begin + *len - std::min(*len, ogg_tail), begin + *len});
+            }
+        }
         if (int ret = avformat_open_input(&s->fmt, nullptr, ifmt, nullptr); ret < 0) {
             s->fmt = nullptr;  // freed by FFmpeg
             if (s->io.last_error) return fail(*s->io.last_error);
             return fail(errc::open_failed, "container " + where + ": " + av_error_text(ret));
         }
-        if (int ret = avformat_find_stream_info(s->fmt, nullptr); ret < 0) {
-            if (s->io.last_error) return fail(*s->io.last_error);
-            return fail(errc::open_failed, "stream info " + where + ": " + av_error_text(ret));
+        // The stream analysis reads far ahead (MP3 ~10 KB, FLAC ~100 KB) and costs start-up
+        // bytes: with a container hint and a codec named by the header, the first decoded frame
+        // tells rate and channels instead (see prime).
+        const bool analyse = hints.container.empty() || !header_describes_audio(s->fmt);
+        if (analyse) {
+            if (int ret = avformat_find_stream_info(s->fmt, nullptr); ret < 0) {
+                if (s->io.last_error) return fail(*s->io.last_error);
+                return fail(errc::open_failed, "stream info " + where + ": " + av_error_text(ret));
+            }
         }
         const AVCodec* dec = nullptr;
-        const int idx = av_find_best_stream(s->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &dec, 0);
+        const int idx = analyse ? av_find_best_stream(s->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &dec, 0)
+                                : first_audio_stream(s->fmt, &dec);
         if (idx == AVERROR_DECODER_NOT_FOUND) {
             return fail(errc::unsupported_codec, "audio stream " + where);
         }
@@ -337,6 +383,9 @@ struct decoder::impl {
         if (int ret = avcodec_open2(s->codec, dec, nullptr); ret < 0) {
             return fail(errc::unsupported_codec,
                         std::string(dec->name) + " " + where + ": " + av_error_text(ret));
+        }
+        if (!analyse && (s->codec->sample_rate <= 0 || s->codec->ch_layout.nb_channels <= 0)) {
+            if (auto r = prime(*s, where); !r) return fail(r.error());
         }
         s->start_pts = s->st->start_time != AV_NOPTS_VALUE ? s->st->start_time : 0;
         const std::int64_t rate = s->codec->sample_rate;
@@ -360,6 +409,48 @@ struct decoder::impl {
         return s;
     }
 
+    // Decodes the segment's first frame into s.primed (decode_more delivers it first), so the
+    // codec context knows rate and channels. Bounded by max_consecutive_failures.
+    result<> prime(segment& s, const std::string& where) {
+        s.primed = av_frame_alloc();
+        if (s.primed == nullptr) return fail(std::make_error_code(std::errc::not_enough_memory));
+        int failures = 0;
+        bool sent_eof = false;
+        while (failures < max_consecutive_failures) {
+            int ret = avcodec_receive_frame(s.codec, s.primed);
+            if (ret == 0) {
+                if (s.primed->sample_rate > 0 && s.primed->ch_layout.nb_channels > 0) {
+                    ++stats.codec_frames;
+                    return {};
+                }
+                av_frame_unref(s.primed);
+                continue;
+            }
+            if (ret == AVERROR_EOF || sent_eof) break;
+            if (ret != AVERROR(EAGAIN)) {
+                ++failures;
+                continue;
+            }
+            ret = av_read_frame(s.fmt, pkt);
+            if (ret < 0) {
+                if (s.io.last_error) return fail(*s.io.last_error);
+                if (ret != AVERROR_EOF && !avio_feof(s.fmt->pb)) {
+                    ++failures;
+                    continue;
+                }
+                avcodec_send_packet(s.codec, nullptr);
+                sent_eof = true;
+                continue;
+            }
+            if (pkt->stream_index == s.stream_index) {
+                ++stats.packets;
+                if (avcodec_send_packet(s.codec, pkt) < 0) ++failures;
+            }
+            av_packet_unref(pkt);
+        }
+        return fail(errc::open_failed, "no decodable audio frame " + where);
+    }
+
     void describe(const segment& s) {
         info.container = s.fmt->iformat->name;
         info.codec = s.codec->codec->name;
@@ -368,6 +459,9 @@ struct decoder::impl {
         info.seekable = src->length().has_value();
         if (s.fmt->duration > 0 && s.fmt->duration < INT64_MAX / 1000) {
             info.duration = std::chrono::microseconds(s.fmt->duration);
+        } else if (s.st->duration > 0) {  // no stream analysis: the header's duration
+            const auto us = av_rescale_q(s.st->duration, s.st->time_base, AVRational{1, 1000000});
+            if (us > 0 && us < INT64_MAX / 1000) info.duration = std::chrono::microseconds(us);
         }
         if (s.end_sample && s.rate() > 0) {
             info.duration =
@@ -378,6 +472,8 @@ struct decoder::impl {
     result<> open_first() {
         if (opts.channels > 32) return fail(errc::invalid_argument, "channels > 32");
         if (opts.chunk_frames == 0) opts.chunk_frames = 4096;
+        if (opts.start_chunk_frames == 0 || opts.start_chunk_frames > opts.chunk_frames)
+            opts.start_chunk_frames = opts.chunk_frames;
         pkt = av_packet_alloc();
         frame = av_frame_alloc();
         pending = av_frame_alloc();
@@ -639,9 +735,15 @@ struct decoder::impl {
                 if (auto r = restart_segment(); !r) return fail(r.error());
                 continue;
             }
-            int ret = avcodec_receive_frame(seg->codec, frame);
+            int ret = 0;
+            if (seg->primed != nullptr) {
+                av_frame_move_ref(frame, seg->primed);
+                av_frame_free(&seg->primed);
+            } else {
+                ret = avcodec_receive_frame(seg->codec, frame);
+                if (ret == 0) ++stats.codec_frames;
+            }
             if (ret == 0) {
-                ++stats.codec_frames;
                 consecutive_failures = 0;
                 if (in_rate == 0 || !same_format(frame, in_rate, in_channels, in_format) ||
                     seg->codec->codec_id != in_codec) {
@@ -739,6 +841,7 @@ struct decoder::impl {
             av_rescale(static_cast<std::int64_t>(out_frames_since_base), 1'000'000'000, out_rate)));
         out_frames_since_base += frames;
         c.epoch = epoch;
+        started = true;
         c.format_changed = std::exchange(mark_changed, false);
         c.source_rate = in_rate;
         c.source_channels = in_channels;
@@ -749,7 +852,8 @@ struct decoder::impl {
     result<std::optional<pcm_chunk>> next() {
         if (opts.reader.stop.stop_requested()) return fail(errc::cancelled, "next");
         for (;;) {
-            if (fifo.frames(out_channels) >= opts.chunk_frames) return emit(opts.chunk_frames);
+            const std::size_t want = started ? opts.chunk_frames : opts.start_chunk_frames;
+            if (fifo.frames(out_channels) >= want) return emit(want);
             if (change_pending) {
                 if (auto r = flush_resampler(); !r) return fail(r.error());
                 const bool out_changes =
@@ -788,6 +892,7 @@ struct decoder::impl {
     result<> seek(std::chrono::nanoseconds position) {
         if (position.count() < 0) return fail(errc::invalid_argument, "negative seek position");
         ++epoch;
+        started = false;
         ++stats.seeks;
         fifo.clear();
         av_frame_unref(pending);
@@ -809,6 +914,7 @@ struct decoder::impl {
         }
         seg_start_ns = 0;
         seg->draining = false;
+        av_frame_free(&seg->primed);
         base_ns = ns;
         out_frames_since_base = 0;
         discard_until_ns = ns;

@@ -220,3 +220,30 @@ TEST(decoder, fuzz_regression_huge_container_duration_does_not_overflow) {
         }
     }
 }
+
+namespace kithara::decode::test {
+TEST(decoder, start_chunk_is_short_after_open_and_after_each_seek_and_pcm_is_unchanged) {
+    auto o = options();
+    o.chunk_frames = 4096;
+    o.start_chunk_frames = 1024;
+    auto dec = decoder::open(source_of("tone.flac"), o).value();
+    auto first = dec->next().value();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->frames(), 1024u);
+    auto second = dec->next().value();
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->frames(), 4096u);
+    EXPECT_EQ(second->start, std::chrono::nanoseconds((1024LL * 1'000'000'000 + 22050) / 44100));
+    ASSERT_TRUE(dec->seek(std::chrono::seconds(1)));
+    auto after = dec->next().value();
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->frames(), 1024u);
+    EXPECT_EQ(after->start, std::chrono::seconds(1));
+
+    auto reference = decode_all(source_of("tone.flac"));
+    ASSERT_TRUE(dec->seek(std::chrono::seconds(0)));
+    auto d = drain(*dec);
+    EXPECT_EQ(d.frames(), reference.frames());
+    EXPECT_TRUE(d.pcm == reference.pcm);
+}
+}  // namespace kithara::decode::test

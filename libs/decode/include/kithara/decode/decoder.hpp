@@ -7,7 +7,8 @@
 //
 // Reading: a custom AVIOContext whose read callback fills FFmpeg's own buffer from a
 // stream::reader (no temp file, no whole-file buffer); its seek callback answers AVSEEK_SIZE from
-// the source length. Source hints (container, codec) select the demuxer without probing.
+// the source length. Source hints (container, codec) select the demuxer without probing, and
+// skip FFmpeg's stream analysis when the header names codec and duration (docs/DECODE.md).
 // Format boundaries declared by the source end the current demuxer at the boundary and open a new
 // one there; a change of rate, channels or codec (also inside one stream, e.g. concatenated ADTS)
 // reconfigures the converter without dropping or repeating samples and flags the next chunk.

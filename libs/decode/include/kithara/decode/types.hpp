@@ -26,6 +26,9 @@ struct decoder_options {
     std::uint32_t channels = 0;     // output channels (1..32); 0: native (up/downmix otherwise)
     resample_quality quality = resample_quality::medium;
     std::size_t chunk_frames = 4096;  // frames per chunk (the last one before a change is shorter)
+    // The first chunk after open or a seek comes as soon as this many frames are decoded, so
+    // playback can start before a whole chunk's worth of bytes arrived (0: chunk_frames).
+    std::size_t start_chunk_frames = 0;
     bufpool::sample_pool* pool = nullptr;  // chunk pool; nullptr: bufpool::default_sample_pool()
     // FFmpeg decoder threads (frame threading, e.g. FLAC/ALAC); 0: FFmpeg's automatic choice (as
     // the ffmpeg CLI does). 1 keeps all decoding on the calling thread.

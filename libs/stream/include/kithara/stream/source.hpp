@@ -80,6 +80,10 @@ public:
     [[nodiscard]] virtual result<std::size_t> read_at(std::uint64_t offset,
                                                       std::span<std::byte> out) = 0;
 
+    // Advice that r will be read soon (a demuxer's known look-ahead, e.g. a tail it reads at
+    // open): a protocol source may start fetching it now. Never blocks; default: ignored.
+    virtual void will_need(byte_range r) { (void)r; }
+
     // Hints for the media starting at offset 0 (empty when unknown).
     [[nodiscard]] virtual media_hints hints() const { return {}; }
 
