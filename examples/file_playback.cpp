@@ -264,6 +264,7 @@ int main(int argc, char** argv) {
         kithara::decode::decoder_options dopt;
         dopt.sample_rate = a.rate;
         dopt.channels = a.channels;
+        dopt.start_chunk_frames = 1024;  // start playing as soon as ~20 ms of audio is decoded
         if (a.verbose)
             std::fprintf(stderr, "[%8.1f ms] opened (container hint '%s')\n",
                          secs(clock_type::now() - process_start) * 1e3,

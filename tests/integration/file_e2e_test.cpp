@@ -65,6 +65,51 @@ TEST(File, MoovAtEndIsFetchedByRangeRequest) {
     EXPECT_FALSE((*src)->complete());
 }
 
+// The moov at the end is a small gap of known extent: it is fetched by parallel Range requests
+// that tile it exactly, within max_requests, and the PCM is unchanged.
+TEST(File, MoovAtEndIsSplitAcrossFreeRequestSlots) {
+    const std::string body = read_bytes(media_path("long.m4a"));
+    for (const std::uint64_t split_min : {std::uint64_t{1024}, std::uint64_t{0}}) {
+        SCOPED_TRACE(split_min);
+        http_server srv;
+        srv.put("/a.m4a", body);
+        srv.set_rate(64 * 1024);  // the sequential download stays far from the end
+        file_env env;
+        auto store = env.open_store();
+        auto o = file_env::quick_options();
+        o.prefetch_bytes = 32 * 1024;
+        o.max_requests = 4;
+        o.split_min_bytes = split_min;
+        auto src = file::open(srv.url("/a.m4a"), store, *env.client, o);
+        ASSERT_TRUE(src) << src.error().message();
+        auto dec = decode::decoder::open(*src);
+        ASSERT_TRUE(dec) << dec.error().message();
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> tail;  // [first, last] requested
+        for (const auto& e : srv.log_for("/a.m4a")) {
+            unsigned long long b = 0;
+            unsigned long long l = 0;
+            if (std::sscanf(e.range.c_str(), "bytes=%llu-%llu", &b, &l) == 2 && b > body.size() / 2)
+                tail.emplace_back(b, l);
+        }
+        std::sort(tail.begin(), tail.end());
+        if (split_min == 0) {
+            EXPECT_EQ(tail.size(), 1u);
+        } else {
+            EXPECT_GE(tail.size(), 2u);
+            EXPECT_LE(tail.size(), 3u);  // one slot serves the sequential download
+            for (std::size_t i = 1; i < tail.size(); ++i)
+                EXPECT_EQ(tail[i].first, tail[i - 1].second + 1);  // tiled: no gap, no overlap
+        }
+        ASSERT_FALSE(tail.empty());
+        EXPECT_EQ(tail.back().second, body.size() - 1);
+        EXPECT_LE(srv.peak_concurrent_responses(), 4u);
+        srv.set_rate(0);
+        auto pcm = decode_all(*src);
+        ASSERT_TRUE(pcm) << pcm.error().message();
+        EXPECT_EQ(*pcm, reference_pcm("long.m4a"));
+    }
+}
+
 TEST(File, SeekTo90PercentStartsRangeRequestAtOnce) {
     const std::string body = read_bytes(media_path("long.m4a"));
     http_server srv;

@@ -462,7 +462,21 @@ public:
         if (auto g = avail.first_gap({offset, end})) end = g->end;
         for (auto& f : active_)
             if (f->pos > offset) end = std::min(end, f->pos);
-        start_fetch(offset, end, /*demand=*/true, /*first=*/false);
+        // A small gap of known extent (an MP4 moov or Ogg's last pages at the end) is split
+        // across the free request slots: each response is then limited by its own connection's
+        // throughput (per-connection rate limits, TCP windows on long paths), not all of them.
+        std::uint64_t parts = 1;
+        const std::uint64_t free_slots = opts_.max_requests - active_.size();
+        if (end != no_end && end - offset <= opts_.split_limit_bytes && opts_.split_min_bytes > 0) {
+            parts =
+                std::clamp<std::uint64_t>((end - offset) / opts_.split_min_bytes, 1, free_slots);
+        }
+        const std::uint64_t step = end == no_end ? 0 : (end - offset + parts - 1) / parts;
+        for (std::uint64_t i = 0; i < parts; ++i) {
+            const std::uint64_t b = offset + i * step;
+            const std::uint64_t e = i + 1 == parts ? end : std::min(end, b + step);
+            if (b < e || end == no_end) start_fetch(b, e, /*demand=*/true, /*first=*/false);
+        }
     }
 
     void schedule_next() {
@@ -680,6 +694,13 @@ result<std::size_t> file_source::read_at(std::uint64_t offset, std::span<std::by
     if (!r && r.error() == storage::errc::not_available)
         return fail(stream::errc::not_available, r.error().context());
     return r;
+}
+
+void file_source::will_need(stream::byte_range r) {
+    auto& res = c_->res();
+    if (c_->offline.load() || res.failure()) return;
+    if (auto gap = res.available().first_gap(r))
+        asio::post(c_->client_.executor(), [c = c_, at = gap->begin] { c->demand(at); });
 }
 
 stream::media_hints file_source::hints() const {

@@ -10,11 +10,12 @@
 // yet downloaded (a seek, an MP4 moov at the end, ID3v1/APE tags) starts a Range request at that
 // region's first missing byte right away unless a running request will reach it within
 // prefetch_bytes. At most max_requests run per file (the least recently useful one is cancelled to
-// make room). Requests cover only gaps of the cached range set: no cached byte is fetched again
-// (a request stops when it runs into cached bytes). When a request ends, the next gap at or after
-// the last demanded position is fetched, then the rest, until the file is complete.
-// Persistence: ETag, Last-Modified, length and freshness (Cache-Control max-age / no-cache,
-// Expires) are stored as an atomic resource of the same asset. open() on a cached copy
+// make room); a small demanded gap of known extent is split across the free ones (see options).
+// Requests cover only gaps of the cached range set: no cached byte is fetched again (a request
+// stops when it runs into cached bytes). When a request ends, the next gap at or after the last
+// demanded position is fetched, then the rest, until the file is complete. Persistence: ETag,
+// Last-Modified, length and freshness (Cache-Control max-age / no-cache, Expires) are stored as an
+// atomic resource of the same asset. open() on a cached copy
 // - complete and fresh (or options.trust_cache / offline): no request at all;
 // - otherwise: the first request carries If-Range; 206 continues the cached ranges, 200 with other
 //   validators invalidates the copy (a new data resource; never spliced). A complete copy whose
@@ -77,8 +78,13 @@ struct options {
     // A read at most this far ahead of a running request waits for it instead of starting a new
     // Range request; the next gap fetched is the one at/after the last read position.
     std::uint64_t prefetch_bytes = 256 * 1024;
-    unsigned max_requests = 2;  // concurrent requests per file (>= 1)
-    bool offline = false;       // never touch the network; uncached bytes fail with offline_miss
+    unsigned max_requests = 4;  // concurrent requests per file (>= 1)
+    // A demanded gap of known extent up to split_limit_bytes (a moov or tag at the end) is
+    // fetched by up to the free request slots in parallel, parts of at least split_min_bytes
+    // (0: never split).
+    std::uint64_t split_min_bytes = 8 * 1024;
+    std::uint64_t split_limit_bytes = 512 * 1024;
+    bool offline = false;  // never touch the network; uncached bytes fail with offline_miss
     // Treat a cached copy younger than this as fresh regardless of HTTP freshness headers
     // (nullopt: Cache-Control max-age / Expires only; no such header = revalidate).
     std::optional<std::chrono::seconds> trust_cache;
@@ -119,6 +125,7 @@ public:
                                            std::stop_token stop) override;
     [[nodiscard]] result<std::size_t> read_at(std::uint64_t offset,
                                               std::span<std::byte> out) override;
+    void will_need(stream::byte_range r) override;  // starts fetching r's first gap
     [[nodiscard]] stream::media_hints hints() const override;
 
     [[nodiscard]] source_stats stats() const;
