@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
 #include <regex>
 
 namespace kithara::test {
@@ -292,6 +295,73 @@ TEST(File, FreshCacheOpensWithZeroRequests) {
     ASSERT_TRUE(pcm);
     EXPECT_EQ(*pcm, reference_pcm("long.opus"));
     EXPECT_TRUE(srv.log().empty());
+}
+
+// A background pool whose queue is full postpones flushes and metadata writes; closing the
+// source stores them, so the next open finds a complete, fresh copy and makes no request.
+TEST(File, FullBackgroundQueueLosesNoMetadata) {
+    http_server srv;
+    srv.put("/q.mp3", read_bytes(media_path("long.mp3")));
+    file_env env;
+    worker::blocking_pool pool({.threads = 1, .max_queued = 1, .name = "test-bg"});
+    std::promise<void> started;
+    std::promise<void> gate;
+    auto open_gate = gate.get_future().share();
+    ASSERT_TRUE(pool.try_submit([&started, open_gate] {
+        started.set_value();
+        open_gate.wait();
+    }));
+    started.get_future().wait();
+    ASSERT_TRUE(pool.try_submit([open_gate] { open_gate.wait(); }));  // the queue is full now
+    auto o = file_env::quick_options();
+    o.trust_cache = std::chrono::seconds(3600);
+    o.background = &pool;
+    o.flush_every_bytes = 16 * 1024;
+    {
+        auto store = env.open_store();
+        auto src = file::open(srv.url("/q.mp3"), store, *env.client, o);
+        ASSERT_TRUE(src) << src.error().message();
+        ASSERT_TRUE(decode_all(*src));
+        EXPECT_TRUE((*src)->complete());
+    }
+    gate.set_value();
+    srv.clear_log();
+    o.background = nullptr;
+    auto store = env.open_store();
+    auto src = file::open(srv.url("/q.mp3"), store, *env.client, o);
+    ASSERT_TRUE(src) << src.error().message();
+    auto pcm = decode_all(*src);
+    ASSERT_TRUE(pcm) << pcm.error().message();
+    EXPECT_EQ(*pcm, reference_pcm("long.mp3"));
+    EXPECT_TRUE(srv.log().empty());
+}
+
+// Files share one background thread by default: none starts its own.
+TEST(File, FilesShareOneBackgroundThread) {
+    http_server srv;
+    srv.put("/s.mp3", read_bytes(media_path("long.mp3")));
+    file_env env;
+    auto store = env.open_store();
+    auto threads_named = [](std::string_view name) {
+        std::size_t n = 0;
+        for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+            std::ifstream f(t.path() / "comm");
+            std::string comm;
+            std::getline(f, comm);
+            n += comm == name;
+        }
+        return n;
+    };
+    std::vector<std::shared_ptr<file::file_source>> files;
+    for (int i = 0; i < 6; ++i) {
+        auto o = file_env::quick_options();
+        o.flush_every_bytes = 8 * 1024;
+        auto src = file::open(srv.url("/s.mp3?copy=" + std::to_string(i)), store, *env.client, o);
+        ASSERT_TRUE(src) << src.error().message();
+        files.push_back(*src);
+    }
+    for (auto& f : files) ASSERT_TRUE(decode_all(f));
+    EXPECT_LE(threads_named("kithara-flush"), 1u);
 }
 
 TEST(File, ChangedUpstreamInvalidatesCachedCopy) {

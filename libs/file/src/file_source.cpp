@@ -12,6 +12,7 @@
 #include <cassert>
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
 #include <ctime>
 #include <future>
 #include <limits>
@@ -224,11 +225,29 @@ public:
           meta_res_(std::move(meta_res)),
           meta_(m.value_or(meta{})),
           had_meta_(m.has_value()),
-          flusher_({.threads = 1, .max_queued = 4, .name = "kithara-flush"}) {
+          pool_(opts_.background != nullptr ? *opts_.background : shared_background()) {
         if (opts_.max_requests == 0) opts_.max_requests = 1;
     }
 
-    ~controller() { flusher_.shutdown(worker::shutdown_mode::drain); }
+    ~controller() { finish_background(); }
+
+    // The pool for flushes and metadata writes when the application gives none: one thread for
+    // every file of the process, never destroyed (so never joined from one of its own tasks).
+    static worker::blocking_pool& shared_background() {
+        static auto* pool =
+            new worker::blocking_pool({.threads = 1, .max_queued = 64, .name = "kithara-flush"});
+        return *pool;
+    }
+
+    // Waits for this file's background tasks, then stores metadata a full queue left unwritten.
+    // Not on the executor while tasks may run (they never wait on it, so this cannot deadlock).
+    void finish_background() {
+        {
+            std::unique_lock lock(tasks_mutex_);
+            tasks_done_.wait(lock, [&] { return tasks_ == 0; });
+        }
+        write_pending_meta();
+    }
 
     result<> open_data() {
         auto h = asset_.open_streaming("kithara-file://data/" + std::to_string(meta_.gen));
@@ -527,41 +546,64 @@ public:
         active_.clear();
     }
 
-    // The atomic replace fsyncs: on the flush thread, never on the executor. Writes coalesce:
-    // at most one is queued and it stores the latest metadata, so none is ever dropped for a
-    // full queue. `this` outlives its tasks: the destructor drains the pool first.
+    // Runs fn on the background pool; false when its queue is full. `this` outlives its tasks:
+    // finish_background() waits for them.
+    template <class F>
+    bool run_background(F fn) {
+        {
+            std::lock_guard lock(tasks_mutex_);
+            ++tasks_;
+        }
+        auto r = pool_.try_submit([this, fn = std::move(fn)]() mutable {
+            fn();
+            std::lock_guard lock(tasks_mutex_);
+            if (--tasks_ == 0) tasks_done_.notify_all();
+        });
+        if (r) return true;
+        std::lock_guard lock(tasks_mutex_);
+        if (--tasks_ == 0) tasks_done_.notify_all();
+        return false;
+    }
+
+    // The atomic replace fsyncs: in the background, never on the executor. Writes coalesce: at
+    // most one is queued and it stores the latest metadata. With the queue full the metadata
+    // stays pending and is written by the next save_meta() or when the source closes.
     void save_meta() {
         {
             std::lock_guard lock(meta_mutex_);
             meta_pending_ = meta_.serialize();
+            meta_dirty_ = true;
             if (meta_queued_) return;
             meta_queued_ = true;
         }
-        auto r = flusher_.try_submit([this] {
-            std::string s;
-            {
-                std::lock_guard lock(meta_mutex_);
-                s = std::move(meta_pending_);
-                meta_queued_ = false;
-            }
-            auto w = meta_res_.replace(std::as_bytes(std::span(s.data(), s.size())));
-            if (!w) KITHARA_LOG_WARN("file: storing metadata failed: {}", w.error().message());
-        });
-        if (!r) {
+        if (!run_background([this] { write_pending_meta(); })) {
             std::lock_guard lock(meta_mutex_);
             meta_queued_ = false;
-            KITHARA_LOG_WARN("file: metadata not stored: {}", r.error().message());
         }
     }
 
+    void write_pending_meta() {
+        std::string s;
+        {
+            std::lock_guard lock(meta_mutex_);
+            meta_queued_ = false;
+            if (!meta_dirty_) return;
+            meta_dirty_ = false;
+            s = std::move(meta_pending_);
+        }
+        auto w = meta_res_.replace(std::as_bytes(std::span(s.data(), s.size())));
+        if (!w) KITHARA_LOG_WARN("file: storing metadata failed: {}", w.error().message());
+    }
+
+    // With the queue full the flush is skipped: the next one (or close) covers these bytes.
     void schedule_flush() {
         if (flush_pending_.exchange(true)) return;
-        auto r = flusher_.try_submit([this, d = data_] {
+        const bool queued = run_background([this, d = data_] {
             flush_pending_.store(false);
             if (auto f = d->res().flush(); !f)
                 KITHARA_LOG_WARN("file: flush failed: {}", f.error().message());
         });
-        if (!r) flush_pending_ = false;
+        if (!queued) flush_pending_ = false;
     }
 
     void signal_first(result<> r) {
@@ -600,11 +642,16 @@ public:
     std::atomic<std::uint64_t> demand_requests_{0};
     std::atomic<bool> flush_pending_{false};
 
-    std::mutex meta_mutex_;     // guards meta_pending_ and meta_queued_ (never held across I/O)
+    // Guards meta_pending_, meta_dirty_ and meta_queued_ (never held across I/O).
+    std::mutex meta_mutex_;
     std::string meta_pending_;  // the latest serialized metadata not yet written
+    bool meta_dirty_ = false;   // meta_pending_ holds something not yet written
     bool meta_queued_ = false;  // a write task is queued and will store meta_pending_
 
-    worker::blocking_pool flusher_;
+    worker::blocking_pool& pool_;  // flushes and metadata writes
+    std::mutex tasks_mutex_;       // guards tasks_
+    std::condition_variable tasks_done_;
+    int tasks_ = 0;  // this file's tasks queued or running on pool_
 };
 
 result<> fetcher::on_response(const net::response_head& head) {
@@ -647,6 +694,7 @@ file_source::~file_source() {
     } else {
         c->close();  // on the executor, or it never ran anything for this source
     }
+    c->finish_background();
     if (auto r = c->res().flush(); !r)
         KITHARA_LOG_WARN("file: flush at close failed: {}", r.error().message());
 }

@@ -31,9 +31,10 @@
 // Threads: open() from any thread except the client's executor (it waits for the first response
 // head). The source's members from any thread (stream::source contract). Download state lives on
 // the client's executor (no lock); stats are atomics. Events run on the executor (or in open()).
-// Writes (pwrite) run on the executor; durability flushes run on a per-file flush thread. Open the
-// store with store_options::streaming_flush_every_bytes = 0 so storage never fdatasyncs on the
-// executor (the file layer flushes every flush_every_bytes itself).
+// Writes (pwrite) run on the executor; durability flushes and metadata writes run on
+// options.background (default: one thread shared by all files). Open the store with
+// store_options::streaming_flush_every_bytes = 0 so storage never fdatasyncs on the executor (the
+// file layer flushes every flush_every_bytes itself).
 // Buffers: bytes go from libcurl's buffer straight into the resource (one copy, pwrite).
 #pragma once
 
@@ -43,6 +44,7 @@
 #include <kithara/file/export.hpp>
 #include <kithara/net/client.hpp>
 #include <kithara/stream/source.hpp>
+#include <kithara/worker/blocking_pool.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -88,7 +90,10 @@ struct options {
     // Treat a cached copy younger than this as fresh regardless of HTTP freshness headers
     // (nullopt: Cache-Control max-age / Expires only; no such header = revalidate).
     std::optional<std::chrono::seconds> trust_cache;
-    std::uint64_t flush_every_bytes = 4 * 1024 * 1024;  // durability flush interval (flush thread)
+    std::uint64_t flush_every_bytes = 4 * 1024 * 1024;  // durability flush interval (background)
+    // Where durability flushes and metadata writes (fsync) run; nullptr: one thread shared by
+    // every file of the process. Tasks are short; a full queue postpones them, never drops data.
+    worker::blocking_pool* background = nullptr;
     std::uint64_t progress_every_bytes = 256 * 1024;
     net::request_options request;                // timeouts, retries, TLS
     std::vector<net::header> headers;            // extra request headers
