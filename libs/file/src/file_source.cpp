@@ -4,6 +4,7 @@
 #include <kithara/net/error.hpp>
 #include <kithara/storage/error.hpp>
 #include <kithara/stream/error.hpp>
+#include <kithara/stream/resource_source.hpp>
 #include <kithara/worker/blocking_pool.hpp>
 
 #include <asio/post.hpp>
@@ -718,30 +719,11 @@ result<stream::wait_status> file_source::wait_range(stream::byte_range r,
             asio::post(c_->client_.executor(), [c = c_, at = gap->begin] { c->demand(at); });
         }
     }
-    auto w =
-        until ? res.wait_range(r, *until, std::move(stop)) : res.wait_range(r, std::move(stop));
-    if (!w) return fail(w.error());
-    switch (*w) {
-        case storage::wait_outcome::ready:
-            return stream::wait_status::ready;
-        case storage::wait_outcome::eof:
-            return stream::wait_status::eof;
-        case storage::wait_outcome::cancelled:
-            return stream::wait_status::cancelled;
-        case storage::wait_outcome::timed_out:
-            return stream::wait_status::timed_out;
-        case storage::wait_outcome::failed:
-            break;
-    }
-    if (auto e = res.failure()) return fail(*e);
-    return fail(stream::errc::source_failed, "resource failed");
+    return stream::wait_resource(res, r, until, std::move(stop));
 }
 
 result<std::size_t> file_source::read_at(std::uint64_t offset, std::span<std::byte> out) {
-    auto r = c_->res().read_at(offset, out);
-    if (!r && r.error() == storage::errc::not_available)
-        return fail(stream::errc::not_available, r.error().context());
-    return r;
+    return stream::read_resource(c_->res(), offset, out);
 }
 
 void file_source::will_need(stream::byte_range r) {

@@ -20,9 +20,9 @@ std::shared_ptr<memory_source> memory_source::borrow(std::span<const std::byte> 
 
 memory_source::memory_source(std::vector<std::byte> owned, std::span<const std::byte> view,
                              media_hints h)
-    : owned_(std::move(owned)), bytes_(owned_.empty() ? view : std::span<const std::byte>(owned_)) {
-    declared_.set_hints(std::move(h));
-}
+    : declaring_source(std::move(h)),
+      owned_(std::move(owned)),
+      bytes_(owned_.empty() ? view : std::span<const std::byte>(owned_)) {}
 
 std::optional<std::uint64_t> memory_source::length() const {
     return bytes_.size();

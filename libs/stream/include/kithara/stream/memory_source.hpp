@@ -17,7 +17,7 @@
 
 namespace kithara::stream {
 
-class KITHARA_STREAM_EXPORT memory_source final : public source {
+class KITHARA_STREAM_EXPORT memory_source final : public declaring_source {
 public:
     [[nodiscard]] static std::shared_ptr<memory_source> create(std::vector<std::byte> bytes,
                                                                media_hints hints = {});
@@ -32,19 +32,10 @@ public:
                                    std::stop_token stop) override;
     [[nodiscard]] result<std::size_t> read_at(std::uint64_t offset,
                                               std::span<std::byte> out) override;
-    [[nodiscard]] media_hints hints() const override { return declared_.hints(); }
-    [[nodiscard]] std::optional<format_boundary> boundary_after(
-        std::uint64_t after) const override {
-        return declared_.boundary_after(after);
-    }
-
-    void set_hints(media_hints h) { declared_.set_hints(std::move(h)); }
-    bool declare_boundary(format_boundary b) { return declared_.declare_boundary(std::move(b)); }
 
 private:
     std::vector<std::byte> owned_;
     std::span<const std::byte> bytes_;
-    declared_hints declared_;
 };
 
 }  // namespace kithara::stream

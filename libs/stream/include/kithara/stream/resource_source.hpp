@@ -19,7 +19,18 @@
 
 namespace kithara::stream {
 
-class KITHARA_STREAM_EXPORT resource_source final : public source {
+// The source contract over any storage::resource (for sources that hold one): wait_range with
+// storage's outcomes mapped (a failed resource returns its failure() error), and read_at with
+// storage::errc::not_available mapped to stream::errc::not_available.
+[[nodiscard]] KITHARA_STREAM_EXPORT result<wait_status> wait_resource(storage::resource& res,
+                                                                      byte_range r,
+                                                                      std::optional<deadline> until,
+                                                                      std::stop_token stop);
+[[nodiscard]] KITHARA_STREAM_EXPORT result<std::size_t> read_resource(storage::resource& res,
+                                                                      std::uint64_t offset,
+                                                                      std::span<std::byte> out);
+
+class KITHARA_STREAM_EXPORT resource_source final : public declaring_source {
 public:
     [[nodiscard]] static std::shared_ptr<resource_source> create(
         std::shared_ptr<storage::resource> res, media_hints hints = {});
@@ -31,19 +42,10 @@ public:
                                    std::stop_token stop) override;
     [[nodiscard]] result<std::size_t> read_at(std::uint64_t offset,
                                               std::span<std::byte> out) override;
-    [[nodiscard]] media_hints hints() const override { return declared_.hints(); }
-    [[nodiscard]] std::optional<format_boundary> boundary_after(
-        std::uint64_t after) const override {
-        return declared_.boundary_after(after);
-    }
-
-    void set_hints(media_hints h) { declared_.set_hints(std::move(h)); }
-    bool declare_boundary(format_boundary b) { return declared_.declare_boundary(std::move(b)); }
     [[nodiscard]] storage::resource& resource() const noexcept { return *res_; }
 
 private:
     std::shared_ptr<storage::resource> res_;
-    declared_hints declared_;
 };
 
 }  // namespace kithara::stream

@@ -112,4 +112,23 @@ private:
     std::vector<format_boundary> boundaries_;
 };
 
+// A source whose hints and boundaries are declared by its owner (memory and resource sources,
+// protocol layers that build on them).
+class KITHARA_STREAM_EXPORT declaring_source : public source {
+public:
+    [[nodiscard]] media_hints hints() const override { return declared_.hints(); }
+    [[nodiscard]] std::optional<format_boundary> boundary_after(
+        std::uint64_t after) const override {
+        return declared_.boundary_after(after);
+    }
+    void set_hints(media_hints h) { declared_.set_hints(std::move(h)); }
+    bool declare_boundary(format_boundary b) { return declared_.declare_boundary(std::move(b)); }
+
+protected:
+    explicit declaring_source(media_hints h = {}) { declared_.set_hints(std::move(h)); }
+
+private:
+    declared_hints declared_;
+};
+
 }  // namespace kithara::stream
