@@ -3,6 +3,7 @@
 #include <kithara/net/client.hpp>
 
 #include "io_thread.hpp"
+#include "timing_sink.hpp"
 
 #include <gtest/gtest.h>
 
@@ -212,21 +213,8 @@ TEST_F(Nginx, LimitRateThroughputMatchesWallClock) {
 }
 
 TEST_F(Nginx, CancelStopsThrottledTransferWithin100ms) {
-    struct signal_sink : memory_sink {
-        result<> on_data(std::uint64_t offset, std::span<const std::byte> bytes) override {
-            if (offset >= 1'100'000 && !signalled.exchange(true)) started.set_value();
-            return memory_sink::on_data(offset, bytes);
-        }
-        void on_complete(result<transfer_stats> o) override {
-            at = clock::now();
-            memory_sink::on_complete(std::move(o));
-        }
-        std::atomic<bool> signalled{false};
-        std::promise<void> started;
-        clock::time_point at{};
-    };
-    auto s = std::make_shared<signal_sink>();
-    auto started = s->started.get_future();
+    auto s = std::make_shared<test::timing_sink>(1'100'000);
+    auto started = s->reached();
     auto h = client_.start(get("/slow/data_3m.bin"), s);
     ASSERT_EQ(started.wait_for(5s), std::future_status::ready);
     auto t0 = clock::now();
@@ -234,7 +222,7 @@ TEST_F(Nginx, CancelStopsThrottledTransferWithin100ms) {
     auto r = s->wait();
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), errc::cancelled);
-    EXPECT_LT(s->at - t0, 100ms);
+    EXPECT_LT(s->completed_at() - t0, 100ms);
 }
 
 TEST_F(Nginx, FiftyConcurrentDownloadsAllCorrect) {

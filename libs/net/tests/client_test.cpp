@@ -3,6 +3,7 @@
 
 #include "io_thread.hpp"
 #include "test_server.hpp"
+#include "timing_sink.hpp"
 
 #include <gtest/gtest.h>
 
@@ -331,29 +332,13 @@ TEST_F(NetClient, TwoHundredConcurrentDownloadsAllCorrect) {
 }
 
 // Records when on_complete ran and what it got.
-class timing_sink : public memory_sink {
-public:
-    result<> on_data(std::uint64_t offset, std::span<const std::byte> bytes) override {
-        if (!first_data_.exchange(true)) first_data_promise_.set_value();
-        return memory_sink::on_data(offset, bytes);
-    }
-    void on_complete(result<transfer_stats> outcome) override {
-        completed_at_ = clock::now();
-        memory_sink::on_complete(std::move(outcome));
-    }
-    std::future<void> first_data() { return first_data_promise_.get_future(); }
-    clock::time_point completed_at_{};
-
-private:
-    std::atomic<bool> first_data_{false};
-    std::promise<void> first_data_promise_;
-};
+using test::timing_sink;
 
 TEST_F(NetClient, CancelStopsTransferWithin100ms) {
     server_.put("/slow.bin", test::make_body(2'000'000));
     server_.set_rate(200'000);
     auto s = std::make_shared<timing_sink>();
-    auto started = s->first_data();
+    auto started = s->reached();
     auto h = client_.start(get("/slow.bin"), s);
     ASSERT_EQ(started.wait_for(5s), std::future_status::ready);
     auto t0 = clock::now();
@@ -361,7 +346,7 @@ TEST_F(NetClient, CancelStopsTransferWithin100ms) {
     auto r = s->wait();
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), errc::cancelled);
-    EXPECT_LT(s->completed_at_ - t0, 100ms);
+    EXPECT_LT(s->completed_at() - t0, 100ms);
     EXPECT_LT(server_.log_for("/slow.bin").at(0).bytes_sent, 2'000'000u);
 }
 
@@ -370,7 +355,7 @@ TEST_F(NetClient, StopTokenCancelsTransfer) {
     server_.set_rate(200'000);
     std::stop_source stop;
     auto s = std::make_shared<timing_sink>();
-    auto started = s->first_data();
+    auto started = s->reached();
     auto req = get("/slow2.bin");
     req.stop = stop.get_token();
     client_.start(req, s);
@@ -380,7 +365,7 @@ TEST_F(NetClient, StopTokenCancelsTransfer) {
     auto r = s->wait();
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), errc::cancelled);
-    EXPECT_LT(s->completed_at_ - t0, 100ms);
+    EXPECT_LT(s->completed_at() - t0, 100ms);
 }
 
 TEST_F(NetClient, RangeIgnoringServerStillDeliversTheRange) {
