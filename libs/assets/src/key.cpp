@@ -1,6 +1,7 @@
 #include <kithara/assets/key.hpp>
 
 #include <kithara/assets/error.hpp>
+#include <kithara/core/url.hpp>
 
 #include <openssl/evp.h>
 
@@ -96,35 +97,6 @@ std::string normalize_escapes(std::string_view in, component where) {
     return out;
 }
 
-// RFC 3986 5.2.4 on an absolute path.
-std::string remove_dot_segments(std::string_view in) {
-    std::vector<std::string_view> segments;
-    std::size_t pos = 0;
-    assert(!in.empty() && in.front() == '/');
-    bool trailing_slash = false;
-    while (pos < in.size()) {
-        ++pos;  // skip '/'
-        const std::size_t next = std::min(in.find('/', pos), in.size());
-        const std::string_view seg = in.substr(pos, next - pos);
-        const bool last = next == in.size();
-        if (seg == ".") {
-            trailing_slash = last;
-        } else if (seg == "..") {
-            if (!segments.empty()) segments.pop_back();
-            trailing_slash = last;
-        } else {
-            segments.push_back(seg);
-            trailing_slash = false;
-        }
-        pos = next;
-    }
-    std::string out;
-    out.reserve(in.size());
-    for (auto seg : segments) out.append("/").append(seg);
-    if (trailing_slash || out.empty()) out.push_back('/');
-    return out;
-}
-
 std::string_view default_port(std::string_view scheme) {
     if (scheme == "http" || scheme == "ws") return "80";
     if (scheme == "https" || scheme == "wss") return "443";
@@ -185,43 +157,23 @@ result<std::string> canonicalize_url(std::string_view url, const key_policy& pol
            (url.back() == ' ' || url.back() == '\t' || url.back() == '\n' || url.back() == '\r'))
         url.remove_suffix(1);
 
-    // scheme "://"
-    std::size_t i = 0;
-    if (url.empty() || !is_alpha(url[0])) return bad("no scheme");
-    while (i < url.size() && (is_alpha(url[i]) || is_digit(url[i]) || url[i] == '+' ||
-                              url[i] == '-' || url[i] == '.'))
-        ++i;
-    if (url.substr(i, 3) != "://") return bad("not an absolute URL with an authority");
+    const url_parts p = split_url(url);
+    if (!p.scheme || p.scheme->empty()) return bad("no scheme");
+    if (!p.authority) return bad("not an absolute URL with an authority");
     std::string scheme;
-    for (char c : url.substr(0, i)) scheme.push_back(lower(c));
-    std::string_view rest = url.substr(i + 3);
-
-    const std::size_t fragment = std::min(rest.find('#'), rest.size());
-    rest = rest.substr(0, fragment);
-    const std::size_t auth_end = std::min(rest.find_first_of("/?"), rest.size());
-    std::string_view authority = rest.substr(0, auth_end);
-    rest.remove_prefix(auth_end);
-    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-        authority.remove_prefix(at + 1);  // credentials never become part of a key
-    }
-
-    std::string_view host = authority;
-    std::string_view port;
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) return bad("unterminated IPv6 literal");
-        host = authority.substr(0, close + 1);
-        const std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') return bad("garbage after IPv6 literal");
-            port = after.substr(1);
-        }
+    for (char c : *p.scheme) scheme.push_back(lower(c));
+    // Credentials (userinfo) never become part of a key.
+    const authority_parts a = split_authority(*p.authority);
+    const std::string_view host = a.host;
+    std::string_view port = a.port.value_or(std::string_view{});
+    if (!host.empty() && host.front() == '[') {
+        if (host.back() != ']') return bad("unterminated IPv6 literal");
+        const std::size_t used = (a.userinfo ? a.userinfo->size() + 1 : 0) + host.size() +
+                                 (a.port ? a.port->size() + 1 : 0);
+        if (used != p.authority->size()) return bad("garbage after IPv6 literal");
         for (char c : host.substr(1, host.size() - 2)) {
             if (!is_hex(c) && c != ':' && c != '.') return bad("bad IPv6 literal");
         }
-    } else if (const auto colon = authority.find(':'); colon != std::string_view::npos) {
-        host = authority.substr(0, colon);
-        port = authority.substr(colon + 1);
     }
     if (host.empty() && scheme != "file") return bad("empty host");
 
@@ -243,17 +195,15 @@ result<std::string> canonicalize_url(std::string_view url, const key_policy& pol
         if (port != default_port(scheme)) canonical.append(":").append(port);
     }
 
-    const std::size_t qmark = std::min(rest.find('?'), rest.size());
-    std::string_view path = rest.substr(0, qmark);
-    std::string normalized_path = normalize_escapes(path, component::path);
+    std::string normalized_path = normalize_escapes(p.path, component::path);
     if (normalized_path.empty() || normalized_path.front() != '/') {
         normalized_path.insert(normalized_path.begin(), '/');
     }
     canonical.append(remove_dot_segments(normalized_path));
 
-    if (qmark < rest.size() && policy.query == query_policy::keep) {
+    if (p.query && policy.query == query_policy::keep) {
         const std::string query =
-            filter_query(normalize_escapes(rest.substr(qmark + 1), component::query), policy);
+            filter_query(normalize_escapes(*p.query, component::query), policy);
         if (!query.empty()) canonical.append("?").append(query);
     }
     return canonical;

@@ -55,7 +55,7 @@ TEST(Canonicalize, QueryKeptDroppedOrFilteredByPolicy) {
 TEST(Canonicalize, RejectsRelativeAndMalformedUrls) {
     for (std::string_view bad :
          {"", "/etc/passwd", "../x", "seg.ts", "C:\\x", "http:/x", "http://", "http://h:99999/x",
-          "http://h:8a/x", "http://[::1/x", "1http://h/x"}) {
+          "http://h:8a/x", "http://[::1/x", "http://[::1]x/y", "1http://h/x"}) {
         auto c = canonicalize_url(bad, {});
         ASSERT_FALSE(c) << bad;
         EXPECT_EQ(c.error(), errc::invalid_url) << bad;

@@ -1,5 +1,7 @@
 #include <kithara/net/url.hpp>
 
+#include <kithara/core/url.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -50,28 +52,31 @@ void redact_query(std::string_view query, std::string& out) {
 }  // namespace
 
 std::string redact_url(std::string_view url) {
+    const url_parts p = split_url(url);
     std::string out;
     out.reserve(url.size());
-    if (std::size_t hash = url.find('#'); hash != std::string_view::npos) url = url.substr(0, hash);
-    std::size_t scheme_end = url.find("://");
-    std::size_t auth_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-    std::size_t auth_end = url.find_first_of("/?", auth_start);
-    if (auth_end == std::string_view::npos) auth_end = url.size();
-    std::string_view authority = url.substr(auth_start, auth_end - auth_start);
-    out.append(url.substr(0, auth_start));
-    if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-        out.append("***@").append(authority.substr(at + 1));
+    std::string_view path = p.path;
+    if (p.authority) {
+        if (p.scheme) out.append(*p.scheme).push_back(':');
+        out.append("//");
+        const auto a = split_authority(*p.authority);
+        if (a.userinfo) out.append("***@");
+        out.append(p.authority->substr(a.userinfo ? a.userinfo->size() + 1 : 0));
     } else {
-        out.append(authority);
+        // Not a URL with an authority: "user:pw@host/x" may still carry credentials.
+        path = url.substr(0, std::min(url.find_first_of("?#"), url.size()));
+        const auto head = path.substr(0, std::min(path.find('/'), path.size()));
+        if (const auto at = head.rfind('@'); at != std::string_view::npos) {
+            out.append("***@");
+            path.remove_prefix(at + 1);
+        }
     }
-    std::string_view rest = url.substr(auth_end);
-    std::size_t q = rest.find('?');
-    out.append(rest.substr(0, q));
-    if (q != std::string_view::npos) {
+    out.append(path);
+    if (p.query) {
         out.push_back('?');
-        redact_query(rest.substr(q + 1), out);
+        redact_query(*p.query, out);
     }
-    return out;
+    return out;  // the fragment is dropped
 }
 
 }  // namespace kithara::net

@@ -24,6 +24,8 @@ TEST(RedactUrl, DropsFragmentAndKeepsPlainUrls) {
     EXPECT_EQ(redact_url("https://h/a?x=1#secret"), "https://h/a?x=1");
     EXPECT_EQ(redact_url("http://127.0.0.1:80/p/q.ts"), "http://127.0.0.1:80/p/q.ts");
     EXPECT_EQ(redact_url(""), "");
+    EXPECT_EQ(redact_url("bob:pw@host/x?token=t"), "***@host/x?token=***");
+    EXPECT_EQ(redact_url("//bob:pw@host/x"), "//***@host/x");
 }
 
 TEST(RedactUrl, IgnoresAtSignInPathOrQuery) {
