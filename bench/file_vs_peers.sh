@@ -87,6 +87,10 @@ for f in $files; do
         if ((have_gst)); then
             printf '  gst %s' "$(ttfs 0 gst-launch-1.0 -q playbin3 "uri=$url" "$gst_sink" video-sink=fakesink)"
         fi
+        if [[ $name == paced-1Mbit ]]; then
+            # One connection: no split of the tail across parallel Range requests.
+            printf '  kithara --max-requests 1 %s' "$(ttfs $wavhdr "$fp" "$url" --out - --quiet --max-requests 1 --cache-dir @CACHE@)"
+        fi
         echo
     done
 done

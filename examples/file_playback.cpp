@@ -44,16 +44,18 @@ struct args {
     std::optional<double> seek;
     std::string cache_dir;
     bool offline = false;
+    unsigned max_requests = 0;  // 0: kithara::file's default
     bool quiet = false;
     bool verbose = false;
 };
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(
-        stderr,
-        "file_playback: %s\nusage: file_playback [URL] [--out FILE|-|null] [--rate HZ] "
-        "[--channels N] [--seek SECONDS] [--cache-dir DIR] [--offline] [--quiet] [--verbose]\n",
-        why);
+    std::fprintf(stderr,
+                 "file_playback: %s\nusage: file_playback [URL] [--out FILE|-|null] [--rate HZ] "
+                 "[--channels N] [--seek SECONDS] [--cache-dir DIR] [--offline] [--max-requests N] "
+                 "[--quiet] "
+                 "[--verbose]\n",
+                 why);
     std::exit(2);
 }
 
@@ -77,6 +79,8 @@ args parse(int argc, char** argv) {
             a.cache_dir = value();
         } else if (s == "--offline") {
             a.offline = true;
+        } else if (s == "--max-requests") {
+            a.max_requests = static_cast<unsigned>(std::stoul(value()));
         } else if (s == "--verbose") {
             a.verbose = true;
         } else if (s == "--quiet") {
@@ -244,6 +248,7 @@ int main(int argc, char** argv) {
         kithara::net::client client(io.executor());
         kithara::file::options fo;
         fo.offline = a.offline;
+        if (a.max_requests > 0) fo.max_requests = a.max_requests;
         if (a.verbose) {
             fo.on_event = [](const kithara::file::event& e) {
                 static const char* names[] = {"opened_cached", "stale_served", "request",

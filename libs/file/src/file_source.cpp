@@ -486,7 +486,8 @@ public:
         // across the free request slots: each response is then limited by its own connection's
         // throughput (per-connection rate limits, TCP windows on long paths), not all of them.
         std::uint64_t parts = 1;
-        const std::uint64_t free_slots = opts_.max_requests - active_.size();
+        const std::uint64_t free_slots =
+            opts_.max_requests > active_.size() ? opts_.max_requests - active_.size() : 1;
         if (end != no_end && end - offset <= opts_.split_limit_bytes && opts_.split_min_bytes > 0) {
             parts =
                 std::clamp<std::uint64_t>((end - offset) / opts_.split_min_bytes, 1, free_slots);
