@@ -285,7 +285,7 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
                 root.string(), counted_bytes(), counted_entries(), opts.max_bytes, opts.max_assets);
         }
         over_budget = now_over;
-        if (!flushing && changes > 0 &&
+        if (!flushing && !bg_flush && changes > 0 &&
             (changes >= opts.flush_after_changes ||
              std::chrono::steady_clock::now() - last_flush >= opts.flush_after_time)) {
             later.flush = true;
@@ -353,6 +353,7 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
     // Background mode: renames each victim's directory to a tombstone here (so the asset's name is
     // free again at once) and queues the journal append, the deletion and the index write.
     void run_in_background(deferred& later) {
+        if (later.victims.empty() && !later.flush) return;
         std::vector<std::pair<key, fs::path>> tombs;
         std::vector<key> inline_victims;
         for (const key& k : later.victims) {
@@ -389,14 +390,33 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
             run_plain(rest);
         }
         if (submit) {
-            std::weak_ptr<store_impl> weak = weak_from_this();
-            if (!opts.background([weak] {
-                    if (auto self = weak.lock()) self->drain();
+            auto ticket = std::make_shared<drain_ticket>();
+            ticket->store = weak_from_this();
+            if (!opts.background([ticket] {
+                    ticket->ran = true;
+                    if (auto self = ticket->store.lock()) self->drain();
                 })) {
                 drain();
             }
         }
     }
+
+    // Held by a queued drain task; when the runner drops the task unrun, the next piece of
+    // background work queues a new one (the dropped work runs then or in the destructor).
+    struct drain_ticket {
+        std::weak_ptr<store_impl> store;
+        bool ran = false;
+        drain_ticket() = default;
+        drain_ticket(const drain_ticket&) = delete;
+        drain_ticket& operator=(const drain_ticket&) = delete;
+        ~drain_ticket() {
+            if (ran) return;
+            if (auto self = store.lock()) {
+                std::lock_guard lk(self->mu);
+                self->drain_queued = false;
+            }
+        }
+    };
 
     // Runs queued background work until none is left; returns at once when another thread is
     // draining (that thread picks up the new work). Never holds the lock across I/O.

@@ -228,6 +228,24 @@ TEST(Background, DestructorFinishesPendingWorkAndLateTasksDoNothing) {
     EXPECT_FALSE(store->contains(url(0)));
 }
 
+TEST(Background, TaskDroppedByTheRunnerDoesNotStallLaterWork) {
+    test::temp_dir dir("bgdrop", true);
+    recording_runner runner;
+    auto store = asset_store::open(dir.path, with_runner(runner.submit(), 10'000));
+    ASSERT_TRUE(store);
+    for (int i = 0; i < 3; ++i) fill(*store, i, 4000, static_cast<unsigned>(i));
+    ASSERT_EQ(tombstones(dir.path), 1u);
+    {
+        std::lock_guard lk(runner.mu);
+        runner.tasks.clear();  // dropped unrun (e.g. a pool shutting down)
+    }
+    fill(*store, 3, 4000, 3);  // evicts asset 1: a new task is submitted
+    EXPECT_EQ(runner.pending(), 1u);
+    EXPECT_EQ(tombstones(dir.path), 2u);
+    runner.run_on_thread();
+    EXPECT_EQ(tombstones(dir.path), 0u);  // the dropped work ran too
+}
+
 TEST(Background, PeriodicIndexWritesRunOnTheRunnerCoalesced) {
     test::temp_dir dir("bgflush", true);
     recording_runner runner;

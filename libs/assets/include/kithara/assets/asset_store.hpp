@@ -85,7 +85,8 @@ struct store_options {
     // "Run this soon on another thread; return false if you cannot" (e.g. a worker pool's
     // try_submit). When set, eviction's directory deletions and the periodic index rewrites run
     // there (see the header comment); when empty or when it returns false they run inline on
-    // the thread that went over budget. Called without any store lock held.
+    // the thread that went over budget. Called from any thread without any store lock held. A
+    // task dropped unrun is tolerated: its work runs with the next task or at ~asset_store.
     std::function<bool(std::function<void()>)> background{};
 };
 
