@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cerrno>
 #include <condition_variable>
@@ -117,7 +118,8 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
     bool bg_flush = false;
     bool drain_queued = false;
     bool draining = false;
-    std::uint64_t tomb_seq = 0;
+    std::vector<fs::path> bg_unlinks;        // renamed files of removed resources
+    std::atomic<std::uint64_t> tomb_seq{0};  // tombstone name suffixes
 
     // --- paths ---
     fs::path asset_dir(const key& k) const { return root / k.hex(); }
@@ -357,11 +359,7 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
         std::vector<std::pair<key, fs::path>> tombs;
         std::vector<key> inline_victims;
         for (const key& k : later.victims) {
-            std::uint64_t n;
-            {
-                std::lock_guard lk(mu);
-                n = ++tomb_seq;
-            }
+            const std::uint64_t n = ++tomb_seq;
             fs::path t = root / (k.hex() + ".evicted." + std::to_string(n));
             if (::rename(asset_dir(k).c_str(), t.c_str()) == 0) {
                 tombs.emplace_back(k, std::move(t));
@@ -389,15 +387,18 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
             rest.victims = std::move(inline_victims);
             run_plain(rest);
         }
-        if (submit) {
-            auto ticket = std::make_shared<drain_ticket>();
-            ticket->store = weak_from_this();
-            if (!opts.background([ticket] {
-                    ticket->ran = true;
-                    if (auto self = ticket->store.lock()) self->drain();
-                })) {
-                drain();
-            }
+        if (submit) submit_drain();
+    }
+
+    // Hands a drain task to opts.background (runs it here when declined). No lock held.
+    void submit_drain() {
+        auto ticket = std::make_shared<drain_ticket>();
+        ticket->store = weak_from_this();
+        if (!opts.background([ticket] {
+                ticket->ran = true;
+                if (auto self = ticket->store.lock()) self->drain();
+            })) {
+            drain();
         }
     }
 
@@ -428,8 +429,10 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
         for (;;) {
             auto dels = std::move(bg_deletes);
             bg_deletes.clear();
+            auto unlinks = std::move(bg_unlinks);
+            bg_unlinks.clear();
             const bool want_flush = std::exchange(bg_flush, false);
-            if (dels.empty() && !want_flush) break;
+            if (dels.empty() && unlinks.empty() && !want_flush) break;
             const std::uint64_t e = epoch;
             lk.unlock();
             if (!dels.empty()) {
@@ -446,6 +449,7 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
                     }
                 }
             }
+            unlink_all(unlinks);
             if (want_flush) {
                 if (auto f = flush(false); !f) {
                     KITHARA_LOG_WARN("asset store: index write failed: {}", f.error().message());
@@ -508,19 +512,41 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
         add_bytes(s, r, -static_cast<std::int64_t>(os.saved_bytes));
     }
 
-    // Unlinks the files of a resource marked by begin_delete_locked (range map first, so a crash
-    // in between leaves data without a map, which storage treats as empty), then drops its record.
-    result<> finish_delete(std::uint32_t s, std::uint32_t r, const fs::path& path) {
-        result<> out;
-        for (const auto& p : {fs::path(path.string() + ".ranges.tmp"),
-                              storage::streaming_resource::range_map_path(path), path}) {
+    static void unlink_all(const std::vector<fs::path>& paths) {
+        for (const auto& p : paths) {
             if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+                KITHARA_LOG_WARN("asset store: unlink {} failed: {}", p.string(),
+                                 std::error_code(errno, std::system_category()).message());
+            }
+        }
+    }
+
+    // Takes the files of a resource marked by begin_delete_locked out of the way by renaming
+    // them to <R>.removed.<n>[.ranges] (range map first: a crash in between leaves data without
+    // a map, which storage treats as empty), then drops its record; the renamed files are
+    // unlinked here or, with opts.background, by the runner. The name is free on return.
+    result<> finish_delete(std::uint32_t s, std::uint32_t r, const fs::path& path) {
+        const std::string tomb = path.string() + ".removed." + std::to_string(++tomb_seq);
+        std::vector<fs::path> junk;
+        result<> out;
+        const fs::path map = storage::streaming_resource::range_map_path(path);
+        const fs::path map_tmp = path.string() + ".ranges.tmp";
+        if (::unlink(map_tmp.c_str()) != 0 && errno != ENOENT) {
+            out =
+                fail(std::error_code(errno, std::system_category()), "unlink " + map_tmp.string());
+        }
+        for (const auto& [from, to] :
+             {std::pair{map, fs::path(tomb + ".ranges")}, std::pair{path, fs::path(tomb)}}) {
+            if (!out) break;
+            if (::rename(from.c_str(), to.c_str()) == 0) {
+                junk.push_back(to);
+            } else if (errno != ENOENT) {
                 out = fail(std::error_code(errno, std::system_category()),
-                           "remove resource " + p.string());
-                break;
+                           "remove resource: rename " + from.string());
             }
         }
         deferred later;
+        bool submit = false;
         {
             std::lock_guard lk(mu);
             auto it = open_resources.find({s, r});
@@ -533,8 +559,15 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
             }
             open_resources.erase(it);
             settle_locked(later);
+            if (opts.background && !junk.empty()) {
+                bg_unlinks.insert(bg_unlinks.end(), junk.begin(), junk.end());
+                junk.clear();
+                submit = !std::exchange(drain_queued, true);
+            }
         }
         cv.notify_all();
+        unlink_all(junk);
+        if (submit) submit_drain();
         run(later);
         return out;
     }
@@ -722,6 +755,8 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
             key rk;
             if (name == "pin") {
                 out.rec.pinned = true;
+            } else if (name.find(".removed.") != std::string_view::npos) {
+                (void)::unlinkat(::dirfd(d), e->d_name, 0);  // a removal's leftover (crash)
             } else if (key::from_hex(name, rk)) {
                 struct stat st {};
                 if (::fstatat(::dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) continue;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <filesystem>
+#include <functional>
 
 namespace kithara::assets {
 namespace {
@@ -225,6 +226,82 @@ TEST(RemoveResource, IsNotCountedAfterACrashBeforeTheNextIndexWrite) {
     ASSERT_TRUE(store);
     EXPECT_EQ(store->stats().bytes_used, 1000u);
     EXPECT_EQ(store->stats().entries, 1u);
+}
+
+std::size_t removed_leftovers(const fs::path& dir) {
+    std::size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        if (e.path().filename().string().find(".removed.") != std::string::npos) ++n;
+    }
+    return n;
+}
+
+TEST(RemoveResource, WithABackgroundRunnerFreesTheNameAtOnceAndUnlinksThere) {
+    test::temp_dir dir("rmbg", true);
+    std::vector<std::function<void()>> tasks;
+    store_options o;
+    o.background = [&](std::function<void()> t) {
+        tasks.push_back(std::move(t));
+        return true;
+    };
+    auto store = asset_store::open(dir.path, o);
+    ASSERT_TRUE(store);
+    auto a = store->open_asset(asset_url);
+    ASSERT_TRUE(a);
+    fs::path data;
+    {
+        auto s = a->open_streaming(res_url(1));
+        ASSERT_TRUE(s);
+        ASSERT_TRUE((*s)->write_at(0, pattern(3000, 1)));
+        ASSERT_TRUE((*s)->flush());
+        data = data_path(*a, *s);
+    }
+    tasks.clear();  // (an index write queued by the writes above is not under test)
+    ASSERT_TRUE(a->remove_resource(res_url(1)));
+    EXPECT_EQ(store->stats().bytes_used, 0u);
+    EXPECT_FALSE(fs::exists(data));
+    EXPECT_FALSE(fs::exists(map_path(data)));
+    EXPECT_EQ(removed_leftovers(a->directory()), 2u);  // data and map, awaiting the runner
+    ASSERT_EQ(tasks.size(), 1u);
+    {
+        auto fresh = a->open_streaming(res_url(1));  // the name is free already
+        ASSERT_TRUE(fresh);
+        EXPECT_EQ((*fresh)->available_bytes(), 0u);
+    }
+    for (auto& t : tasks) t();
+    EXPECT_EQ(removed_leftovers(a->directory()), 0u);
+}
+
+TEST(RemoveResource, LeftoversOfACrashAreDeletedAtTheNextOpen) {
+    test::temp_dir dir("rmbgcrash");
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        std::vector<std::function<void()>> never_run;
+        store_options o;
+        o.background = [&](std::function<void()> t) {
+            never_run.push_back(std::move(t));
+            return true;
+        };
+        auto store = asset_store::open(dir.path, o);
+        if (!store) ::_exit(2);
+        auto a = store->open_asset(asset_url);
+        {
+            auto s = a->open_streaming(res_url(1));
+            if (!s || !(*s)->write_at(0, pattern(3000, 1))) ::_exit(3);
+        }
+        if (!store->flush() || !a->remove_resource(res_url(1))) ::_exit(4);
+        if (removed_leftovers(a->directory()) == 0) ::_exit(5);
+        ::_exit(0);  // crash: the unlinks never ran
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    auto store = asset_store::open(dir.path, {});
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->stats().bytes_used, 0u);
+    EXPECT_EQ(removed_leftovers(*store->asset_directory(asset_url)), 0u);
 }
 
 }  // namespace

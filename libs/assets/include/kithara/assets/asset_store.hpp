@@ -193,9 +193,11 @@ public:
     // is not an error. When handles to it are open the removal is deferred: it stays readable
     // and writable (and counted) through them, new opens of the URL fail with
     // errc::removal_pending, and the last handle's close deletes the files and uncounts the
-    // bytes; after that the URL opens as a new, empty resource. The deletion runs on the calling
-    // thread (here or in that close), no lock held. Crash-safe: the asset is leased, hence
-    // journaled, so a reload rescans its directory and never counts a deleted resource.
+    // bytes; after that the URL opens as a new, empty resource. The deleting thread (this one or
+    // that close's) renames the files to <R>.removed.<n>[.ranges], so the name is free at once,
+    // and unlinks them, or leaves the unlinking to store_options::background when set. No lock is
+    // held across the I/O. Crash-safe: the asset is leased, hence journaled, so a reload rescans
+    // its directory (deleting ".removed." leftovers) and never counts a removed resource.
     result<> remove_resource(std::string_view resource_url) const;
 
     // The whole streaming resource at resource_url passed through t, computed once (the first
