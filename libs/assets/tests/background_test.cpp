@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <thread>
 
 namespace kithara::assets {
@@ -307,6 +308,65 @@ TEST(RemoveResource, ConcurrentRemoveAndOpenKeepFilesAndBytesConsistent) {
         ++files;
     }
     EXPECT_EQ(files, 0u);
+}
+
+TEST(Background, EvictionsAndRemovalsFromManyThreadsLeaveAnIndexMatchingTheDisk) {
+    test::temp_dir dir("bgmix", true);
+    store_stats kept;
+    {
+        thread_runner runner;
+        auto o = with_runner(runner.submit(), 64 * 1024);
+        o.max_assets = 8;
+        o.flush_after_changes = 16;
+        auto store = asset_store::open(dir.path, o);
+        ASSERT_TRUE(store);
+        std::atomic<int> unexpected{0};
+        std::vector<std::thread> pool;
+        for (int t = 0; t < 4; ++t) {
+            pool.emplace_back([&, t] {
+                std::mt19937 rng(static_cast<unsigned>(t) + 11);
+                for (int n = 0; n < 80; ++n) {
+                    const int i = static_cast<int>(rng() % 12);
+                    const std::string res = url(i) + "/r" + std::to_string(rng() % 3);
+                    auto a = store->open_asset(url(i));
+                    if (!a) {
+                        unexpected.fetch_add(1);
+                        continue;
+                    }
+                    if (t == 0) {  // the remover
+                        if (!a->remove_resource(res)) unexpected.fetch_add(1);
+                        continue;
+                    }
+                    auto s = a->open_streaming(res);
+                    if (!s) {
+                        if (s.error() != errc::removal_pending) unexpected.fetch_add(1);
+                        continue;
+                    }
+                    const auto have = s->resource().available_bytes();
+                    if (!s->resource().write_at(have, pattern(4096, 1))) unexpected.fetch_add(1);
+                }
+            });
+        }
+        for (auto& th : pool) th.join();
+        EXPECT_EQ(unexpected.load(), 0);
+        EXPECT_LE(store->stats().bytes_counted, 64u * 1024);
+        EXPECT_GT(store->stats().evictions, 0u);
+    }
+    {
+        auto store = asset_store::open(dir.path, {});
+        ASSERT_TRUE(store);
+        kept = store->stats();
+        EXPECT_FALSE(kept.index_rebuilt);
+        EXPECT_GT(kept.bytes_used, 0u);
+    }
+    EXPECT_EQ(tombstones(dir.path), 0u);
+    fs::remove(dir.path / "index");
+    fs::remove(dir.path / "journal-0");
+    fs::remove(dir.path / "journal-1");
+    auto rebuilt = asset_store::open(dir.path, {});
+    ASSERT_TRUE(rebuilt);
+    EXPECT_EQ(rebuilt->stats().entries, kept.entries);
+    EXPECT_EQ(rebuilt->stats().bytes_used, kept.bytes_used);
 }
 
 }  // namespace
