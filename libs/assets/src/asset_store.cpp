@@ -360,7 +360,7 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
         std::vector<key> inline_victims;
         for (const key& k : later.victims) {
             const std::uint64_t n = ++tomb_seq;
-            fs::path t = root / (k.hex() + ".evicted." + std::to_string(n));
+            fs::path t = root / "evicted" / (k.hex() + "." + std::to_string(n));
             if (::rename(asset_dir(k).c_str(), t.c_str()) == 0) {
                 tombs.emplace_back(k, std::move(t));
             } else {
@@ -893,29 +893,30 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
         return {};
     }
 
-    // Deletes leftover <A>.evicted.<n> directories; returns their asset keys.
+    // Deletes leftover <root>/evicted/<A>.<n> directories (one small directory is read, never
+    // the root); returns their asset keys.
     std::vector<key> remove_tombstones() const {
-        constexpr std::string_view suffix = ".evicted.";
+        const fs::path dir = root / "evicted";
         std::vector<key> keys;
         std::vector<std::string> names;
-        if (DIR* d = ::opendir(root.c_str())) {
+        if (DIR* d = ::opendir(dir.c_str())) {
             while (const dirent* e = ::readdir(d)) {
                 const std::string_view name(e->d_name);
+                if (name == "." || name == "..") continue;
                 key k;
-                if (name.size() > 32 + suffix.size() && name.substr(32, suffix.size()) == suffix &&
-                    key::from_hex(name.substr(0, 32), k)) {
+                if (name.size() > 33 && name[32] == '.' && key::from_hex(name.substr(0, 32), k)) {
                     keys.push_back(k);
-                    names.emplace_back(name);
                 }
+                names.emplace_back(name);
             }
             ::closedir(d);
         }
         for (const auto& n : names) {
             std::error_code ec;
-            fs::remove_all(root / n, ec);
+            fs::remove_all(dir / n, ec);
             if (ec) {
                 KITHARA_LOG_WARN("asset store: removing tombstone {} failed: {}",
-                                 (root / n).string(), ec.message());
+                                 (dir / n).string(), ec.message());
             }
         }
         return keys;
@@ -998,6 +999,10 @@ result<asset_store> asset_store::open(const fs::path& root, store_options option
     impl->dir_fd = std::move(*dir_fd);
 
     if (auto l = impl->load(); !l) return fail(l.error());
+    if (impl->opts.background) {
+        fs::create_directory(root / "evicted", ec);  // eviction tombstones (background mode)
+        if (ec) return fail(ec, "create " + (root / "evicted").string());
+    }
     for (int j = 0; j < 2; ++j) {
         auto jfd = detail::open_file(root / (j ? "journal-1" : "journal-0"),
                                      O_WRONLY | O_CREAT | O_APPEND);

@@ -304,5 +304,40 @@ TEST(RemoveResource, LeftoversOfACrashAreDeletedAtTheNextOpen) {
     EXPECT_EQ(removed_leftovers(*store->asset_directory(asset_url)), 0u);
 }
 
+TEST(BackgroundCrash, TombstoneOfAnEvictionThatNeverRanIsDroppedAtTheNextOpen) {
+    test::temp_dir dir("bgtomb");
+    const auto fill = [](asset_store& store, int i) {
+        auto a = store.open_asset("https://t.example/a" + std::to_string(i));
+        auto s = a->open_streaming("https://t.example/a" + std::to_string(i) + "/d");
+        return s && (*s)->write_at(0, pattern(4000, static_cast<unsigned>(i)));
+    };
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        std::vector<std::function<void()>> never_run;
+        auto o = test::budget(10'000);
+        o.background = [&](std::function<void()> t) {
+            never_run.push_back(std::move(t));
+            return true;
+        };
+        auto store = asset_store::open(dir.path, o);
+        if (!store || !fill(*store, 0) || !fill(*store, 1) || !store->flush()) ::_exit(2);
+        if (!fill(*store, 2)) ::_exit(3);  // evicts asset 0: renamed, journal + delete queued
+        if (store->contains("https://t.example/a0")) ::_exit(4);
+        ::_exit(0);  // crash before the runner ran anything
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    ASSERT_FALSE(fs::is_empty(dir.path / "evicted"));
+    auto store = asset_store::open(dir.path, test::budget(1 << 20));  // no eviction at open
+    ASSERT_TRUE(store);
+    EXPECT_FALSE(store->contains("https://t.example/a0"));
+    EXPECT_EQ(store->stats().entries, 2u);
+    EXPECT_EQ(store->stats().bytes_used, 8000u);
+    EXPECT_TRUE(fs::is_empty(dir.path / "evicted"));
+}
+
 }  // namespace
 }  // namespace kithara::assets

@@ -8,7 +8,7 @@
 //
 // Layout: <root>/<asset-key-hex>/<resource-key-hex> (+ storage's ".ranges" beside streaming data),
 // <root>/index, <root>/journal-0|1, <root>/lock, <root>/<asset>/pin, transient
-// <root>/<asset>.evicted.<n> tombstones (docs/CACHE_FORMAT.md). Only 32-hex-digit names derived
+// <root>/evicted/<asset>.<n> tombstones (docs/CACHE_FORMAT.md). Only 32-hex-digit names derived
 // from canonical URLs (plus that fixed tombstone suffix) ever reach the file system.
 //
 // Budget: bytes are counted as resources grow (storage's growth callback), as atomic resources
@@ -19,7 +19,7 @@
 // warning is logged instead. pin_accounting chooses whether pinned assets count toward the budget.
 //
 // Background work: with store_options::background set, an eviction only renames each victim's
-// directory to a tombstone (<root>/<A>.evicted.<n>, one rename on the caller's thread) and the
+// directory to a tombstone (<root>/evicted/<A>.<n>, one rename on the caller's thread) and the
 // journal append + recursive delete run on the background runner, as do the periodic index
 // rewrites (coalesced: at most one drain task queued, one running; never two index writes at
 // once). Budget bookkeeping still changes at once under the store mutex, so stats() is exact
