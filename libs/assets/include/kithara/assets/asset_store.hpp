@@ -3,13 +3,14 @@
 //
 //   auto store = kithara::assets::asset_store::open("/var/cache/app", {.max_bytes = 1 << 30});
 //   auto asset = store->open_asset("https://cdn.example/show/master.m3u8");      // a lease
-//   auto seg = asset->open_streaming("https://cdn.example/show/v1/seg-7.ts", {.flush_every_bytes =
-//   0}); asset->remove_resource("https://cdn.example/show/v1/seg-6.ts");   // drop one resource
+//   auto seg = asset->open_streaming("https://cdn.example/show/v1/seg-7.ts");    // shared
+//   asset->remove_resource("https://cdn.example/show/v1/seg-6.ts");              // drop one
 //
 // Layout: <root>/<asset-key-hex>/<resource-key-hex> (+ storage's ".ranges" beside streaming data),
 // <root>/index, <root>/journal-0|1, <root>/lock, <root>/<asset>/pin, transient
 // <root>/evicted/<asset>.<n> tombstones (docs/CACHE_FORMAT.md). Only 32-hex-digit names derived
-// from canonical URLs (plus that fixed tombstone suffix) ever reach the file system.
+// from canonical URLs (with fixed suffixes: ".ranges", ".removed.<n>", "evicted/") ever reach
+// the file system.
 //
 // Budget: bytes are counted as resources grow (storage's growth callback), as atomic resources
 // are replaced and as processed results are stored. When counted bytes exceed max_bytes or counted
@@ -24,8 +25,10 @@
 // rewrites (coalesced: at most one drain task queued, one running; never two index writes at
 // once). Budget bookkeeping still changes at once under the store mutex, so stats() is exact
 // immediately. A re-open of an evicted URL gets a fresh directory at once (the old one is already
-// renamed). ~asset_store runs still-queued work itself and waits for a running drain; tasks hold
-// only a weak reference, so a task run after the store is gone does nothing.
+// renamed). Removed resources' renamed files are unlinked there too. ~asset_store runs
+// still-queued work itself and waits for a running drain; tasks hold only a weak reference, so a
+// task run after the store is gone does nothing. Still on the caller's thread in this mode: the
+// journal record of a newly created or first-leased asset (it must precede the asset's data).
 //
 // Threads: every member of asset_store and of the handles may be called from any thread. Locks:
 // one store mutex guards the bookkeeping (assets, resources, per-resource open counts, LRU list,
