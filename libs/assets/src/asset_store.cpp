@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cerrno>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -31,10 +33,16 @@ constexpr std::uint32_t npos = 0xFFFFFFFFu;
 // {key, counted bytes}: the index's resource record, so loading is a block copy.
 using resource_rec = index_resource;
 
-// An open streaming resource, shared by concurrent handles of the same resource.
+// A resource with open handles (or being deleted). Exists only while streams + atomics > 0 or
+// deleting. A streaming resource is shared by concurrent handles; while streams > 0 and `res`
+// has expired, a thread is opening or closing the storage object (other openers wait).
 struct open_slot {
     std::weak_ptr<storage::streaming_resource> res;
-    bool opening = false;  // a thread is opening it (others wait)
+    std::uint32_t streams = 0;      // streaming handles, including one being opened or closed
+    std::uint32_t atomics = 0;      // atomic handles
+    bool doomed = false;            // remove_resource(): delete when the last handle closes
+    bool deleting = false;          // its files are being unlinked (no lock held): openers wait
+    std::uint64_t saved_bytes = 0;  // its counted bytes, restored if the deletion fails
 };
 
 struct asset_rec {
@@ -51,6 +59,9 @@ struct asset_rec {
     bool ready = true;      // false while its directory is being created
     bool pin_busy = false;  // a pin/unpin is writing the marker (others wait)
     std::vector<resource_rec> resources;
+    // Indices of removed resources. Records are not erased while the asset is leased (handles and
+    // growth callbacks hold indices); they are compacted when the last lease ends.
+    std::vector<std::uint32_t> dead;
 };
 
 struct once_state {
@@ -64,9 +75,12 @@ struct deferred {
     bool flush = false;
 };
 
-struct store_impl {
-    store_impl(fs::path root_dir, store_options o)
-        : root(std::move(root_dir)), opts(std::move(o)) {}
+struct store_impl : std::enable_shared_from_this<store_impl> {
+    store_impl(fs::path root_dir, store_options o) : root(std::move(root_dir)), opts(std::move(o)) {
+        // Tombstone names stay unique across runs (a leftover one is removed at the next open).
+        tomb_seq =
+            static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+    }
     ~store_impl();
 
     const fs::path root;
@@ -98,15 +112,26 @@ struct store_impl {
     std::map<std::pair<std::uint32_t, std::uint32_t>, open_slot> open_resources;  // (asset, res)
     std::map<key, std::size_t> deleting;  // asset directories being removed (no lock held)
     std::map<std::pair<key, key>, std::shared_ptr<once_state>> inflight;
+    // Background work (opts.background): tombstoned directories to journal and delete, and a
+    // wanted index rewrite; one drain task queued at most (drain_queued), one running (draining).
+    std::vector<std::pair<key, fs::path>> bg_deletes;
+    bool bg_flush = false;
+    bool drain_queued = false;
+    bool draining = false;
+    std::vector<fs::path> bg_unlinks;        // renamed files of removed resources
+    std::atomic<std::uint64_t> tomb_seq{0};  // tombstone name suffixes
 
     // --- paths ---
     fs::path asset_dir(const key& k) const { return root / k.hex(); }
 
     // --- bookkeeping (mu held) ---
     std::uint32_t find(const key& k) const { return by_key.find(k); }
+    static bool is_dead(const asset_rec& a, std::size_t r) {
+        return std::find(a.dead.begin(), a.dead.end(), r) != a.dead.end();
+    }
     static std::uint32_t find_resource(const asset_rec& a, const key& k) {
         for (std::size_t i = 0; i < a.resources.size(); ++i) {
-            if (a.resources[i].id == k) return static_cast<std::uint32_t>(i);
+            if (a.resources[i].id == k && !is_dead(a, i)) return static_cast<std::uint32_t>(i);
         }
         return npos;
     }
@@ -223,11 +248,24 @@ struct store_impl {
         assert(a.leases > 0);
         if (--a.leases == 0) {
             --leased_entries;
+            if (!a.dead.empty()) compact_locked(s);
             a.last_use = ++clock;
             if (!a.pinned && a.ready) lru_push_back(s);
         }
         ++changes;
         settle_locked(later);
+    }
+
+    // Erases the records of removed resources of an unleased asset (no index is held elsewhere).
+    void compact_locked(std::uint32_t s) {
+        asset_rec& a = slots[s];
+        std::sort(a.dead.begin(), a.dead.end(), std::greater<>());
+        for (const std::uint32_t r : a.dead) {
+            a.resources.erase(a.resources.begin() + static_cast<std::ptrdiff_t>(r));
+        }
+        a.dead.clear();
+        open_resources.erase(open_resources.lower_bound({s, 0}),
+                             open_resources.lower_bound({s + 1, 0}));
     }
 
     // Evicts LRU assets while over budget, and decides whether to flush.
@@ -249,7 +287,7 @@ struct store_impl {
                 root.string(), counted_bytes(), counted_entries(), opts.max_bytes, opts.max_assets);
         }
         over_budget = now_over;
-        if (!flushing && changes > 0 &&
+        if (!flushing && !bg_flush && changes > 0 &&
             (changes >= opts.flush_after_changes ||
              std::chrono::steady_clock::now() - last_flush >= opts.flush_after_time)) {
             later.flush = true;
@@ -273,7 +311,16 @@ struct store_impl {
         if (!w) KITHARA_LOG_WARN("asset store: journal append failed: {}", w.error().message());
     }
 
+    // Does the work decided under the lock: inline, or handed to opts.background.
     void run(deferred& later) {
+        if (opts.background) {
+            run_in_background(later);
+        } else {
+            run_plain(later);
+        }
+    }
+
+    void run_plain(deferred& later) {
         if (!later.victims.empty()) {
             std::uint64_t e;
             {
@@ -303,6 +350,123 @@ struct store_impl {
                 KITHARA_LOG_WARN("asset store: index write failed: {}", f.error().message());
             }
         }
+    }
+
+    // Background mode: renames each victim's directory to a tombstone here (so the asset's name is
+    // free again at once) and queues the journal append, the deletion and the index write.
+    void run_in_background(deferred& later) {
+        if (later.victims.empty() && !later.flush) return;
+        std::vector<std::pair<key, fs::path>> tombs;
+        std::vector<key> inline_victims;
+        for (const key& k : later.victims) {
+            const std::uint64_t n = ++tomb_seq;
+            fs::path t = root / "evicted" / (k.hex() + "." + std::to_string(n));
+            if (::rename(asset_dir(k).c_str(), t.c_str()) == 0) {
+                tombs.emplace_back(k, std::move(t));
+            } else {
+                inline_victims.push_back(k);  // missing or not renamable: handled inline below
+            }
+        }
+        bool submit = false;
+        {
+            std::lock_guard lk(mu);
+            for (const auto& [k, t] : tombs) {
+                if (auto it = deleting.find(k); it != deleting.end() && --it->second == 0)
+                    deleting.erase(it);
+                bg_deletes.emplace_back(k, t);
+            }
+            if (later.flush) bg_flush = true;
+            if ((!tombs.empty() || later.flush) && !drain_queued) {
+                drain_queued = true;
+                submit = true;
+            }
+        }
+        if (!tombs.empty()) cv.notify_all();
+        if (!inline_victims.empty()) {
+            deferred rest;
+            rest.victims = std::move(inline_victims);
+            run_plain(rest);
+        }
+        if (submit) submit_drain();
+    }
+
+    // Hands a drain task to opts.background (runs it here when declined). No lock held.
+    void submit_drain() {
+        auto ticket = std::make_shared<drain_ticket>();
+        ticket->store = weak_from_this();
+        if (!opts.background([ticket] {
+                ticket->ran = true;
+                if (auto self = ticket->store.lock()) self->drain();
+            })) {
+            drain();
+        }
+    }
+
+    // Held by a queued drain task; when the runner drops the task unrun, the next piece of
+    // background work queues a new one (the dropped work runs then or in the destructor).
+    struct drain_ticket {
+        std::weak_ptr<store_impl> store;
+        bool ran = false;
+        drain_ticket() = default;
+        drain_ticket(const drain_ticket&) = delete;
+        drain_ticket& operator=(const drain_ticket&) = delete;
+        ~drain_ticket() {
+            if (ran) return;
+            if (auto self = store.lock()) {
+                std::lock_guard lk(self->mu);
+                self->drain_queued = false;
+            }
+        }
+    };
+
+    // Runs queued background work until none is left; returns at once when another thread is
+    // draining (that thread picks up the new work). Never holds the lock across I/O.
+    void drain() {
+        std::unique_lock lk(mu);
+        drain_queued = false;
+        if (draining) return;
+        draining = true;
+        for (;;) {
+            auto dels = std::move(bg_deletes);
+            bg_deletes.clear();
+            auto unlinks = std::move(bg_unlinks);
+            bg_unlinks.clear();
+            const bool want_flush = std::exchange(bg_flush, false);
+            if (dels.empty() && unlinks.empty() && !want_flush) break;
+            const std::uint64_t e = epoch;
+            lk.unlock();
+            if (!dels.empty()) {
+                std::vector<key> keys;
+                keys.reserve(dels.size());
+                for (const auto& d : dels) keys.push_back(d.first);
+                journal_append(keys, e);  // durable before the directories go
+                for (const auto& d : dels) {
+                    std::error_code ec;
+                    fs::remove_all(d.second, ec);
+                    if (ec) {
+                        KITHARA_LOG_WARN("asset store: removing evicted {} failed: {}",
+                                         d.second.string(), ec.message());
+                    }
+                }
+            }
+            unlink_all(unlinks);
+            if (want_flush) {
+                if (auto f = flush(false); !f) {
+                    KITHARA_LOG_WARN("asset store: index write failed: {}", f.error().message());
+                }
+            }
+            lk.lock();
+        }
+        draining = false;
+        lk.unlock();
+        cv.notify_all();
+    }
+
+    // Finishes queued background work on this thread and waits for a running drain.
+    void quiesce() {
+        drain();
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] { return !draining; });
     }
 
     void release(std::uint32_t s) {
@@ -335,14 +499,121 @@ struct store_impl {
         run(later);
     }
 
+    // --- per-resource handles and removal ---
+    fs::path resource_path(std::uint32_t s, std::uint32_t r) const {
+        return asset_dir(slots[s].id) / slots[s].resources[r].id.hex();
+    }
+
+    // mu held; the resource has no handles: uncounts it and marks it as being deleted.
+    void begin_delete_locked(std::uint32_t s, std::uint32_t r, open_slot& os) {
+        os.doomed = true;
+        os.deleting = true;
+        os.saved_bytes = slots[s].resources[r].bytes;
+        add_bytes(s, r, -static_cast<std::int64_t>(os.saved_bytes));
+    }
+
+    static void unlink_all(const std::vector<fs::path>& paths) {
+        for (const auto& p : paths) {
+            if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+                KITHARA_LOG_WARN("asset store: unlink {} failed: {}", p.string(),
+                                 std::error_code(errno, std::system_category()).message());
+            }
+        }
+    }
+
+    // Takes the files of a resource marked by begin_delete_locked out of the way by renaming
+    // them to <R>.removed.<n>[.ranges] (range map first: a crash in between leaves data without
+    // a map, which storage treats as empty), then drops its record; the renamed files are
+    // unlinked here or, with opts.background, by the runner. The name is free on return.
+    result<> finish_delete(std::uint32_t s, std::uint32_t r, const fs::path& path) {
+        const std::string tomb = path.string() + ".removed." + std::to_string(++tomb_seq);
+        std::vector<fs::path> junk;
+        result<> out;
+        const fs::path map = storage::streaming_resource::range_map_path(path);
+        const fs::path map_tmp = path.string() + ".ranges.tmp";
+        if (::unlink(map_tmp.c_str()) != 0 && errno != ENOENT) {
+            out =
+                fail(std::error_code(errno, std::system_category()), "unlink " + map_tmp.string());
+        }
+        for (const auto& [from, to] :
+             {std::pair{map, fs::path(tomb + ".ranges")}, std::pair{path, fs::path(tomb)}}) {
+            if (!out) break;
+            if (::rename(from.c_str(), to.c_str()) == 0) {
+                junk.push_back(to);
+            } else if (errno != ENOENT) {
+                out = fail(std::error_code(errno, std::system_category()),
+                           "remove resource: rename " + from.string());
+            }
+        }
+        deferred later;
+        bool submit = false;
+        {
+            std::lock_guard lk(mu);
+            auto it = open_resources.find({s, r});
+            assert(it != open_resources.end() && it->second.deleting);
+            if (out) {
+                slots[s].dead.push_back(r);
+                ++changes;
+            } else {
+                add_bytes(s, r, static_cast<std::int64_t>(it->second.saved_bytes));
+            }
+            open_resources.erase(it);
+            settle_locked(later);
+            if (opts.background && !junk.empty()) {
+                bg_unlinks.insert(bg_unlinks.end(), junk.begin(), junk.end());
+                junk.clear();
+                submit = !std::exchange(drain_queued, true);
+            }
+        }
+        cv.notify_all();
+        unlink_all(junk);
+        if (submit) submit_drain();
+        run(later);
+        return out;
+    }
+
+    // A streaming (stream) or atomic handle of resource r closed; the last one of a removed
+    // resource deletes it. Called before the handle's lease is released.
+    void close_resource(std::uint32_t s, std::uint32_t r, bool stream) {
+        fs::path path;
+        {
+            std::lock_guard lk(mu);
+            auto it = open_resources.find({s, r});
+            assert(it != open_resources.end());
+            open_slot& os = it->second;
+            auto& count = stream ? os.streams : os.atomics;
+            assert(count > 0);
+            --count;
+            if (os.streams + os.atomics > 0) {
+                if (os.streams > 0 || !stream) return;
+            } else if (!os.doomed) {
+                open_resources.erase(it);
+            } else {
+                begin_delete_locked(s, r, os);
+                path = resource_path(s, r);
+            }
+        }
+        cv.notify_all();  // openers wait while a storage object closes
+        if (!path.empty()) {
+            if (auto d = finish_delete(s, r, path); !d) {
+                KITHARA_LOG_WARN("asset store: deferred removal failed: {}", d.error().message());
+            }
+        }
+    }
+
     // Encodes the index (mu held): LRU list oldest first, then leased/pinned assets by last use.
     std::vector<std::byte> encode_locked() const {
         std::size_t resources = 0;
-        for (const auto& a : slots) resources += a.live && a.ready ? a.resources.size() : 0;
+        for (const auto& a : slots) {
+            resources += a.live && a.ready ? a.resources.size() - a.dead.size() : 0;
+        }
         index_writer w(clock, entries, resources);
         const auto put = [&](const asset_rec& a) {
-            w.asset(a.id, a.last_use, a.pinned, static_cast<std::uint32_t>(a.resources.size()));
-            for (const auto& r : a.resources) w.resource(r.id, r.bytes);
+            w.asset(a.id, a.last_use, a.pinned,
+                    static_cast<std::uint32_t>(a.resources.size() - a.dead.size()));
+            for (std::size_t r = 0; r < a.resources.size(); ++r) {
+                if (!is_dead(a, r)) w.resource(a.resources[r].id, a.resources[r].bytes);
+            }
         };
         for (std::uint32_t s = lru_head; s != npos; s = slots[s].next) put(slots[s]);
         std::vector<std::uint32_t> rest;
@@ -484,6 +755,8 @@ struct store_impl {
             key rk;
             if (name == "pin") {
                 out.rec.pinned = true;
+            } else if (name.find(".removed.") != std::string_view::npos) {
+                (void)::unlinkat(::dirfd(d), e->d_name, 0);  // a removal's leftover (crash)
             } else if (key::from_hex(name, rk)) {
                 struct stat st {};
                 if (::fstatat(::dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) continue;
@@ -589,7 +862,8 @@ struct store_impl {
             }
         }
         // Assets changed after the last index write (created, opened, pinned, evicted): rescan.
-        std::vector<key> journaled;
+        // An eviction tombstone counts as a journal record (it may predate its journal append).
+        std::vector<key> journaled = remove_tombstones();
         for (int j = 0; j < 2; ++j) {
             auto jf = read_whole(root / (j ? "journal-1" : "journal-0"));
             if (jf) {
@@ -619,6 +893,35 @@ struct store_impl {
         return {};
     }
 
+    // Deletes leftover <root>/evicted/<A>.<n> directories (one small directory is read, never
+    // the root); returns their asset keys.
+    std::vector<key> remove_tombstones() const {
+        const fs::path dir = root / "evicted";
+        std::vector<key> keys;
+        std::vector<std::string> names;
+        if (DIR* d = ::opendir(dir.c_str())) {
+            while (const dirent* e = ::readdir(d)) {
+                const std::string_view name(e->d_name);
+                if (name == "." || name == "..") continue;
+                key k;
+                if (name.size() > 33 && name[32] == '.' && key::from_hex(name.substr(0, 32), k)) {
+                    keys.push_back(k);
+                }
+                names.emplace_back(name);
+            }
+            ::closedir(d);
+        }
+        for (const auto& n : names) {
+            std::error_code ec;
+            fs::remove_all(dir / n, ec);
+            if (ec) {
+                KITHARA_LOG_WARN("asset store: removing tombstone {} failed: {}",
+                                 (dir / n).string(), ec.message());
+            }
+        }
+        return keys;
+    }
+
     void reset_bookkeeping() {
         slots.clear();
         free_slots.clear();
@@ -630,6 +933,7 @@ struct store_impl {
 };
 
 store_impl::~store_impl() {
+    drain();  // work queued after ~asset_store (by closing handles); no drain can be running
     bool dirty;
     {
         std::lock_guard lk(mu);
@@ -654,13 +958,17 @@ asset_store::asset_store(std::shared_ptr<store_impl> impl) : impl_(std::move(imp
 asset_store::asset_store(asset_store&&) noexcept = default;
 asset_store& asset_store::operator=(asset_store&& o) noexcept {
     if (this != &o) {
-        if (impl_) (void)impl_->flush(true);
+        if (impl_) {
+            impl_->quiesce();
+            (void)impl_->flush(true);
+        }
         impl_ = std::move(o.impl_);
     }
     return *this;
 }
 asset_store::~asset_store() {
     if (impl_) {
+        impl_->quiesce();
         if (auto f = impl_->flush(true); !f) {
             KITHARA_LOG_WARN("asset store: index write at close failed: {}", f.error().message());
         }
@@ -691,6 +999,10 @@ result<asset_store> asset_store::open(const fs::path& root, store_options option
     impl->dir_fd = std::move(*dir_fd);
 
     if (auto l = impl->load(); !l) return fail(l.error());
+    if (impl->opts.background) {
+        fs::create_directory(root / "evicted", ec);  // eviction tombstones (background mode)
+        if (ec) return fail(ec, "create " + (root / "evicted").string());
+    }
     for (int j = 0; j < 2; ++j) {
         auto jfd = detail::open_file(root / (j ? "journal-1" : "journal-0"),
                                      O_WRONLY | O_CREAT | O_APPEND);
@@ -867,7 +1179,16 @@ fs::path asset_handle::directory() const {
     return impl_->asset_dir(id_);
 }
 
-result<streaming_handle> asset_handle::open_streaming(std::string_view resource_url) const {
+namespace {
+error removal_pending_error(const key& asset, const key& res, const detail::open_slot& os) {
+    return error(errc::removal_pending,
+                 "open resource " + res.hex() + " of asset " + asset.hex() + ": removed, " +
+                     std::to_string(os.streams + os.atomics) + " handles still open");
+}
+}  // namespace
+
+result<streaming_handle> asset_handle::open_streaming(std::string_view resource_url,
+                                                      const resource_options& options) const {
     assert(impl_);
     auto canon = canonicalize_url(resource_url, impl_->opts.keys);
     if (!canon) return fail(canon.error());
@@ -876,9 +1197,6 @@ result<streaming_handle> asset_handle::open_streaming(std::string_view resource_
     std::uint32_t r;
     bool created = false;
     streaming_handle h;
-    h.impl_ = impl_;
-    h.slot_ = slot_;
-    h.id_ = rk;
     {
         std::unique_lock lk(i.mu);
         for (;;) {
@@ -892,57 +1210,57 @@ result<streaming_handle> asset_handle::open_streaming(std::string_view resource_
                 ++i.changes;
             }
             auto& os = i.open_resources[{slot_, r}];
+            if (os.deleting) {
+                i.cv.wait(lk);
+                continue;
+            }
+            if (os.doomed) return fail(removal_pending_error(id_, rk, os));
             if (auto sp = os.res.lock()) {
                 ++i.hits;
+                ++os.streams;
                 i.acquire_locked(slot_);
+                h.impl_ = impl_;
+                h.slot_ = slot_;
+                h.resource_ = r;
+                h.id_ = rk;
                 h.res_ = std::move(sp);
                 return h;
             }
-            if (os.opening) {
+            if (os.streams > 0) {  // another thread is opening or closing the storage object
                 i.cv.wait(lk);
                 continue;
             }
             if (!created) ++i.hits;
-            os.opening = true;
+            ++os.streams;
             i.acquire_locked(slot_);
             break;
         }
     }
+    // From here h owns a stream count and a lease: its destructor undoes both on failure.
+    h.impl_ = impl_;
+    h.slot_ = slot_;
+    h.resource_ = r;
+    h.id_ = rk;
     storage::streaming_options so;
-    so.flush_every_bytes = i.opts.streaming_flush_every_bytes;
+    so.flush_every_bytes = options.flush_every_bytes.value_or(i.opts.streaming_flush_every_bytes);
     so.on_growth = [impl = impl_.get(), s = slot_, r](std::uint64_t n) {
         impl->on_growth(s, r, n);
     };
     const fs::path path = directory() / rk.hex();
     auto opened = storage::streaming_resource::open(path, std::move(so));
-    std::uint64_t available = 0;
-    std::shared_ptr<storage::streaming_resource> sp;
-    if (opened) {
-        sp = std::shared_ptr<storage::streaming_resource>(std::move(*opened));
-        available = sp->available_bytes();
-    }
+    if (!opened) return fail(opened.error());  // h's destructor undoes the count and lease
+    auto sp = std::shared_ptr<storage::streaming_resource>(std::move(*opened));
+    const std::uint64_t available = sp->available_bytes();
     detail::deferred later;
     {
         std::lock_guard lk(i.mu);
         auto& rec = i.slots[slot_].resources[r];
-        auto& os = i.open_resources[{slot_, r}];
-        os.opening = false;
-        if (sp) {
-            os.res = sp;
-            i.add_bytes(slot_, r, static_cast<std::int64_t>(available - rec.bytes));
-            i.settle_locked(later);
-        } else {
-            i.open_resources.erase({slot_, r});
-            i.release_locked(slot_, later);
-        }
+        i.open_resources[{slot_, r}].res = sp;
+        i.add_bytes(slot_, r, static_cast<std::int64_t>(available - rec.bytes));
+        i.settle_locked(later);
     }
     i.cv.notify_all();
     h.res_ = std::move(sp);
-    if (!opened) {
-        h.impl_.reset();
-        i.run(later);
-        return fail(opened.error());
-    }
     i.run(later);
     return h;
 }
@@ -955,19 +1273,33 @@ result<atomic_handle> asset_handle::open_atomic(std::string_view resource_url) c
     store_impl& i = *impl_;
     atomic_handle h;
     {
-        std::lock_guard lk(i.mu);
-        auto& a = i.slots[slot_];
-        auto r = store_impl::find_resource(a, rk);
-        if (r == npos) {
-            r = static_cast<std::uint32_t>(a.resources.size());
-            a.resources.push_back({rk, 0});
-            ++i.misses;
-            ++i.changes;
-        } else {
-            ++i.hits;
+        std::unique_lock lk(i.mu);
+        for (;;) {
+            auto& a = i.slots[slot_];
+            auto r = store_impl::find_resource(a, rk);
+            bool created = false;
+            if (r == npos) {
+                r = static_cast<std::uint32_t>(a.resources.size());
+                a.resources.push_back({rk, 0});
+                created = true;
+            }
+            auto& os = i.open_resources[{slot_, r}];
+            if (os.deleting) {
+                i.cv.wait(lk);
+                continue;
+            }
+            if (os.doomed) return fail(removal_pending_error(id_, rk, os));
+            if (created) {
+                ++i.misses;
+                ++i.changes;
+            } else {
+                ++i.hits;
+            }
+            ++os.atomics;
+            i.acquire_locked(slot_);
+            h.resource_ = r;
+            break;
         }
-        i.acquire_locked(slot_);
-        h.resource_ = r;
     }
     h.impl_ = impl_;
     h.slot_ = slot_;
@@ -976,6 +1308,32 @@ result<atomic_handle> asset_handle::open_atomic(std::string_view resource_url) c
     auto size = h.res_->size();
     i.set_resource_bytes(slot_, h.resource_, size ? *size : 0);
     return h;
+}
+
+result<> asset_handle::remove_resource(std::string_view resource_url) const {
+    assert(impl_);
+    auto canon = canonicalize_url(resource_url, impl_->opts.keys);
+    if (!canon) return fail(canon.error());
+    const key rk = resource_key(*canon);
+    store_impl& i = *impl_;
+    std::uint32_t r;
+    {
+        std::unique_lock lk(i.mu);
+        for (;;) {
+            r = store_impl::find_resource(i.slots[slot_], rk);
+            if (r == npos) return {};  // nothing to remove
+            auto it = i.open_resources.find({slot_, r});
+            if (it == i.open_resources.end()) break;
+            if (it->second.deleting) {  // another remover is unlinking it: wait for the outcome
+                i.cv.wait(lk);
+                continue;
+            }
+            it->second.doomed = true;  // open handles: the last close deletes it
+            return {};
+        }
+        i.begin_delete_locked(slot_, r, i.open_resources[{slot_, r}]);
+    }
+    return i.finish_delete(slot_, r, directory() / rk.hex());
 }
 
 result<std::vector<std::byte>> asset_handle::read_processed(std::string_view resource_url,
@@ -1121,12 +1479,17 @@ bool asset_handle::pinned() const {
 // ---------------------------------------------------------------- resource handles
 
 streaming_handle::streaming_handle(streaming_handle&& o) noexcept
-    : impl_(std::move(o.impl_)), slot_(o.slot_), id_(o.id_), res_(std::move(o.res_)) {}
+    : impl_(std::move(o.impl_)),
+      slot_(o.slot_),
+      resource_(o.resource_),
+      id_(o.id_),
+      res_(std::move(o.res_)) {}
 streaming_handle& streaming_handle::operator=(streaming_handle&& o) noexcept {
     if (this != &o) {
         streaming_handle old(std::move(*this));
         impl_ = std::move(o.impl_);
         slot_ = o.slot_;
+        resource_ = o.resource_;
         id_ = o.id_;
         res_ = std::move(o.res_);
     }
@@ -1134,7 +1497,10 @@ streaming_handle& streaming_handle::operator=(streaming_handle&& o) noexcept {
 }
 streaming_handle::~streaming_handle() {
     res_.reset();  // the last handle closes (flushes) the resource before the lease ends
-    if (impl_) impl_->release(slot_);
+    if (impl_) {
+        impl_->close_resource(slot_, resource_, true);
+        impl_->release(slot_);
+    }
 }
 
 atomic_handle::atomic_handle(atomic_handle&& o) noexcept
@@ -1156,7 +1522,10 @@ atomic_handle& atomic_handle::operator=(atomic_handle&& o) noexcept {
 }
 atomic_handle::~atomic_handle() {
     res_.reset();
-    if (impl_) impl_->release(slot_);
+    if (impl_) {
+        impl_->close_resource(slot_, resource_, false);
+        impl_->release(slot_);
+    }
 }
 
 result<> atomic_handle::replace(std::span<const std::byte> content) {

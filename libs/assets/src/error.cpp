@@ -32,6 +32,8 @@ public:
                 return "transform failed";
             case errc::store_closed:
                 return "store closed";
+            case errc::removal_pending:
+                return "resource removed; waiting for its open handles to close";
         }
         return "unknown assets error";
     }

@@ -3,12 +3,14 @@
 //
 //   auto store = kithara::assets::asset_store::open("/var/cache/app", {.max_bytes = 1 << 30});
 //   auto asset = store->open_asset("https://cdn.example/show/master.m3u8");      // a lease
-//   auto seg = asset->open_streaming("https://cdn.example/show/v1/seg-7.ts");    // storage
-//   resource
+//   auto seg = asset->open_streaming("https://cdn.example/show/v1/seg-7.ts");    // shared
+//   asset->remove_resource("https://cdn.example/show/v1/seg-6.ts");              // drop one
 //
 // Layout: <root>/<asset-key-hex>/<resource-key-hex> (+ storage's ".ranges" beside streaming data),
-// <root>/index, <root>/journal-0|1, <root>/lock, <root>/<asset>/pin (docs/CACHE_FORMAT.md). Only
-// 32-hex-digit names derived from canonical URLs ever reach the file system.
+// <root>/index, <root>/journal-0|1, <root>/lock, <root>/<asset>/pin, transient
+// <root>/evicted/<asset>.<n> tombstones (docs/CACHE_FORMAT.md). Only 32-hex-digit names derived
+// from canonical URLs (with fixed suffixes: ".ranges", ".removed.<n>", "evicted/") ever reach
+// the file system.
 //
 // Budget: bytes are counted as resources grow (storage's growth callback), as atomic resources
 // are replaced and as processed results are stored. When counted bytes exceed max_bytes or counted
@@ -17,13 +19,25 @@
 // and pinned assets are never evicted; when only those remain, stats().over_budget is set and a
 // warning is logged instead. pin_accounting chooses whether pinned assets count toward the budget.
 //
+// Background work: with store_options::background set, an eviction only renames each victim's
+// directory to a tombstone (<root>/evicted/<A>.<n>, one rename on the caller's thread) and the
+// journal append + recursive delete run on the background runner, as do the periodic index
+// rewrites (coalesced: at most one drain task queued, one running; never two index writes at
+// once). Budget bookkeeping still changes at once under the store mutex, so stats() is exact
+// immediately. A re-open of an evicted URL gets a fresh directory at once (the old one is already
+// renamed). Removed resources' renamed files are unlinked there too. ~asset_store runs
+// still-queued work itself and waits for a running drain; tasks hold only a weak reference, so a
+// task run after the store is gone does nothing. Still on the caller's thread in this mode: the
+// journal record of a newly created or first-leased asset (it must precede the asset's data).
+//
 // Threads: every member of asset_store and of the handles may be called from any thread. Locks:
-// one store mutex guards the bookkeeping (assets, resources, LRU list, counters, flush and
-// in-flight state); it is a leaf lock, never held across file I/O, a transform or a wait (waits
-// use a condition variable on it). Handles are movable RAII objects holding a reference-counted
-// lease; the asset becomes evictable when its last handle closes. The store's shared state lives
-// until the asset_store and every handle are gone; the directory lock is released then.
-// Buffers: read results are vectors the caller owns; spans passed in are borrowed for the call.
+// one store mutex guards the bookkeeping (assets, resources, per-resource open counts, LRU list,
+// counters, flush, background queue and in-flight state); it is a leaf lock, never held across
+// file I/O, a transform, a wait or a call of store_options::background (waits use a condition
+// variable on it). Handles are movable RAII objects holding a reference-counted lease; the asset
+// becomes evictable when its last handle closes. The store's shared state lives until the
+// asset_store, every handle and every running background task are gone; the directory lock is
+// released then. Buffers: read results are vectors the caller owns; spans are borrowed.
 #pragma once
 
 #include <kithara/assets/error.hpp>
@@ -38,7 +52,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -66,8 +82,25 @@ struct store_options {
     // this much time since the last write, checked whenever the store is used (no timer thread).
     std::size_t flush_after_changes = 1024;
     std::chrono::milliseconds flush_after_time{10'000};
-    // Passed to storage for streaming resources (range-map write interval).
+    // Passed to storage for streaming resources (range-map write interval, which fdatasyncs on
+    // the writing thread); resource_options::flush_every_bytes overrides it per resource.
     std::uint64_t streaming_flush_every_bytes = 4 * 1024 * 1024;
+    // "Run this soon on another thread; return false if you cannot" (e.g. a worker pool's
+    // try_submit). When set, eviction's directory deletions and the periodic index rewrites run
+    // there (see the header comment); when empty or when it returns false they run inline on
+    // the thread that went over budget. Called from any thread without any store lock held. A
+    // task dropped unrun is tolerated: its work runs with the next task or at ~asset_store.
+    std::function<bool(std::function<void()>)> background{};
+};
+
+// Per-resource choices for asset_handle::open_streaming.
+struct resource_options {
+    // storage::streaming_options::flush_every_bytes for this resource: 0 = write the range map
+    // (and fdatasync) only on flush()/commit()/close, never from write_at; nullopt = the store's
+    // streaming_flush_every_bytes. Several handles of one resource share one storage object: the
+    // options of the open that created it apply until its last handle closes; the options of
+    // opens that join it meanwhile are ignored.
+    std::optional<std::uint64_t> flush_every_bytes{};
 };
 
 struct store_stats {
@@ -107,6 +140,7 @@ private:
     friend class asset_handle;
     std::shared_ptr<detail::store_impl> impl_;
     std::uint32_t slot_ = 0;
+    std::uint32_t resource_ = 0;
     key id_;
     std::shared_ptr<storage::streaming_resource> res_;
 };
@@ -152,8 +186,22 @@ public:
     [[nodiscard]] std::filesystem::path directory() const;
 
     // Each resource is named by its own URL (canonicalized with the store's key policy).
-    [[nodiscard]] result<streaming_handle> open_streaming(std::string_view resource_url) const;
+    // errc::removal_pending while a remove_resource() of that URL waits for old handles to close.
+    [[nodiscard]] result<streaming_handle> open_streaming(
+        std::string_view resource_url, const resource_options& options = {}) const;
     [[nodiscard]] result<atomic_handle> open_atomic(std::string_view resource_url) const;
+
+    // Deletes one resource of this asset (streaming: data, ".ranges" and ".ranges.tmp"; atomic:
+    // its file), uncounts its bytes and drops it from the index; a resource that does not exist
+    // is not an error. When handles to it are open the removal is deferred: it stays readable
+    // and writable (and counted) through them, new opens of the URL fail with
+    // errc::removal_pending, and the last handle's close deletes the files and uncounts the
+    // bytes; after that the URL opens as a new, empty resource. The deleting thread (this one or
+    // that close's) renames the files to <R>.removed.<n>[.ranges], so the name is free at once,
+    // and unlinks them, or leaves the unlinking to store_options::background when set. No lock is
+    // held across the I/O. Crash-safe: the asset is leased, hence journaled, so a reload rescans
+    // its directory (deleting ".removed." leftovers) and never counts a removed resource.
+    result<> remove_resource(std::string_view resource_url) const;
 
     // The whole streaming resource at resource_url passed through t, computed once (the first
     // reader computes while concurrent readers wait; no lock is held during I/O or the transform)

@@ -25,6 +25,7 @@ enum class errc {
     decrypt_failed,    // ciphertext not a whole number of blocks, or bad padding (wrong key)
     transform_failed,  // a user transform returned an error
     store_closed,      // the store was destroyed while the operation waited
+    removal_pending,   // the resource was removed; handles opened before are still open
 };
 
 KITHARA_ASSETS_EXPORT const std::error_category& category() noexcept;
