@@ -13,6 +13,7 @@
 #include <kithara/decode/decoder.hpp>
 #include <kithara/file/file_source.hpp>
 #include <kithara/net/client.hpp>
+#include <kithara/worker/blocking_pool.hpp>
 #include <kithara/worker/io_runtime.hpp>
 
 #include "test_server.hpp"
@@ -26,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <numbers>
 #include <optional>
 #include <string>
@@ -235,10 +237,16 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "file_playback: %s\n", r.error().message().c_str());
         return 1;
     }
+    // Disk work that must not run on the io thread: durability flushes, metadata writes, cache
+    // eviction and index rewrites.
+    kithara::worker::blocking_pool background(
+        {.threads = 1, .max_queued = 64, .name = "kithara-bg"});
     int rc = 0;
     {
         kithara::assets::store_options so;
-        so.streaming_flush_every_bytes = 0;  // kithara::file flushes on its own thread
+        so.background = [&background](std::function<void()> task) {
+            return background.try_submit([t = std::move(task)] { t(); }).has_value();
+        };
         auto store = kithara::assets::asset_store::open(a.cache_dir, so);
         if (!store) {
             std::fprintf(stderr, "file_playback: cache %s: %s\n", a.cache_dir.c_str(),
@@ -247,6 +255,7 @@ int main(int argc, char** argv) {
         }
         kithara::net::client client(io.executor());
         kithara::file::options fo;
+        fo.background = &background;
         fo.offline = a.offline;
         if (a.max_requests > 0) fo.max_requests = a.max_requests;
         if (a.verbose) {

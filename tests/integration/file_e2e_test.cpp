@@ -386,6 +386,56 @@ TEST(File, ChangedUpstreamInvalidatesCachedCopy) {
     ASSERT_TRUE(pcm) << pcm.error().message();
     EXPECT_EQ(*pcm, reference_pcm("long.opus"));
     EXPECT_TRUE(invalidated);
+    src->reset();  // waits for its background tasks: the old generation is deleted by now
+    const auto used = store.stats().bytes_used;
+    const auto opus = read_bytes(media_path("long.opus")).size();
+    EXPECT_GE(used, opus);
+    EXPECT_LT(used, opus + 4096) << "the old generation still counts";
+}
+
+// When the invalidated generation could not be deleted at once (the background queue was full),
+// the next open deletes it.
+TEST(File, NextOpenDeletesAnOldGenerationLeftBehind) {
+    http_server srv;
+    const auto mp3 = read_bytes(media_path("long.mp3"));
+    const auto opus = read_bytes(media_path("long.opus"));
+    srv.put("/g", mp3);
+    file_env env;
+    auto store = env.open_store();
+    auto o = file_env::quick_options();
+    {
+        auto src = file::open(srv.url("/g"), store, *env.client, o);
+        ASSERT_TRUE(src);
+        ASSERT_TRUE(decode_all(*src));
+    }
+    srv.put("/g", opus);
+    worker::blocking_pool pool({.threads = 1, .max_queued = 1, .name = "test-bg"});
+    std::promise<void> started;
+    std::promise<void> gate;
+    auto open_gate = gate.get_future().share();
+    ASSERT_TRUE(pool.try_submit([&started, open_gate] {
+        started.set_value();
+        open_gate.wait();
+    }));
+    started.get_future().wait();
+    ASSERT_TRUE(pool.try_submit([open_gate] { open_gate.wait(); }));  // the queue is full now
+    o.background = &pool;
+    {
+        auto src = file::open(srv.url("/g"), store, *env.client, o);
+        ASSERT_TRUE(src) << src.error().message();
+        ASSERT_TRUE(decode_all(*src));
+    }
+    gate.set_value();
+    EXPECT_GE(store.stats().bytes_used, mp3.size() + opus.size());  // both generations
+    o.background = nullptr;
+    {
+        auto src = file::open(srv.url("/g"), store, *env.client, o);
+        ASSERT_TRUE(src) << src.error().message();
+        auto pcm = decode_all(*src);
+        ASSERT_TRUE(pcm) << pcm.error().message();
+        EXPECT_EQ(*pcm, reference_pcm("long.opus"));
+    }
+    EXPECT_LT(store.stats().bytes_used, opus.size() + 4096);
 }
 
 TEST(File, ServerWithoutRangeSupportStillPlaysWhole) {

@@ -84,9 +84,7 @@ struct file_env {
     }
 
     assets::asset_store open_store() {
-        assets::store_options o;
-        o.streaming_flush_every_bytes = 0;  // the file layer flushes on its own thread
-        auto s = assets::asset_store::open(dir, o);
+        auto s = assets::asset_store::open(dir);
         EXPECT_TRUE(s) << s.error().message();
         return std::move(*s);
     }

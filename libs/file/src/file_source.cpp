@@ -1,5 +1,6 @@
 #include <kithara/file/file_source.hpp>
 
+#include <kithara/assets/error.hpp>
 #include <kithara/detail/log.hpp>
 #include <kithara/net/error.hpp>
 #include <kithara/storage/error.hpp>
@@ -250,8 +251,14 @@ public:
         write_pending_meta();
     }
 
+    static std::string data_name(std::uint64_t gen) {
+        return "kithara-file://data/" + std::to_string(gen);
+    }
+
+    // The data resource of meta_.gen. Storage never flushes it from write_at (that would
+    // fdatasync on the executor): the file layer flushes every flush_every_bytes itself.
     result<> open_data() {
-        auto h = asset_.open_streaming("kithara-file://data/" + std::to_string(meta_.gen));
+        auto h = asset_.open_streaming(data_name(meta_.gen), {.flush_every_bytes = 0});
         if (!h) return fail(h.error());
         auto d = std::make_shared<data_state>();
         d->h = std::move(*h);
@@ -346,10 +353,12 @@ public:
                     changed = true;
             }
             if (changed) {
-                // Never splice: a new data resource for the new entity.
+                // Never splice: a new data resource for the new entity; the old one is deleted
+                // (once its last handle, e.g. a queued flush, is gone).
                 ++meta_.gen;
                 meta_.length.reset();
                 if (auto r = open_data(); !r) return r;
+                remove_old_generation();
                 emit(event_kind::invalidated);
             }
             meta_.etag = head.etag;
@@ -546,6 +555,18 @@ public:
             f->handle.cancel();
         }
         active_.clear();
+    }
+
+    // Deletes generation gen - 1 in the background (also one a crash or a full queue left behind:
+    // open() calls this too). A missing resource is not an error.
+    void remove_old_generation() {
+        if (meta_.gen == 0) return;
+        run_background([this, name = data_name(meta_.gen - 1)] {
+            if (auto r = asset_.remove_resource(name);
+                !r && r.error() != assets::errc::removal_pending)
+                KITHARA_LOG_WARN("file: removing an old data generation failed: {}",
+                                 r.error().message());
+        });
     }
 
     // Runs fn on the background pool; false when its queue is full. `this` outlives its tasks:
@@ -776,6 +797,7 @@ result<std::shared_ptr<file_source>> open(std::string_view url, assets::asset_st
     auto c = std::make_shared<detail::controller>(std::string(url), std::move(opts), client,
                                                   std::move(*asset), std::move(*meta_res), m);
     if (auto r = c->open_data(); !r) return fail(r.error());
+    c->remove_old_generation();
     c->cached_at_open = c->res().available_bytes();
     c->hint_container = c->stored_meta().container;
 

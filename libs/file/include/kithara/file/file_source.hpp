@@ -18,8 +18,8 @@
 // atomic resource of the same asset. open() on a cached copy
 // - complete and fresh (or options.trust_cache / offline): no request at all;
 // - otherwise: the first request carries If-Range; 206 continues the cached ranges, 200 with other
-//   validators invalidates the copy (a new data resource; never spliced). A complete copy whose
-//   revalidation cannot reach the server is played (event stale_served).
+//   validators invalidates the copy (a new data resource, never spliced; the old one is deleted). A
+//   complete copy whose revalidation cannot reach the server is played (event stale_served).
 // Limits: servers without Range support are read sequentially only (no demand requests; a resume
 // re-downloads the prefix, which is skipped, not re-written). Unknown length (chunked): the length
 // is known at the end (seeking by size is unavailable until then); a dropped chunked response
@@ -31,10 +31,9 @@
 // Threads: open() from any thread except the client's executor (it waits for the first response
 // head). The source's members from any thread (stream::source contract). Download state lives on
 // the client's executor (no lock); stats are atomics. Events run on the executor (or in open()).
-// Writes (pwrite) run on the executor; durability flushes and metadata writes run on
-// options.background (default: one thread shared by all files). Open the store with
-// store_options::streaming_flush_every_bytes = 0 so storage never fdatasyncs on the executor (the
-// file layer flushes every flush_every_bytes itself).
+// Writes (pwrite) run on the executor; durability flushes (every flush_every_bytes; storage
+// itself never flushes this resource from a write), metadata writes and the deletion of an
+// invalidated generation run on options.background (default: one thread shared by all files).
 // Buffers: bytes go from libcurl's buffer straight into the resource (one copy, pwrite).
 #pragma once
 
