@@ -41,6 +41,8 @@ ff $C44 $bx -c:a libmp3lame -b:a 192k chirp.mp3
 ff $C44 $bx -c:a aac -b:a 160k chirp.m4a
 ff $C44 $bx -c:a libvorbis -q:a 6 chirp.ogg
 ff $C48 $bx -c:a libopus -b:a 128k chirp.opus
+# FLAC whose stereo mode changes between frames (independent, then left/side).
+ff -f lavfi -i "aevalsrc=exprs=if(lt(t\,1)\,0.6*sin(2*PI*440*t)\,0.5*sin(2*PI*300*t))|if(lt(t\,1)\,0.5*sin(2*PI*660*t+1)+0.2*sin(2*PI*3000*t)\,0.5*sin(2*PI*300*t)+0.01*sin(2*PI*5000*t)):s=44100:d=2" $bx -c:a flac modes.flac
 
 # Format-change material: ADTS at 44.1 kHz stereo 440 Hz, then ADTS at 48 kHz mono 880 Hz.
 ff -f lavfi -i "aevalsrc=exprs=0.5*sin(2*PI*440*t)|0.5*sin(2*PI*440*t):s=44100:d=1" $bx -c:a aac -b:a 128k -f adts part44.aac

@@ -5,6 +5,7 @@
 #include <kithara/stream/error.hpp>
 
 #include "detail/fifo.hpp"
+#include "detail/flac_framer.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -223,6 +224,8 @@ struct segment {
     std::optional<std::int64_t> duration_samples;  // declared duration, for truncation checks
     std::int64_t preroll = 0;                      // native samples decoded before a seek target
     AVFrame* primed = nullptr;  // the first frame, decoded at open to learn rate and channels
+    std::optional<detail::flac_framer> flac;  // native FLAC without stream analysis
+    bool start_known = true;  // start_pts is final (else taken from the first demuxed packet)
     bool draining = false;
 
     segment() = default;
@@ -236,6 +239,19 @@ struct segment {
             av_freep(&avio->buffer);
             avio_context_free(&avio);
         }
+    }
+
+    // The next packet: from the FLAC framer when there is one, else from the demuxer.
+    int read(AVPacket* pkt) {
+        if (flac) return flac->next(fmt->pb, pkt, stream_index);
+        const int ret = av_read_frame(fmt, pkt);
+        if (ret >= 0 && !start_known) {
+            // Without stream analysis the demuxer learns the start time from the first packet,
+            // as the analysis would have.
+            start_known = true;
+            if (st->start_time != AV_NOPTS_VALUE) start_pts = st->start_time;
+        }
+        return ret;
     }
 
     [[nodiscard]] std::uint32_t rate() const {
@@ -384,10 +400,24 @@ struct decoder::impl {
             return fail(errc::unsupported_codec,
                         std::string(dec->name) + " " + where + ": " + av_error_text(ret));
         }
+        if (!analyse && s->st->codecpar->codec_id == AV_CODEC_ID_FLAC &&
+            std::strcmp(s->fmt->iformat->name, "flac") == 0) {
+            // FFmpeg's FLAC parser holds back the first frame until it has seen ten headers.
+            const AVCodecParameters* par = s->st->codecpar;
+            std::uint32_t fixed = 0;
+            if (par->extradata != nullptr && par->extradata_size >= 4) {
+                const std::uint8_t* e = par->extradata;
+                const auto min_block = static_cast<std::uint32_t>((e[0] << 8) | e[1]);
+                const auto max_block = static_cast<std::uint32_t>((e[2] << 8) | e[3]);
+                if (min_block == max_block) fixed = min_block;
+            }
+            s->flac.emplace(fixed);
+        }
         if (!analyse && (s->codec->sample_rate <= 0 || s->codec->ch_layout.nb_channels <= 0)) {
             if (auto r = prime(*s, where); !r) return fail(r.error());
         }
         s->start_pts = s->st->start_time != AV_NOPTS_VALUE ? s->st->start_time : 0;
+        s->start_known = analyse || s->flac || s->st->start_time != AV_NOPTS_VALUE;
         const std::int64_t rate = s->codec->sample_rate;
         if (rate > 0) {
             const AVRational per_sample{1, static_cast<int>(rate)};
@@ -416,7 +446,10 @@ struct decoder::impl {
         if (s.primed == nullptr) return fail(std::make_error_code(std::errc::not_enough_memory));
         int failures = 0;
         bool sent_eof = false;
-        while (failures < max_consecutive_failures) {
+        // As far as the stream analysis would have read at most (with hints), plus a frame.
+        constexpr std::uint64_t max_prime_bytes = 1 << 20;
+        while (failures < max_consecutive_failures &&
+               s.byte_position() - s.io.begin <= max_prime_bytes) {
             int ret = avcodec_receive_frame(s.codec, s.primed);
             if (ret == 0) {
                 if (s.primed->sample_rate > 0 && s.primed->ch_layout.nb_channels > 0) {
@@ -424,6 +457,7 @@ struct decoder::impl {
                     return {};
                 }
                 av_frame_unref(s.primed);
+                ++failures;
                 continue;
             }
             if (ret == AVERROR_EOF || sent_eof) break;
@@ -431,7 +465,7 @@ struct decoder::impl {
                 ++failures;
                 continue;
             }
-            ret = av_read_frame(s.fmt, pkt);
+            ret = s.read(pkt);
             if (ret < 0) {
                 if (s.io.last_error) return fail(*s.io.last_error);
                 if (ret != AVERROR_EOF && !avio_feof(s.fmt->pb)) {
@@ -448,7 +482,9 @@ struct decoder::impl {
             }
             av_packet_unref(pkt);
         }
-        return fail(errc::open_failed, "no decodable audio frame " + where);
+        return fail(errc::open_failed, "no decodable audio frame in the first " +
+                                           std::to_string(s.byte_position() - s.io.begin) +
+                                           " bytes " + where);
     }
 
     void describe(const segment& s) {
@@ -783,7 +819,7 @@ struct decoder::impl {
                 if (auto r = count_failure(ret, "decode"); !r) return fail(r.error());
                 continue;
             }
-            ret = av_read_frame(seg->fmt, pkt);
+            ret = seg->read(pkt);
             if (ret < 0) {
                 if (seg->io.last_error) {
                     auto e = *seg->io.last_error;
@@ -927,6 +963,7 @@ struct decoder::impl {
                 seg->start_pts,
                 av_rescale_q(from, AVRational{1, static_cast<int>(rate)}, seg->st->time_base));
             sought = av_seek_frame(seg->fmt, seg->stream_index, ts, AVSEEK_FLAG_BACKWARD) >= 0;
+            if (seg->flac) seg->flac->reset();  // pb is at a frame start now
             if (seg->io.last_error) {
                 auto e = *seg->io.last_error;
                 seg->io.last_error.reset();

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 extern "C" void av_log_set_level(int level);
 
@@ -19,7 +20,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)quiet;
     if (size < 1) return 0;
     const std::uint8_t mode = data[0];
-    auto src = kithara::stream::memory_source::borrow(std::as_bytes(std::span(data + 1, size - 1)));
+    // Bit 4: name the container from the magic bytes, as a protocol layer would (no probing, no
+    // stream analysis when the header suffices, Kithara's own FLAC framing).
+    kithara::stream::media_hints hints;
+    if ((mode & 16) != 0 && size >= 5) {
+        const std::string_view magic(reinterpret_cast<const char*>(data + 1), 4);
+        if (magic == "fLaC") hints.container = "flac";
+        if (magic == "OggS") hints.container = "ogg";
+        if (magic.substr(0, 3) == "ID3" || (data[1] == 0xFF && (data[2] & 0xE0) == 0xE0))
+            hints.container = "mp3";
+        if (magic == "RIFF") hints.container = "wav";
+    }
+    auto src =
+        kithara::stream::memory_source::borrow(std::as_bytes(std::span(data + 1, size - 1)), hints);
     kithara::decode::decoder_options o;
     o.reader.prefetch_bytes = 0;
     o.chunk_frames = 1024;
@@ -30,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!dec) return 0;
     for (int i = 0; i < 400; ++i) {
         if (i == 3 && (mode & 8) != 0) {
-            (void)(*dec)->seek(std::chrono::milliseconds((mode >> 4) * 100));
+            (void)(*dec)->seek(std::chrono::milliseconds((mode >> 5) * 100));
         }
         auto c = (*dec)->next();
         if (!c || !*c) break;

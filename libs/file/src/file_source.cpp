@@ -22,6 +22,7 @@
 #include <sstream>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 namespace kithara::file {
 namespace detail {
@@ -459,9 +460,12 @@ public:
     }
 
     // A read at `offset` found no byte there (decoder thread posts this to the executor).
-    void demand(std::uint64_t offset) {
+    // advisory (will_need): only a free request slot is used, nothing is cancelled, and the read
+    // position that orders later gaps stays where the decoder reads.
+    void demand(std::uint64_t offset, bool advisory = false) {
         if (closed_ || failed_) return;
-        last_demand_ = offset;
+        if (advisory && active_.size() >= opts_.max_requests) return;
+        if (!advisory) last_demand_ = offset;
         auto avail = res().available();
         if (avail.contains(offset)) return;
         const auto len = res().final_length();
@@ -571,21 +575,31 @@ public:
 
     // Runs fn on the background pool; false when its queue is full. `this` outlives its tasks:
     // finish_background() waits for them.
+    // The count of this file's tasks goes down when a task is destroyed: after it ran, or unrun
+    // (a full queue, a pool shut down with shutdown_mode::cancel, a task that threw).
+    class task_ticket {
+    public:
+        explicit task_ticket(controller* c) : c_(c) {
+            std::lock_guard lock(c_->tasks_mutex_);
+            ++c_->tasks_;
+        }
+        task_ticket(task_ticket&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+        task_ticket& operator=(task_ticket&&) = delete;
+        ~task_ticket() {
+            if (c_ == nullptr) return;
+            std::lock_guard lock(c_->tasks_mutex_);
+            if (--c_->tasks_ == 0) c_->tasks_done_.notify_all();
+        }
+
+    private:
+        controller* c_;
+    };
+
     template <class F>
     bool run_background(F fn) {
-        {
-            std::lock_guard lock(tasks_mutex_);
-            ++tasks_;
-        }
-        auto r = pool_.try_submit([this, fn = std::move(fn)]() mutable {
-            fn();
-            std::lock_guard lock(tasks_mutex_);
-            if (--tasks_ == 0) tasks_done_.notify_all();
-        });
-        if (r) return true;
-        std::lock_guard lock(tasks_mutex_);
-        if (--tasks_ == 0) tasks_done_.notify_all();
-        return false;
+        return pool_
+            .try_submit([ticket = task_ticket(this), fn = std::move(fn)]() mutable { fn(); })
+            .has_value();
     }
 
     // The atomic replace fsyncs: in the background, never on the executor. Writes coalesce: at
@@ -595,6 +609,7 @@ public:
         {
             std::lock_guard lock(meta_mutex_);
             meta_pending_ = meta_.serialize();
+            meta_pending_gen_ = meta_.gen;
             meta_dirty_ = true;
             if (meta_queued_) return;
             meta_queued_ = true;
@@ -607,12 +622,20 @@ public:
 
     void write_pending_meta() {
         std::string s;
+        std::uint64_t gen = 0;
         {
             std::lock_guard lock(meta_mutex_);
             meta_queued_ = false;
             if (!meta_dirty_) return;
             meta_dirty_ = false;
             s = std::move(meta_pending_);
+            gen = meta_pending_gen_;
+        }
+        // Another source of the same URL may have moved to a newer generation (and deleted
+        // ours): its metadata stays.
+        if (auto cur = meta_res_.read(); cur && !cur->empty()) {
+            std::string_view text(reinterpret_cast<const char*>(cur->data()), cur->size());
+            if (auto stored = meta::parse(text); stored && stored->gen > gen) return;
         }
         auto w = meta_res_.replace(std::as_bytes(std::span(s.data(), s.size())));
         if (!w) KITHARA_LOG_WARN("file: storing metadata failed: {}", w.error().message());
@@ -668,6 +691,7 @@ public:
     // Guards meta_pending_, meta_dirty_ and meta_queued_ (never held across I/O).
     std::mutex meta_mutex_;
     std::string meta_pending_;  // the latest serialized metadata not yet written
+    std::uint64_t meta_pending_gen_ = 0;
     bool meta_dirty_ = false;   // meta_pending_ holds something not yet written
     bool meta_queued_ = false;  // a write task is queued and will store meta_pending_
 
@@ -752,7 +776,7 @@ void file_source::will_need(stream::byte_range r) {
     auto& res = c_->res();
     if (c_->offline.load() || res.failure()) return;
     if (auto gap = res.available().first_gap(r))
-        asio::post(c_->client_.executor(), [c = c_, at = gap->begin] { c->demand(at); });
+        asio::post(c_->client_.executor(), [c = c_, at = gap->begin] { c->demand(at, true); });
 }
 
 stream::media_hints file_source::hints() const {

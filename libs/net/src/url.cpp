@@ -63,8 +63,13 @@ std::string redact_url(std::string_view url) {
         if (a.userinfo) out.append("***@");
         out.append(p.authority->substr(a.userinfo ? a.userinfo->size() + 1 : 0));
     } else {
-        // Not a URL with an authority: "user:pw@host/x" may still carry credentials.
+        // Not a well-formed URL (" https://...", "my_app://...", "user:pw@host/x"): text up to
+        // "://" is kept, and what follows up to the path is redacted like an authority.
         path = url.substr(0, std::min(url.find_first_of("?#"), url.size()));
+        if (const auto sep = path.find("://"); sep != std::string_view::npos) {
+            out.append(path.substr(0, sep + 3));
+            path.remove_prefix(sep + 3);
+        }
         const auto head = path.substr(0, std::min(path.find('/'), path.size()));
         if (const auto at = head.rfind('@'); at != std::string_view::npos) {
             out.append("***@");

@@ -25,6 +25,8 @@ TEST(RedactUrl, DropsFragmentAndKeepsPlainUrls) {
     EXPECT_EQ(redact_url("http://127.0.0.1:80/p/q.ts"), "http://127.0.0.1:80/p/q.ts");
     EXPECT_EQ(redact_url(""), "");
     EXPECT_EQ(redact_url("bob:pw@host/x?token=t"), "***@host/x?token=***");
+    EXPECT_EQ(redact_url(" https://bob:pw@h/x"), " https://***@h/x");
+    EXPECT_EQ(redact_url("my_app://bob:pw@h/?sig=s"), "my_app://***@h/?sig=***");
     EXPECT_EQ(redact_url("//bob:pw@host/x"), "//***@host/x");
 }
 

@@ -200,7 +200,10 @@ public:
     // that close's) renames the files to <R>.removed.<n>[.ranges], so the name is free at once,
     // and unlinks them, or leaves the unlinking to store_options::background when set. No lock is
     // held across the I/O. Crash-safe: the asset is leased, hence journaled, so a reload rescans
-    // its directory (deleting ".removed." leftovers) and never counts a removed resource.
+    // its directory (deleting ".removed." leftovers). Two narrow windows remain: a crash between
+    // the two renames leaves the data file, which reopens as an empty resource (no range map) and
+    // counts until evicted; and with a background runner, renamed files not yet unlinked when the
+    // asset's lease ended and the index was written stay on disk uncounted after a crash.
     result<> remove_resource(std::string_view resource_url) const;
 
     // The whole streaming resource at resource_url passed through t, computed once (the first

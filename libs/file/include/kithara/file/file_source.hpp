@@ -92,6 +92,7 @@ struct options {
     std::uint64_t flush_every_bytes = 4 * 1024 * 1024;  // durability flush interval (background)
     // Where durability flushes and metadata writes (fsync) run; nullptr: one thread shared by
     // every file of the process. Tasks are short; a full queue postpones them, never drops data.
+    // Closing a source waits for its own tasks there: never destroy a source from one of them.
     worker::blocking_pool* background = nullptr;
     std::uint64_t progress_every_bytes = 256 * 1024;
     net::request_options request;                // timeouts, retries, TLS
