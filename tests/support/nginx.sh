@@ -41,9 +41,10 @@ start)
     : > "$dir/logs/access.log"  # tests count lines per run
     dir=$(cd "$dir" && pwd)
     # Fixtures: deterministic content (tests read the same files to compare).
-    if [[ ! -f $dir/root/data_3m.bin ]]; then
+    if [[ ! -f $dir/root/data_16m.bin ]]; then
         head -c 1048576 /dev/urandom > "$dir/root/data_1m.bin"
         head -c 3145728 /dev/urandom > "$dir/root/data_3m.bin"
+        head -c 16777216 /dev/urandom > "$dir/root/data_16m.bin"  # paced: 15 s left to cancel
         head -c 65536 /dev/urandom > "$dir/root/small.bin"
     fi
     if [[ ! -f $dir/tls/cert.pem ]]; then  # self-signed, for 127.0.0.1; tests trust it explicitly
