@@ -11,30 +11,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/default}
-fp=$build/examples/file_playback
-serve=$build/tests/support/kithara_serve
-[[ -x $fp && -x $serve ]] || {
-    echo "build first: cmake --build --preset default --target file_playback kithara_serve" >&2
-    exit 1
-}
-work=$(mktemp -d)
-cleanup() {
-    [[ -n ${serve_pid:-} ]] && kill "$serve_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$work/root"
-ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
-seconds=180
-src="-f lavfi -i aevalsrc=exprs=0.5*sin(2*PI*(200*t+3*t*t))|0.4*sin(2*PI*(300*t+2*t*t)):s=44100:d=$seconds"
-ff $src -c:a libmp3lame -b:a 192k "$work/root/track.mp3"
-ff $src -c:a aac -b:a 160k "$work/root/track.m4a"
-ff $src -c:a flac "$work/root/track.flac"
-ff $src -c:a libopus -b:a 128k "$work/root/track.opus"
-"$serve" "$work/root" --port-file "$work/port" > /dev/null &
-serve_pid=$!
-for _ in $(seq 50); do [[ -s $work/port ]] && break; sleep 0.1; done
-port=$(cat "$work/port")
+source "$root/bench/lib/file_bench.sh"
+file_bench_init "$build"
+seconds=$bench_seconds
+file_bench_tracks "$work/root"
+file_bench_serve "$work/root" port
 
 # measure <label> <cmd...>: dhat totals and callgrind instruction count of one run.
 measure() {

@@ -14,33 +14,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/default}
 runs=${2:-7}
-fp=$build/examples/file_playback
-serve=$build/tests/support/kithara_serve
-[[ -x $fp && -x $serve ]] || {
-    echo "build first: cmake --build --preset default --target file_playback kithara_serve" >&2
-    exit 1
-}
-work=$(mktemp -d)
-cleanup() {
-    [[ -n ${serve_pid:-} ]] && kill "$serve_pid" 2>/dev/null || true
-    bash "$root/tests/support/nginx.sh" stop "$work/nginx" > /dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$work/nginx/root"
-ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
-src="-f lavfi -i aevalsrc=exprs=0.5*sin(2*PI*(200*t+3*t*t))|0.4*sin(2*PI*(300*t+2*t*t)):s=44100:d=180"
-ff $src -c:a libmp3lame -b:a 192k "$work/nginx/root/track.mp3"
-ff $src -c:a aac -b:a 160k "$work/nginx/root/track.m4a"  # moov at the end
-ff $src -c:a flac "$work/nginx/root/track.flac"
-ff $src -c:a libopus -b:a 128k "$work/nginx/root/track.opus"
+source "$root/bench/lib/file_bench.sh"
+file_bench_init "$build"
+file_bench_cleanup() { bash "$root/tests/support/nginx.sh" stop "$work/nginx" > /dev/null 2>&1; }
+file_bench_tracks "$work/nginx/root"
 files=${KITHARA_BENCH_FILES:-track.mp3 track.m4a track.flac track.opus}
 bash "$root/tests/support/nginx.sh" start "$work/nginx" > /dev/null
 nport=$(cat "$work/nginx/port")
-"$serve" "$work/nginx/root" --rate 125000 --port-file "$work/sport" > /dev/null &
-serve_pid=$!
-for _ in $(seq 50); do [[ -s $work/sport ]] && break; sleep 0.1; done
-sport=$(cat "$work/sport")
+file_bench_serve "$work/nginx/root" sport --rate 125000
 echo "machine: $(nproc) cores, shared; nginx :$nport, paced test server :$sport (1 Mbit/s)"
 
 # ttfs <skip-bytes> <cmd...>: median ms from spawn to the first PCM byte (after skip-bytes of

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -67,6 +68,20 @@ inline std::vector<float> reference_pcm(const std::string& file,
     auto pcm = decode_all(stream::memory_source::create(std::move(v)), seek);
     EXPECT_TRUE(pcm) << pcm.error().message();
     return pcm ? *pcm : std::vector<float>{};
+}
+
+// Decodes src whole (from `seek`) and compares with the local file decoded the same way.
+inline ::testing::AssertionResult plays_as_local(
+    std::shared_ptr<stream::source> src, const std::string& file,
+    std::optional<std::chrono::nanoseconds> seek = {}) {
+    auto pcm = decode_all(std::move(src), seek);
+    if (!pcm) return ::testing::AssertionFailure() << "decode failed: " << pcm.error().message();
+    const auto want = reference_pcm(file, seek);
+    if (*pcm == want) return ::testing::AssertionSuccess();
+    const auto diff = std::mismatch(pcm->begin(), pcm->end(), want.begin(), want.end());
+    return ::testing::AssertionFailure()
+           << "PCM differs from the local decode of " << file << ": " << pcm->size() << " vs "
+           << want.size() << " samples, first difference at sample " << (diff.first - pcm->begin());
 }
 
 struct file_env {
