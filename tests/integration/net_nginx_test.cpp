@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
 #include <future>
@@ -40,14 +44,30 @@ std::vector<std::string> access_log(const std::string& tag) {
     return out;
 }
 
-// nginx logs a request after answering it: wait (bounded) until at least n lines carry tag.
+// nginx logs a request after answering it: wait (bounded) until at least n lines carry tag,
+// woken by inotify each time nginx writes the log (the watch is set before the first read, so
+// no write is missed).
 std::vector<std::string> access_log_at_least(const std::string& tag, std::size_t n) {
-    auto deadline = clock::now() + 2s;
+    const auto deadline = clock::now() + 5s;
+    const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    EXPECT_GE(fd, 0) << "inotify_init1";
+    if (fd >= 0) {
+        EXPECT_GE(::inotify_add_watch(fd, (nginx_dir + "/logs/access.log").c_str(), IN_MODIFY), 0)
+            << "no access log in " << nginx_dir;
+    }
     auto lines = access_log(tag);
-    while (lines.size() < n && clock::now() < deadline) {
-        std::this_thread::sleep_for(10ms);  // test code: nginx writes its log asynchronously
+    while (fd >= 0 && lines.size() < n && clock::now() < deadline) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count()) + 1) > 0) {
+            alignas(inotify_event) char events[4096];
+            while (::read(fd, events, sizeof events) > 0) {
+            }
+        }
         lines = access_log(tag);
     }
+    if (fd >= 0) ::close(fd);
     return lines;
 }
 

@@ -231,7 +231,9 @@ TEST(TestServer, ThrottleIsAdjustableWhileRunning) {
     srv.put("/a", make_body(400'000));
     srv.set_rate(100'000);  // alone this would take 4 s
     std::thread speedup([&] {
-        std::this_thread::sleep_for(300ms);  // test code: let the slow phase run
+        // The test's script: 300 ms of slow phase, then speed up (the elapsed time is what is
+        // checked); a timeline, not a wait for a condition, and nothing polls.
+        std::this_thread::sleep_for(300ms);
         srv.set_rate(4'000'000);
     });
     raw_client c(srv.port());

@@ -59,6 +59,8 @@ TEST(Crash, KillDuringIndexFlushKeepsPinnedData) {
         char c = 0;
         ASSERT_EQ(::read(fds[0], &c, 1), 1) << "child failed before ready";
         ::close(fds[0]);
+        // Picks the moment of the kill (3..38 ms into the child's flush loop, one per round):
+        // failure injection, not a wait for a condition; nothing polls.
         std::this_thread::sleep_for(std::chrono::milliseconds(3 + round * 7));
         ASSERT_EQ(::kill(child, SIGKILL), 0);
         int status = 0;
