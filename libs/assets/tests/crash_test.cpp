@@ -43,7 +43,7 @@ std::string url(int i) {
     }
 }
 
-TEST(Crash, KillDuringIndexFlushKeepsPinnedData) {
+TEST(crash, kill_during_index_flush_keeps_pinned_data) {
     test::temp_dir dir("crash");
     for (int round = 0; round < 6; ++round) {
         std::filesystem::remove_all(dir.path);
