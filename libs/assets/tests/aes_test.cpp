@@ -1,7 +1,7 @@
 #include <kithara/assets/error.hpp>
 #include <kithara/assets/transform.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 

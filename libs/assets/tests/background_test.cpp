@@ -3,7 +3,7 @@
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/assets/error.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 

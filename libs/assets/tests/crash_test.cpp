@@ -1,7 +1,7 @@
 // kill -9 while the index is being flushed: the store still opens and keeps all pinned data.
 #include <kithara/assets/asset_store.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 

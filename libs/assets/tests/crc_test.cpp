@@ -1,7 +1,7 @@
 // The index checksum (header-only internal code): hardware and table paths agree on CRC-32C.
 #include "detail/crc32c.hpp"
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 #include <kithara/assets/error.hpp>
 #include <kithara/assets/key.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // every step, content after restarts.
 #include <kithara/assets/asset_store.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 

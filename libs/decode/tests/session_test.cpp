@@ -3,7 +3,7 @@
 #include <kithara/storage/memory_resource.hpp>
 #include <kithara/stream/resource_source.hpp>
 
-#include "support.hpp"
+#include "decode_support.hpp"
 
 #include <atomic>
 #include <future>

@@ -1,6 +1,6 @@
 // Thread tests (label `concurrency`, also run under TSan): readers waiting on a writer, lost
 // wake-ups, cancellation and failure wake-ups, async waits, atomic replace under readers.
-#include "test_support.hpp"
+#include "storage_support.hpp"
 
 #include <kithara/storage/atomic_resource.hpp>
 #include <kithara/storage/error.hpp>

@@ -1,5 +1,5 @@
 // streaming_resource specifics: persistence, resume, corrupt range maps, crash safety, bad paths.
-#include "test_support.hpp"
+#include "storage_support.hpp"
 
 #include <kithara/core/log.hpp>
 #include <kithara/storage/error.hpp>
