@@ -137,30 +137,82 @@ function(kithara_check_layering)
   endforeach()
 endfunction()
 
-# kithara_add_test(NAME <name> LAYER <layer>|LIBS <targets> SOURCES ... [LABELS ...] [TIMEOUT s])
-# One GoogleTest executable; each test case becomes a CTest test.
+# kithara_add_test(NAME <name> SOURCES <files>...
+#                  [LIBS <targets>...]            linked PRIVATE (GTest and gtest_main are added)
+#                  [INCLUDES <dirs>...] [DEFINITIONS <defs>...] [COMPILE_OPTIONS <opts>...]
+#                  [DEPENDS <targets>...]         built first (generated fixtures)
+#                  [LABELS <labels>...]           CTest labels, see below
+#                  [TIMEOUT <s>] [ENVIRONMENT <VAR=value>...] [RUN_SERIAL]
+#                  [FIXTURES_REQUIRED <f>...] [FIXTURES_SETUP <f>...] [FIXTURES_CLEANUP <f>...])
+# One GoogleTest executable; each test case becomes a CTest test carrying every property above.
+# Labels: a test defined in libs/<layer>/tests gets the label <layer> automatically; integration
+# tests name `integration` and each layer they exercise; build-system tests `build`; see
+# tests/labels/check_labels.cmake for the rules the `build.labels` test enforces.
 function(kithara_add_test)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT" "LIBS;SOURCES;LABELS;INCLUDES")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "RUN_SERIAL" "NAME;TIMEOUT"
+    "LIBS;SOURCES;LABELS;INCLUDES;DEFINITIONS;COMPILE_OPTIONS;DEPENDS;ENVIRONMENT;FIXTURES_REQUIRED;FIXTURES_SETUP;FIXTURES_CLEANUP")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "kithara_add_test(${arg_NAME}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
+  endif()
   add_executable(${arg_NAME} ${arg_SOURCES})
   target_link_libraries(${arg_NAME} PRIVATE ${arg_LIBS} GTest::gtest GTest::gtest_main
                                             kithara_warnings kithara_internal)
   target_include_directories(${arg_NAME} PRIVATE ${arg_INCLUDES})
+  target_compile_definitions(${arg_NAME} PRIVATE ${arg_DEFINITIONS})
+  target_compile_options(${arg_NAME} PRIVATE ${arg_COMPILE_OPTIONS})
+  if(arg_DEPENDS)
+    add_dependencies(${arg_NAME} ${arg_DEPENDS})
+  endif()
+
+  set(_labels ${arg_LABELS})
+  file(RELATIVE_PATH _rel ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
+  if(_rel MATCHES "^libs/([a-z]+)/tests$")
+    list(PREPEND _labels ${CMAKE_MATCH_1})
+  endif()
+  list(REMOVE_DUPLICATES _labels)
+  if(NOT _labels)
+    message(FATAL_ERROR "kithara_add_test(${arg_NAME}): give LABELS (the layers it tests, "
+                        "`integration`, or `build`)")
+  endif()
   if(NOT arg_TIMEOUT)
     set(arg_TIMEOUT 120)
   endif()
-  set(_props TIMEOUT ${arg_TIMEOUT})
-  if(arg_LABELS)
-    list(JOIN arg_LABELS ";" _labels)
-    list(APPEND _props LABELS "${_labels}")
-  endif()
+  # gtest_discover_tests flattens list values in its PROPERTIES (two labels would become a label
+  # and a bogus property), so the properties are set by a script CTest includes right after the
+  # discovered tests, on the list of tests discovery names (generator expressions allowed).
   gtest_discover_tests(${arg_NAME} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
-                       PROPERTIES ${_props})
+                       TEST_LIST ${arg_NAME}_TESTS)
+  set(_list "\${${arg_NAME}_TESTS}")
+  set(_script "if(NOT \"${_list}\" STREQUAL \"\")\n  set_tests_properties(${_list} PROPERTIES\n")
+  string(APPEND _script "    TIMEOUT ${arg_TIMEOUT}\n    LABELS [==[${_labels}]==]\n")
+  foreach(_prop ENVIRONMENT FIXTURES_REQUIRED FIXTURES_SETUP FIXTURES_CLEANUP)
+    if(arg_${_prop})
+      string(APPEND _script "    ${_prop} [==[${arg_${_prop}}]==]\n")
+    endif()
+  endforeach()
+  if(arg_RUN_SERIAL)
+    string(APPEND _script "    RUN_SERIAL TRUE\n")
+  endif()
+  string(APPEND _script "  )\nendif()\n")
+  set(_file ${CMAKE_CURRENT_BINARY_DIR}/${arg_NAME}_properties.cmake)
+  file(GENERATE OUTPUT ${_file} CONTENT "${_script}")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${_file})
 endfunction()
 
-# kithara_add_benchmark(NAME <name> LIBS <targets> SOURCES ...)
+# kithara_add_benchmark(NAME <name> SOURCES <files>... [LIBS <targets>...] [INCLUDES <dirs>...]
+#                       [DEFINITIONS <defs>...] [DEPENDS <targets>...])
 function(kithara_add_benchmark)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME" "LIBS;SOURCES")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME" "LIBS;SOURCES;INCLUDES;DEFINITIONS;DEPENDS")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "kithara_add_benchmark(${arg_NAME}): unknown arguments "
+                        "${arg_UNPARSED_ARGUMENTS}")
+  endif()
   add_executable(${arg_NAME} ${arg_SOURCES})
   target_link_libraries(${arg_NAME} PRIVATE ${arg_LIBS} benchmark::benchmark kithara_warnings
                                             kithara_internal)
+  target_include_directories(${arg_NAME} PRIVATE ${arg_INCLUDES})
+  target_compile_definitions(${arg_NAME} PRIVATE ${arg_DEFINITIONS})
+  if(arg_DEPENDS)
+    add_dependencies(${arg_NAME} ${arg_DEPENDS})
+  endif()
 endfunction()

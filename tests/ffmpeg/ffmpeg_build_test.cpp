@@ -19,14 +19,14 @@ bool has_decoder(const char* name) {
     return avcodec_find_decoder_by_name(name) != nullptr;
 }
 
-TEST(FFmpegBuild, HasTheAudioDemuxersAPlayerNeeds) {
+TEST(ffmpeg_build, has_the_audio_demuxers_a_player_needs) {
     for (const char* name :
          {"mp3", "aac", "mov", "mpegts", "flac", "ogg", "wav", "matroska", "caf"}) {
         EXPECT_TRUE(has_demuxer(name)) << name;
     }
 }
 
-TEST(FFmpegBuild, HasTheAudioDecodersAPlayerNeeds) {
+TEST(ffmpeg_build, has_the_audio_decoders_a_player_needs) {
     for (const char* name : {"mp3float", "aac", "aac_latm", "flac", "opus", "vorbis", "alac", "ac3",
                              "eac3", "pcm_s16le", "pcm_f32le", "pcm_s24be"}) {
         EXPECT_TRUE(has_decoder(name)) << name;
@@ -34,7 +34,7 @@ TEST(FFmpegBuild, HasTheAudioDecodersAPlayerNeeds) {
 }
 
 #ifdef KITHARA_FFMPEG_BUNDLED
-TEST(FFmpegBuild, BundledBuildHasNoProtocolsAndNoVideo) {
+TEST(ffmpeg_build, bundled_build_has_no_protocols_and_no_video) {
     void* opaque = nullptr;
     EXPECT_EQ(avio_enum_protocols(&opaque, 0), nullptr) << "input protocols compiled in";
     opaque = nullptr;

@@ -64,9 +64,9 @@ private:
     bool released_ = false;
 };
 
-class FileFormats : public ::testing::TestWithParam<std::string> {};
+class file_formats : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(FileFormats, PcmIdenticalToLocalDecode) {
+TEST_P(file_formats, pcm_identical_to_local_decode) {
     const std::string name = GetParam();
     http_server srv;
     srv.put("/" + name, read_bytes(media_path(name)));
@@ -77,7 +77,7 @@ TEST_P(FileFormats, PcmIdenticalToLocalDecode) {
     EXPECT_TRUE(plays_as_local(*src, name));
 }
 
-INSTANTIATE_TEST_SUITE_P(Progressive, FileFormats,
+INSTANTIATE_TEST_SUITE_P(progressive, file_formats,
                          ::testing::Values("long.mp3", "long.m4a", "long.flac", "long.opus"),
                          [](const auto& param_info) {
                              std::string s = param_info.param;
@@ -85,7 +85,7 @@ INSTANTIATE_TEST_SUITE_P(Progressive, FileFormats,
                              return s;
                          });
 
-TEST(File, MoovAtEndIsFetchedByRangeRequest) {
+TEST(file, moov_at_end_is_fetched_by_range_request) {
     const std::string body = read_bytes(media_path("long.m4a"));
     http_server srv;
     srv.put("/a.m4a", body);
@@ -108,7 +108,7 @@ TEST(File, MoovAtEndIsFetchedByRangeRequest) {
 
 // The moov at the end is a small gap of known extent: it is fetched by parallel Range requests
 // that tile it exactly, within max_requests, and the PCM is unchanged.
-TEST(File, MoovAtEndIsSplitAcrossFreeRequestSlots) {
+TEST(file, moov_at_end_is_split_across_free_request_slots) {
     const std::string body = read_bytes(media_path("long.m4a"));
     for (const std::uint64_t split_min : {std::uint64_t{1024}, std::uint64_t{0}}) {
         SCOPED_TRACE(split_min);
@@ -149,7 +149,7 @@ TEST(File, MoovAtEndIsSplitAcrossFreeRequestSlots) {
     }
 }
 
-TEST(File, SeekTo90PercentStartsRangeRequestAtOnce) {
+TEST(file, seek_to_90_percent_starts_range_request_at_once) {
     const std::string body = read_bytes(media_path("long.m4a"));
     http_server srv;
     srv.put("/s.m4a", body);
@@ -176,7 +176,7 @@ TEST(File, SeekTo90PercentStartsRangeRequestAtOnce) {
     EXPECT_GE((*src)->stats().demand_requests, 1u);
 }
 
-TEST(File, ConcurrentRequestsPerFileNeverExceedTheBound) {
+TEST(file, concurrent_requests_per_file_never_exceed_the_bound) {
     constexpr std::uint64_t size = 4 << 20;
     const std::string body = make_body(size, 7);
     http_server srv;
@@ -210,7 +210,7 @@ TEST(File, ConcurrentRequestsPerFileNeverExceedTheBound) {
     EXPECT_LE(srv.peak_concurrent_responses(), 2u);
 }
 
-TEST(File, SeekedPlaybackMatchesLocalSeek) {
+TEST(file, seeked_playback_matches_local_seek) {
     http_server srv;
     srv.put("/k.flac", read_bytes(media_path("long.flac")));
     file_env env;
@@ -220,7 +220,7 @@ TEST(File, SeekedPlaybackMatchesLocalSeek) {
     EXPECT_TRUE(plays_as_local(*src, "long.flac", 15s));
 }
 
-TEST(File, ConnectionDroppedEvery256KiBGivesIdenticalPcm) {
+TEST(file, connection_dropped_every_256_kib_gives_identical_pcm) {
     http_server srv;
     srv.put("/d.flac", read_bytes(media_path("long.flac")));
     srv.add_fault("/d.flac", {.drop_after = 256 * 1024}, 1, 0);
@@ -232,7 +232,7 @@ TEST(File, ConnectionDroppedEvery256KiBGivesIdenticalPcm) {
     EXPECT_GT(srv.log_for("/d.flac").size(), 4u);
 }
 
-TEST(File, RestartMidDownloadFetchesNoByteTwice) {
+TEST(file, restart_mid_download_fetches_no_byte_twice) {
     const std::string body = read_bytes(media_path("long.flac"));
     http_server srv;
     srv.put("/r.flac", body);
@@ -268,7 +268,7 @@ TEST(File, RestartMidDownloadFetchesNoByteTwice) {
     EXPECT_EQ(sent, body.size() - at_open);
 }
 
-TEST(File, OfflineReplayWithServerStopped) {
+TEST(file, offline_replay_with_server_stopped) {
     const std::string name = "long.mp3";
     file_env env;
     std::string url;
@@ -304,7 +304,7 @@ TEST(File, OfflineReplayWithServerStopped) {
     }
 }
 
-TEST(File, FreshCacheOpensWithZeroRequests) {
+TEST(file, fresh_cache_opens_with_zero_requests) {
     http_server srv;
     srv.put("/f.opus", read_bytes(media_path("long.opus")));
     file_env env;
@@ -325,7 +325,7 @@ TEST(File, FreshCacheOpensWithZeroRequests) {
 
 // A background pool whose queue is full postpones flushes and metadata writes; closing the
 // source stores them, so the next open finds a complete, fresh copy and makes no request.
-TEST(File, FullBackgroundQueueLosesNoMetadata) {
+TEST(file, full_background_queue_loses_no_metadata) {
     http_server srv;
     srv.put("/q.mp3", read_bytes(media_path("long.mp3")));
     file_env env;
@@ -348,7 +348,7 @@ TEST(File, FullBackgroundQueueLosesNoMetadata) {
 
 // Tasks a cancelled pool drops unrun do not keep the source from closing, and closing stores the
 // metadata they would have written.
-TEST(File, BackgroundTasksDroppedUnrunDoNotHangClose) {
+TEST(file, background_tasks_dropped_unrun_do_not_hang_close) {
     http_server srv;
     srv.put("/d.mp3", read_bytes(media_path("long.mp3")));
     file_env env;
@@ -379,7 +379,7 @@ TEST(File, BackgroundTasksDroppedUnrunDoNotHangClose) {
 }
 
 // Files share one background thread by default: none starts its own.
-TEST(File, FilesShareOneBackgroundThread) {
+TEST(file, files_share_one_background_thread) {
     http_server srv;
     srv.put("/s.mp3", read_bytes(media_path("long.mp3")));
     file_env env;
@@ -406,7 +406,7 @@ TEST(File, FilesShareOneBackgroundThread) {
     EXPECT_EQ(threads_named("kithara-flush"), 1u);
 }
 
-TEST(File, ChangedUpstreamInvalidatesCachedCopy) {
+TEST(file, changed_upstream_invalidates_cached_copy) {
     http_server srv;
     srv.put("/c", read_bytes(media_path("long.mp3")));
     file_env env;
@@ -435,7 +435,7 @@ TEST(File, ChangedUpstreamInvalidatesCachedCopy) {
 
 // When the invalidated generation could not be deleted at once (the background queue was full),
 // the next open deletes it.
-TEST(File, NextOpenDeletesAnOldGenerationLeftBehind) {
+TEST(file, next_open_deletes_an_old_generation_left_behind) {
     http_server srv;
     const auto mp3 = read_bytes(media_path("long.mp3"));
     const auto opus = read_bytes(media_path("long.opus"));
@@ -467,7 +467,7 @@ TEST(File, NextOpenDeletesAnOldGenerationLeftBehind) {
     EXPECT_LT(store.stats().bytes_used, opus.size() + 4096);
 }
 
-TEST(File, ServerWithoutRangeSupportStillPlaysWhole) {
+TEST(file, server_without_range_support_still_plays_whole) {
     http_server srv;
     srv.put("/n.m4a", read_bytes(media_path("long.m4a")));  // moov at the end: needs a jump
     fault f;
@@ -480,7 +480,7 @@ TEST(File, ServerWithoutRangeSupportStillPlaysWhole) {
     EXPECT_TRUE(plays_as_local(*src, "long.m4a"));
 }
 
-TEST(File, ChunkedResponseOfUnknownLengthPlaysWhole) {
+TEST(file, chunked_response_of_unknown_length_plays_whole) {
     const std::string body = read_bytes(media_path("long.flac"));
     http_server srv;
     srv.put("/u.flac", body);
@@ -495,7 +495,7 @@ TEST(File, ChunkedResponseOfUnknownLengthPlaysWhole) {
     EXPECT_EQ((*src)->length(), body.size());
 }
 
-TEST(File, NotFoundIsAClearError) {
+TEST(file, not_found_is_a_clear_error) {
     http_server srv;
     file_env env;
     auto store = env.open_store();
@@ -504,7 +504,7 @@ TEST(File, NotFoundIsAClearError) {
     EXPECT_EQ(net::http_status_of(src.error()), 404) << src.error().message();
 }
 
-TEST(File, ExhaustedRetriesFailTheDecodeNeverAShortResult) {
+TEST(file, exhausted_retries_fail_the_decode_never_a_short_result) {
     http_server srv;
     srv.put("/x.flac", read_bytes(media_path("long.flac")));
     // Every request after the first dies before sending a byte.
@@ -521,7 +521,7 @@ TEST(File, ExhaustedRetriesFailTheDecodeNeverAShortResult) {
     EXPECT_NE(pcm.error().message().find("503"), std::string::npos) << pcm.error().message();
 }
 
-TEST(File, ContentChangedMidPlayFails) {
+TEST(file, content_changed_mid_play_fails) {
     const std::string body = read_bytes(media_path("long.flac"));
     http_server srv;
     srv.put("/m.flac", body);

@@ -10,7 +10,7 @@ namespace {
 
 const std::string nginx_dir = KITHARA_NGINX_DIR;
 
-class NginxFile : public ::testing::TestWithParam<std::string> {
+class nginx_file : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
         std::ifstream in(nginx_dir + "/port");
@@ -24,7 +24,7 @@ protected:
     std::string url_;
 };
 
-TEST_P(NginxFile, PcmIdenticalToLocalDecode) {
+TEST_P(nginx_file, pcm_identical_to_local_decode) {
     file_env env;
     auto store = env.open_store();
     auto src = file::open(url_, store, *env.client, file_env::quick_options());
@@ -33,7 +33,7 @@ TEST_P(NginxFile, PcmIdenticalToLocalDecode) {
     EXPECT_TRUE((*src)->complete());
 }
 
-TEST_P(NginxFile, SeekMatchesLocalSeekAndReplaysOffline) {
+TEST_P(nginx_file, seek_matches_local_seek_and_replays_offline) {
     using namespace std::chrono_literals;
     file_env env;
     auto store = env.open_store();
@@ -55,7 +55,7 @@ TEST_P(NginxFile, SeekMatchesLocalSeekAndReplaysOffline) {
     EXPECT_EQ((*src)->stats().requests, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Progressive, NginxFile,
+INSTANTIATE_TEST_SUITE_P(progressive, nginx_file,
                          ::testing::Values("long.mp3", "long.m4a", "long.flac", "long.opus"),
                          [](const auto& param_info) {
                              std::string s = param_info.param;

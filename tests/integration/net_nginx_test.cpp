@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
 #include <future>
@@ -40,18 +44,34 @@ std::vector<std::string> access_log(const std::string& tag) {
     return out;
 }
 
-// nginx logs a request after answering it: wait (bounded) until at least n lines carry tag.
+// nginx logs a request after answering it: wait (bounded) until at least n lines carry tag,
+// woken by inotify each time nginx writes the log (the watch is set before the first read, so
+// no write is missed).
 std::vector<std::string> access_log_at_least(const std::string& tag, std::size_t n) {
-    auto deadline = clock::now() + 2s;
+    const auto deadline = clock::now() + 5s;
+    const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    EXPECT_GE(fd, 0) << "inotify_init1";
+    if (fd >= 0) {
+        EXPECT_GE(::inotify_add_watch(fd, (nginx_dir + "/logs/access.log").c_str(), IN_MODIFY), 0)
+            << "no access log in " << nginx_dir;
+    }
     auto lines = access_log(tag);
-    while (lines.size() < n && clock::now() < deadline) {
-        std::this_thread::sleep_for(10ms);  // test code: nginx writes its log asynchronously
+    while (fd >= 0 && lines.size() < n && clock::now() < deadline) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count()) + 1) > 0) {
+            alignas(inotify_event) char events[4096];
+            while (::read(fd, events, sizeof events) > 0) {
+            }
+        }
         lines = access_log(tag);
     }
+    if (fd >= 0) ::close(fd);
     return lines;
 }
 
-class Nginx : public ::testing::Test {
+class nginx : public ::testing::Test {
 protected:
     void SetUp() override {
         std::ifstream in(nginx_dir + "/port");
@@ -74,7 +94,7 @@ protected:
     client client_{io_.executor()};
 };
 
-TEST_F(Nginx, TlsVerificationRejectsUntrustedCertificate) {
+TEST_F(nginx, tls_verification_rejects_untrusted_certificate) {
     std::ifstream in(nginx_dir + "/tls_port");
     int tls_port = 0;
     ASSERT_TRUE(in >> tls_port);
@@ -85,7 +105,7 @@ TEST_F(Nginx, TlsVerificationRejectsUntrustedCertificate) {
     EXPECT_EQ(r.error(), errc::tls);
 }
 
-TEST_F(Nginx, TlsWithTrustedCaNegotiatesHttp2) {
+TEST_F(nginx, tls_with_trusted_ca_negotiates_http2) {
     std::ifstream in(nginx_dir + "/tls_port");
     int tls_port = 0;
     ASSERT_TRUE(in >> tls_port);
@@ -108,7 +128,7 @@ TEST_F(Nginx, TlsWithTrustedCaNegotiatesHttp2) {
     EXPECT_NE(lines[0].find("HTTP/2.0"), std::string::npos);
 }
 
-TEST_F(Nginx, GetDeliversWholeFile) {
+TEST_F(nginx, get_delivers_whole_file) {
     auto r = fetch(client_, get("/data_1m.bin"));
     ASSERT_TRUE(r) << r.error().message();
     EXPECT_EQ(r->head.status, 200);
@@ -116,7 +136,7 @@ TEST_F(Nginx, GetDeliversWholeFile) {
     EXPECT_EQ(as_string(r->body), file("data_1m.bin"));
 }
 
-TEST_F(Nginx, RangeGetDeliversRequestedBytes) {
+TEST_F(nginx, range_get_delivers_requested_bytes) {
     auto req = get("/data_1m.bin");
     req.range = byte_range{123'456, 10'000};
     auto r = fetch(client_, req);
@@ -127,7 +147,7 @@ TEST_F(Nginx, RangeGetDeliversRequestedBytes) {
     EXPECT_EQ(as_string(r->body), file("data_1m.bin").substr(123'456, 10'000));
 }
 
-TEST_F(Nginx, HeadReportsLength) {
+TEST_F(nginx, head_reports_length) {
     auto req = get("/small.bin");
     req.verb = method::head;
     auto r = fetch(client_, req);
@@ -136,14 +156,14 @@ TEST_F(Nginx, HeadReportsLength) {
     EXPECT_TRUE(r->body.empty());
 }
 
-TEST_F(Nginx, NotFoundFailsWithoutRetry) {
+TEST_F(nginx, not_found_fails_without_retry) {
     auto r = fetch(client_, get("/nope.bin?t=notfound"));
     ASSERT_FALSE(r);
     EXPECT_EQ(http_status_of(r.error()), 404);
     EXPECT_EQ(access_log_at_least("t=notfound", 1).size(), 1u);
 }
 
-TEST_F(Nginx, SequentialRequestsReuseOneConnection) {
+TEST_F(nginx, sequential_requests_reuse_one_connection) {
     for (int i = 0; i < 3; ++i) {
         auto r = fetch(client_, get("/small.bin?t=reuse"));
         ASSERT_TRUE(r) << r.error().message();
@@ -157,7 +177,7 @@ TEST_F(Nginx, SequentialRequestsReuseOneConnection) {
 }
 
 // A download interrupted by its sink, then resumed with Range + If-Range: identical bytes.
-TEST_F(Nginx, ResumeWithValidatorGivesIdenticalBody) {
+TEST_F(nginx, resume_with_validator_gives_identical_body) {
     struct stopping_sink : memory_sink {
         result<> on_response(const response_head& h) override {
             etag = h.etag;
@@ -187,7 +207,7 @@ TEST_F(Nginx, ResumeWithValidatorGivesIdenticalBody) {
     EXPECT_EQ(first->got + as_string(rest->body), file("data_1m.bin"));
 }
 
-TEST_F(Nginx, StaleValidatorGetsWholeNewEntity) {
+TEST_F(nginx, stale_validator_gets_whole_new_entity) {
     auto req = get("/small.bin");
     req.range = byte_range{1000, std::nullopt};
     req.if_range = "\"not-the-etag\"";
@@ -200,7 +220,7 @@ TEST_F(Nginx, StaleValidatorGetsWholeNewEntity) {
 
 // nginx's limit_rate lets the first second's worth through at once and then paces on whole
 // seconds, so 3 MiB at 1 MiB/s takes 1-2 s. The reported throughput must match the wall clock.
-TEST_F(Nginx, LimitRateThroughputMatchesWallClock) {
+TEST_F(nginx, limit_rate_throughput_matches_wall_clock) {
     auto t0 = clock::now();
     auto r = fetch(client_, get("/slow/data_3m.bin"));
     auto wall = std::chrono::duration<double>(clock::now() - t0).count();
@@ -212,7 +232,7 @@ TEST_F(Nginx, LimitRateThroughputMatchesWallClock) {
     EXPECT_LT(r->stats.throughput, 3.3 * 1048576);
 }
 
-TEST_F(Nginx, CancelStopsThrottledTransferWithin100ms) {
+TEST_F(nginx, cancel_stops_throttled_transfer_within_100ms) {
     // Into the second paced second of 16: a client slowed down (TSan, a loaded machine) still
     // cancels long before the transfer could finish.
     auto s = std::make_shared<test::timing_sink>(1'100'000);
@@ -227,7 +247,7 @@ TEST_F(Nginx, CancelStopsThrottledTransferWithin100ms) {
     EXPECT_LT(s->completed_at() - t0, 100ms);
 }
 
-TEST_F(Nginx, FiftyConcurrentDownloadsAllCorrect) {
+TEST_F(nginx, fifty_concurrent_downloads_all_correct) {
     const auto expected = file("small.bin");
     std::vector<std::shared_ptr<memory_sink>> sinks;
     for (int i = 0; i < 50; ++i) {

@@ -103,7 +103,7 @@ private:
     asio::streambuf buf_;
 };
 
-TEST(TestServer, ServesSingleRangeWith206) {
+TEST(test_server, serves_single_range_with_206) {
     http_server srv;
     const auto body = make_body(1000);
     srv.put("/a", body);
@@ -118,7 +118,7 @@ TEST(TestServer, ServesSingleRangeWith206) {
     EXPECT_EQ(log[0].bytes_sent, 100u);
 }
 
-TEST(TestServer, RangeBeyondEndIs416) {
+TEST(test_server, range_beyond_end_is_416) {
     http_server srv;
     srv.put("/a", make_body(1000));
     raw_client c(srv.port());
@@ -127,7 +127,7 @@ TEST(TestServer, RangeBeyondEndIs416) {
     EXPECT_EQ(r.headers["content-range"], "bytes */1000");
 }
 
-TEST(TestServer, IfRangeMismatchServesWholeEntity) {
+TEST(test_server, if_range_mismatch_serves_whole_entity) {
     http_server srv;
     const auto body = make_body(500);
     srv.put("/a", body);
@@ -144,7 +144,7 @@ TEST(TestServer, IfRangeMismatchServesWholeEntity) {
     EXPECT_EQ(stale.body, body);
 }
 
-TEST(TestServer, KeepAliveServesSequentialRequestsOnOneConnection) {
+TEST(test_server, keep_alive_serves_sequential_requests_on_one_connection) {
     http_server srv;
     srv.put("/a", "hello");
     raw_client c(srv.port());
@@ -157,7 +157,7 @@ TEST(TestServer, KeepAliveServesSequentialRequestsOnOneConnection) {
     EXPECT_EQ(srv.connections_accepted(), 1u);
 }
 
-TEST(TestServer, ChunkedResponseIsFramed) {
+TEST(test_server, chunked_response_is_framed) {
     http_server srv;
     const auto body = make_body(150'000);
     srv.put("/a", body);
@@ -168,7 +168,7 @@ TEST(TestServer, ChunkedResponseIsFramed) {
     EXPECT_EQ(r.body, body);
 }
 
-TEST(TestServer, FaultsApplyToTheirRequestNumbers) {
+TEST(test_server, faults_apply_to_their_request_numbers) {
     http_server srv;
     srv.put("/a", "ok");
     srv.add_fault("/a", {.status = 429, .retry_after = "2"}, 2, 1);
@@ -180,7 +180,7 @@ TEST(TestServer, FaultsApplyToTheirRequestNumbers) {
     EXPECT_EQ(c.get("/a").status, 200);
 }
 
-TEST(TestServer, DropAfterClosesTheConnectionAfterNBytes) {
+TEST(test_server, drop_after_closes_the_connection_after_n_bytes) {
     http_server srv;
     srv.put("/a", make_body(10'000));
     srv.add_fault("/a", {.drop_after = 1234});
@@ -191,7 +191,7 @@ TEST(TestServer, DropAfterClosesTheConnectionAfterNBytes) {
     EXPECT_EQ(srv.log_for("/a").at(0).bytes_sent, 1234u);
 }
 
-TEST(TestServer, ContentLengthLieAndIgnoredRange) {
+TEST(test_server, content_length_lie_and_ignored_range) {
     http_server srv;
     srv.put("/a", make_body(100));
     srv.add_fault("/a", {.length_lie = 50, .ignore_range = true});
@@ -203,7 +203,7 @@ TEST(TestServer, ContentLengthLieAndIgnoredRange) {
     EXPECT_TRUE(r.closed);
 }
 
-TEST(TestServer, ReplaceAfterChangesContentForLaterRequests) {
+TEST(test_server, replace_after_changes_content_for_later_requests) {
     http_server srv;
     srv.put("/a", "one");
     srv.add_fault("/a", {.replace_after = "two"});
@@ -216,7 +216,7 @@ TEST(TestServer, ReplaceAfterChangesContentForLaterRequests) {
     EXPECT_NE(first.headers["last-modified"], second.headers["last-modified"]);
 }
 
-TEST(TestServer, DelaysFirstByte) {
+TEST(test_server, delays_first_byte) {
     http_server srv;
     srv.put("/a", "x");
     srv.add_fault("/a", {.first_byte_delay = 200ms});
@@ -226,12 +226,14 @@ TEST(TestServer, DelaysFirstByte) {
     EXPECT_GE(std::chrono::steady_clock::now() - t0, 200ms);
 }
 
-TEST(TestServer, ThrottleIsAdjustableWhileRunning) {
+TEST(test_server, throttle_is_adjustable_while_running) {
     http_server srv;
     srv.put("/a", make_body(400'000));
     srv.set_rate(100'000);  // alone this would take 4 s
     std::thread speedup([&] {
-        std::this_thread::sleep_for(300ms);  // test code: let the slow phase run
+        // The test's script: 300 ms of slow phase, then speed up (the elapsed time is what is
+        // checked); a timeline, not a wait for a condition, and nothing polls.
+        std::this_thread::sleep_for(300ms);
         srv.set_rate(4'000'000);
     });
     raw_client c(srv.port());
@@ -244,7 +246,7 @@ TEST(TestServer, ThrottleIsAdjustableWhileRunning) {
     EXPECT_LT(elapsed, 1500ms);
 }
 
-TEST(TestServer, ServesFilesFromDirectory) {
+TEST(test_server, serves_files_from_directory) {
     auto dir =
         std::filesystem::temp_directory_path() / ("kithara_srv_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir / "sub");

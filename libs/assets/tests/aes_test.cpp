@@ -1,7 +1,7 @@
 #include <kithara/assets/error.hpp>
 #include <kithara/assets/transform.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@ namespace {
 using test::from_hex;
 using test::u8_from_hex;
 
-TEST(Aes128Cbc, DecryptsNistSp800_38aVector) {
+TEST(aes128_cbc, decrypts_nist_sp800_38a_vector) {
     const auto key = u8_from_hex("2b7e151628aed2a6abf7158809cf4f3c");
     const auto iv = u8_from_hex("000102030405060708090a0b0c0d0e0f");
     const auto ct = from_hex(
@@ -26,7 +26,7 @@ TEST(Aes128Cbc, DecryptsNistSp800_38aVector) {
                             "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710"));
 }
 
-TEST(Aes128Cbc, DecryptsRfc3602Case1) {
+TEST(aes128_cbc, decrypts_rfc3602_case1) {
     auto pt =
         aes128_cbc_decrypt(from_hex("e353779c1079aeb82708942dbe77181a"),
                            u8_from_hex("06a9214036b8a15b512e03d534120006"),
@@ -35,7 +35,7 @@ TEST(Aes128Cbc, DecryptsRfc3602Case1) {
     EXPECT_EQ(*pt, test::bytes_of("Single block msg"));
 }
 
-TEST(Aes128Cbc, DecryptsAFileEncryptedByTheOpensslCli) {
+TEST(aes128_cbc, decrypts_a_file_encrypted_by_the_openssl_cli) {
     test::temp_dir dir("cli");
     std::filesystem::create_directories(dir.path);
     const auto plain = test::pattern(100'003, 7);
@@ -69,7 +69,7 @@ TEST(Aes128Cbc, DecryptsAFileEncryptedByTheOpensslCli) {
     EXPECT_EQ(*pt, plain);
 }
 
-TEST(Aes128Cbc, WrongKeyIsAClearErrorNotGarbage) {
+TEST(aes128_cbc, wrong_key_is_a_clear_error_not_garbage) {
     // "kithara wrong-key test payload!" encrypted by the openssl CLI with key 00..0f, IV 00..01.
     const auto ct = from_hex("bcf84e859f29d05ef87c6f865f1da78b85a60497203b1190ff0927dfdd8efe85");
     const auto iv = hls_iv(1);
@@ -83,7 +83,7 @@ TEST(Aes128Cbc, WrongKeyIsAClearErrorNotGarbage) {
     EXPECT_EQ(wrong.error().message().find("ffffffff"), std::string::npos);  // no key in errors
 }
 
-TEST(Aes128Cbc, RejectsBadSizesAndTruncatedCiphertext) {
+TEST(aes128_cbc, rejects_bad_sizes_and_truncated_ciphertext) {
     const auto key = u8_from_hex("000102030405060708090a0b0c0d0e0f");
     auto r = aes128_cbc_decrypt(from_hex("00"), key, key);
     ASSERT_FALSE(r);
@@ -100,7 +100,7 @@ TEST(Aes128Cbc, RejectsBadSizesAndTruncatedCiphertext) {
     EXPECT_EQ(t.error(), errc::bad_key);
 }
 
-TEST(Aes128Cbc, TransformNameNeverContainsTheKey) {
+TEST(aes128_cbc, transform_name_never_contains_the_key) {
     const std::string key_hex = "00112233445566778899aabbccddeeff";
     auto t = aes128_cbc_transform(u8_from_hex(key_hex), hls_iv(0));
     ASSERT_TRUE(t);
@@ -109,7 +109,7 @@ TEST(Aes128Cbc, TransformNameNeverContainsTheKey) {
     EXPECT_EQ(t->name.find("00112233"), std::string::npos);
 }
 
-TEST(HlsIv, IsTheSequenceNumberBigEndian) {
+TEST(hls_iv, is_the_sequence_number_big_endian) {
     const auto iv = hls_iv(0x0102030405060708ull);
     EXPECT_EQ(std::vector<std::uint8_t>(iv.begin(), iv.end()),
               u8_from_hex("00000000000000000102030405060708"));

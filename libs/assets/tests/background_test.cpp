@@ -3,7 +3,7 @@
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/assets/error.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -131,7 +131,7 @@ store_options with_runner(std::function<bool(std::function<void()>)> bg, std::ui
     return o;
 }
 
-TEST(Background, OverBudgetWriteReturnsBeforeDeletingWithExactStats) {
+TEST(background, over_budget_write_returns_before_deleting_with_exact_stats) {
     test::temp_dir dir("bgevict", true);
     recording_runner runner;
     auto store = asset_store::open(dir.path, with_runner(runner.submit(), 10'000));
@@ -152,7 +152,7 @@ TEST(Background, OverBudgetWriteReturnsBeforeDeletingWithExactStats) {
     EXPECT_EQ(read_all(*store, 1), pattern(4000, 1));
 }
 
-TEST(Background, RejectingRunnerRunsTheWorkInline) {
+TEST(background, rejecting_runner_runs_the_work_inline) {
     test::temp_dir dir("bgreject", true);
     std::atomic<int> offered{0};
     auto store = asset_store::open(dir.path, with_runner(
@@ -168,7 +168,7 @@ TEST(Background, RejectingRunnerRunsTheWorkInline) {
     EXPECT_EQ(tombstones(dir.path), 0u);
 }
 
-TEST(Background, ReopenWhileTheOldDirectoryIsQueuedGetsAFreshAsset) {
+TEST(background, reopen_while_the_old_directory_is_queued_gets_a_fresh_asset) {
     test::temp_dir dir("bgreopen", true);
     recording_runner runner;
     auto store = asset_store::open(dir.path, with_runner(runner.submit(), 10'000));
@@ -190,7 +190,7 @@ TEST(Background, ReopenWhileTheOldDirectoryIsQueuedGetsAFreshAsset) {
     runner.run_on_thread();
 }
 
-TEST(Background, ReopensRacingBackgroundDeletionsKeepTheNewData) {
+TEST(background, reopens_racing_background_deletions_keep_the_new_data) {
     test::temp_dir dir("bgrace", true);
     thread_runner runner;
     std::vector<unsigned> last(4, 0);
@@ -212,7 +212,7 @@ TEST(Background, ReopensRacingBackgroundDeletionsKeepTheNewData) {
     EXPECT_EQ(tombstones(dir.path), 0u);
 }
 
-TEST(Background, DestructorFinishesPendingWorkAndLateTasksDoNothing) {
+TEST(background, destructor_finishes_pending_work_and_late_tasks_do_nothing) {
     test::temp_dir dir("bgdtor", true);
     recording_runner runner;
     {
@@ -231,7 +231,7 @@ TEST(Background, DestructorFinishesPendingWorkAndLateTasksDoNothing) {
     EXPECT_FALSE(store->contains(url(0)));
 }
 
-TEST(Background, TaskDroppedByTheRunnerDoesNotStallLaterWork) {
+TEST(background, task_dropped_by_the_runner_does_not_stall_later_work) {
     test::temp_dir dir("bgdrop", true);
     recording_runner runner;
     auto store = asset_store::open(dir.path, with_runner(runner.submit(), 10'000));
@@ -249,7 +249,7 @@ TEST(Background, TaskDroppedByTheRunnerDoesNotStallLaterWork) {
     EXPECT_EQ(tombstones(dir.path), 0u);  // the dropped work ran too
 }
 
-TEST(Background, PeriodicIndexWritesRunOnTheRunnerCoalesced) {
+TEST(background, periodic_index_writes_run_on_the_runner_coalesced) {
     test::temp_dir dir("bgflush", true);
     recording_runner runner;
     auto o = with_runner(runner.submit(), 1 << 30);
@@ -264,7 +264,7 @@ TEST(Background, PeriodicIndexWritesRunOnTheRunnerCoalesced) {
     EXPECT_EQ(store->stats().index_writes, writes + 1);
 }
 
-TEST(RemoveResource, ConcurrentRemoveAndOpenKeepFilesAndBytesConsistent) {
+TEST(remove_resource, concurrent_remove_and_open_keep_files_and_bytes_consistent) {
     test::temp_dir dir("rmrace", true);
     auto store = asset_store::open(dir.path, {});
     ASSERT_TRUE(store);
@@ -312,7 +312,7 @@ TEST(RemoveResource, ConcurrentRemoveAndOpenKeepFilesAndBytesConsistent) {
     EXPECT_EQ(files, 0u);
 }
 
-TEST(Background, EvictionsAndRemovalsFromManyThreadsLeaveAnIndexMatchingTheDisk) {
+TEST(background, evictions_and_removals_from_many_threads_leave_an_index_matching_the_disk) {
     test::temp_dir dir("bgmix", true);
     store_stats kept;
     {

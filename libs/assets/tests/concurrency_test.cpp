@@ -2,7 +2,7 @@
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/assets/error.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 namespace kithara::assets {
 namespace {
 
-TEST(Concurrency, ConcurrentFirstReadersRunTheTransformExactlyOnce) {
+TEST(concurrency, concurrent_first_readers_run_the_transform_exactly_once) {
     test::temp_dir dir("once");
     auto store = asset_store::open(dir.path, {});
     ASSERT_TRUE(store);
@@ -51,7 +51,7 @@ TEST(Concurrency, ConcurrentFirstReadersRunTheTransformExactlyOnce) {
     for (const auto& o : outputs) EXPECT_EQ(o, expected);
 }
 
-TEST(Concurrency, WritersOpenersAndClosersKeepTheBudgetAndLeases) {
+TEST(concurrency, writers_openers_and_closers_keep_the_budget_and_leases) {
     test::temp_dir dir("writers");
     auto store = asset_store::open(dir.path, test::budget(256 * 1024, 16));
     ASSERT_TRUE(store);
@@ -84,7 +84,7 @@ TEST(Concurrency, WritersOpenersAndClosersKeepTheBudgetAndLeases) {
     EXPECT_GT(st.evictions, 0u);
 }
 
-TEST(Concurrency, RacingPinsAndUnpinsLeaveMarkerAndFlagInAgreement) {
+TEST(concurrency, racing_pins_and_unpins_leave_marker_and_flag_in_agreement) {
     test::temp_dir dir("pins");
     {
         auto store = asset_store::open(dir.path, test::budget(64 * 1024, 8));
@@ -120,7 +120,7 @@ TEST(Concurrency, RacingPinsAndUnpinsLeaveMarkerAndFlagInAgreement) {
     }
 }
 
-TEST(Concurrency, SameResourceOpenedFromManyThreadsSharesOneStorageObject) {
+TEST(concurrency, same_resource_opened_from_many_threads_shares_one_storage_object) {
     test::temp_dir dir("share");
     auto store = asset_store::open(dir.path, {});
     ASSERT_TRUE(store);

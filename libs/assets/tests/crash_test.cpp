@@ -1,7 +1,7 @@
 // kill -9 while the index is being flushed: the store still opens and keeps all pinned data.
 #include <kithara/assets/asset_store.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -43,7 +43,7 @@ std::string url(int i) {
     }
 }
 
-TEST(Crash, KillDuringIndexFlushKeepsPinnedData) {
+TEST(crash, kill_during_index_flush_keeps_pinned_data) {
     test::temp_dir dir("crash");
     for (int round = 0; round < 6; ++round) {
         std::filesystem::remove_all(dir.path);
@@ -59,6 +59,8 @@ TEST(Crash, KillDuringIndexFlushKeepsPinnedData) {
         char c = 0;
         ASSERT_EQ(::read(fds[0], &c, 1), 1) << "child failed before ready";
         ::close(fds[0]);
+        // Picks the moment of the kill (3..38 ms into the child's flush loop, one per round):
+        // failure injection, not a wait for a condition; nothing polls.
         std::this_thread::sleep_for(std::chrono::milliseconds(3 + round * 7));
         ASSERT_EQ(::kill(child, SIGKILL), 0);
         int status = 0;

@@ -2,7 +2,7 @@
 #include <kithara/assets/error.hpp>
 #include <kithara/assets/key.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ std::string canon(std::string_view url, key_policy p = {}) {
     return c ? *c : std::string();
 }
 
-TEST(Canonicalize, LowercasesSchemeAndHostDropsDefaultPortAndFragment) {
+TEST(canonicalize, lowercases_scheme_and_host_drops_default_port_and_fragment) {
     EXPECT_EQ(canon("HTTP://Example.COM:80/A/b.ts#frag"), "http://example.com/A/b.ts");
     EXPECT_EQ(canon("https://example.com:443"), "https://example.com/");
     EXPECT_EQ(canon("https://example.com:8443/x"), "https://example.com:8443/x");
@@ -26,24 +26,24 @@ TEST(Canonicalize, LowercasesSchemeAndHostDropsDefaultPortAndFragment) {
     EXPECT_EQ(canon("http://[2001:DB8::1]:80/x"), "http://[2001:db8::1]/x");
 }
 
-TEST(Canonicalize, DropsCredentials) {
+TEST(canonicalize, drops_credentials) {
     EXPECT_EQ(canon("http://user:secret@example.com/x"), "http://example.com/x");
 }
 
-TEST(Canonicalize, NormalizesPercentEncodingWhereSafe) {
+TEST(canonicalize, normalizes_percent_encoding_where_safe) {
     EXPECT_EQ(canon("http://h/%7euser/%41b%2fc%2Fd"), "http://h/~user/Ab%2Fc%2Fd");
     EXPECT_EQ(canon("http://h/a b/\"q\"/%zz"), "http://h/a%20b/%22q%22/%25zz");
     EXPECT_EQ(canon("http://h/x?a=%7e&b=c d"), "http://h/x?a=~&b=c%20d");
 }
 
-TEST(Canonicalize, RemovesDotSegments) {
+TEST(canonicalize, removes_dot_segments) {
     EXPECT_EQ(canon("http://h/a/./b/../c"), "http://h/a/c");
     EXPECT_EQ(canon("http://h/../../etc/passwd"), "http://h/etc/passwd");
     EXPECT_EQ(canon("http://h/a/%2e%2E/b"), "http://h/b");
     EXPECT_EQ(canon("http://h/a/b/.."), "http://h/a/");
 }
 
-TEST(Canonicalize, QueryKeptDroppedOrFilteredByPolicy) {
+TEST(canonicalize, query_kept_dropped_or_filtered_by_policy) {
     EXPECT_EQ(canon("http://h/x?b=2&a=1"), "http://h/x?b=2&a=1");
     EXPECT_EQ(canon("http://h/x?"), "http://h/x");
     EXPECT_EQ(canon("http://h/x?b=2&a=1", key_policy{query_policy::drop, {}}), "http://h/x");
@@ -52,7 +52,7 @@ TEST(Canonicalize, QueryKeptDroppedOrFilteredByPolicy) {
     EXPECT_EQ(canon("http://h/x?token=abc", p), "http://h/x");
 }
 
-TEST(Canonicalize, RejectsRelativeAndMalformedUrls) {
+TEST(canonicalize, rejects_relative_and_malformed_urls) {
     for (std::string_view bad :
          {"", "/etc/passwd", "../x", "seg.ts", "C:\\x", "http:/x", "http://", "http://h:99999/x",
           "http://h:8a/x", "http://[::1/x", "http://[::1]x/y", "1http://h/x"}) {
@@ -62,7 +62,7 @@ TEST(Canonicalize, RejectsRelativeAndMalformedUrls) {
     }
 }
 
-TEST(Keys, AreFixedLengthLowercaseHexAndDomainSeparated) {
+TEST(keys, are_fixed_length_lowercase_hex_and_domain_separated) {
     const auto c = canon("http://h/a.ts");
     const key a = asset_key(c), r = resource_key(c), p = processed_key(c, "x");
     EXPECT_EQ(a.hex().size(), 32u);
@@ -76,7 +76,7 @@ TEST(Keys, AreFixedLengthLowercaseHexAndDomainSeparated) {
 }
 
 // The original collided on same-named segments of different variants.
-TEST(Keys, HlsVariantsWithSameSegmentNamesNeverShareAFile) {
+TEST(keys, hls_variants_with_same_segment_names_never_share_a_file) {
     std::set<std::string> names;
     std::size_t count = 0;
     for (const char* variant : {"low", "mid", "high", "audio/en", "audio/de"}) {
@@ -94,7 +94,7 @@ TEST(Keys, HlsVariantsWithSameSegmentNamesNeverShareAFile) {
     EXPECT_EQ(names.size(), count);
 }
 
-TEST(Keys, HlsVariantSegmentsLandInDistinctFilesOfOneAsset) {
+TEST(keys, hls_variant_segments_land_in_distinct_files_of_one_asset) {
     test::temp_dir dir("keys");
     auto store = asset_store::open(dir.path, {});
     ASSERT_TRUE(store);
@@ -113,7 +113,7 @@ TEST(Keys, HlsVariantSegmentsLandInDistinctFilesOfOneAsset) {
     EXPECT_EQ(buf[0], std::byte{'L'});
 }
 
-TEST(Keys, TraversalAttemptsNeverLeaveTheStoreDirectory) {
+TEST(keys, traversal_attempts_never_leave_the_store_directory) {
     test::temp_dir dir("trav");
     auto store = asset_store::open(dir.path / "store", {});
     ASSERT_TRUE(store);

@@ -2,7 +2,7 @@
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/assets/error.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,7 +41,7 @@ store_options small_flush_interval() {
     return o;
 }
 
-TEST(ResourceOptions, FlushEveryZeroWritesNoRangeMapUntilFlush) {
+TEST(resource_options, flush_every_zero_writes_no_range_map_until_flush) {
     test::temp_dir dir("flush0", true);
     auto store = asset_store::open(dir.path, small_flush_interval());
     ASSERT_TRUE(store);
@@ -57,7 +57,7 @@ TEST(ResourceOptions, FlushEveryZeroWritesNoRangeMapUntilFlush) {
     EXPECT_TRUE(fs::exists(map_path(data)));
 }
 
-TEST(ResourceOptions, DefaultOptionsUseTheStoreInterval) {
+TEST(resource_options, default_options_use_the_store_interval) {
     test::temp_dir dir("flushdef", true);
     auto store = asset_store::open(dir.path, small_flush_interval());
     ASSERT_TRUE(store);
@@ -69,7 +69,7 @@ TEST(ResourceOptions, DefaultOptionsUseTheStoreInterval) {
     EXPECT_TRUE(fs::exists(map_path(data_path(*a, *s))));
 }
 
-TEST(ResourceOptions, HandlesJoiningAnOpenResourceKeepTheCreatorsPolicy) {
+TEST(resource_options, handles_joining_an_open_resource_keep_the_creators_policy) {
     test::temp_dir dir("flushshare", true);
     auto store = asset_store::open(dir.path, small_flush_interval());
     ASSERT_TRUE(store);
@@ -84,7 +84,7 @@ TEST(ResourceOptions, HandlesJoiningAnOpenResourceKeepTheCreatorsPolicy) {
     EXPECT_FALSE(fs::exists(map_path(data_path(*a, *second))));
 }
 
-TEST(RemoveResource, DropsItsBytesFilesAndIndexEntry) {
+TEST(remove_resource, drops_its_bytes_files_and_index_entry) {
     test::temp_dir dir("rm", true);
     auto store = asset_store::open(dir.path, {});
     ASSERT_TRUE(store);
@@ -130,7 +130,7 @@ TEST(RemoveResource, DropsItsBytesFilesAndIndexEntry) {
     EXPECT_EQ(store->stats().misses, misses + 1);  // a new resource, not the removed one
 }
 
-TEST(RemoveResource, WithAnOpenHandleIsDeferredUntilTheLastHandleCloses) {
+TEST(remove_resource, with_an_open_handle_is_deferred_until_the_last_handle_closes) {
     test::temp_dir dir("rmdefer", true);
     auto store = asset_store::open(dir.path, {});
     ASSERT_TRUE(store);
@@ -171,7 +171,7 @@ TEST(RemoveResource, WithAnOpenHandleIsDeferredUntilTheLastHandleCloses) {
     EXPECT_EQ((*fresh)->available_bytes(), 0u);
 }
 
-TEST(RemoveResource, StaysGoneAfterARestart) {
+TEST(remove_resource, stays_gone_after_a_restart) {
     test::temp_dir dir("rmrestart", true);
     {
         auto store = asset_store::open(dir.path, {});
@@ -197,7 +197,7 @@ TEST(RemoveResource, StaysGoneAfterARestart) {
     EXPECT_EQ((*s)->available_bytes(), 0u);
 }
 
-TEST(RemoveResource, IsNotCountedAfterACrashBeforeTheNextIndexWrite) {
+TEST(remove_resource, is_not_counted_after_a_crash_before_the_next_index_write) {
     test::temp_dir dir("rmcrash");
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
@@ -236,7 +236,7 @@ std::size_t removed_leftovers(const fs::path& dir) {
     return n;
 }
 
-TEST(RemoveResource, WithABackgroundRunnerFreesTheNameAtOnceAndUnlinksThere) {
+TEST(remove_resource, with_a_background_runner_frees_the_name_at_once_and_unlinks_there) {
     test::temp_dir dir("rmbg", true);
     std::vector<std::function<void()>> tasks;
     store_options o;
@@ -272,7 +272,7 @@ TEST(RemoveResource, WithABackgroundRunnerFreesTheNameAtOnceAndUnlinksThere) {
     EXPECT_EQ(removed_leftovers(a->directory()), 0u);
 }
 
-TEST(RemoveResource, LeftoversOfACrashAreDeletedAtTheNextOpen) {
+TEST(remove_resource, leftovers_of_a_crash_are_deleted_at_the_next_open) {
     test::temp_dir dir("rmbgcrash");
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
@@ -304,7 +304,7 @@ TEST(RemoveResource, LeftoversOfACrashAreDeletedAtTheNextOpen) {
     EXPECT_EQ(removed_leftovers(*store->asset_directory(asset_url)), 0u);
 }
 
-TEST(BackgroundCrash, TombstoneOfAnEvictionThatNeverRanIsDroppedAtTheNextOpen) {
+TEST(background_crash, tombstone_of_an_eviction_that_never_ran_is_dropped_at_the_next_open) {
     test::temp_dir dir("bgtomb");
     const auto fill = [](asset_store& store, int i) {
         auto a = store.open_asset("https://t.example/a" + std::to_string(i));

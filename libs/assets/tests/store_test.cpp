@@ -1,7 +1,7 @@
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/assets/error.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -49,7 +49,7 @@ std::vector<std::byte> read_all(asset_store& store, int i, int r = 0) {
     return out;
 }
 
-TEST(AssetStore, OpensEmptyDirectoryAndCountsBytesAsResourcesGrow) {
+TEST(asset_store, opens_empty_directory_and_counts_bytes_as_resources_grow) {
     test::temp_dir dir;
     auto store = asset_store::open(dir.path, {});
     ASSERT_TRUE(store) << store.error().message();
@@ -73,7 +73,7 @@ TEST(AssetStore, OpensEmptyDirectoryAndCountsBytesAsResourcesGrow) {
     EXPECT_EQ(store->stats().leased, 1u);
 }
 
-TEST(AssetStore, CountsHitsAndMissesPerResourceOpen) {
+TEST(asset_store, counts_hits_and_misses_per_resource_open) {
     test::temp_dir dir;
     auto store = asset_store::open(dir.path, {});
     ASSERT_TRUE(store);
@@ -89,7 +89,7 @@ TEST(AssetStore, CountsHitsAndMissesPerResourceOpen) {
     EXPECT_EQ(st.hits, 2u);
 }
 
-TEST(AssetStore, EvictsLeastRecentlyUsedAssetsByBytes) {
+TEST(asset_store, evicts_least_recently_used_assets_by_bytes) {
     test::temp_dir dir;
     auto store = asset_store::open(dir.path, test::budget(10'000));
     ASSERT_TRUE(store);
@@ -106,7 +106,7 @@ TEST(AssetStore, EvictsLeastRecentlyUsedAssetsByBytes) {
     EXPECT_EQ(read_all(*store, 0), pattern(3000, 0));
 }
 
-TEST(AssetStore, EvictsByEntryBudget) {
+TEST(asset_store, evicts_by_entry_budget) {
     test::temp_dir dir;
     auto store = asset_store::open(dir.path, test::budget(1 << 30, 2));
     ASSERT_TRUE(store);
@@ -116,7 +116,7 @@ TEST(AssetStore, EvictsByEntryBudget) {
     EXPECT_TRUE(store->contains(asset_url(3)));
 }
 
-TEST(AssetStore, LeasedAssetIsNeverEvictedAndOverBudgetIsReported) {
+TEST(asset_store, leased_asset_is_never_evicted_and_over_budget_is_reported) {
     test::temp_dir dir;
     test::log_capture logs;
     auto store = asset_store::open(dir.path, test::budget(1000));
@@ -138,7 +138,7 @@ TEST(AssetStore, LeasedAssetIsNeverEvictedAndOverBudgetIsReported) {
     EXPECT_EQ(st.evictions, 1u);
 }
 
-TEST(AssetStore, LeaseEndsOnlyWhenTheLastHandleCloses) {
+TEST(asset_store, lease_ends_only_when_the_last_handle_closes) {
     test::temp_dir dir;
     auto store = asset_store::open(dir.path, test::budget(1000));
     ASSERT_TRUE(store);
@@ -158,7 +158,7 @@ TEST(AssetStore, LeaseEndsOnlyWhenTheLastHandleCloses) {
     EXPECT_FALSE(store->contains(asset_url(1)));
 }
 
-TEST(AssetStore, PinnedAssetIsNeverEvictedAndPinsSurviveRestart) {
+TEST(asset_store, pinned_asset_is_never_evicted_and_pins_survive_restart) {
     test::temp_dir dir;
     {
         auto store = asset_store::open(dir.path, test::budget(5000));
@@ -179,7 +179,7 @@ TEST(AssetStore, PinnedAssetIsNeverEvictedAndPinsSurviveRestart) {
     EXPECT_FALSE(*store->is_pinned(asset_url(1)));
 }
 
-TEST(AssetStore, CountedPinPolicyShrinksRoomForOthers) {
+TEST(asset_store, counted_pin_policy_shrinks_room_for_others) {
     test::temp_dir dir;
     auto store = asset_store::open(dir.path, test::budget(5000, 10'000, pin_accounting::counted));
     ASSERT_TRUE(store);
@@ -194,7 +194,7 @@ TEST(AssetStore, CountedPinPolicyShrinksRoomForOthers) {
     EXPECT_FALSE(store->stats().over_budget);
 }
 
-TEST(AssetStore, RestartKeepsEverythingWrittenWithoutDuplicates) {
+TEST(asset_store, restart_keeps_everything_written_without_duplicates) {
     test::temp_dir dir;
     {
         auto store = asset_store::open(dir.path, {});
@@ -225,7 +225,7 @@ TEST(AssetStore, RestartKeepsEverythingWrittenWithoutDuplicates) {
     EXPECT_GT(store->stats().hits, 0u);
 }
 
-TEST(AssetStore, SecondOpenerGetsStoreLockedNamingTheDirectory) {
+TEST(asset_store, second_opener_gets_store_locked_naming_the_directory) {
     test::temp_dir dir;
     auto first = asset_store::open(dir.path, {});
     ASSERT_TRUE(first);
@@ -238,7 +238,7 @@ TEST(AssetStore, SecondOpenerGetsStoreLockedNamingTheDirectory) {
     EXPECT_TRUE(third);
 }
 
-TEST(AssetStore, SecondProcessGetsStoreLocked) {
+TEST(asset_store, second_process_gets_store_locked) {
     test::temp_dir dir;
     auto first = asset_store::open(dir.path, {});
     ASSERT_TRUE(first);
@@ -254,7 +254,7 @@ TEST(AssetStore, SecondProcessGetsStoreLocked) {
     EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
-TEST(AssetStore, RemoveDeletesAnUnleasedAssetAndRefusesALeasedOne) {
+TEST(asset_store, remove_deletes_an_unleased_asset_and_refuses_a_leased_one) {
     test::temp_dir dir;
     auto store = asset_store::open(dir.path, {});
     ASSERT_TRUE(store);
@@ -271,7 +271,7 @@ TEST(AssetStore, RemoveDeletesAnUnleasedAssetAndRefusesALeasedOne) {
     EXPECT_EQ(store->remove(asset_url(1)).error(), errc::not_found);
 }
 
-TEST(AssetStore, TouchesAreBatchedAndFlushedAfterNChanges) {
+TEST(asset_store, touches_are_batched_and_flushed_after_n_changes) {
     test::temp_dir dir;
     auto opts = test::budget(1 << 30);
     opts.flush_after_changes = 1000;
@@ -290,7 +290,7 @@ TEST(AssetStore, TouchesAreBatchedAndFlushedAfterNChanges) {
     EXPECT_EQ(store->stats().index_writes, after_flush);
 }
 
-TEST(AssetStore, IndexIsWrittenWhenTheFlushIntervalHasPassed) {
+TEST(asset_store, index_is_written_when_the_flush_interval_has_passed) {
     test::temp_dir dir;
     auto opts = test::budget(1 << 30);
     opts.flush_after_changes = 1'000'000;
@@ -316,9 +316,9 @@ std::vector<std::byte> read_file(const std::filesystem::path& p) {
     return out;
 }
 
-class CorruptIndex : public ::testing::TestWithParam<std::string> {};
+class corrupt_index : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(CorruptIndex, IsRebuiltFromDiskWithAWarningKeepingPins) {
+TEST_P(corrupt_index, is_rebuilt_from_disk_with_a_warning_keeping_pins) {
     test::temp_dir dir;
     {
         auto store = asset_store::open(dir.path, {});
@@ -359,11 +359,11 @@ TEST_P(CorruptIndex, IsRebuiltFromDiskWithAWarningKeepingPins) {
     EXPECT_EQ(store->stats().bytes_used, 4000u);
 }
 
-INSTANTIATE_TEST_SUITE_P(AssetStore, CorruptIndex,
+INSTANTIATE_TEST_SUITE_P(asset_store, corrupt_index,
                          ::testing::Values("truncated", "random", "wrong_version", "flipped_bit",
                                            "empty", "missing"));
 
-TEST(AssetStore, AssetsCreatedAfterTheLastIndexWriteAreFoundViaTheJournal) {
+TEST(asset_store, assets_created_after_the_last_index_write_are_found_via_the_journal) {
     test::temp_dir dir;
     {
         auto store = asset_store::open(dir.path, {});
@@ -391,7 +391,7 @@ TEST(AssetStore, AssetsCreatedAfterTheLastIndexWriteAreFoundViaTheJournal) {
 
 // --- processed resources ---
 
-TEST(AssetStore, ProcessedResourceIsComputedOnceAndCachedAcrossRestart) {
+TEST(asset_store, processed_resource_is_computed_once_and_cached_across_restart) {
     test::temp_dir dir;
     const auto key16 = test::u8_from_hex("000102030405060708090a0b0c0d0e0f");
     const auto ct =

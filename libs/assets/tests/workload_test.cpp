@@ -2,7 +2,7 @@
 // every step, content after restarts.
 #include <kithara/assets/asset_store.hpp>
 
-#include "test_util.hpp"
+#include "assets_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -47,9 +47,9 @@ struct open_handle {
     std::variant<asset_handle, streaming_handle> h;
 };
 
-class Workload : public ::testing::TestWithParam<pin_accounting> {};
+class workload : public ::testing::TestWithParam<pin_accounting> {};
 
-TEST_P(Workload, BudgetLeasePinAndLruInvariantsHoldAfterEveryStep) {
+TEST_P(workload, budget_lease_pin_and_lru_invariants_hold_after_every_step) {
     test::temp_dir dir("workload", true);
     store_options opts = test::budget(64 * 1024, 12, GetParam());
     opts.flush_after_changes = 300;
@@ -233,7 +233,7 @@ TEST_P(Workload, BudgetLeasePinAndLruInvariantsHoldAfterEveryStep) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(AssetStore, Workload,
+INSTANTIATE_TEST_SUITE_P(asset_store, workload,
                          ::testing::Values(pin_accounting::excluded, pin_accounting::counted));
 
 }  // namespace

@@ -21,7 +21,7 @@ result<> check(bool ok) {
     return {};
 }
 
-TEST(Result, CarriesValueOrErrorWithContext) {
+TEST(result, carries_value_or_error_with_context) {
     auto good = parse_positive(21);
     ASSERT_TRUE(good);
     EXPECT_EQ(*good, 42);
@@ -33,14 +33,14 @@ TEST(Result, CarriesValueOrErrorWithContext) {
     EXPECT_FALSE(check(false).has_value());
 }
 
-TEST(Error, FormatsAsOneReadableLine) {
+TEST(error, formats_as_one_readable_line) {
     error e(std::make_error_code(std::errc::no_such_file_or_directory), "open /tmp/x");
     e.add_context("asset 3f2a");
     EXPECT_EQ(e.message(), "generic: No such file or directory (asset 3f2a: open /tmp/x)");
     EXPECT_EQ(e.message().find('\n'), std::string::npos);
 }
 
-TEST(Log, HandlerReceivesLinesAtOrAboveTheLevelAndCanBeSilenced) {
+TEST(log, handler_receives_lines_at_or_above_the_level_and_can_be_silenced) {
     std::vector<std::pair<log_level, std::string>> lines;
     set_log_handler([&](log_level l, std::string_view s) { lines.emplace_back(l, s); });
     const auto old = get_log_level();
@@ -59,7 +59,7 @@ TEST(Log, HandlerReceivesLinesAtOrAboveTheLevelAndCanBeSilenced) {
     EXPECT_EQ(lines[1].second, "warned 3");
 }
 
-TEST(Log, DefaultLevelIsWarn) {
+TEST(log, default_level_is_warn) {
     EXPECT_EQ(get_log_level(), log_level::warn);
 }
 

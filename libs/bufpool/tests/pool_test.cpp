@@ -10,7 +10,7 @@
 namespace kithara::bufpool {
 namespace {
 
-TEST(BufferPool, GetRoundsUpToSizeClassAndKeepsRequestedSize) {
+TEST(buffer_pool, get_rounds_up_to_size_class_and_keeps_requested_size) {
     byte_pool pool;
     auto b = pool.get(1000);
     EXPECT_EQ(b.size(), 1000U);
@@ -20,14 +20,14 @@ TEST(BufferPool, GetRoundsUpToSizeClassAndKeepsRequestedSize) {
     EXPECT_EQ(s.size(), 1000U);
 }
 
-TEST(BufferPool, SmallRequestsGetTheSmallestClass) {
+TEST(buffer_pool, small_requests_get_the_smallest_class) {
     byte_pool pool;
     EXPECT_EQ(pool.get(0).capacity(), 256U);
     EXPECT_EQ(pool.get(1).capacity(), 256U);
     EXPECT_EQ(pool.get(257).capacity(), 512U);
 }
 
-TEST(BufferPool, GetAfterPutHitsAndReusesTheBlock) {
+TEST(buffer_pool, get_after_put_hits_and_reuses_the_block) {
     byte_pool pool;
     std::byte* first = nullptr;
     {
@@ -44,7 +44,7 @@ TEST(BufferPool, GetAfterPutHitsAndReusesTheBlock) {
     EXPECT_EQ(st.live_bytes, 4096U);
 }
 
-TEST(BufferPool, ResizeWithinCapacityKeepsTheBlock) {
+TEST(buffer_pool, resize_within_capacity_keeps_the_block) {
     sample_pool pool;
     auto b = pool.get(100);
     float* p = b.data();
@@ -56,7 +56,7 @@ TEST(BufferPool, ResizeWithinCapacityKeepsTheBlock) {
     EXPECT_EQ(b.data(), p);
 }
 
-TEST(BufferPool, MoveTransfersOwnershipExactlyOnce) {
+TEST(buffer_pool, move_transfers_ownership_exactly_once) {
     byte_pool pool;
     auto a = pool.get(512);
     std::memset(a.data(), 0x5a, a.size());
@@ -73,7 +73,7 @@ TEST(BufferPool, MoveTransfersOwnershipExactlyOnce) {
     EXPECT_EQ(pool.stats().idle_blocks, 1U);
 }
 
-TEST(BufferPool, OversizeRequestsAreExactAndNeverRetained) {
+TEST(buffer_pool, oversize_requests_are_exact_and_never_retained) {
     pool_options opt;
     opt.max_block_bytes = 64 * 1024;
     byte_pool pool(opt);
@@ -88,7 +88,7 @@ TEST(BufferPool, OversizeRequestsAreExactAndNeverRetained) {
     EXPECT_EQ(st.live_bytes, 0U);
 }
 
-TEST(BufferPool, IdleBytesNeverExceedTheBound) {
+TEST(buffer_pool, idle_bytes_never_exceed_the_bound) {
     pool_options opt;
     opt.max_idle_bytes = 256 * 1024;
     opt.shards = 2;
@@ -102,7 +102,7 @@ TEST(BufferPool, IdleBytesNeverExceedTheBound) {
     EXPECT_EQ(st.dropped + st.idle_blocks, 64U);
 }
 
-TEST(BufferPool, IdleCountPerClassIsBounded) {
+TEST(buffer_pool, idle_count_per_class_is_bounded) {
     pool_options opt;
     opt.max_idle_blocks_per_class = 4;
     opt.shards = 2;
@@ -114,7 +114,7 @@ TEST(BufferPool, IdleCountPerClassIsBounded) {
     EXPECT_EQ(pool.stats().dropped, 16U);
 }
 
-TEST(BufferPool, TrimReleasesIdleMemory) {
+TEST(buffer_pool, trim_releases_idle_memory) {
     byte_pool pool;
     {
         std::vector<byte_buffer> held;
@@ -126,7 +126,7 @@ TEST(BufferPool, TrimReleasesIdleMemory) {
     EXPECT_EQ(pool.stats().idle_blocks, 0U);
 }
 
-TEST(BufferPool, BlockReturnedOnAnotherThreadIsStillAHit) {
+TEST(buffer_pool, block_returned_on_another_thread_is_still_a_hit) {
     pool_options opt;
     opt.shards = 4;
     byte_pool pool(opt);
@@ -136,7 +136,7 @@ TEST(BufferPool, BlockReturnedOnAnotherThreadIsStillAHit) {
     EXPECT_EQ(pool.stats().hits, 1U);
 }
 
-TEST(BufferPool, DefaultPoolsAreShared) {
+TEST(buffer_pool, default_pools_are_shared) {
     EXPECT_EQ(&default_byte_pool(), &default_byte_pool());
     auto s = default_sample_pool().get(1024);
     EXPECT_EQ(s.size(), 1024U);
@@ -145,7 +145,7 @@ TEST(BufferPool, DefaultPoolsAreShared) {
 
 // N threads get, fill, verify and put random sizes; handles also cross threads through a
 // shared exchange. Every buffer's content must stay the writer's, and the books must balance.
-TEST(BufferPoolStress, ManyThreadsGetAndPutConcurrently) {
+TEST(buffer_pool_stress, many_threads_get_and_put_concurrently) {
     pool_options opt;
     opt.max_idle_bytes = 2 * 1024 * 1024;
     byte_pool pool(opt);

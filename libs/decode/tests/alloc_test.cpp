@@ -5,7 +5,7 @@
 // or anything else). Built only without sanitizers (they own the allocator).
 #include <kithara/decode/decoder.hpp>
 
-#include "support.hpp"
+#include "decode_support.hpp"
 
 #include <cstdlib>
 #include <new>

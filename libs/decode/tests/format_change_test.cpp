@@ -1,6 +1,6 @@
 #include <kithara/decode/decoder.hpp>
 
-#include "support.hpp"
+#include "decode_support.hpp"
 
 using namespace kithara;
 using namespace kithara::decode;

@@ -1,6 +1,6 @@
 // A container hint skips probing and, when the header names the codec, the stream analysis: the
 // decoder must give exactly what a probed open gives, at open, to the end, and after seeks.
-#include "support.hpp"
+#include "decode_support.hpp"
 
 #include <kithara/decode/decoder.hpp>
 #include <kithara/decode/error.hpp>

@@ -1,7 +1,7 @@
 #include <kithara/decode/decoder.hpp>
 #include <kithara/decode/error.hpp>
 
-#include "support.hpp"
+#include "decode_support.hpp"
 
 #include <random>
 

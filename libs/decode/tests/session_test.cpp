@@ -3,9 +3,10 @@
 #include <kithara/storage/memory_resource.hpp>
 #include <kithara/stream/resource_source.hpp>
 
-#include "support.hpp"
+#include "decode_support.hpp"
 
 #include <atomic>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -54,6 +55,8 @@ struct dribbler {
                     const std::size_t n = std::min<std::size_t>(1500, end - off);
                     ASSERT_TRUE(res->write_at(off, std::span(b).subspan(off, n)));
                     off += n;
+                    // Simulates a slow download (the decoder must block on the resource and
+                    // resume); nothing polls: the reader waits on the resource's condition.
                     if ((off / 1500) % 8 == 0) std::this_thread::sleep_for(100us);
                 }
                 if (end == b.size() && !commit_first) {
@@ -122,10 +125,20 @@ TEST(session, queue_is_bounded_while_the_application_does_not_pull) {
     o.decoder.pool = &pool;
     o.max_chunks = 3;
     auto s = session::start(source_of("chirp.flac"), o).value();
-    std::this_thread::sleep_for(50ms);
+    // Waits until the decode thread has produced max_chunks + 1 chunks: three queued and the one
+    // it holds while blocked on the full queue. The session has no event for "queue full", so
+    // this samples its stats every millisecond until they show it (a bounded wait on the
+    // condition, not a guess at how long decoding takes).
+    const std::uint64_t blocked_at = (o.max_chunks + 1) * 1024;
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (s->stats().pcm_frames < blocked_at && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(1ms);
+    }
+    ASSERT_GE(s->stats().pcm_frames, blocked_at) << "the decode thread never filled the queue";
     // Queued chunks plus the one the decode thread holds while blocked on the full queue.
     EXPECT_LE(pool.stats().live_blocks, 4u);
     EXPECT_GE(pool.stats().live_blocks, 3u);
+    EXPECT_EQ(s->stats().pcm_frames, blocked_at) << "decoded past the queue bound";
 }
 
 TEST(session, callback_mode_delivers_every_chunk_then_the_end) {
@@ -186,21 +199,22 @@ TEST(session, decode_error_is_delivered_after_the_last_chunk) {
 }
 
 TEST(session, stop_from_the_callback_ends_the_session_without_deadlock) {
-    std::atomic<session*> self{nullptr};
+    std::promise<session*> started;
+    std::shared_future<session*> self = started.get_future().share();
     std::atomic<int> items{0};
     std::mutex m;
     std::condition_variable cv;
     auto o = session_opts();
     o.on_item = [&](pull_result) {
         if (++items == 3) {
-            while (self.load() == nullptr) std::this_thread::yield();
-            self.load()->stop();
+            ASSERT_EQ(self.wait_for(10s), std::future_status::ready);
+            self.get()->stop();
             std::lock_guard lk(m);
             cv.notify_all();
         }
     };
     auto s = session::start(source_of("chirp.flac"), o).value();
-    self.store(s.get());
+    started.set_value(s.get());
     std::unique_lock lk(m);
     ASSERT_TRUE(cv.wait_for(lk, 10s, [&] { return items.load() >= 3; }));
     lk.unlock();

@@ -43,7 +43,7 @@ request_options fast_options() {
     return o;
 }
 
-class NetClient : public ::testing::Test {
+class net_client : public ::testing::Test {
 protected:
     request get(std::string_view path) {
         request r;
@@ -57,7 +57,7 @@ protected:
     client client_{io_.executor()};
 };
 
-TEST_F(NetClient, GetDeliversWholeBody) {
+TEST_F(net_client, get_delivers_whole_body) {
     const auto body = test::make_body(300'000);
     server_.put("/a.bin", body);
     auto r = fetch(client_, get("/a.bin"));
@@ -70,7 +70,7 @@ TEST_F(NetClient, GetDeliversWholeBody) {
     EXPECT_EQ(r->stats.attempts, 1);
 }
 
-TEST_F(NetClient, RangeGetDeliversRequestedBytesAtTheirOffsets) {
+TEST_F(net_client, range_get_delivers_requested_bytes_at_their_offsets) {
     const auto body = test::make_body(10'000);
     server_.put("/r.bin", body);
     auto req = get("/r.bin");
@@ -84,7 +84,7 @@ TEST_F(NetClient, RangeGetDeliversRequestedBytesAtTheirOffsets) {
     EXPECT_EQ(server_.log_for("/r.bin").at(0).range, "bytes=1000-1499");
 }
 
-TEST_F(NetClient, CustomHeadersAreSent) {
+TEST_F(net_client, custom_headers_are_sent) {
     server_.put("/hdr", "x");
     auto req = get("/hdr");
     req.headers.push_back({"X-Kithara-Test", "42"});
@@ -97,7 +97,7 @@ TEST_F(NetClient, CustomHeadersAreSent) {
     EXPECT_TRUE(found);
 }
 
-TEST_F(NetClient, HeadReportsLengthAndValidatorsWithoutBody) {
+TEST_F(net_client, head_reports_length_and_validators_without_body) {
     server_.put("/h.bin", test::make_body(4321));
     auto req = get("/h.bin");
     req.verb = method::head;
@@ -114,7 +114,7 @@ TEST_F(NetClient, HeadReportsLengthAndValidatorsWithoutBody) {
     EXPECT_TRUE(saw_accept_ranges);
 }
 
-TEST_F(NetClient, ResumeAfterMidBodyDropGivesIdenticalBody) {
+TEST_F(net_client, resume_after_mid_body_drop_gives_identical_body) {
     const auto body = test::make_body(200'000, 7);
     server_.put("/d.bin", body);
     server_.add_fault("/d.bin", {.drop_after = 70'000});
@@ -132,7 +132,7 @@ TEST_F(NetClient, ResumeAfterMidBodyDropGivesIdenticalBody) {
     EXPECT_EQ(log[1].status, 206);
 }
 
-TEST_F(NetClient, ResumeFallsBackToLastModifiedWithoutEtag) {
+TEST_F(net_client, resume_falls_back_to_last_modified_without_etag) {
     const auto body = test::make_body(100'000, 11);
     server_.put("/lm.bin", body);
     server_.add_fault("/lm.bin", {.drop_after = 40'000, .no_etag = true});
@@ -146,7 +146,7 @@ TEST_F(NetClient, ResumeFallsBackToLastModifiedWithoutEtag) {
     EXPECT_EQ(log[1].status, 206);
 }
 
-TEST_F(NetClient, ResumeWithoutValidatorsRestartsFromZero) {
+TEST_F(net_client, resume_without_validators_restarts_from_zero) {
     const auto body = test::make_body(100'000, 12);
     server_.put("/nv.bin", body);
     server_.add_fault("/nv.bin", {.drop_after = 40'000, .no_etag = true, .no_last_modified = true});
@@ -160,7 +160,7 @@ TEST_F(NetClient, ResumeWithoutValidatorsRestartsFromZero) {
     EXPECT_EQ(log[1].range, "");  // nothing proves the entity unchanged: no Range, no splice
 }
 
-TEST_F(NetClient, RetryAfterBeyondTheLimitFailsAtOnce) {
+TEST_F(net_client, retry_after_beyond_the_limit_fails_at_once) {
     server_.put("/ra.bin", "x");
     server_.add_fault("/ra.bin", {.status = 503, .retry_after = "120"});
     auto r = fetch(client_, get("/ra.bin"));
@@ -170,7 +170,7 @@ TEST_F(NetClient, RetryAfterBeyondTheLimitFailsAtOnce) {
     EXPECT_EQ(server_.log_for("/ra.bin").size(), 1u);
 }
 
-TEST_F(NetClient, ChangedContentBetweenAttemptsRestartsInsteadOfSplicing) {
+TEST_F(net_client, changed_content_between_attempts_restarts_instead_of_splicing) {
     const auto v1 = test::make_body(100'000, 1);
     const auto v2 = test::make_body(120'000, 2);
     server_.put("/c.bin", v1);
@@ -185,7 +185,7 @@ TEST_F(NetClient, ChangedContentBetweenAttemptsRestartsInsteadOfSplicing) {
     EXPECT_EQ(log[1].status, 200);  // If-Range did not match: whole new entity
 }
 
-TEST_F(NetClient, ChangedContentAfterHeadOnlyRestartsSink) {
+TEST_F(net_client, changed_content_after_head_only_restarts_sink) {
     const auto v1 = test::make_body(10'000, 1);
     const auto v2 = test::make_body(12'000, 2);
     server_.put("/c0.bin", v1);
@@ -197,7 +197,7 @@ TEST_F(NetClient, ChangedContentAfterHeadOnlyRestartsSink) {
     EXPECT_EQ(r->stats.restarts, 1);
 }
 
-TEST_F(NetClient, NotFoundFailsClearlyWithoutRetry) {
+TEST_F(net_client, not_found_fails_clearly_without_retry) {
     auto r = fetch(client_, get("/missing?token=s3cr3t"));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), errc::http_status);
@@ -207,7 +207,7 @@ TEST_F(NetClient, NotFoundFailsClearlyWithoutRetry) {
     EXPECT_EQ(server_.log_for("/missing").size(), 1u);
 }
 
-TEST_F(NetClient, ServiceUnavailableTwiceThenSuccessAfterTwoRetries) {
+TEST_F(net_client, service_unavailable_twice_then_success_after_two_retries) {
     const auto body = test::make_body(5000);
     server_.put("/u.bin", body);
     server_.add_fault("/u.bin", {.status = 503}, 1, 2);
@@ -222,7 +222,7 @@ TEST_F(NetClient, ServiceUnavailableTwiceThenSuccessAfterTwoRetries) {
     EXPECT_EQ(log[2].status, 200);
 }
 
-TEST_F(NetClient, PersistentServerErrorsExhaustRetries) {
+TEST_F(net_client, persistent_server_errors_exhaust_retries) {
     server_.put("/e.bin", "x");
     server_.add_fault("/e.bin", {.status = 500}, 1, 0);
     auto req = get("/e.bin");
@@ -234,7 +234,7 @@ TEST_F(NetClient, PersistentServerErrorsExhaustRetries) {
     EXPECT_EQ(server_.log_for("/e.bin").size(), 3u);
 }
 
-TEST_F(NetClient, TooManyRequestsHonoursRetryAfter) {
+TEST_F(net_client, too_many_requests_honours_retry_after) {
     server_.put("/t.bin", "hello");
     server_.add_fault("/t.bin", {.status = 429, .retry_after = "1"});
     auto t0 = clock::now();
@@ -247,7 +247,7 @@ TEST_F(NetClient, TooManyRequestsHonoursRetryAfter) {
     EXPECT_EQ(server_.log_for("/t.bin").size(), 2u);
 }
 
-TEST_F(NetClient, StallFailsWithinConfiguredBound) {
+TEST_F(net_client, stall_fails_within_configured_bound) {
     server_.put("/s.bin", test::make_body(100'000));
     server_.add_fault("/s.bin", {.stall_after = 20'000, .stall_for = 5s});
     auto req = get("/s.bin");
@@ -262,7 +262,7 @@ TEST_F(NetClient, StallFailsWithinConfiguredBound) {
     EXPECT_LT(elapsed, 1500ms);
 }
 
-TEST_F(NetClient, SlowFirstByteFailsWithFirstByteTimeout) {
+TEST_F(net_client, slow_first_byte_fails_with_first_byte_timeout) {
     server_.put("/f.bin", "x");
     server_.add_fault("/f.bin", {.first_byte_delay = 3s});
     auto req = get("/f.bin");
@@ -275,7 +275,7 @@ TEST_F(NetClient, SlowFirstByteFailsWithFirstByteTimeout) {
     EXPECT_LT(clock::now() - t0, 1500ms);
 }
 
-TEST_F(NetClient, StalledAttemptIsRetriedAndResumed) {
+TEST_F(net_client, stalled_attempt_is_retried_and_resumed) {
     const auto body = test::make_body(100'000, 3);
     server_.put("/sr.bin", body);
     server_.add_fault("/sr.bin", {.stall_after = 50'000, .stall_for = 5s});
@@ -287,7 +287,7 @@ TEST_F(NetClient, StalledAttemptIsRetriedAndResumed) {
     EXPECT_EQ(server_.log_for("/sr.bin").at(1).range, "bytes=50000-");
 }
 
-TEST_F(NetClient, ThrottledTransferReportsThroughputWithinTwentyPercent) {
+TEST_F(net_client, throttled_transfer_reports_throughput_within_twenty_percent) {
     constexpr std::uint64_t rate = 1'000'000;
     server_.put("/th.bin", test::make_body(1'200'000));
     server_.set_rate(rate);
@@ -308,7 +308,7 @@ TEST_F(NetClient, ThrottledTransferReportsThroughputWithinTwentyPercent) {
     EXPECT_GT(samples[0].bytes, 1'200'000u);
 }
 
-TEST_F(NetClient, TwoHundredConcurrentDownloadsAllCorrect) {
+TEST_F(net_client, two_hundred_concurrent_downloads_all_correct) {
     constexpr int n = 200;
     std::vector<std::string> bodies;
     for (int i = 0; i < n; ++i) {
@@ -334,7 +334,7 @@ TEST_F(NetClient, TwoHundredConcurrentDownloadsAllCorrect) {
 // Records when on_complete ran and what it got.
 using test::timing_sink;
 
-TEST_F(NetClient, CancelStopsTransferWithin100ms) {
+TEST_F(net_client, cancel_stops_transfer_within_100ms) {
     server_.put("/slow.bin", test::make_body(2'000'000));
     server_.set_rate(200'000);
     auto s = std::make_shared<timing_sink>();
@@ -350,7 +350,7 @@ TEST_F(NetClient, CancelStopsTransferWithin100ms) {
     EXPECT_LT(server_.log_for("/slow.bin").at(0).bytes_sent, 2'000'000u);
 }
 
-TEST_F(NetClient, StopTokenCancelsTransfer) {
+TEST_F(net_client, stop_token_cancels_transfer) {
     server_.put("/slow2.bin", test::make_body(2'000'000));
     server_.set_rate(200'000);
     std::stop_source stop;
@@ -368,7 +368,7 @@ TEST_F(NetClient, StopTokenCancelsTransfer) {
     EXPECT_LT(s->completed_at() - t0, 100ms);
 }
 
-TEST_F(NetClient, RangeIgnoringServerStillDeliversTheRange) {
+TEST_F(net_client, range_ignoring_server_still_delivers_the_range) {
     const auto body = test::make_body(10'000);
     server_.put("/ir.bin", body);
     server_.add_fault("/ir.bin", {.ignore_range = true});
@@ -381,7 +381,7 @@ TEST_F(NetClient, RangeIgnoringServerStillDeliversTheRange) {
     EXPECT_EQ(as_string(r->body), body.substr(2000, 300));
 }
 
-TEST_F(NetClient, ResumeOnRangeIgnoringServerSkipsDeliveredPrefix) {
+TEST_F(net_client, resume_on_range_ignoring_server_skips_delivered_prefix) {
     const auto body = test::make_body(150'000, 9);
     server_.put("/ri.bin", body);
     server_.add_fault("/ri.bin", {.drop_after = 60'000});
@@ -393,7 +393,7 @@ TEST_F(NetClient, ResumeOnRangeIgnoringServerSkipsDeliveredPrefix) {
     EXPECT_EQ(server_.log_for("/ri.bin").at(1).status, 200);
 }
 
-TEST_F(NetClient, RedirectsAreFollowedAndBounded) {
+TEST_F(net_client, redirects_are_followed_and_bounded) {
     server_.put("/target", "landed");
     server_.add_fault("/hop", {.redirect_to = "/target"}, 1, 0);
     auto r = fetch(client_, get("/hop"));
@@ -410,7 +410,7 @@ TEST_F(NetClient, RedirectsAreFollowedAndBounded) {
     EXPECT_EQ(server_.log_for("/loop").size(), 4u);
 }
 
-TEST_F(NetClient, MaxBodySizeIsEnforced) {
+TEST_F(net_client, max_body_size_is_enforced) {
     server_.put("/big.bin", test::make_body(100'000));
     auto req = get("/big.bin");
     req.options.max_body_size = 50'000;
@@ -424,7 +424,7 @@ TEST_F(NetClient, MaxBodySizeIsEnforced) {
     EXPECT_EQ(chunked.error(), errc::body_too_large);
 }
 
-TEST_F(NetClient, SequentialRequestsReuseOneConnection) {
+TEST_F(net_client, sequential_requests_reuse_one_connection) {
     server_.put("/k.bin", test::make_body(20'000));
     for (int i = 0; i < 3; ++i) {
         auto r = fetch(client_, get("/k.bin"));
@@ -437,7 +437,7 @@ TEST_F(NetClient, SequentialRequestsReuseOneConnection) {
     EXPECT_EQ(log[1].connection_id, log[2].connection_id);
 }
 
-TEST_F(NetClient, ChunkedResponseIsDelivered) {
+TEST_F(net_client, chunked_response_is_delivered) {
     const auto body = test::make_body(90'000, 4);
     server_.put("/ch.bin", body);
     server_.add_fault("/ch.bin", {.chunked = true});
@@ -446,7 +446,7 @@ TEST_F(NetClient, ChunkedResponseIsDelivered) {
     EXPECT_EQ(as_string(r->body), body);
 }
 
-TEST_F(NetClient, OverstatedContentLengthIsRecoveredWithoutExtraBytes) {
+TEST_F(net_client, overstated_content_length_is_recovered_without_extra_bytes) {
     const auto body = test::make_body(30'000, 5);
     server_.put("/lie.bin", body);
     server_.add_fault("/lie.bin", {.length_lie = 1000});
@@ -458,7 +458,7 @@ TEST_F(NetClient, OverstatedContentLengthIsRecoveredWithoutExtraBytes) {
     EXPECT_EQ(log[1].status, 416);
 }
 
-TEST_F(NetClient, RefusedConnectionIsRetriedThenReported) {
+TEST_F(net_client, refused_connection_is_retried_then_reported) {
     std::uint16_t port;
     {
         asio::io_context io;
@@ -476,7 +476,7 @@ TEST_F(NetClient, RefusedConnectionIsRetriedThenReported) {
     EXPECT_EQ(r.error().context().find("pw@"), std::string::npos);
 }
 
-TEST_F(NetClient, SinkErrorAbortsTransfer) {
+TEST_F(net_client, sink_error_aborts_transfer) {
     struct failing_sink : memory_sink {
         result<> on_data(std::uint64_t, std::span<const std::byte>) override {
             return fail(std::errc::no_space_on_device, "disk full");
@@ -492,7 +492,7 @@ TEST_F(NetClient, SinkErrorAbortsTransfer) {
 }
 
 // The executor may be a strand over a multi-threaded io_context (TSan checks the confinement).
-TEST(NetClientStrand, WorksOnAStrandOfATwoThreadContext) {
+TEST(net_client_strand, works_on_a_strand_of_a_two_thread_context) {
     test::http_server server;
     std::vector<std::string> bodies;
     for (int i = 0; i < 20; ++i) {
@@ -528,7 +528,7 @@ TEST(NetClientStrand, WorksOnAStrandOfATwoThreadContext) {
     for (auto& t : threads) t.join();
 }
 
-TEST(NetClientLifetime, DestroyingClientCompletesPendingRequests) {
+TEST(net_client_lifetime, destroying_client_completes_pending_requests) {
     test::http_server server;
     server.put("/x", test::make_body(1'000'000));
     server.set_rate(100'000);

@@ -5,7 +5,7 @@
 namespace kithara::net::detail {
 namespace {
 
-TEST(HttpUtil, ParsesContentRange) {
+TEST(http_util, parses_content_range) {
     auto r = parse_content_range("bytes 100-199/1000");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->first, 100u);
@@ -17,7 +17,7 @@ TEST(HttpUtil, ParsesContentRange) {
     EXPECT_FALSE(parse_content_range("bytes 0-9/*")->size);
 }
 
-TEST(HttpUtil, ParsesRetryAfterSecondsAndHttpDate) {
+TEST(http_util, parses_retry_after_seconds_and_http_date) {
     auto now = std::chrono::system_clock::from_time_t(1'700'000'000);  // Tue, 14 Nov 2023 22:13:20
     EXPECT_EQ(parse_retry_after("3", now), std::chrono::milliseconds(3000));
     EXPECT_EQ(parse_retry_after("Tue, 14 Nov 2023 22:13:25 GMT", now),
@@ -27,7 +27,7 @@ TEST(HttpUtil, ParsesRetryAfterSecondsAndHttpDate) {
     EXPECT_FALSE(parse_retry_after("soon", now));
 }
 
-TEST(HttpUtil, BackoffGrowsWithJitterAndCap) {
+TEST(http_util, backoff_grows_with_jitter_and_cap) {
     std::minstd_rand rng(42);
     using ms = std::chrono::milliseconds;
     for (int i = 0; i < 50; ++i) {
@@ -43,7 +43,7 @@ TEST(HttpUtil, BackoffGrowsWithJitterAndCap) {
     }
 }
 
-TEST(HttpUtil, ParsesStatusLineAndWeakEtag) {
+TEST(http_util, parses_status_line_and_weak_etag) {
     EXPECT_EQ(parse_status_line("HTTP/1.1 206 Partial Content\r\n"), 206);
     EXPECT_EQ(parse_status_line("HTTP/2 200\r\n"), 200);
     EXPECT_EQ(parse_status_line("garbage"), 0);

@@ -1,4 +1,4 @@
-#include "test_support.hpp"
+#include "storage_support.hpp"
 
 #include <kithara/storage/atomic_resource.hpp>
 #include <kithara/storage/error.hpp>

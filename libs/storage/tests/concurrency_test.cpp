@@ -1,6 +1,6 @@
 // Thread tests (label `concurrency`, also run under TSan): readers waiting on a writer, lost
 // wake-ups, cancellation and failure wake-ups, async waits, atomic replace under readers.
-#include "test_support.hpp"
+#include "storage_support.hpp"
 
 #include <kithara/storage/atomic_resource.hpp>
 #include <kithara/storage/error.hpp>
@@ -12,6 +12,7 @@
 #include <atomic>
 #include <barrier>
 #include <chrono>
+#include <latch>
 #include <random>
 #include <thread>
 
@@ -22,6 +23,17 @@ using namespace std::chrono_literals;
 
 // Generous: a lost wake-up shows up as timed_out, a healthy run never gets near it.
 constexpr auto patience = 20s;
+
+// The wake-up tests below start their waiters, wait until each has announced it is about to
+// wait (a latch), then wake them. Whether the wake-up lands before or while a waiter blocks, the
+// outcome must be the same (the check and the wait are one step under the resource's lock), so
+// no sleep guesses how long a thread takes to block; each test runs `wake_rounds` rounds on fresh
+// resources so that both orders occur. Waits carry a deadline: a lost wake-up fails as timed_out.
+constexpr int wake_rounds = 20;
+
+deadline within_patience() {
+    return std::chrono::steady_clock::now() + patience;
+}
 
 template <class Backing>
 class concurrent : public ::testing::Test {
@@ -167,49 +179,68 @@ TYPED_TEST(concurrent, a_write_racing_an_async_wait_always_completes_it) {
 }
 
 TYPED_TEST(concurrent, requesting_stop_wakes_a_blocked_waiter) {
-    auto res = this->backing_.make();
-    std::stop_source stop;
-    std::jthread waiter([&] {
-        EXPECT_EQ(res->wait_range({0, 10}, stop.get_token()).value(), wait_outcome::cancelled);
-    });
-    std::this_thread::sleep_for(20ms);  // let it block (the outcome is the same if it has not)
-    stop.request_stop();
-    waiter.join();
+    for (int round = 0; round < wake_rounds; ++round) {
+        auto res = this->backing_.make();
+        std::stop_source stop;
+        std::latch waiting(1);
+        std::jthread waiter([&] {
+            waiting.count_down();
+            EXPECT_EQ(res->wait_range({0, 10}, within_patience(), stop.get_token()).value(),
+                      wait_outcome::cancelled);
+        });
+        waiting.wait();
+        stop.request_stop();
+        waiter.join();
+    }
 }
 
 TYPED_TEST(concurrent, fail_wakes_every_waiter_with_the_error) {
-    auto res = this->backing_.make();
-    std::atomic<int> failed{0};
-    std::vector<std::jthread> waiters;
-    for (std::uint64_t i = 0; i < 4; ++i) {
-        waiters.emplace_back([&, i] {
-            auto o = res->wait_range({i * 100, i * 100 + 50});
-            if (o && *o == wait_outcome::failed) ++failed;
-        });
+    for (int round = 0; round < wake_rounds; ++round) {
+        auto res = this->backing_.make();
+        std::atomic<int> failed{0};
+        std::latch waiting(4);
+        std::vector<std::jthread> waiters;
+        for (std::uint64_t i = 0; i < 4; ++i) {
+            waiters.emplace_back([&, i] {
+                waiting.count_down();
+                auto o = res->wait_range({i * 100, i * 100 + 50}, within_patience());
+                if (o && *o == wait_outcome::failed) ++failed;
+            });
+        }
+        waiting.wait();
+        res->fail(error(std::make_error_code(std::errc::network_unreachable), "GET seg-1.ts"));
+        waiters.clear();
+        EXPECT_EQ(failed.load(), 4);
+        EXPECT_EQ(*res->failure(), std::errc::network_unreachable);
     }
-    std::this_thread::sleep_for(20ms);
-    res->fail(error(std::make_error_code(std::errc::network_unreachable), "GET seg-1.ts"));
-    waiters.clear();
-    EXPECT_EQ(failed.load(), 4);
-    EXPECT_EQ(*res->failure(), std::errc::network_unreachable);
 }
 
 TYPED_TEST(concurrent, commit_wakes_waiters_past_the_end_with_eof) {
-    auto res = this->backing_.make();
-    std::jthread waiter([&] { EXPECT_EQ(res->wait_range({100, 200}).value(), wait_outcome::eof); });
-    std::this_thread::sleep_for(20ms);
-    ASSERT_TRUE(res->commit(100));
+    for (int round = 0; round < wake_rounds; ++round) {
+        auto res = this->backing_.make();
+        std::latch waiting(1);
+        std::jthread waiter([&] {
+            waiting.count_down();
+            EXPECT_EQ(res->wait_range({100, 200}, within_patience()).value(), wait_outcome::eof);
+        });
+        waiting.wait();
+        ASSERT_TRUE(res->commit(100));
+    }
 }
 
 TYPED_TEST(concurrent, close_wakes_waiters_with_closed) {
-    auto res = this->backing_.make();
-    std::jthread waiter([&] {
-        auto o = res->wait_range({0, 10});
-        ASSERT_FALSE(o);
-        EXPECT_EQ(o.error(), errc::closed);
-    });
-    std::this_thread::sleep_for(20ms);
-    ASSERT_TRUE(res->close());
+    for (int round = 0; round < wake_rounds; ++round) {
+        auto res = this->backing_.make();
+        std::latch waiting(1);
+        std::jthread waiter([&] {
+            waiting.count_down();
+            auto o = res->wait_range({0, 10}, within_patience());
+            ASSERT_FALSE(o);
+            EXPECT_EQ(o.error(), errc::closed);
+        });
+        waiting.wait();
+        ASSERT_TRUE(res->close());
+    }
 }
 
 TYPED_TEST(concurrent, concurrent_flushes_and_writes_keep_the_map_consistent) {

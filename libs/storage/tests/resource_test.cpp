@@ -1,5 +1,5 @@
 // The resource contract, run on both backings (streaming file and memory).
-#include "test_support.hpp"
+#include "storage_support.hpp"
 
 #include <kithara/storage/error.hpp>
 

@@ -1,5 +1,5 @@
 // streaming_resource specifics: persistence, resume, corrupt range maps, crash safety, bad paths.
-#include "test_support.hpp"
+#include "storage_support.hpp"
 
 #include <kithara/core/log.hpp>
 #include <kithara/storage/error.hpp>
@@ -303,6 +303,7 @@ TEST_F(streaming, survives_kill_9_at_random_moments) {
                 if (n % 64 == 0 && !(*res)->flush()) ::_exit(4);
             }
         }
+        // Picks a seeded moment for the kill: failure injection, not a wait for a condition.
         std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 60));
         ::kill(pid, SIGKILL);
         int status = 0;

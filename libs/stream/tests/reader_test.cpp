@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -37,6 +39,61 @@ reader_options opts(std::size_t prefetch, std::size_t block = 64 * 1024) {
     o.block_bytes = block;
     return o;
 }
+
+// Generous: a healthy run is far below it; a missing wake-up fails here instead of hanging.
+constexpr auto patience = std::chrono::seconds(20);
+
+// Forwards to a source and lets a test wait for what the reader did to it: bytes copied out
+// (read_at) and waits begun (wait_range), so tests wait on those events instead of sleeping.
+class watched_source final : public source {
+public:
+    explicit watched_source(std::shared_ptr<source> inner) : inner_(std::move(inner)) {}
+
+    [[nodiscard]] std::optional<std::uint64_t> length() const override { return inner_->length(); }
+    result<wait_status> wait_range(byte_range r, std::optional<deadline> until,
+                                   std::stop_token stop) override {
+        {
+            std::lock_guard lock(mutex_);
+            ++waits_;
+        }
+        cv_.notify_all();
+        return inner_->wait_range(r, until, std::move(stop));
+    }
+    [[nodiscard]] result<std::size_t> read_at(std::uint64_t offset,
+                                              std::span<std::byte> out) override {
+        auto n = inner_->read_at(offset, out);
+        if (n) {
+            {
+                std::lock_guard lock(mutex_);
+                bytes_read_ += *n;
+            }
+            cv_.notify_all();
+        }
+        return n;
+    }
+
+    // True once some thread has begun waiting on the source (within `patience`).
+    bool wait_for_a_waiter() {
+        std::unique_lock lock(mutex_);
+        return cv_.wait_for(lock, patience, [&] { return waits_ > 0; });
+    }
+    // True once at least n bytes were copied out of the source (within `patience`).
+    bool wait_for_bytes_read(std::uint64_t n) {
+        std::unique_lock lock(mutex_);
+        return cv_.wait_for(lock, patience, [&] { return bytes_read_ >= n; });
+    }
+    [[nodiscard]] std::uint64_t bytes_read() const {
+        std::lock_guard lock(mutex_);
+        return bytes_read_;
+    }
+
+private:
+    std::shared_ptr<source> inner_;
+    mutable std::mutex mutex_;  // guards waits_ and bytes_read_
+    std::condition_variable cv_;
+    std::uint64_t waits_ = 0;
+    std::uint64_t bytes_read_ = 0;
+};
 
 class reader_modes : public ::testing::TestWithParam<std::size_t> {};
 }  // namespace
@@ -87,6 +144,8 @@ TEST_P(reader_modes, dribbling_writer_gives_identical_bytes) {
             const std::size_t n = std::min<std::size_t>(1237, data.size() - off);
             ASSERT_TRUE(res->write_at(off, std::span(data).subspan(off, n)));
             off += n;
+            // Simulates a slow download (the reader must block and resume); nothing polls, the
+            // reader waits on the resource.
             if (off % 12370 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
         }
         ASSERT_TRUE(res->commit(data.size()));
@@ -96,14 +155,17 @@ TEST_P(reader_modes, dribbling_writer_gives_identical_bytes) {
 
 TEST_P(reader_modes, stop_token_cancels_a_blocked_read) {
     std::shared_ptr<storage::resource> res = storage::memory_resource::create();
+    auto src = std::make_shared<watched_source>(resource_source::create(res));
     std::stop_source stop;
-    reader rd(resource_source::create(res), [&] {
+    reader rd(src, [&] {
         auto o = opts(GetParam());
         o.stop = stop.get_token();
         return o;
     }());
+    // Stops once the source is being waited on: by this read itself without read-ahead, by the
+    // read-ahead otherwise (if the read has not blocked yet, it must still see the stop).
     std::jthread stopper([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        EXPECT_TRUE(src->wait_for_a_waiter());
         stop.request_stop();
     });
     std::array<std::byte, 4> buf{};
@@ -143,11 +205,15 @@ INSTANTIATE_TEST_SUITE_P(prefetch, reader_modes, ::testing::Values(0u, 16384u, 2
 
 TEST(reader, read_ahead_stays_within_its_bound) {
     const auto data = pattern(1'000'000);
-    reader rd(memory_source::create(data), opts(65536, 8192));
+    auto src = std::make_shared<watched_source>(memory_source::create(data));
+    reader rd(src, opts(65536, 8192));
     std::array<std::byte, 10> buf{};
     ASSERT_TRUE(rd.read(buf));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    EXPECT_LE(rd.stats().bytes_fetched, 65536u + 10u);
+    // The read-ahead refills the 10 bytes just read, reaching its bound; it must stop there.
+    constexpr std::uint64_t bound = 65536u + 10u;
+    ASSERT_TRUE(src->wait_for_bytes_read(bound)) << "read-ahead stalled at " << src->bytes_read();
+    EXPECT_LE(src->bytes_read(), bound);
+    EXPECT_LE(rd.stats().bytes_fetched, bound);
 }
 
 TEST(reader, seek_out_of_window_starts_a_new_epoch) {
