@@ -96,7 +96,7 @@ void transfer::start_attempt() {
         if (end_) range += std::to_string(*end_ - 1);
         curl_easy_setopt(e, CURLOPT_RANGE, range.c_str());  // curl copies the string
         // Validate a resumed range against the entity we already hold.
-        std::string validator = !etag_.empty() && !is_weak_etag(etag_) ? etag_ : last_modified_;
+        std::string validator = http::if_range_validator(etag_, last_modified_);
         if (!head_sent_) validator = req_.if_range;
         if (!validator.empty())
             slist_ = curl_slist_append(slist_, ("If-Range: " + validator).c_str());
@@ -174,7 +174,7 @@ bool transfer::header_line(std::string_view line) {
     if (trimmed.empty()) {
         if (status_ >= 100 && status_ < 200) return true;  // interim response
         if (status_ >= 300 && status_ < 400 && req_.options.max_redirects > 0 &&
-            !find_header(headers_, "location").empty())
+            !http::header_value(headers_, "location").empty())
             return true;  // curl follows it (or fails with too_many_redirects)
         return finalize_head();
     }
@@ -191,7 +191,7 @@ bool transfer::finalize_head() {
     if (status == 416) {
         // A resume at the very end (the server lied about the length, or the body was complete
         // but the connection broke right after): the entity size in "bytes */N" proves it.
-        auto cr = find_header(headers_, "content-range");
+        auto cr = http::header_value(headers_, "content-range");
         if (head_sent_ && cr.substr(0, 8) == "bytes */" && parse_u64(cr.substr(8)) == next_) {
             range_complete_ = true;
             return false;
@@ -204,7 +204,7 @@ bool transfer::finalize_head() {
     }
     if (status < 200 || status >= 300) {
         std::optional<milliseconds> retry_after;
-        if (auto ra = find_header(headers_, "retry-after"); !ra.empty())
+        if (auto ra = http::header_value(headers_, "retry-after"); !ra.empty())
             retry_after = parse_retry_after(ra, std::chrono::system_clock::now());
         abort_ = http_failure(status, retry_after);
         return false;
@@ -212,30 +212,29 @@ bool transfer::finalize_head() {
 
     response_head head;
     head.status = status;
-    head.etag = std::string(find_header(headers_, "etag"));
-    head.last_modified = std::string(find_header(headers_, "last-modified"));
-    head.content_type = std::string(find_header(headers_, "content-type"));
+    head.etag = std::string(http::header_value(headers_, "etag"));
+    head.last_modified = std::string(http::header_value(headers_, "last-modified"));
+    head.content_type = std::string(http::header_value(headers_, "content-type"));
     head.headers = headers_;
     char* eff = nullptr;
     curl_easy_getinfo(easy_, CURLINFO_EFFECTIVE_URL, &eff);
     head.url = redact_url(eff ? eff : req_.url);
     std::optional<std::uint64_t> content_length;
-    if (auto cl = find_header(headers_, "content-length"); !cl.empty())
+    if (auto cl = http::header_value(headers_, "content-length"); !cl.empty())
         content_length = parse_u64(cl);
-    if (find_header(headers_, "transfer-encoding").find("chunked") != std::string_view::npos)
-        content_length.reset();
+    if (http::has_token(headers_, "transfer-encoding", "chunked")) content_length.reset();
 
     bool restart = false;
     if (status == 206) {
-        auto cr = parse_content_range(find_header(headers_, "content-range"));
+        auto cr = parse_content_range(http::header_value(headers_, "content-range"));
         if (!cr || cr->first != next_) {
-            abort_ =
-                failure{kithara::error(errc::protocol,
-                                       what() + ": Content-Range '" +
-                                           std::string(find_header(headers_, "content-range")) +
-                                           "' does not start at " + std::to_string(next_)),
-                        false,
-                        {}};
+            abort_ = failure{
+                kithara::error(errc::protocol,
+                               what() + ": Content-Range '" +
+                                   std::string(http::header_value(headers_, "content-range")) +
+                                   "' does not start at " + std::to_string(next_)),
+                false,
+                {}};
             return false;
         }
         in_pos_ = cr->first;
@@ -257,8 +256,8 @@ bool transfer::finalize_head() {
             // prefix), or If-Range did not match (changed: the sink restarts). Without any
             // validator, finish_attempt() already restarted at start_, so nothing can splice.
             bool same = etag_.empty() && last_modified_.empty();
-            if (!etag_.empty() && !is_weak_etag(etag_))
-                same = head.etag == etag_;
+            if (!etag_.empty() && !http::is_weak_etag(etag_))
+                same = http::strong_etag_match(head.etag, etag_);
             else if (!last_modified_.empty())
                 same = head.last_modified == last_modified_ && head.etag == etag_;
             if (!same) {
