@@ -1,268 +1,32 @@
+// The decoder: opens the first container, runs the decode loop (packets -> frames -> converter
+// -> fifo -> pooled chunks), keeps the output clock across containers and format changes, and
+// seeks. The pieces it drives live beside it: the AVIO glue (avio_window.cpp), containers
+// (segment.cpp), the sample converter (converter.cpp).
 #include <kithara/decode/decoder.hpp>
 
 #include <kithara/decode/error.hpp>
-#include <kithara/detail/log.hpp>
-#include <kithara/stream/error.hpp>
 
+#include "detail/av_util.hpp"
+#include "detail/converter.hpp"
 #include "detail/fifo.hpp"
-#include "detail/flac_framer.hpp"
+#include "detail/segment.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
-#include <libavutil/channel_layout.h>
 #include <libavutil/mathematics.h>
-#include <libavutil/mem.h>
-#include <libswresample/swresample.h>
 }
-#include <samplerate.h>
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdarg>
-#include <cstdio>
+#include <cassert>
 #include <cstring>
-#include <mutex>
 #include <string>
 
 namespace kithara::decode {
 
-namespace {
-
-#ifdef KITHARA_FFMPEG_BUNDLED
-// The bundled FFmpeg is Kithara's own (static, hidden), so its log goes through Kithara's logger
-// instead of stderr: errors (corrupt data) as warnings, warnings as debug (e.g. the notice that a
-// custom AVIOContext names no protocol), the rest dropped. With the system FFmpeg, the
-// application owns av_log's process-wide callback and Kithara leaves it alone.
-void ffmpeg_log(void* avcl, int level, const char* fmt, va_list args) {
-    if (level > AV_LOG_WARNING) return;
-    const auto lvl = level <= AV_LOG_FATAL   ? spdlog::level::err
-                     : level <= AV_LOG_ERROR ? spdlog::level::warn
-                                             : spdlog::level::debug;
-    if (!::kithara::detail::logger().should_log(lvl)) return;
-    char line[1024];
-    int print_prefix = 1;
-    av_log_format_line2(avcl, level, fmt, args, line, sizeof line, &print_prefix);
-    std::string_view text(line);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-    KITHARA_LOG_(lvl, "ffmpeg: {}", text);
-}
-#endif
-
-void route_ffmpeg_log() {
-#ifdef KITHARA_FFMPEG_BUNDLED
-    static std::once_flag once;
-    std::call_once(once, [] { av_log_set_callback(ffmpeg_log); });
-#endif
-}
-
-constexpr int avio_buffer_bytes = 64 * 1024;
-// Sample indices and times derived from container timestamps (untrusted input) are clamped here:
-// 2^52 samples is over 2900 years at 48 kHz; no arithmetic on them can overflow.
-constexpr std::int64_t max_samples = std::int64_t{1} << 52;
-
-std::int64_t clamp_samples(std::int64_t v) {
-    return std::clamp(v, -max_samples, max_samples);
-}
-std::int64_t sat_add(std::int64_t a, std::int64_t b) {
-    std::int64_t r = 0;
-    if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
-    return r;
-}
-std::int64_t sat_sub(std::int64_t a, std::int64_t b) {
-    std::int64_t r = 0;
-    if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? INT64_MAX : INT64_MIN;
-    return r;
-}
-constexpr int max_consecutive_failures = 64;
-
-std::string av_error_text(int err) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-    av_strerror(err, buf, sizeof buf);
-    return buf;
-}
-
-std::string seconds_text(double s) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f s", s);
-    return buf;
-}
-
-int src_converter(resample_quality q) {
-    switch (q) {
-        case resample_quality::best:
-            return SRC_SINC_BEST_QUALITY;
-        case resample_quality::medium:
-            return SRC_SINC_MEDIUM_QUALITY;
-        case resample_quality::fastest:
-            return SRC_SINC_FASTEST;
-        case resample_quality::linear:
-            return SRC_LINEAR;
-        case resample_quality::zero_order_hold:
-            return SRC_ZERO_ORDER_HOLD;
-    }
-    return SRC_SINC_MEDIUM_QUALITY;
-}
-
-// The byte window one demuxer sees: [begin, end) of the source, end = the next boundary.
-struct io_window {
-    stream::reader* rd = nullptr;
-    stream::source* src = nullptr;
-    std::uint64_t begin = 0;
-    std::optional<std::uint64_t> end;
-    std::optional<error> last_error;
-    const AVFormatContext* fmt = nullptr;  // the demuxer reading this window (for quirks)
-
-    void refresh_end() {
-        if (!end) {
-            if (auto b = src->boundary_after(begin)) end = b->offset;
-        }
-    }
-    std::optional<std::uint64_t> size() {
-        refresh_end();
-        if (end) return *end - begin;
-        if (auto len = src->length()) return *len > begin ? *len - begin : 0;
-        return std::nullopt;
-    }
-};
-
-int read_packet(void* opaque, std::uint8_t* buf, int size) {
-    auto& w = *static_cast<io_window*>(opaque);
-    if (size <= 0) return 0;
-    const std::uint64_t pos = w.rd->tell();
-    auto want = static_cast<std::size_t>(size);
-    w.refresh_end();
-    if (w.end) {
-        if (pos >= *w.end) return AVERROR_EOF;
-        want = static_cast<std::size_t>(std::min<std::uint64_t>(want, *w.end - pos));
-    }
-    auto r = w.rd->read(std::span<std::byte>(reinterpret_cast<std::byte*>(buf), want));
-    if (!r) {
-        w.last_error = r.error();
-        return r.error() == stream::errc::cancelled ? AVERROR_EXIT : AVERROR(EIO);
-    }
-    if (*r == 0) return AVERROR_EOF;
-    return static_cast<int>(*r);
-}
-
-std::int64_t seek_packet(void* opaque, std::int64_t offset, int whence) {
-    auto& w = *static_cast<io_window*>(opaque);
-    whence &= ~AVSEEK_FORCE;
-    const auto size = w.size();
-    if (whence == AVSEEK_SIZE) {
-        if (size) return static_cast<std::int64_t>(*size);
-        // Unknown size. FFmpeg 5.1's mp3 demuxer casts a negative avio_size() to a huge size and
-        // then drops the Xing frame count (no gapless trim); it treats 0 as unknown. Others (mov)
-        // take 0 literally, so they get ENOSYS.
-        const bool mp3 = w.fmt != nullptr && w.fmt->iformat != nullptr &&
-                         std::strcmp(w.fmt->iformat->name, "mp3") == 0;
-        return mp3 ? 0 : AVERROR(ENOSYS);
-    }
-    std::int64_t target = 0;
-    switch (whence) {
-        case SEEK_SET:
-            target = offset;
-            break;
-        case SEEK_CUR:
-            target = static_cast<std::int64_t>(w.rd->tell() - w.begin) + offset;
-            break;
-        case SEEK_END:
-            if (!size) return AVERROR(ENOSYS);
-            target = static_cast<std::int64_t>(*size) + offset;
-            break;
-        default:
-            return AVERROR(EINVAL);
-    }
-    if (target < 0) return AVERROR(EINVAL);
-    if (size && static_cast<std::uint64_t>(target) > *size) return AVERROR(EINVAL);
-    auto r = w.rd->seek(w.begin + static_cast<std::uint64_t>(target));
-    if (!r) {
-        w.last_error = r.error();
-        return AVERROR(EIO);
-    }
-    return target;
-}
-
-// True when the demuxer's header already named the audio codec and its duration, so the stream
-// analysis of avformat_find_stream_info is not needed to pick a decoder or to tell the duration
-// (raw ADTS/AC-3 and MP3 without a Xing header only get an estimate from the analysis).
-bool header_describes_audio(const AVFormatContext* fmt) {
-    if ((fmt->ctx_flags & AVFMTCTX_NOHEADER) != 0) return false;  // streams appear with packets
-    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
-        const AVStream* st = fmt->streams[i];
-        const AVCodecParameters* p = st->codecpar;
-        if (p->codec_type == AVMEDIA_TYPE_AUDIO && p->codec_id != AV_CODEC_ID_NONE)
-            return st->duration > 0 && st->duration != AV_NOPTS_VALUE;
-    }
-    return false;
-}
-
-// Without stream analysis av_find_best_stream skips streams of unknown rate: the first audio
-// stream with a decoder (as av_find_best_stream: index, or AVERROR_DECODER_NOT_FOUND).
-int first_audio_stream(const AVFormatContext* fmt, const AVCodec** dec) {
-    int ret = AVERROR_STREAM_NOT_FOUND;
-    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
-        const AVCodecParameters* p = fmt->streams[i]->codecpar;
-        if (p->codec_type != AVMEDIA_TYPE_AUDIO) continue;
-        *dec = avcodec_find_decoder(p->codec_id);
-        if (*dec != nullptr) return static_cast<int>(i);
-        ret = AVERROR_DECODER_NOT_FOUND;
-    }
-    return ret;
-}
-
-// One container's demuxer + decoder over an io_window.
-struct segment {
-    io_window io;
-    AVIOContext* avio = nullptr;
-    AVFormatContext* fmt = nullptr;
-    AVCodecContext* codec = nullptr;
-    AVStream* st = nullptr;
-    int stream_index = -1;
-    std::int64_t start_pts = 0;                    // stream time base
-    std::optional<std::int64_t> end_sample;        // gapless end (MP4 edit list), native samples
-    std::optional<std::int64_t> duration_samples;  // declared duration, for truncation checks
-    std::int64_t preroll = 0;                      // native samples decoded before a seek target
-    AVFrame* primed = nullptr;  // the first frame, decoded at open to learn rate and channels
-    std::optional<detail::flac_framer> flac;  // native FLAC without stream analysis
-    bool start_known = true;  // start_pts is final (else taken from the first demuxed packet)
-    bool draining = false;
-
-    segment() = default;
-    segment(const segment&) = delete;
-    segment& operator=(const segment&) = delete;
-    ~segment() {
-        av_frame_free(&primed);
-        avcodec_free_context(&codec);
-        if (fmt != nullptr) avformat_close_input(&fmt);
-        if (avio != nullptr) {
-            av_freep(&avio->buffer);
-            avio_context_free(&avio);
-        }
-    }
-
-    // The next packet: from the FLAC framer when there is one, else from the demuxer.
-    int read(AVPacket* pkt) {
-        if (flac) return flac->next(fmt->pb, pkt, stream_index);
-        const int ret = av_read_frame(fmt, pkt);
-        if (ret >= 0 && !start_known) {
-            // Without stream analysis the demuxer learns the start time from the first packet,
-            // as the analysis would have.
-            start_known = true;
-            if (st->start_time != AV_NOPTS_VALUE) start_pts = st->start_time;
-        }
-        return ret;
-    }
-
-    [[nodiscard]] std::uint32_t rate() const {
-        return static_cast<std::uint32_t>(std::max(codec->sample_rate, 0));
-    }
-    [[nodiscard]] std::uint64_t byte_position() const {
-        return io.begin + static_cast<std::uint64_t>(std::max<std::int64_t>(avio_tell(fmt->pb), 0));
-    }
-};
-
-}  // namespace
+using detail::clamp_samples;
+using detail::sat_add;
+using detail::sat_sub;
 
 struct decoder::impl {
     std::shared_ptr<stream::source> src;
@@ -273,7 +37,7 @@ struct decoder::impl {
     decode_stats stats;
     std::uint64_t epoch = 0;
 
-    std::unique_ptr<segment> seg;
+    std::unique_ptr<detail::segment> seg;
     AVPacket* pkt = nullptr;
     AVFrame* frame = nullptr;
     AVFrame* pending = nullptr;  // a frame in a new format, held until the old one is flushed
@@ -284,18 +48,11 @@ struct decoder::impl {
     std::optional<error> end_error;
     int consecutive_failures = 0;
 
-    // Converter state for the current native format.
-    std::uint32_t in_rate = 0;
-    std::uint32_t in_channels = 0;
-    int in_format = -1;
+    // Conversion of the current native format (codec: a codec change is a format change too).
+    detail::converter conv;
     AVCodecID in_codec = AV_CODEC_ID_NONE;
     std::uint32_t out_rate = 0;
     std::uint32_t out_channels = 0;
-    SwrContext* swr = nullptr;
-    bool mono_fanout = false;  // mono source duplicated to every output channel
-    SRC_STATE* sr = nullptr;
-    std::vector<float> scratch;  // native-rate float frames of one codec frame
-    std::vector<float> scratch2;
     detail::sample_fifo fifo;
 
     // Timeline.
@@ -313,182 +70,25 @@ struct decoder::impl {
         : src(s),
           opts(std::move(o)),
           rd(std::move(s), opts.reader),
-          pool(opts.pool != nullptr ? opts.pool : &bufpool::default_sample_pool()) {}
+          pool(opts.pool != nullptr ? opts.pool : &bufpool::default_sample_pool()),
+          conv(opts.quality) {}
 
     ~impl() {
         seg.reset();
         av_packet_free(&pkt);
         av_frame_free(&frame);
         av_frame_free(&pending);
-        swr_free(&swr);
-        if (sr != nullptr) src_delete(sr);
     }
 
     // ---- opening -------------------------------------------------------------------------
 
-    result<std::unique_ptr<segment>> open_segment(std::uint64_t begin,
-                                                  const stream::media_hints& hints) {
-        auto s = std::make_unique<segment>();
-        s->io.rd = &rd;
-        s->io.src = src.get();
-        s->io.begin = begin;
-        if (auto r = rd.seek(begin); !r) return fail(r.error());
-        auto* buf = static_cast<unsigned char*>(av_malloc(avio_buffer_bytes));
-        if (buf == nullptr) return fail(std::make_error_code(std::errc::not_enough_memory));
-        s->avio = avio_alloc_context(buf, avio_buffer_bytes, 0, &s->io, read_packet, nullptr,
-                                     seek_packet);
-        if (s->avio == nullptr) {
-            av_free(buf);
-            return fail(std::make_error_code(std::errc::not_enough_memory));
-        }
-        s->fmt = avformat_alloc_context();
-        if (s->fmt == nullptr) return fail(std::make_error_code(std::errc::not_enough_memory));
-        s->io.fmt = s->fmt;
-        s->fmt->pb = s->avio;
-        s->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-        const AVInputFormat* ifmt = nullptr;
-        if (!hints.container.empty()) ifmt = av_find_input_format(hints.container.c_str());
-        if (!hints.empty()) {
-            s->fmt->probesize = 64 * 1024;
-            s->fmt->max_analyze_duration = AV_TIME_BASE / 4;
-        }
-        const std::string where = "at byte " + std::to_string(begin);
-        if (hints.container == "ogg") {
-            // FFmpeg's Ogg demuxer reads the last 65307 bytes (its largest page) at open for the
-            // duration: let a network source fetch them alongside the head.
-            if (auto len = s->io.size(); len && !s->io.end) {
-                constexpr std::uint64_t ogg_tail = 65307;
-                src->will_need({begin + *len - std::min(*len, ogg_tail), begin + *len});
-            }
-        }
-        if (int ret = avformat_open_input(&s->fmt, nullptr, ifmt, nullptr); ret < 0) {
-            s->fmt = nullptr;  // freed by FFmpeg
-            if (s->io.last_error) return fail(*s->io.last_error);
-            return fail(errc::open_failed, "container " + where + ": " + av_error_text(ret));
-        }
-        // The stream analysis reads far ahead (MP3 ~10 KB, FLAC ~100 KB) and costs start-up
-        // bytes: with a container hint and a codec named by the header, the first decoded frame
-        // tells rate and channels instead (see prime).
-        const bool analyse = hints.container.empty() || !header_describes_audio(s->fmt);
-        if (analyse) {
-            if (int ret = avformat_find_stream_info(s->fmt, nullptr); ret < 0) {
-                if (s->io.last_error) return fail(*s->io.last_error);
-                return fail(errc::open_failed, "stream info " + where + ": " + av_error_text(ret));
-            }
-        }
-        const AVCodec* dec = nullptr;
-        const int idx = analyse ? av_find_best_stream(s->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &dec, 0)
-                                : first_audio_stream(s->fmt, &dec);
-        if (idx == AVERROR_DECODER_NOT_FOUND) {
-            return fail(errc::unsupported_codec, "audio stream " + where);
-        }
-        if (idx < 0 || dec == nullptr) return fail(errc::no_audio_stream, "container " + where);
-        s->stream_index = idx;
-        s->st = s->fmt->streams[idx];
-        for (unsigned i = 0; i < s->fmt->nb_streams; ++i) {
-            if (static_cast<int>(i) != idx) s->fmt->streams[i]->discard = AVDISCARD_ALL;
-        }
-        s->codec = avcodec_alloc_context3(dec);
-        if (s->codec == nullptr) return fail(std::make_error_code(std::errc::not_enough_memory));
-        if (int ret = avcodec_parameters_to_context(s->codec, s->st->codecpar); ret < 0) {
-            return fail(errc::unsupported_codec,
-                        "codec parameters " + where + ": " + av_error_text(ret));
-        }
-        s->codec->pkt_timebase = s->st->time_base;
-        s->codec->thread_count = static_cast<int>(opts.codec_threads);
-        if (int ret = avcodec_open2(s->codec, dec, nullptr); ret < 0) {
-            return fail(errc::unsupported_codec,
-                        std::string(dec->name) + " " + where + ": " + av_error_text(ret));
-        }
-        if (!analyse && s->st->codecpar->codec_id == AV_CODEC_ID_FLAC &&
-            std::strcmp(s->fmt->iformat->name, "flac") == 0) {
-            // FFmpeg's FLAC parser holds back the first frame until it has seen ten headers.
-            const AVCodecParameters* par = s->st->codecpar;
-            std::uint32_t fixed = 0;
-            if (par->extradata != nullptr && par->extradata_size >= 4) {
-                const std::uint8_t* e = par->extradata;
-                const auto min_block = static_cast<std::uint32_t>((e[0] << 8) | e[1]);
-                const auto max_block = static_cast<std::uint32_t>((e[2] << 8) | e[3]);
-                if (min_block == max_block) fixed = min_block;
-            }
-            s->flac.emplace(fixed);
-        }
-        if (!analyse && (s->codec->sample_rate <= 0 || s->codec->ch_layout.nb_channels <= 0)) {
-            if (auto r = prime(*s, where); !r) return fail(r.error());
-        }
-        s->start_pts = s->st->start_time != AV_NOPTS_VALUE ? s->st->start_time : 0;
-        s->start_known = analyse || s->flac || s->st->start_time != AV_NOPTS_VALUE;
-        const std::int64_t rate = s->codec->sample_rate;
-        if (rate > 0) {
-            const AVRational per_sample{1, static_cast<int>(rate)};
-            const bool mp4 = std::strstr(s->fmt->iformat->name, "mp4") != nullptr;
-            if (s->st->duration > 0) {
-                const auto d =
-                    clamp_samples(av_rescale_q(s->st->duration, s->st->time_base, per_sample));
-                if (mp4 && d > 0) s->end_sample = d;
-                if (d > 0 && s->fmt->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE) {
-                    s->duration_samples = d;
-                }
-            }
-            const auto* desc = avcodec_descriptor_get(s->codec->codec_id);
-            const bool lossless = desc != nullptr && (desc->props & AV_CODEC_PROP_LOSSLESS) != 0;
-            s->preroll = s->st->codecpar->seek_preroll > 0 ? s->st->codecpar->seek_preroll
-                         : lossless                        ? 0
-                                                           : rate / 10;
-        }
-        return s;
+    result<std::unique_ptr<detail::segment>> open_segment(std::uint64_t begin,
+                                                          const stream::media_hints& hints) {
+        return detail::open_segment({rd, *src, opts.codec_threads, pkt, stats}, begin, hints);
     }
 
-    // Decodes the segment's first frame into s.primed (decode_more delivers it first), so the
-    // codec context knows rate and channels. Bounded by max_consecutive_failures.
-    result<> prime(segment& s, const std::string& where) {
-        s.primed = av_frame_alloc();
-        if (s.primed == nullptr) return fail(std::make_error_code(std::errc::not_enough_memory));
-        int failures = 0;
-        bool sent_eof = false;
-        // As far as the stream analysis would have read at most (with hints), plus a frame.
-        constexpr std::uint64_t max_prime_bytes = 1 << 20;
-        while (failures < max_consecutive_failures &&
-               s.byte_position() - s.io.begin <= max_prime_bytes) {
-            int ret = avcodec_receive_frame(s.codec, s.primed);
-            if (ret == 0) {
-                if (s.primed->sample_rate > 0 && s.primed->ch_layout.nb_channels > 0) {
-                    ++stats.codec_frames;
-                    return {};
-                }
-                av_frame_unref(s.primed);
-                ++failures;
-                continue;
-            }
-            if (ret == AVERROR_EOF || sent_eof) break;
-            if (ret != AVERROR(EAGAIN)) {
-                ++failures;
-                continue;
-            }
-            ret = s.read(pkt);
-            if (ret < 0) {
-                if (s.io.last_error) return fail(*s.io.last_error);
-                if (ret != AVERROR_EOF && !avio_feof(s.fmt->pb)) {
-                    ++failures;
-                    continue;
-                }
-                avcodec_send_packet(s.codec, nullptr);
-                sent_eof = true;
-                continue;
-            }
-            if (pkt->stream_index == s.stream_index) {
-                ++stats.packets;
-                if (avcodec_send_packet(s.codec, pkt) < 0) ++failures;
-            }
-            av_packet_unref(pkt);
-        }
-        return fail(errc::open_failed, "no decodable audio frame in the first " +
-                                           std::to_string(s.byte_position() - s.io.begin) +
-                                           " bytes " + where);
-    }
-
-    void describe(const segment& s) {
-        info.container = s.fmt->iformat->name;
+    void describe(const detail::segment& s) {
+        info.container = s.container_name();
         info.codec = s.codec->codec->name;
         info.source_rate = s.rate();
         info.source_channels = static_cast<std::uint32_t>(s.codec->ch_layout.nb_channels);
@@ -529,39 +129,12 @@ struct decoder::impl {
 
     // ---- conversion ----------------------------------------------------------------------
 
-    static bool same_format(const AVFrame* f, std::uint32_t rate, std::uint32_t ch, int fmt) {
-        return static_cast<std::uint32_t>(f->sample_rate) == rate &&
-               static_cast<std::uint32_t>(f->ch_layout.nb_channels) == ch && f->format == fmt;
-    }
-
-    // Drains libsamplerate's tail (end of input) into the fifo.
-    result<> flush_resampler() {
-        if (sr == nullptr) return {};
-        for (;;) {
-            float dummy = 0;
-            fifo.reserve_frames(4096, out_channels, stats.buffer_growths);
-            SRC_DATA d{};
-            d.data_in = &dummy;
-            d.input_frames = 0;
-            d.data_out = fifo.write_ptr();
-            d.output_frames = 4096;
-            d.end_of_input = 1;
-            d.src_ratio = static_cast<double>(out_rate) / in_rate;
-            if (int e = src_process(sr, &d); e != 0) {
-                return fail(errc::resample_failed, src_strerror(e));
-            }
-            if (d.output_frames_gen == 0) break;
-            fifo.commit_frames(static_cast<std::size_t>(d.output_frames_gen), out_channels);
-        }
-        src_reset(sr);
-        return {};
-    }
-
+    // A frame in a new native format (or from a new codec): the output follows it where the
+    // options leave rate or channels native.
     result<> configure(const AVFrame* f) {
-        const bool had = in_rate != 0;
-        in_rate = static_cast<std::uint32_t>(f->sample_rate);
-        in_channels = static_cast<std::uint32_t>(f->ch_layout.nb_channels);
-        in_format = f->format;
+        const bool had = conv.configured();
+        const auto in_rate = static_cast<std::uint32_t>(f->sample_rate);
+        const auto in_channels = static_cast<std::uint32_t>(f->ch_layout.nb_channels);
         in_codec = seg->codec->codec_id;
         if (opts.sample_rate == 0) out_rate = in_rate;
         if (opts.channels == 0) out_channels = in_channels;
@@ -570,35 +143,8 @@ struct decoder::impl {
         info.output_rate = out_rate;
         info.output_channels = out_channels;
         info.codec = seg->codec->codec->name;
-        info.container = seg->fmt->iformat->name;
-
-        swr_free(&swr);
-        mono_fanout = in_channels == 1 && out_channels > 1;
-        AVChannelLayout out_layout{};
-        av_channel_layout_default(&out_layout, mono_fanout ? 1 : static_cast<int>(out_channels));
-        AVChannelLayout in_layout{};
-        if (f->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) {
-            av_channel_layout_default(&in_layout, f->ch_layout.nb_channels);
-        } else {
-            av_channel_layout_copy(&in_layout, &f->ch_layout);
-        }
-        const int r = static_cast<int>(in_rate);
-        int ret = swr_alloc_set_opts2(&swr, &out_layout, AV_SAMPLE_FMT_FLT, r, &in_layout,
-                                      static_cast<AVSampleFormat>(f->format), r, 0, nullptr);
-        av_channel_layout_uninit(&in_layout);
-        av_channel_layout_uninit(&out_layout);
-        if (ret >= 0) ret = swr_init(swr);
-        if (ret < 0) return fail(errc::resample_failed, "swr_init: " + av_error_text(ret));
-
-        if (sr != nullptr) {
-            src_delete(sr);
-            sr = nullptr;
-        }
-        if (out_rate != in_rate) {
-            int err = 0;
-            sr = src_new(src_converter(opts.quality), static_cast<int>(out_channels), &err);
-            if (sr == nullptr) return fail(errc::resample_failed, src_strerror(err));
-        }
+        info.container = seg->container_name();
+        if (auto r = conv.configure(f, out_rate, out_channels); !r) return r;
         if (had) {
             ++stats.format_changes;
             mark_changed = true;
@@ -606,57 +152,7 @@ struct decoder::impl {
         return {};
     }
 
-    // Converts frames [skip, skip + count) of f into the fifo.
-    result<> convert(const AVFrame* f, int skip, int count) {
-        const int n = f->nb_samples;
-        const std::size_t conv_ch = mono_fanout ? 1 : out_channels;
-        const int cap = swr_get_out_samples(swr, n);
-        detail::ensure_size(scratch, static_cast<std::size_t>(std::max(cap, n)) * conv_ch,
-                            stats.buffer_growths);
-        auto* out = reinterpret_cast<std::uint8_t*>(scratch.data());
-        const int got = swr_convert(swr, &out, std::max(cap, n),
-                                    const_cast<const std::uint8_t**>(f->extended_data), n);
-        if (got < 0) return fail(errc::resample_failed, "swr_convert: " + av_error_text(got));
-        count = std::min(count, got - skip);
-        if (count <= 0) return {};
-        const float* in = scratch.data() + static_cast<std::size_t>(skip) * conv_ch;
-        if (mono_fanout) {
-            detail::ensure_size(scratch2, static_cast<std::size_t>(count) * out_channels,
-                                stats.buffer_growths);
-            for (int i = 0; i < count; ++i) {
-                for (std::size_t c = 0; c < out_channels; ++c) {
-                    scratch2[static_cast<std::size_t>(i) * out_channels + c] = in[i];
-                }
-            }
-            in = scratch2.data();
-        }
-        const auto frames = static_cast<std::size_t>(count);
-        if (sr == nullptr) {
-            fifo.push(in, frames, out_channels, stats.buffer_growths);
-            return {};
-        }
-        const double ratio = static_cast<double>(out_rate) / in_rate;
-        std::size_t done = 0;
-        while (done < frames) {
-            const auto room =
-                static_cast<std::size_t>(static_cast<double>(frames - done) * ratio) + 64;
-            fifo.reserve_frames(room, out_channels, stats.buffer_growths);
-            SRC_DATA d{};
-            d.data_in = in + done * out_channels;
-            d.input_frames = static_cast<long>(frames - done);
-            d.data_out = fifo.write_ptr();
-            d.output_frames = static_cast<long>(room);
-            d.end_of_input = 0;
-            d.src_ratio = ratio;
-            if (int e = src_process(sr, &d); e != 0) {
-                return fail(errc::resample_failed, src_strerror(e));
-            }
-            fifo.commit_frames(static_cast<std::size_t>(d.output_frames_gen), out_channels);
-            done += static_cast<std::size_t>(d.input_frames_used);
-            if (d.input_frames_used == 0 && d.output_frames_gen == 0) break;
-        }
-        return {};
-    }
+    result<> flush_resampler() { return conv.drain(fifo, stats.buffer_growths); }
 
     [[nodiscard]] std::int64_t ns_to_seg_samples(std::int64_t ns, std::uint32_t rate) const {
         return clamp_samples(av_rescale(sat_sub(ns, seg_start_ns), rate, 1'000'000'000));
@@ -710,7 +206,7 @@ struct decoder::impl {
             count = static_cast<int>(std::max<std::int64_t>(0, *seg->end_sample - idx - skip));
         }
         if (count <= 0) return {};
-        return convert(f, skip, count);
+        return conv.convert(f, skip, count, fifo, stats.buffer_growths);
     }
 
     // ---- decode loop ---------------------------------------------------------------------
@@ -718,14 +214,15 @@ struct decoder::impl {
     error position_context(error e, const char* what) const {
         const double t = seg->rate() > 0 ? static_cast<double>(seg_pos) / seg->rate() : 0.0;
         e.add_context(std::string(what) + " at byte " + std::to_string(seg->byte_position()) +
-                      ", " + seconds_text(static_cast<double>(seg_start_ns) / 1e9 + t));
+                      ", " + detail::seconds_text(static_cast<double>(seg_start_ns) / 1e9 + t));
         return e;
     }
 
     result<> count_failure(int ret, const char* what) {
         ++stats.packets_dropped;
-        if (++consecutive_failures > max_consecutive_failures) {
-            return fail(position_context(error(errc::decode_failed, av_error_text(ret)), what));
+        if (++consecutive_failures > detail::max_consecutive_failures) {
+            return fail(
+                position_context(error(errc::decode_failed, detail::av_error_text(ret)), what));
         }
         return {};
     }
@@ -753,11 +250,11 @@ struct decoder::impl {
             const std::int64_t slack = std::max<std::int64_t>(expect / 20, seg->rate() / 4);
             if (std::max(seg_pos, seg_seen_end) + slack < expect) {
                 const double rate = seg->rate();
-                return fail(errc::truncated, "ends at byte " +
-                                                 std::to_string(seg->byte_position()) + ", " +
-                                                 seconds_text(static_cast<double>(seg_pos) / rate) +
-                                                 ", before its duration " +
-                                                 seconds_text(static_cast<double>(expect) / rate));
+                return fail(errc::truncated,
+                            "ends at byte " + std::to_string(seg->byte_position()) + ", " +
+                                detail::seconds_text(static_cast<double>(seg_pos) / rate) +
+                                ", before its duration " +
+                                detail::seconds_text(static_cast<double>(expect) / rate));
             }
         }
         return {};
@@ -781,13 +278,12 @@ struct decoder::impl {
             }
             if (ret == 0) {
                 consecutive_failures = 0;
-                if (in_rate == 0 || !same_format(frame, in_rate, in_channels, in_format) ||
-                    seg->codec->codec_id != in_codec) {
+                if (!conv.accepts(frame) || seg->codec->codec_id != in_codec) {
                     if (frame->sample_rate <= 0 || frame->ch_layout.nb_channels <= 0) {
                         av_frame_unref(frame);
                         continue;
                     }
-                    if (in_rate == 0) {
+                    if (!conv.configured()) {
                         if (auto r = configure(frame); !r) return fail(r.error());
                     } else {
                         av_frame_move_ref(pending, frame);
@@ -879,8 +375,8 @@ struct decoder::impl {
         c.epoch = epoch;
         started = true;
         c.format_changed = std::exchange(mark_changed, false);
-        c.source_rate = in_rate;
-        c.source_channels = in_channels;
+        c.source_rate = conv.in_rate();
+        c.source_channels = conv.in_channels();
         stats.pcm_frames += frames;
         return std::optional<pcm_chunk>(std::move(c));
     }
@@ -936,12 +432,12 @@ struct decoder::impl {
         ended = false;
         end_error.reset();
         consecutive_failures = 0;
-        if (sr != nullptr) src_reset(sr);
+        conv.reset();
         const std::int64_t ns = position.count();
         // Ogg: FFmpeg 5.1 derives wrong packet timestamps when it seeks with index entries
         // gathered by earlier reads (off by up to a few thousand samples); a fresh demuxer
         // seeks exactly. Opening one costs only the header pages.
-        const bool fresh = seg->io.begin != 0 || std::strcmp(seg->fmt->iformat->name, "ogg") == 0;
+        const bool fresh = seg->io.begin != 0 || std::strcmp(seg->container_name(), "ogg") == 0;
         if (fresh) {
             seg.reset();
             auto s = open_segment(0, src->hints());
@@ -988,7 +484,7 @@ decoder::~decoder() = default;
 result<std::unique_ptr<decoder>> decoder::open(std::shared_ptr<stream::source> src,
                                                decoder_options options) {
     assert(src != nullptr);
-    route_ffmpeg_log();
+    detail::route_ffmpeg_log();
     auto p = std::make_unique<impl>(std::move(src), std::move(options));
     if (auto r = p->open_first(); !r) return fail(r.error());
     return std::unique_ptr<decoder>(new decoder(std::move(p)));

@@ -1,15 +1,16 @@
-// Build-internal HTTP parsing helpers for kithara::net (header-only; tests include it directly).
-// Pure functions, any thread.
+// Build-internal HTTP helpers of the transfer (header-only; tests include it directly): status
+// line, Content-Range, Retry-After, retry backoff. The shared, public ones (header lookup, dates,
+// validators, freshness, Content-Type) are in <kithara/net/http.hpp>. Pure functions, any thread.
 #pragma once
 
 #include <kithara/net/client.hpp>
+#include <kithara/net/http.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
-#include <ctime>
 #include <optional>
 #include <random>
 #include <string_view>
@@ -21,20 +22,6 @@ inline std::string_view trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
     return s;
-}
-
-inline bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-// The value of the last header with this name (case-insensitive), or "".
-inline std::string_view find_header(const std::vector<header>& hs, std::string_view name) {
-    for (auto it = hs.rbegin(); it != hs.rend(); ++it)
-        if (iequals(it->name, name)) return it->value;
-    return {};
 }
 
 inline std::optional<std::uint64_t> parse_u64(std::string_view s) {
@@ -55,10 +42,6 @@ inline int parse_status_line(std::string_view line) {
         v = v * 10 + (line[i] - '0');
     }
     return v;
-}
-
-inline bool is_weak_etag(std::string_view etag) {
-    return etag.substr(0, 2) == "W/";
 }
 
 struct content_range {
@@ -87,20 +70,17 @@ inline std::optional<content_range> parse_content_range(std::string_view v) {
     return r;
 }
 
-// Retry-After: delay-seconds or an IMF-fixdate; nullopt when unparseable.
+// Retry-After: delay-seconds or an HTTP-date (any of its three forms); nullopt when unparseable.
 inline std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view v, std::chrono::system_clock::time_point now) {
     v = trim(v);
     if (auto secs = parse_u64(v)) {
         return std::chrono::milliseconds(std::min<std::uint64_t>(*secs, 86'400) * 1000);
     }
-    std::tm tm{};
-    std::string s(v);
-    const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (!end || *end != '\0') return std::nullopt;
-    auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-    if (at <= now) return std::chrono::milliseconds(0);
-    return std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
+    const auto at = http::parse_http_date(v);
+    if (!at) return std::nullopt;
+    if (*at <= now) return std::chrono::milliseconds(0);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*at - now);
 }
 
 // Exponential backoff with "equal jitter": uniform in [d/2, d], d = min(cap, initial * 2^(n-1)).
