@@ -456,9 +456,21 @@ if has aes_ts; then
     key_a > "$d/key_a.bin"
     key_b > "$d/key_b.bin"
     printf 'key_a.bin\n%s\n%s\n' "$d/key_a.bin" $iv_x > "$tmp/info_iv"
-    printf 'key_a.bin\n%s\n' "$d/key_a.bin" > "$tmp/info_seq"
     hls_media "$d" iv_explicit mpegts $(src 44100 9.5) -- -c:a aac -b:a 64k -hls_key_info_file "$tmp/info_iv"
-    hls_media "$d" iv_sequence mpegts $(src 44100 9.5) -- -c:a aac -b:a 64k -hls_key_info_file "$tmp/info_seq"
+    # Given no IV, ffmpeg 5.1's hls muxer encrypts every segment with IV 0 and writes IV=0x0...0:
+    # iv_sequence (no IV attribute, IV = media sequence number) is encrypted here with openssl.
+    hls_media "$tmp" clear95 mpegts $(src 44100 9.5) -- -c:a aac -b:a 64k
+    {
+        printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n'
+        printf '#EXT-X-KEY:METHOD=AES-128,URI="key_a.bin"\n'
+        while IFS=$'\t' read -r uri len off m k iv mu ml mo dur seq gap disc; do
+            seg=$(printf 'iv_sequence_%03d.ts' "$seq")
+            openssl enc -aes-128-cbc -K "$(hexof "$d/key_a.bin")" -iv "$(printf '%032x' "$seq")" \
+                -in "$tmp/$uri" -out "$d/$seg"
+            printf '#EXTINF:%s,\n%s\n' "$dur" "$seg"
+        done < <(segments "$tmp/clear95.m3u8")
+        printf '#EXT-X-ENDLIST\n'
+    } > "$d/iv_sequence.m3u8"
     # mixed: segments 0-1 clear, 2-3 AES-128 key_a (sequence IV), 4-5 AES-128 key_b (explicit
     # IV), encrypted here with openssl from a clear encode; media sequence starts at 7.
     hls_media "$tmp" clear mpegts $(src 44100 11.5) -- -c:a aac -b:a 64k
@@ -484,7 +496,7 @@ if has aes_ts; then
         done < <(segments "$tmp/clear.m3u8")
         printf '#EXT-X-ENDLIST\n'
     } > "$d/mixed.m3u8"
-    ref_begin "$d" "AES-128 MPEG-TS (AAC-LC 64k 44.1 kHz, 9.5 s) by the hls muxer: iv_explicit (IV attribute), iv_sequence (IV = media sequence number); mixed (11.5 s, media sequence 7): 2 clear segments, 2 with key_a and sequence IV, 2 with key_b and an explicit IV, encrypted with openssl"
+    ref_begin "$d" "AES-128 MPEG-TS (AAC-LC 64k 44.1 kHz, 9.5 s): iv_explicit (IV attribute; by the hls muxer), iv_sequence (IV = media sequence number; openssl); mixed (11.5 s, media sequence 7): 2 clear segments, 2 with key_a and sequence IV, 2 with key_b and an explicit IV, encrypted with openssl"
     ref_variant "$d" iv_explicit.m3u8 aac mpegts
     ref_variant "$d" iv_sequence.m3u8 aac mpegts
     ref_variant "$d" mixed.m3u8 aac mpegts
@@ -605,8 +617,8 @@ fi
 
 if has flac_fmp4; then
     d=$out/flac_fmp4; fresh flac_fmp4
-    hls_media "$d" index fmp4 $(src 44100 3.5) -- -c:a flac -strict -2
-    ref_begin "$d" "media playlist: fMP4 FLAC 44.1 kHz s16 stereo, 3.5 s (lossless: the reference is bit-exact)"
+    hls_media "$d" index fmp4 $(src 44100 5.5) -- -c:a flac -strict -2
+    ref_begin "$d" "media playlist: fMP4 FLAC 44.1 kHz s16 stereo, 5.5 s (lossless: the reference is bit-exact)"
     ref_variant "$d" index.m3u8 flac fmp4
     ref_end
 fi
@@ -630,7 +642,7 @@ if has ac3_ts; then
 fi
 
 if has demo; then
-    # The hls_playback demo: 60 s of chords, four variants, BANDWIDTH ascending.
+    # The hls_playback demo: 59.5 s of chords, four variants, BANDWIDTH ascending.
     d=$out/demo; fresh demo
     hls_media "$d" aac48k_44 fmp4 $(chords 44100 59.5) -- -c:a aac -b:a 48k
     hls_media "$d" aac64k_44_ts mpegts $(chords 44100 59.5) -- -c:a aac -b:a 64k
