@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2046 # $(src ...) and $(hlsin ...) are split into arguments on purpose
 # Generates Kithara's HLS VOD test fixtures and the hls_playback demo deterministically with the
 # ffmpeg CLI (Debian 12's ffmpeg 5.1), plus a reference.json per fixture (see README.md).
 #   tests/media/hls/generate_hls.sh <out-dir> [fixture ...]     (no fixture names: all of them)
@@ -63,10 +64,10 @@ chords() { cached chords "$@"; }
 hls_media() {
     local dir=$1 name=$2 type=$3
     shift 3
-    local srcargs=() codec=()
+    local srcargs=() codecargs=()
     while [ "$1" != "--" ]; do srcargs+=("$1"); shift; done
     shift
-    codec=("$@")
+    codecargs=("$@")
     local extra=()
     if [ "$type" = fmp4 ]; then
         extra=(-hls_segment_type fmp4 -hls_fmp4_init_filename "${name}_init.mp4"
@@ -74,7 +75,7 @@ hls_media() {
     else
         extra=(-hls_segment_type mpegts -hls_segment_filename "${name}_%03d.ts")
     fi
-    (cd "$dir" && ff "${srcargs[@]}" $bx "${codec[@]}" -f hls -hls_time 2 \
+    (cd "$dir" && ff "${srcargs[@]}" $bx "${codecargs[@]}" -f hls -hls_time 2 \
         -hls_playlist_type vod "${extra[@]}" "$name.m3u8")
 }
 
@@ -333,17 +334,17 @@ packed_raw() {
 # PRIV), 'junk' (like all, but segment 1's value carries junk above bit 33 that readers mask).
 packed_playlist() {
     local dir=$1 raw=$2 ext=$3 name=$4 base=$5 mode=$6
-    local i=0 cum=0 rate f s e ts seg n starts="" counts
+    local i=0 cum=0 rate f ts seg n starts="" counts
     rate=$(ffprobe -v error -show_entries stream=sample_rate -of csv=p=0 "$dir/${raw}_000.$ext")
     : > "$tmp/${raw}_concat.$ext"
-    while IFS=, read -r f s e; do
+    while IFS=, read -r f _ _; do
         starts="$starts $(wc -c < "$tmp/${raw}_concat.$ext")"
         cat "$dir/$f" >> "$tmp/${raw}_concat.$ext"
     done < "$tmp/${raw}.csv"
     read -r -a counts <<< "$(count_packets "$tmp/${raw}_concat.$ext" "$starts")"
     {
         printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n'
-        while IFS=, read -r f s e; do
+        while IFS=, read -r f _ _; do
             seg=$(printf '%s_%03d.%s' "$name" $i "$ext")
             ts=$(((base + cum * 90000 / rate) & 0x1FFFFFFFF))
             if [ "$mode" = some ] && [ $i = 2 ]; then
@@ -412,7 +413,7 @@ if has packed_adts; then
         ref_variant "$d" $v.m3u8 aac adts "$tmp/raw_concat.aac"
     done
     ref_end
-    for f in $(cd "$d" && ls | grep '^raw_'); do rm "$d/$f"; done
+    find "$d" -name 'raw_*' -delete
 fi
 
 if has packed_mp3; then
@@ -425,7 +426,7 @@ if has packed_mp3; then
         ref_variant "$d" $v.m3u8 mp3 mp3 "$tmp/raw_concat.mp3"
     done
     ref_end
-    for f in $(cd "$d" && ls | grep '^raw_'); do rm "$d/$f"; done
+    find "$d" -name 'raw_*' -delete
 fi
 
 if has byterange_ts; then
