@@ -13,6 +13,10 @@ struct rejection {
     std::size_t line;
 };
 
+void PrintTo(const rejection& r, std::ostream* os) {
+    *os << r.name;
+}
+
 class rejects : public ::testing::TestWithParam<rejection> {};
 
 TEST_P(rejects, with_the_rule_and_its_line) {
