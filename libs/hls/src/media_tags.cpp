@@ -422,6 +422,16 @@ bool parser::media_uri(std::string_view uri) {
         return fail(errc::limit_exceeded, "more than " + std::to_string(limits_.max_segments) +
                                               " segments (limit max_segments)");
     }
+    if (media_.segments.empty()) {
+        // One allocation for the segment list: as many segments as EXTINF tags remain (bounded).
+        std::size_t n = 0;
+        for (auto at = rest_.find("#EXTINF:");
+             at != std::string_view::npos && n < limits_.max_segments;
+             at = rest_.find("#EXTINF:", at + 8)) {
+            ++n;
+        }
+        media_.segments.reserve(n + 1);
+    }
     segment s;
     if (variables::has_reference(uri)) {
         if (!substitute(uri, scratch_)) return false;

@@ -302,6 +302,7 @@ result<playlist> parser::run(std::string_view text) {
         const std::size_t len =
             nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - begin) : text.size() - pos;
         pos += len + 1;
+        rest_ = pos < text.size() ? text.substr(pos) : std::string_view{};
         ++line_;
         if (!line(std::string_view(begin, len))) return kithara::fail(error_);
     }

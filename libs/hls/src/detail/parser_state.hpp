@@ -129,6 +129,7 @@ private:
     std::string scratch_;  // substitution output, reused
     std::string value_;    // a quoted value after substitution, reused
 
+    std::string_view rest_;  // the input after the current line
     kind kind_ = kind::unknown;
     std::size_t line_ = 0;
     error error_;
