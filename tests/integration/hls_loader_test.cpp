@@ -1,12 +1,10 @@
 // kithara::hls::load_playlist over the loopback test server: the final URL after redirects is
 // the base, HTTP errors and rejected playlists come back as errors naming what and where.
-#include <asio/any_io_executor.hpp>
-
-#include <io_thread.hpp>
 #include <test_server.hpp>
 
 #include <kithara/hls/loader.hpp>
 #include <kithara/net/error.hpp>
+#include <kithara/worker/io_runtime.hpp>
 
 #include <gtest/gtest.h>
 
@@ -23,9 +21,12 @@ const char* media_text =
 
 struct env {
     kithara::test::http_server srv;
-    kithara::test::io_thread io;
+    worker::io_runtime io;
     std::optional<net::client> client;
-    env() { client.emplace(io.executor()); }
+    env() {
+        EXPECT_TRUE(io.start());
+        client.emplace(io.executor());
+    }
     ~env() { client.reset(); }  // before the io thread that runs it
 };
 

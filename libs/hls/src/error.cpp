@@ -39,6 +39,10 @@ public:
                 return "playlist limit exceeded";
             case errc::bad_response:
                 return "unusable playlist response";
+            case errc::bad_key:
+                return "bad AES-128 key or IV";
+            case errc::decrypt_failed:
+                return "AES-128 decryption failed";
         }
         return "unknown hls error";
     }

@@ -5,7 +5,8 @@
 //   std::string line = p.error().message();  // "hls: ... (line 7: <rule>)"
 //
 // Any thread. Every parser error's context starts with "line N: " and names the rule broken.
-// Network errors of the loader pass through unchanged (kithara::net::errc).
+// AES-128 errors (aes.hpp) carry no key material. Network errors of the loader pass through
+// unchanged (kithara::net::errc).
 #pragma once
 
 #include <kithara/hls/export.hpp>
@@ -31,6 +32,8 @@ enum class errc {
     misplaced_tag,             // a tag where the spec forbids it (IMPORT in a master playlist)
     limit_exceeded,            // a parse_options::limits bound was hit
     bad_response,              // the loader got something that is not a playlist body
+    bad_key,                   // an AES-128 key or IV of the wrong size
+    decrypt_failed,            // ciphertext not whole blocks, or bad padding (a wrong key)
 };
 
 [[nodiscard]] KITHARA_HLS_EXPORT const std::error_category& category() noexcept;
