@@ -75,7 +75,8 @@ struct segment {
     std::uint64_t media_sequence = 0;
     std::uint64_t discontinuity_sequence = 0;
     // Keys in effect: media_playlist::keys[key .. key + key_count) (several KEYFORMATs may apply
-    // at once); key_count == 0 (or one METHOD=NONE) means not encrypted. See key_of().
+    // at once); key_count == 0 means not encrypted (no EXT-X-KEY yet, or METHOD=NONE, which is
+    // not stored). See key_of().
     std::uint32_t key = no_index;
     std::uint32_t key_count = 0;
     std::uint32_t map = no_index;                // media_playlist::maps index, or no_index
