@@ -16,6 +16,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev libasio-dev libspdlog-dev libexpected-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsamplerate0-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the command-line tools only (never the libraries): CLI11 and nlohmann/json, header-only
+  libcli11-dev nlohmann-json3-dev
   # test media generation and the interoperability HTTP server
   ffmpeg nginx-light openssl
 )
