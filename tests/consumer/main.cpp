@@ -1,7 +1,15 @@
-// The program both consumer tests build: uses the public API of the linked components.
-#include <kithara/bufpool/pool.hpp>
+// The program both consumer tests build: uses the public API of the linked components. kithara::core
+// alone is enough for the base; KITHARA_CONSUMER_<LAYER> adds a layer's part.
 #include <kithara/core/log.hpp>
 #include <kithara/core/result.hpp>
+#include <kithara/core/url.hpp>
+
+#ifdef KITHARA_CONSUMER_BUFPOOL
+#include <kithara/bufpool/pool.hpp>
+#endif
+#ifdef KITHARA_CONSUMER_FILE
+#include <kithara/file/error.hpp>
+#endif
 
 #ifdef KITHARA_CONSUMER_DECODE
 #include <kithara/decode/decoder.hpp>
@@ -66,11 +74,21 @@ bool decode_wav() {
 
 int main() {
     kithara::set_log_level(kithara::log_level::off);
-    auto buf = kithara::bufpool::default_byte_pool().get(1000);
-    std::memset(buf.data(), 1, buf.size());
     const auto r = twice(21);
     const auto bad = twice(-1);
-    if (!r || *r != 42 || bad || buf.capacity() != 1024) return 1;
+    if (!r || *r != 42 || bad || bad.error() != std::errc::invalid_argument) return 1;
+    if (kithara::resolve_url("https://h/a/b.m3u8", "../c.ts") != "https://h/c.ts") return 1;
+#ifdef KITHARA_CONSUMER_BUFPOOL
+    auto buf = kithara::bufpool::default_byte_pool().get(1000);
+    std::memset(buf.data(), 1, buf.size());
+    if (buf.capacity() != 1024) return 1;
+    std::puts("consumer pooled 1024 bytes");
+#endif
+#ifdef KITHARA_CONSUMER_FILE
+    const kithara::error miss{kithara::file::errc::offline_miss, "consumer"};
+    if (miss != kithara::file::errc::offline_miss) return 1;
+    std::puts("consumer mapped a file error");
+#endif
 #ifdef KITHARA_CONSUMER_DECODE
     if (!decode_wav()) return 1;
     std::puts("consumer decoded 800 frames");

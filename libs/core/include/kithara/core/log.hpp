@@ -9,7 +9,7 @@
 // (io, worker or caller threads) and must not call back into Kithara.
 #pragma once
 
-#include <kithara/bufpool/export.hpp>
+#include <kithara/core/export.hpp>
 
 #include <functional>
 #include <string_view>
@@ -20,10 +20,10 @@ enum class log_level { trace, debug, info, warn, error, critical, off };
 
 using log_handler = std::function<void(log_level, std::string_view line)>;
 
-KITHARA_BUFPOOL_EXPORT void set_log_level(log_level level);
-[[nodiscard]] KITHARA_BUFPOOL_EXPORT log_level get_log_level();
+KITHARA_CORE_EXPORT void set_log_level(log_level level);
+[[nodiscard]] KITHARA_CORE_EXPORT log_level get_log_level();
 
 // Replaces the default stderr sink; an empty handler restores it.
-KITHARA_BUFPOOL_EXPORT void set_log_handler(log_handler handler);
+KITHARA_CORE_EXPORT void set_log_handler(log_handler handler);
 
 }  // namespace kithara

@@ -8,7 +8,7 @@
 // (`kithara::<layer>::category()`); Asio and system errors pass through unchanged.
 #pragma once
 
-#include <kithara/bufpool/export.hpp>
+#include <kithara/core/export.hpp>
 
 #include <string>
 #include <system_error>
@@ -20,7 +20,7 @@ namespace kithara {
 template <class E>
 concept error_enum = std::is_error_code_enum_v<E> || std::is_error_condition_enum_v<E>;
 
-class KITHARA_BUFPOOL_EXPORT error {
+class KITHARA_CORE_EXPORT error {
 public:
     error() = default;
     error(std::error_code code, std::string context = {})
