@@ -34,6 +34,7 @@
 //   return e. The first fail() wins.
 #pragma once
 
+#include <kithara/core/deadline.hpp>
 #include <kithara/core/result.hpp>
 #include <kithara/storage/export.hpp>
 #include <kithara/storage/range_set.hpp>
@@ -56,7 +57,7 @@ namespace kithara::storage {
 
 enum class wait_outcome { ready, eof, failed, cancelled, timed_out };
 
-using deadline = std::chrono::steady_clock::time_point;
+using kithara::deadline;  // kithara/core/deadline.hpp: one type across the layers
 
 // Called on the writing thread after each write_at with the number of bytes that became newly
 // available (never 0). Must be cheap and must not call back into the resource (a counter add).

@@ -22,6 +22,7 @@
 // borrowed for the call only.
 #pragma once
 
+#include <kithara/core/deadline.hpp>
 #include <kithara/core/result.hpp>
 #include <kithara/storage/range_set.hpp>
 #include <kithara/stream/export.hpp>
@@ -39,7 +40,7 @@
 namespace kithara::stream {
 
 using storage::byte_range;
-using deadline = std::chrono::steady_clock::time_point;
+using kithara::deadline;  // kithara/core/deadline.hpp: one type across the layers
 
 enum class wait_status { ready, eof, cancelled, timed_out };
 
