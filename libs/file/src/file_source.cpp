@@ -147,8 +147,9 @@ std::int64_t fresh_until_of(const net::response_head& head, std::int64_t now) {
     return 0;
 }
 
-bool is_success(const kithara::error& e) {
-    return e.code() == net::errc::cancelled;
+// A transfer cancelled because the source closed ended as asked (it is not a success either).
+bool is_cancellation(const kithara::error& e) {
+    return e == kithara::condition::cancelled;
 }
 
 // A demuxer hint from the Content-Type, else from the URL path's extension ("" = let FFmpeg
@@ -428,8 +429,8 @@ public:
 
     void on_complete(fetcher& f, result<net::transfer_stats> outcome) {
         std::erase_if(active_, [&](const auto& p) { return p.get() == &f; });
-        bool ok =
-            outcome || f.caught_up || f.cancelled_by_us || (closed_ && is_success(outcome.error()));
+        bool ok = outcome || f.caught_up || f.cancelled_by_us ||
+                  (closed_ && is_cancellation(outcome.error()));
         if (outcome && !res().final_length() && f.end == no_end) {
             // Unknown length (chunked): the end of an open-ended response is the end.
             if (auto r = res().commit(f.pos); !r) {

@@ -24,7 +24,7 @@ enum class errc {
     bad_key,           // a decryption key or IV of the wrong size
     decrypt_failed,    // ciphertext not a whole number of blocks, or bad padding (wrong key)
     transform_failed,  // a user transform returned an error
-    store_closed,      // the store was destroyed while the operation waited
+    closed,            // the store was destroyed while the operation waited
     removal_pending,   // the resource was removed; handles opened before are still open
 };
 

@@ -25,8 +25,8 @@ enum class errc {
     resample_failed,    // libswresample / libsamplerate failed
     invalid_argument,   // bad options (e.g. > 32 channels) or a negative seek
     cancelled,          // the session or decoder was stopped
-    timed_out,          // a blocking pull timed out (session)
-    closed,             // the session has ended
+    timed_out,          // unused: a session's pull passes worker::errc::timed_out through
+    closed,             // unused: a session's pull passes worker::errc::closed through
 };
 
 [[nodiscard]] KITHARA_DECODE_EXPORT const std::error_category& category() noexcept;
