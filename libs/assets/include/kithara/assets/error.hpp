@@ -4,7 +4,8 @@
 //   if (!store && store.error() == kithara::assets::errc::store_locked) { /* another process */ }
 //   std::string line = store.error().message();  // "assets: store is locked ... (/cache/lock)"
 //
-// Plain values; any thread. No locks, no buffers.
+// Plain values; any thread. No locks, no buffers. Codes map onto kithara::condition (closed,
+// not_found, incomplete is unavailable, ...).
 #pragma once
 
 #include <kithara/assets/export.hpp>

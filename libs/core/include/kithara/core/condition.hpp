@@ -7,7 +7,8 @@
 //
 // Conditions classify; they never replace a layer's precise code (e.code() keeps it). Generic
 // system codes match too (ECANCELED is cancelled, ETIMEDOUT timed_out, ENOENT not_found, EINVAL
-// invalid_argument), so Asio's operation_aborted is cancelled. Plain values; any thread.
+// invalid_argument), so Asio's operation_aborted is cancelled. Plain values; any thread; no
+// locks, no buffers.
 #pragma once
 
 #include <kithara/core/export.hpp>

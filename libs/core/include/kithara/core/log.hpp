@@ -6,7 +6,8 @@
 // Internally an spdlog logger named "kithara" (default level warn, to stderr); with the spdlog
 // the library was built against, `spdlog::get("kithara")` also reaches it. Kithara never logs
 // keys, tokens or URL credentials. Any thread; the handler is called on the thread that logs
-// (io, worker or caller threads) and must not call back into Kithara.
+// (io, worker or caller threads) and must not call back into Kithara. Lock: one mutex serialises
+// the sink and guards the handler, held while the handler runs. `line` is valid during the call.
 #pragma once
 
 #include <kithara/core/export.hpp>

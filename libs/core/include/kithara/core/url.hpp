@@ -4,10 +4,11 @@
 //
 //   auto p = kithara::split_url("https://cdn.example:8443/a/b.m3u8?x=1#t");
 //   // p.scheme == "https", p.authority == "cdn.example:8443", p.path == "/a/b.m3u8"
-//   kithara::resolve_url("https://cdn.example/a/b.m3u8", "../seg-1.ts")  //
-//   "https://cdn.example/seg-1.ts"
+//   auto seg = kithara::resolve_url("https://cdn.example/a/b.m3u8", "../seg-1.ts");
+//   // seg == "https://cdn.example/seg-1.ts"
 //
-// Pure functions, any thread. Views returned point into the input. Nothing here validates
+// Pure functions, any thread, no locks. Views returned point into the input (the caller keeps it
+// alive); strings returned are the caller's. Nothing here validates
 // characters or percent-encoding (canonicalization is assets' job); every input splits.
 #pragma once
 

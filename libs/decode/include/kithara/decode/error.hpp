@@ -4,8 +4,10 @@
 //   if (!chunk && chunk.error() == kithara::decode::errc::truncated) show(chunk.error().message());
 //   // "decode: input truncated (ends at byte 16384, 0.37 s, before its duration 2.00 s)"
 //
-// Any thread. FFmpeg failures carry FFmpeg's message (av_strerror) and the byte position / time in
-// the context; errors from the source (storage, net, stream) pass through unchanged.
+// Plain values; any thread; no locks, no buffers. Codes map onto kithara::condition (cancelled,
+// invalid_argument, ...). FFmpeg failures carry FFmpeg's message (av_strerror) and the byte
+// position / time in the context; errors from the source (storage, net, stream) pass through
+// unchanged.
 #pragma once
 
 #include <kithara/decode/export.hpp>

@@ -5,8 +5,10 @@
 //       show(kithara::net::http_status_of(r.error()));  // 404, 503, ...
 //   if (!r && r.error() == kithara::condition::cancelled) { /* the caller asked for it */ }
 //
-// Any thread. Error contexts name the method and the redacted URL ("GET http://h/a?token=***:
-// HTTP 404"); they never contain credentials or query tokens.
+// Plain values; any thread; no locks, no buffers. Codes map onto kithara::condition (the three
+// timeouts are timed_out, shut_down is closed, ...). Error contexts name the method and the
+// redacted URL ("GET http://h/a?token=***: HTTP 404"); they never contain credentials or query
+// tokens.
 #pragma once
 
 #include <kithara/core/error.hpp>

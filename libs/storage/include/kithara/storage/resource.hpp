@@ -1,8 +1,8 @@
 // kithara::storage::resource: the interface of a byte resource that is read while it is written.
 //
-//   res.write_at(0, bytes);                                          // downloader thread
-//   auto o = res.wait_range({0, 4096}, steady_clock::now() + 5s, stop);  // decoder thread
-//   if (o && *o == wait_outcome::ready) n = res.read_at(0, buf);
+//   res.write_at(0, bytes);                                             // downloader thread
+//   auto o = res.wait_range({0, 4096}, kithara::deadline_after(5s), stop);  // decoder thread
+//   if (o && *o == kithara::storage::wait_outcome::ready) n = res.read_at(0, buf);
 //
 // Implemented by streaming_resource (a sparse file that survives restarts) and memory_resource
 // (bounded, in memory); upper layers take a `resource&` and work with either.
