@@ -32,8 +32,8 @@ set(_kithara_allowed_stream core bufpool storage)  # sources over resources; poo
 set(_kithara_allowed_decode core bufpool worker stream)  # reads a stream, pooled PCM, sessions
 set(_kithara_allowed_file core storage net assets worker stream)  # net into assets' resources
 # hls (planned): net for playlists/segments, assets+storage for the cache, worker for its io and
-# download jobs, stream for the source it offers, decode for probing segment formats, bufpool
-# for segment buffers.
+# download jobs, stream for the source it offers, bufpool for segment and key buffers, decode for
+# variant switches across codecs and rates (drop it if hls ends up not calling decode).
 set(_kithara_allowed_hls core bufpool storage net assets worker stream decode)
 
 # kithara_layer_rank(<layer> <out-var>): the rank, or fails on an unknown layer.
