@@ -3,7 +3,7 @@
 //
 //   auto res = kithara::storage::streaming_resource::open("/cache/a/seg-7.ts", {}).value();
 //   res->write_at(4096, chunk);                     // network thread
-//   res->wait_range({0, 8192}, deadline, stop); res->read_at(0, buf);   // decoder thread
+//   res->wait_range({0, 8192}, until, stop); res->read_at(0, buf);   // decoder thread
 //
 // Files: the data at `path`, its range map at `path` + ".ranges" (range_map_path()), and a
 // transient `path` + ".ranges.tmp". The map is written as a temp file, fsynced, renamed over the
