@@ -87,6 +87,21 @@ result<asset_store> asset_store::open(const fs::path& root, store_options option
             return fail(std::error_code(errno, std::system_category()),
                         "truncate journals in " + root.string());
         }
+        // Assets holding another live process's temp files stay journaled (rescanned next open).
+        std::vector<key> stray;
+        std::uint64_t e;
+        {
+            std::lock_guard lk(impl->mu);
+            for (const auto& a : impl->slots) {
+                if (a.live && a.stray_bytes > 0) stray.push_back(a.id);
+            }
+            e = impl->epoch;
+        }
+        impl->journal_append(stray, e);
+    }
+    if (impl->orphans_removed + impl->orphans_kept > 0) {
+        KITHARA_LOG_INFO("asset store {}: removed {} orphaned files, kept {} of live processes",
+                         root.string(), impl->orphans_removed, impl->orphans_kept);
     }
     return asset_store(std::move(impl));
 }
@@ -189,6 +204,8 @@ store_stats asset_store::stats() const {
     s.index_writes = i.index_writes;
     s.over_budget = i.over_budget;
     s.index_rebuilt = i.index_rebuilt;
+    s.orphans_removed = i.orphans_removed;
+    s.orphans_kept = i.orphans_kept;
     return s;
 }
 

@@ -125,7 +125,17 @@ void store_impl::drain() {
                 }
             }
         }
-        unlink_all(unlinks);
+        if (!unlinks.empty()) {
+            std::vector<fs::path> paths;
+            paths.reserve(unlinks.size());
+            for (const auto& u : unlinks) paths.push_back(u.second);
+            unlink_all(paths);
+            std::lock_guard relock(mu);
+            for (const auto& u : unlinks) {
+                if (auto it = unlinking.find(u.first); it != unlinking.end() && --it->second == 0)
+                    unlinking.erase(it);
+            }
+        }
         if (want_flush) {
             if (auto f = flush(false); !f) {
                 KITHARA_LOG_WARN("asset store: index write failed: {}", f.error().message());

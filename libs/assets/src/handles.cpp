@@ -119,6 +119,7 @@ result<streaming_handle> asset_handle::open_streaming(std::string_view resource_
     h.id_ = rk;
     storage::streaming_options so;
     so.flush_every_bytes = options.flush_every_bytes.value_or(i.opts.streaming_flush_every_bytes);
+    so.range_log = i.opts.streaming_range_log;
     so.on_growth = [impl = impl_.get(), s = slot_, r](std::uint64_t n) {
         impl->on_growth(s, r, n);
     };

@@ -78,6 +78,12 @@ result<> store_impl::flush(bool wait) {
         // Directories being deleted are absent from this index: journal them too, so a crash
         // before their removal finishes cannot leave an unindexed directory behind.
         for (const auto& d : deleting) leased.push_back(d.first);
+        // So are assets whose removed resources' renamed files are not unlinked yet, and assets
+        // holding another live process's temp files (rescanned until those are gone).
+        for (const auto& u : unlinking) leased.push_back(u.first);
+        for (const auto& a : slots) {
+            if (a.live && a.leases == 0 && a.stray_bytes > 0) leased.push_back(a.id);
+        }
         snapshot_changes = changes;
         changes = 0;
         last_flush = std::chrono::steady_clock::now();
@@ -103,47 +109,13 @@ result<> store_impl::flush(bool wait) {
     return w;
 }
 
-bool store_impl::scan_asset(const key& k, scanned& out) const {
-    const fs::path dir = asset_dir(k);
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) return false;
-    struct stat dst {};
-    if (::fstat(::dirfd(d), &dst) == 0) {
-        out.mtime_ns =
-            static_cast<std::int64_t>(dst.st_mtim.tv_sec) * 1'000'000'000 + dst.st_mtim.tv_nsec;
-    }
-    out.rec = asset_rec{};
-    out.rec.id = k;
-    out.rec.live = true;
-    while (const dirent* e = ::readdir(d)) {
-        const std::string_view name(e->d_name);
-        key rk;
-        if (name == "pin") {
-            out.rec.pinned = true;
-        } else if (name.find(".removed.") != std::string_view::npos) {
-            (void)::unlinkat(::dirfd(d), e->d_name, 0);  // a removal's leftover (crash)
-        } else if (key::from_hex(name, rk)) {
-            struct stat st {};
-            if (::fstatat(::dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) continue;
-            const auto size = static_cast<std::uint64_t>(st.st_size);
-            const auto blocks = static_cast<std::uint64_t>(st.st_blocks) * 512;
-            resource_rec r;
-            r.id = rk;
-            r.bytes = std::min(size, blocks);
-            out.rec.bytes += r.bytes;
-            out.rec.resources.push_back(std::move(r));
-        }
-    }
-    ::closedir(d);
-    return true;
-}
-
 void store_impl::adopt(asset_rec&& rec) {
     const std::uint32_t s = insert_asset(rec.id);
     asset_rec& a = slots[s];
     a.resources = std::move(rec.resources);
     a.bytes = rec.bytes;
     a.last_use = rec.last_use;
+    a.stray_bytes = rec.stray_bytes;
     a.pinned = rec.pinned;
     account_loaded(s);
 }
@@ -154,7 +126,10 @@ std::size_t store_impl::rebuild_from_disk() {
         while (const dirent* e = ::readdir(d)) {
             key k;
             scanned sc;
-            if (key::from_hex(e->d_name, k) && scan_asset(k, sc)) found.push_back(std::move(sc));
+            if (key::from_hex(e->d_name, k) && scan_asset(k, sc)) {
+                count_orphans(sc);
+                found.push_back(std::move(sc));
+            }
         }
         ::closedir(d);
     }
@@ -238,6 +213,7 @@ result<> store_impl::load() {
             scanned sc;
             const std::uint32_t s = find(k);
             const bool exists = scan_asset(k, sc);
+            count_orphans(sc);
             if (s != npos) {
                 sc.rec.last_use = slots[s].last_use;
                 drop_loaded(s);

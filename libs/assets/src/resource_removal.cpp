@@ -34,8 +34,11 @@ result<> store_impl::finish_delete(std::uint32_t s, std::uint32_t r, const fs::p
     result<> out;
     const fs::path map = storage::streaming_resource::range_map_path(path);
     const fs::path map_tmp = path.string() + ".ranges.tmp";
-    if (::unlink(map_tmp.c_str()) != 0 && errno != ENOENT) {
-        out = fail(std::error_code(errno, std::system_category()), "unlink " + map_tmp.string());
+    // The unsynced range log goes first: it claims bytes of this data file only.
+    for (const auto& p : {storage::streaming_resource::range_log_path(path), map_tmp}) {
+        if (out && ::unlink(p.c_str()) != 0 && errno != ENOENT) {
+            out = fail(std::error_code(errno, std::system_category()), "unlink " + p.string());
+        }
     }
     for (const auto& [from, to] :
          {std::pair{map, fs::path(tomb + ".ranges")}, std::pair{path, fs::path(tomb)}}) {
@@ -62,7 +65,9 @@ result<> store_impl::finish_delete(std::uint32_t s, std::uint32_t r, const fs::p
         open_resources.erase(it);
         settle_locked(later);
         if (opts.background && !junk.empty()) {
-            bg_unlinks.insert(bg_unlinks.end(), junk.begin(), junk.end());
+            const key& id = slots[s].id;
+            for (auto& j : junk) bg_unlinks.emplace_back(id, std::move(j));
+            unlinking[id] += junk.size();
             junk.clear();
             submit = !std::exchange(drain_queued, true);
         }

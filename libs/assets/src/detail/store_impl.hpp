@@ -65,6 +65,9 @@ struct asset_rec {
     bool pinned = false;
     bool ready = true;      // false while its directory is being created
     bool pin_busy = false;  // a pin/unpin is writing the marker (others wait)
+    // Counted bytes of files kept in its directory that belong to no resource (another live
+    // process's temp files, found by a rescan); such an asset stays journaled (rescanned).
+    std::uint64_t stray_bytes = 0;
     std::vector<resource_rec> resources;
     // Indices of removed resources. Records are not erased while the asset is leased (handles and
     // growth callbacks hold indices); they are compacted when the last lease ends.
@@ -125,7 +128,10 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
     bool bg_flush = false;
     bool drain_queued = false;
     bool draining = false;
-    std::vector<fs::path> bg_unlinks;        // renamed files of removed resources
+    std::vector<std::pair<key, fs::path>> bg_unlinks;  // renamed files of removed resources
+    // Assets with renamed files not yet unlinked: journaled by every index write until done.
+    std::map<key, std::size_t> unlinking;
+    std::size_t orphans_removed = 0, orphans_kept = 0;
     std::atomic<std::uint64_t> tomb_seq{0};  // tombstone name suffixes
 
     // --- paths ---
@@ -229,14 +235,24 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
     struct scanned {
         asset_rec rec;
         std::int64_t mtime_ns = 0;
+        std::size_t orphans_removed = 0;  // leftovers deleted by the scan
+        std::size_t orphans_kept = 0;     // temp files of live processes (counted as stray bytes)
     };
     void journal_append(std::span<const key> keys, std::uint64_t in_epoch);
     // Encodes the index (mu held): LRU list oldest first, then leased/pinned assets by last use.
     std::vector<std::byte> encode_locked() const;
     // Writes the index; with wait=false returns at once when another flush is running.
     result<> flush(bool wait);
-    // Reads one asset directory; false when it does not exist.
+    // Reads one asset directory (scan.cpp); false when it does not exist. Deletes orphans (temp
+    // files of dead processes, ".removed." leftovers, range maps and logs without data) and
+    // recovers each streaming resource through storage (claims what is proven written, releases
+    // the rest), so what it counts is what is on disk.
     bool scan_asset(const key& k, scanned& out) const;
+    // Adds a scan's orphan counts to the store's (mu held or single-threaded open).
+    void count_orphans(const scanned& sc) {
+        orphans_removed += sc.orphans_removed;
+        orphans_kept += sc.orphans_kept;
+    }
     // Adds a loaded or scanned asset (single-threaded, during open).
     void adopt(asset_rec&& rec);
     std::size_t rebuild_from_disk();

@@ -85,6 +85,10 @@ struct store_options {
     // Passed to storage for streaming resources (range-map write interval, which fdatasyncs on
     // the writing thread); resource_options::flush_every_bytes overrides it per resource.
     std::uint64_t streaming_flush_every_bytes = 4 * 1024 * 1024;
+    // storage::streaming_options::range_log for streaming resources: record written ranges in
+    // an unsynced, boot-tagged log so a restart after a process crash re-downloads at most what
+    // was being written (false: only the synced range map counts, as before the log).
+    bool streaming_range_log = true;
     // "Run this soon on another thread; return false if you cannot" (e.g. a worker pool's
     // try_submit). When set, eviction's directory deletions and the periodic index rewrites run
     // there (see the header comment); when empty or when it returns false they run inline on
@@ -118,6 +122,12 @@ struct store_stats {
     std::uint64_t index_writes = 0;
     bool over_budget = false;    // only leased/pinned assets remain and the budget is exceeded
     bool index_rebuilt = false;  // the index was missing/corrupt at open and rebuilt from disk
+    // Found by open()'s rescan of journaled (or, on a rebuild, all) asset directories: files
+    // deleted as belonging to no resource and no live process (temp files of dead processes,
+    // interrupted removals, range maps/logs without data), and temp files of live processes kept
+    // (their bytes are counted, in bytes_used, while they exist).
+    std::size_t orphans_removed = 0;
+    std::size_t orphans_kept = 0;
 };
 
 class asset_handle;
