@@ -119,6 +119,43 @@ result<asset_handle> asset_store::open_asset(std::string_view asset_url) {
     return h;
 }
 
+result<asset_handle> asset_store::find_asset(std::string_view asset_url) {
+    auto canon = canonicalize_url(asset_url, impl_->opts.keys);
+    if (!canon) return fail(canon.error());
+    const key k = asset_key(*canon);
+    auto s = impl_->lease(k, /*create=*/false);
+    if (!s) return fail(s.error());
+    asset_handle h;
+    h.impl_ = impl_;
+    h.slot_ = *s;
+    h.id_ = k;
+    return h;
+}
+
+std::vector<asset_info> asset_store::assets() const {
+    std::vector<asset_info> out;
+    std::lock_guard lk(impl_->mu);
+    out.reserve(impl_->entries);
+    for (const auto& a : impl_->slots) {
+        if (!a.live || !a.ready) continue;
+        asset_info i;
+        i.id = a.id;
+        i.bytes = a.bytes;
+        i.resources = a.resources.size() - a.dead.size();
+        i.pinned = a.pinned;
+        i.leased = a.leases > 0;
+        i.last_use = a.last_use;
+        out.push_back(i);
+    }
+    return out;
+}
+
+result<key> asset_store::asset_id(std::string_view asset_url) const {
+    auto canon = canonicalize_url(asset_url, impl_->opts.keys);
+    if (!canon) return fail(canon.error());
+    return asset_key(*canon);
+}
+
 result<> asset_store::pin(std::string_view asset_url) {
     auto h = open_asset(asset_url);
     if (!h) return fail(h.error());

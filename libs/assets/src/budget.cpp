@@ -2,6 +2,7 @@
 // decision (settle_locked), asset creation (lease).
 #include "detail/store_impl.hpp"
 
+#include <kithara/assets/error.hpp>
 #include <kithara/detail/log.hpp>
 
 #include <cassert>
@@ -182,7 +183,7 @@ void store_impl::set_resource_bytes(std::uint32_t s, std::uint32_t r, std::uint6
     run(later);
 }
 
-result<std::uint32_t> store_impl::lease(const key& k) {
+result<std::uint32_t> store_impl::lease(const key& k, bool create) {
     std::unique_lock lk(mu);
     for (;;) {
         if (deleting.contains(k)) {
@@ -203,6 +204,7 @@ result<std::uint32_t> store_impl::lease(const key& k) {
             if (journal) journal_append(std::span<const key>(&k, 1), e);
             return s;
         }
+        if (!create) return fail(errc::not_found, "asset " + k.hex() + " is not in the store");
         const std::uint32_t n = insert_asset(k);
         asset_rec& a = slots[n];
         a.ready = false;

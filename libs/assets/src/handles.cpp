@@ -305,6 +305,57 @@ result<std::vector<std::byte>> asset_handle::read_processed(std::string_view res
     return finish(std::move(*output), false);
 }
 
+result<std::vector<resource_info>> asset_handle::resources() const {
+    assert(impl_);
+    store_impl& i = *impl_;
+    struct entry {
+        resource_info info;
+        std::shared_ptr<storage::streaming_resource> open;
+    };
+    std::vector<entry> list;
+    {
+        std::lock_guard lk(i.mu);
+        const auto& a = i.slots[slot_];
+        for (std::uint32_t r = 0; r < a.resources.size(); ++r) {
+            if (store_impl::is_dead(a, r)) continue;
+            entry e;
+            e.info.id = a.resources[r].id;
+            e.info.bytes = a.resources[r].bytes;
+            e.info.pinned = a.pinned;
+            if (auto it = i.open_resources.find({slot_, r}); it != i.open_resources.end()) {
+                e.open = it->second.res.lock();
+            }
+            list.push_back(std::move(e));
+        }
+    }
+    // File reads without the lock: the lease keeps the asset's directory in place.
+    std::vector<resource_info> out;
+    out.reserve(list.size());
+    for (auto& e : list) {
+        resource_info& info = e.info;
+        const fs::path path = directory() / info.id.hex();
+        if (e.open) {
+            info.length = e.open->final_length();
+            info.complete = e.open->complete();
+        } else if (auto m = storage::streaming_resource::inspect(path)) {
+            info.length = m->final_length;
+            info.complete = m->complete;
+        } else if (m.error() != std::errc::no_such_file_or_directory) {
+            return fail(m.error());
+        } else {
+            std::error_code ec;
+            const auto size = fs::file_size(path, ec);
+            if (!ec && size > 0) {
+                info.kind = resource_kind::atomic;
+                info.length = size;
+                info.complete = true;
+            }
+        }
+        out.push_back(info);
+    }
+    return out;
+}
+
 // Pin and unpin of one asset are serialized (pin_busy, waited on without the lock held across the
 // marker I/O), so the marker file and the in-memory flag always end in agreement.
 namespace {

@@ -227,6 +227,20 @@ std::filesystem::path streaming_resource::range_map_path(const std::filesystem::
     return with_suffix(path, ".ranges");
 }
 
+result<map_summary> streaming_resource::inspect(const std::filesystem::path& path) {
+    const auto map_path = range_map_path(path);
+    auto bytes = detail::read_small_file(map_path, detail::max_range_map_bytes);
+    if (!bytes) return kithara::fail(bytes.error());
+    auto map = detail::decode_range_map(*bytes);
+    if (!map) return kithara::fail(map.error().add_context("range map " + map_path.string()));
+    map_summary out;
+    out.available_bytes = map->ranges.covered_bytes();
+    out.final_length = map->final_length;
+    out.complete = map->final_length && map->ranges.contains(byte_range{0, *map->final_length});
+    out.ranges = map->ranges.size();
+    return out;
+}
+
 std::filesystem::path streaming_resource::range_log_path(const std::filesystem::path& path) {
     return with_suffix(path, ".rlog");
 }

@@ -180,8 +180,9 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
     void release(std::uint32_t s);
     void on_growth(std::uint32_t s, std::uint32_t r, std::uint64_t n);
     void set_resource_bytes(std::uint32_t s, std::uint32_t r, std::uint64_t bytes);
-    // Returns the slot of a leased, ready asset, creating it (and its directory) when new.
-    result<std::uint32_t> lease(const key& k);
+    // Returns the slot of a leased, ready asset, creating it (and its directory) when new, or
+    // errc::not_found when new and `create` is false.
+    result<std::uint32_t> lease(const key& k, bool create = true);
 
     // --- deferred work (background.cpp) ---
     // Does the work decided under the lock: inline, or handed to opts.background.

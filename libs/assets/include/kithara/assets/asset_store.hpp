@@ -130,6 +130,32 @@ struct store_stats {
     std::size_t orphans_kept = 0;
 };
 
+// One asset, as listed by asset_store::assets(). Assets are named by key only (the store keeps
+// no URLs): compare with asset_store::asset_id(url).
+struct asset_info {
+    key id;
+    std::uint64_t bytes = 0;  // counted bytes of its resources
+    std::size_t resources = 0;
+    bool pinned = false;
+    bool leased = false;         // handles are open
+    std::uint64_t last_use = 0;  // logical clock: higher = used more recently
+};
+
+enum class resource_kind {
+    streaming,  // sparse, has (or had) a range map: may be partial
+    atomic,     // replaced whole (playlists, keys, processed results): complete when present
+};
+
+// One resource of an asset, as listed by asset_handle::resources().
+struct resource_info {
+    key id;
+    resource_kind kind = resource_kind::streaming;
+    std::uint64_t bytes = 0;              // counted bytes (a streaming resource: available bytes)
+    std::optional<std::uint64_t> length;  // final length (streaming) or size (atomic), if known
+    bool complete = false;                // every byte up to the length is present
+    bool pinned = false;                  // the asset's pin (pins are per asset)
+};
+
 class asset_handle;
 
 // A streaming (sparse, readable-while-downloading) resource of an asset; holds a lease.
@@ -227,6 +253,12 @@ public:
     result<> unpin() const;
     [[nodiscard]] bool pinned() const;
 
+    // The asset's resources with their sizes and completeness; creates nothing. An open
+    // streaming resource reports its live state, a closed one its synced range map. A data file
+    // without a range map is listed as atomic when it has content (an empty one as an empty
+    // streaming resource: an atomic resource replaced with no bytes is listed that way too).
+    [[nodiscard]] result<std::vector<resource_info>> resources() const;
+
 private:
     friend class asset_store;
     std::shared_ptr<detail::store_impl> impl_;
@@ -246,14 +278,27 @@ public:
     asset_store& operator=(asset_store&&) noexcept;
     ~asset_store();  // flushes the index (errors are logged)
 
+    // Which calls create: open_asset() and pin() create the asset when it does not exist;
+    // asset_handle::open_streaming()/open_atomic() create the resource (read_processed() its
+    // processed result). Everything else creates nothing: find_asset(), contains(),
+    // is_pinned(), unpin(), remove(), assets(), asset_id(), asset_directory(), and
+    // asset_handle::resources()/remove_resource().
+
     // A lease on the asset named by asset_url, created (empty) when new.
     [[nodiscard]] result<asset_handle> open_asset(std::string_view asset_url);
+    // A lease on an existing asset; errc::not_found when there is none (nothing is created).
+    [[nodiscard]] result<asset_handle> find_asset(std::string_view asset_url);
 
     // Persistent "keep offline" marks; pinning creates the asset when new.
     result<> pin(std::string_view asset_url);
     result<> unpin(std::string_view asset_url);
     [[nodiscard]] result<bool> is_pinned(std::string_view asset_url) const;
     [[nodiscard]] bool contains(std::string_view asset_url) const;
+
+    // Every asset in the store (a snapshot, in no particular order).
+    [[nodiscard]] std::vector<asset_info> assets() const;
+    // The key that names asset_url's asset (in assets() and on disk).
+    [[nodiscard]] result<key> asset_id(std::string_view asset_url) const;
 
     // Deletes an asset and all its resources; errc::invalid_argument while it is leased.
     result<> remove(std::string_view asset_url);

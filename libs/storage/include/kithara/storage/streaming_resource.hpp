@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 namespace kithara::storage {
 
@@ -61,6 +62,14 @@ enum class open_status {
     recovered,  // the range map was torn/corrupt/inconsistent: discarded, starts empty
 };
 
+// What a closed resource's synced range map says (streaming_resource::inspect).
+struct map_summary {
+    std::uint64_t available_bytes = 0;
+    std::optional<std::uint64_t> final_length;
+    bool complete = false;
+    std::size_t ranges = 0;
+};
+
 class KITHARA_STORAGE_EXPORT streaming_resource final : public resource {
 public:
     // Errors: system errors from open/fstat (e.g. ENOENT for a missing directory) with the path
@@ -73,6 +82,10 @@ public:
     static result<> remove(const std::filesystem::path& path);
     [[nodiscard]] static std::filesystem::path range_map_path(const std::filesystem::path& path);
     [[nodiscard]] static std::filesystem::path range_log_path(const std::filesystem::path& path);
+    // Reads the range map of a resource that is not open here, without opening or changing
+    // anything (the range log is not consulted). std::errc::no_such_file_or_directory when there
+    // is no map; errc::corrupt_range_map when it does not decode.
+    [[nodiscard]] static result<map_summary> inspect(const std::filesystem::path& path);
 
     ~streaming_resource() override;  // close(): flushes, errors are logged
 
