@@ -123,7 +123,7 @@ struct streaming_resource::impl {
     // After the final flush: the synced map holds everything, so the log is not needed.
     void drop_log() {
         state.attach_log(nullptr);
-        if (options.range_log && state.fully_flushed()) ::unlink(log_path.c_str());
+        if (state.fully_flushed()) ::unlink(log_path.c_str());  // also a stale one, log off
     }
 };
 

@@ -6,7 +6,8 @@
 //   auto seg = asset->open_streaming("https://cdn.example/show/v1/seg-7.ts");    // shared
 //   asset->remove_resource("https://cdn.example/show/v1/seg-6.ts");              // drop one
 //
-// Layout: <root>/<asset-key-hex>/<resource-key-hex> (+ storage's ".ranges" beside streaming data),
+// Layout: <root>/<asset-key-hex>/<resource-key-hex> (+ storage's ".ranges" and, while open or
+// after a crash, ".rlog" beside streaming data),
 // <root>/index, <root>/journal-0|1, <root>/lock, <root>/<asset>/pin, transient
 // <root>/evicted/<asset>.<n> tombstones (docs/CACHE_FORMAT.md). Only 32-hex-digit names derived
 // from canonical URLs (with fixed suffixes: ".ranges", ".removed.<n>", "evicted/") ever reach
@@ -235,11 +236,11 @@ public:
     // bytes; after that the URL opens as a new, empty resource. The deleting thread (this one or
     // that close's) renames the files to <R>.removed.<n>[.ranges], so the name is free at once,
     // and unlinks them, or leaves the unlinking to store_options::background when set. No lock is
-    // held across the I/O. Crash-safe: the asset is leased, hence journaled, so a reload rescans
-    // its directory (deleting ".removed." leftovers). Two narrow windows remain: a crash between
-    // the two renames leaves the data file, which reopens as an empty resource (no range map) and
-    // counts until evicted; and with a background runner, renamed files not yet unlinked when the
-    // asset's lease ended and the index was written stay on disk uncounted after a crash.
+    // held across the I/O. Crash-safe: the asset is leased, hence journaled (and stays journaled
+    // while renamed files await the background unlink), so a reload rescans its directory and
+    // deletes ".removed." leftovers. One narrow window remains: a crash between the two renames
+    // leaves the data file without its map; the rescan counts its blocks (the budget holds) and
+    // the next open_streaming of the URL truncates it to nothing.
     result<> remove_resource(std::string_view resource_url) const;
 
     // The whole streaming resource at resource_url passed through t, computed once (the first
