@@ -4,11 +4,13 @@
 // The members are defined by component: budget.cpp (counting, LRU, eviction decisions, leases),
 // background.cpp (running deferred work inline or on store_options::background),
 // resource_removal.cpp (remove_resource and deferred removal), persistence.cpp (index, journal,
-// load, rebuild, tombstones); handles.cpp and asset_store.cpp hold the public classes.
+// load, rebuild, tombstones), scan.cpp (rescan of one asset directory: orphans, recovery of its
+// streaming resources); handles.cpp and asset_store.cpp hold the public classes.
 //
 // Threads: any. Locks: `mu` guards every non-const member below it; it is a leaf lock, never held
 // across file I/O, a transform, a wait (waits use `cv`) or a call of store_options::background.
-// Members named *_locked expect `mu` held; the others take it themselves.
+// Members named *_locked and the bookkeeping helpers (find, insert_asset, erase_asset, add_bytes,
+// lru_*, account_loaded) expect `mu` held (or run single-threaded in open); the others take it.
 #pragma once
 
 #include <kithara/assets/asset_store.hpp>
