@@ -71,7 +71,31 @@ if case == "formats":
     check(max(abs(i) for i in ints) > 1000, "s16le is (near) silence")
     stdout = run("--quiet", "--duration", "2", "--format", "s16le", "--out", "-").stdout
     check(stdout == s16, "s16le on stdout differs from s16le in a file")
-    print(f"formats: wav header ok, wav == f32le, s16le within {worst:.3f} LSB, stdout == file")
+    # Resampled and downmixed floats are not 16-bit values: the conversion still within 1 LSB.
+    args = ("--quiet", "--duration", "1", "--rate", "48000", "--channels", "1")
+    run(*args, "--format", "f32le", "--out", out("r.f32"))
+    run(*args, "--format", "s16le", "--out", out("r.s16"))
+    floats = struct.unpack("<48000f", read("r.f32"))
+    ints = struct.unpack("<48000h", read("r.s16"))
+    check(any(x * 32768.0 != round(x * 32768.0) for x in floats), "resampled floats are integral")
+    worst2 = max(abs(i - min(32767.0, max(-32768.0, x * 32768.0))) for x, i in zip(floats, ints))
+    check(worst2 <= 1.0, f"resampled s16le is {worst2} LSB from the floats (allowed: 1)")
+    print(f"formats: wav header ok, wav == f32le, s16le within {worst:.3f} LSB "
+          f"({worst2:.3f} resampled), stdout == file")
+
+elif case == "realtime":
+    # 2 s paced like a sound card take about 2 s after the first sample; unpaced far less.
+    def timing(*extra):
+        run("--quiet", "--duration", "2", "--stats-json", out("t.json"), *extra)
+        s = json.loads(read("t.json"))
+        return s["wall_s"] - s["time_to_first_sample_ms"] / 1000, s
+    paced, s = timing("--realtime")
+    fast, _ = timing()
+    check(1.8 <= paced <= 3.0, f"--realtime took {paced:.3f} s after the first sample for 2 s")
+    check(fast < 1.0, f"unpaced took {fast:.3f} s after the first sample")
+    check(s["frames"] == 2 * 44100, "realtime frames")
+    print(f"realtime: 2 s paced in {paced:.3f} s (unpaced {fast:.3f} s), "
+          f"{s['output_underruns']} underruns")
 
 elif case == "duration":
     for args, rate, ch, secs in ((["--duration", "1.2345"], 44100, 2, 1.2345),
