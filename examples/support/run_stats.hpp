@@ -28,7 +28,7 @@ struct run_stats {
     std::uint32_t channels = 0;
     std::uint64_t frames = 0;                         // PCM frames written
     std::optional<double> time_to_first_sample_ms;    // from process start
-    double wall_s = 0;                                // process start to the end of output
+    double wall_s = 0;                                // process start to the end of the run
     std::uint64_t bytes_network = 0;                  // body bytes downloaded
     std::uint64_t bytes_cache = 0;                    // bytes served from the cache
     std::uint64_t requests = 0;                       // HTTP requests started

@@ -91,7 +91,7 @@ elif case == "realtime":
         return s["wall_s"] - s["time_to_first_sample_ms"] / 1000, s
     paced, s = timing("--realtime")
     fast, _ = timing()
-    check(1.8 <= paced <= 3.0, f"--realtime took {paced:.3f} s after the first sample for 2 s")
+    check(1.8 <= paced <= 4.0, f"--realtime took {paced:.3f} s after the first sample for 2 s")
     check(fast < 1.0, f"unpaced took {fast:.3f} s after the first sample")
     check(s["frames"] == 2 * 44100, "realtime frames")
     print(f"realtime: 2 s paced in {paced:.3f} s (unpaced {fast:.3f} s), "
