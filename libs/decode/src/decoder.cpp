@@ -112,6 +112,9 @@ struct decoder::impl {
             info.duration =
                 std::chrono::nanoseconds(av_rescale(*s.end_sample, 1'000'000'000, s.rate()));
         }
+        // Sequential input: a header's duration describes what was read so far (an fMP4 sidx) or
+        // the whole file a segment was cut from, not this input.
+        if (opts.sequential) info.duration = std::chrono::nanoseconds(-1);
     }
 
     // Reads the Ogg tail if the source already has it (read_at never blocks nor demands bytes)

@@ -203,6 +203,7 @@ TEST_P(sequential_fragment, reads_only_forward_and_starts_after_a_few_kilobytes)
     auto dec = decoder::open(src, sequential_options());
     ASSERT_TRUE(dec) << dec.error().message();
     EXPECT_FALSE((*dec)->info().seekable);
+    EXPECT_EQ((*dec)->info().duration.count(), -1);
     auto first = (*dec)->next();
     ASSERT_TRUE(first && *first) << c.name;
     const auto at_first_pcm = src->high_water();
