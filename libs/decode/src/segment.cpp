@@ -172,13 +172,14 @@ result<std::unique_ptr<segment>> open_segment(const segment_context& ctx, std::u
         s->fmt->max_analyze_duration = AV_TIME_BASE / 4;
     }
     const std::string where = "at byte " + std::to_string(begin);
-    // Progressive start-up: the Ogg duration page (the last 65307 bytes) and MP3's ID3v1/APE
-    // tags are the only reads past the head these demuxers make at open, and on one link they
-    // come before the first sample. Open them as a non-seekable input (FFmpeg skips those reads),
-    // then make it seekable again: seeking is unchanged, and the decoder learns the Ogg duration
-    // from the tail once it is there (detail/ogg_tail.hpp).
+    // Progressive start-up: the Ogg duration page (the last 65307 bytes) and the ID3v1/APE tags
+    // of MP3 and ADTS are the only reads past the head these demuxers make at open, and on one link
+    // they come before the first sample. Open them as a non-seekable input (FFmpeg skips those
+    // reads), then make it seekable again: seeking is unchanged, and the decoder learns the Ogg
+    // duration from the tail once it is there (detail/ogg_tail.hpp).
     const bool defer_tail =
-        !ctx.sequential && (hints.container == "ogg" || hints.container == "mp3");
+        !ctx.sequential &&
+        (hints.container == "ogg" || hints.container == "mp3" || hints.container == "aac");
     if (defer_tail) s->avio->seekable = 0;
     if (int ret = avformat_open_input(&s->fmt, nullptr, ifmt, nullptr); ret < 0) {
         s->fmt = nullptr;  // freed by FFmpeg
