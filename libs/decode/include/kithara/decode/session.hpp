@@ -20,6 +20,7 @@
 // queued chunks; a pulled chunk belongs to the caller.
 #pragma once
 
+#include <kithara/core/deadline.hpp>
 #include <kithara/core/result.hpp>
 #include <kithara/decode/decoder.hpp>
 #include <kithara/decode/export.hpp>
@@ -73,6 +74,11 @@ public:
 
     [[nodiscard]] stream_info info() const;
     [[nodiscard]] decode_stats stats() const;
+    // Blocks until the decode thread has decoded at least `frames` frames in all (stats()'s
+    // pcm_frames), the stream ended or failed first, or `until` passed; true when it got there.
+    // For prebuffering: an application can wait for N frames before starting its audio device.
+    // In queue mode decoding stops at the queue bound, so ask for no more than the queue holds.
+    [[nodiscard]] bool wait_decoded(std::uint64_t frames, kithara::deadline until) const;
     // The current epoch (chunks carry the epoch they were decoded for).
     [[nodiscard]] std::uint64_t epoch() const;
 
