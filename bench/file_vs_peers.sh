@@ -80,6 +80,7 @@ if ((shared_link)); then
     link_bits=${KITHARA_BENCH_LINK_BITS:-1000000}
     files=${KITHARA_BENCH_FILES:-track.mp3 track.m4a track_fs.m4a track.flac track.opus}
     file_bench_serve "$work/nginx/root" lport --link-rate "$link_bits"
+    file_bench_serve "$work/nginx/root" uport  # no link: what process start-up costs alone
     echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); shared link" \
         "$link_bits bit/s, test server :$lport; medians of $runs, fresh cache per run"
     players=(kithara kithara-1conn ffmpeg)
@@ -88,8 +89,8 @@ if ((shared_link)); then
     command -v mpv > /dev/null && players+=(mpv)
     vlc_home=$work/vlc-home
     mkdir -p "$vlc_home" && chmod 777 "$vlc_home" "$work"
-    header="| file | floor (bytes) | floor |"
-    rule="|---|---|---|"
+    header="| file | floor (bytes) | floor | no link: kithara / ffmpeg |"
+    rule="|---|---|---|---|"
     for p in "${players[@]}"; do header+=" $p |"; rule+="---|"; done
     echo
     echo "$header best peer / kithara |"
@@ -100,7 +101,9 @@ if ((shared_link)); then
         floor=$(python3 -c "print(f'{$need * 8000 / $link_bits:.1f}')")
         floor_txt="$need"
         [[ $page != "$need" ]] && floor_txt+=" (page: $page)"
-        row="| $f | $floor_txt | $floor ms |"
+        base_k=$(ttfs $wavhdr "$fp" "http://127.0.0.1:$uport/$f" --out - --quiet --cache-dir @CACHE@)
+        base_f=$(ttfs 0 ffmpeg -nostdin -loglevel error -i "http://127.0.0.1:$uport/$f" -f f32le -)
+        row="| $f | $floor_txt | $floor ms | $(awk '{print $1}' <<< "$base_k") / $(awk '{print $1}' <<< "$base_f") ms |"
         best="" kithara=""
         for p in "${players[@]}"; do
             case $p in
@@ -134,7 +137,8 @@ if ((shared_link)); then
         echo "$row"
     done
     echo
-    echo "(ratios in parentheses: player / floor; floor = bytes before the first sample / link rate)"
+    echo "(ratios in parentheses: player / floor; floor = bytes before the first sample / link rate;"
+    echo " 'no link' = the same file from the same server without the link: process start-up)"
     exit 0
 fi
 
