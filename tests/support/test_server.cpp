@@ -14,6 +14,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -115,6 +116,7 @@ struct http_server::impl {
     std::uint16_t port = 0;
 
     mutable std::mutex mutex;  // guards everything below
+    std::condition_variable log_changed;
     std::map<std::string, content, std::less<>> contents;
     std::map<std::string, content, std::less<>> file_cache;
     std::map<std::string, int, std::less<>> counters;
@@ -163,6 +165,7 @@ private:
             auto& e = srv_.log[log_index_];
             e.end = clock::now();
             e.complete = complete;
+            srv_.log_changed.notify_all();
         }
         responding_ = false;
     }
@@ -566,6 +569,12 @@ std::uint64_t http_server::link_rate_at(double link_seconds) const {
 std::vector<log_entry> http_server::log() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->log;
+}
+
+bool http_server::wait_log(const std::function<bool(const std::vector<log_entry>&)>& pred,
+                           std::chrono::milliseconds timeout) {
+    std::unique_lock lock(impl_->mutex);
+    return impl_->log_changed.wait_for(lock, timeout, [&] { return pred(impl_->log); });
 }
 
 std::vector<log_entry> http_server::log_for(std::string_view path) const {

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,6 +116,10 @@ public:
 
     [[nodiscard]] std::vector<log_entry> log() const;
     [[nodiscard]] std::vector<log_entry> log_for(std::string_view path) const;
+    // Blocks until pred(log()) holds or timeout passes; returns the last pred result. The log
+    // changes when a request arrives and when a response ends (end, complete).
+    bool wait_log(const std::function<bool(const std::vector<log_entry>&)>& pred,
+                  std::chrono::milliseconds timeout);
     [[nodiscard]] std::uint64_t connections_accepted() const;
     // The most responses that were being sent at the same time since construction or clear_log().
     [[nodiscard]] std::uint64_t peak_concurrent_responses() const;

@@ -81,13 +81,13 @@ void shared_link::cancel(std::uint64_t id) {
     std::erase_if(waiters_, [id](const waiter& w) { return w.id == id; });
 }
 
+std::chrono::milliseconds shared_link::period() const {
+    std::lock_guard lock(mutex_);
+    return std::max(config_.tick, std::chrono::milliseconds(1));
+}
+
 void shared_link::arm() {
-    std::chrono::milliseconds period;
-    {
-        std::lock_guard lock(mutex_);
-        period = std::max(config_.tick, std::chrono::milliseconds(1));
-    }
-    timer_.expires_at(last_tick_ + period);
+    timer_.expires_at(last_tick_ + period());
     timer_.async_wait([this](const std::error_code& ec) {
         if (!ec) tick();
     });
@@ -109,7 +109,11 @@ void shared_link::tick() {
         budget_ = 0;
         for (auto& w : ready) w.on_grant(w.want);
     } else {
-        budget_ += static_cast<double>(rate) * dt;
+        // The carry is at most one tick of the current rate: after a drop, the old rate's
+        // leftover does not go out at the new one.
+        const double per_tick =
+            static_cast<double>(rate) * std::chrono::duration<double>(period()).count();
+        budget_ = std::min(budget_, per_tick) + static_cast<double>(rate) * dt;
         // Water-filling: the smallest wants first; each takes min(want, equal share of the rest).
         std::stable_sort(ready.begin(), ready.end(),
                          [](const waiter& a, const waiter& b) { return a.want < b.want; });
@@ -127,7 +131,7 @@ void shared_link::tick() {
         }
         // What nobody could take is not saved up beyond one tick's worth (a real link does not
         // store unused capacity).
-        budget_ = std::min(budget_, static_cast<double>(rate) * dt);
+        budget_ = std::min(budget_, per_tick);
         for (auto& [fn, g] : grants) fn(g);
     }
     arm();

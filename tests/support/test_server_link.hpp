@@ -58,6 +58,7 @@ private:
     };
 
     std::uint64_t rate_at_locked(double link_seconds) const;
+    std::chrono::milliseconds period() const;  // the tick
     void arm();
     void tick();
 
