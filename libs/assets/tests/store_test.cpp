@@ -392,17 +392,17 @@ TEST(asset_store, assets_created_after_the_last_index_write_are_found_via_the_jo
 // --- processed resources ---
 
 TEST(asset_store, processed_resource_is_computed_once_and_cached_across_restart) {
+    // Any deterministic transform will do (AES-128 decryption, its main use, lives in hls):
+    // here the stored bytes are the payload reversed, and the transform reverses them back.
     test::temp_dir dir;
-    const auto key16 = test::u8_from_hex("000102030405060708090a0b0c0d0e0f");
-    const auto ct =
-        test::from_hex("bcf84e859f29d05ef87c6f865f1da78b85a60497203b1190ff0927dfdd8efe85");
-    auto aes = aes128_cbc_transform(key16, hls_iv(1));
-    ASSERT_TRUE(aes);
+    const auto payload = bytes_of("kithara wrong-key test payload!");
+    const std::vector<std::byte> ct(payload.rbegin(), payload.rend());
     int calls = 0;
-    transform counted{aes->name, [&](std::span<const std::byte> in) {
-                          ++calls;
-                          return aes->apply(in);
-                      }};
+    transform counted{
+        "test-reverse/1", [&](std::span<const std::byte> in) {
+            ++calls;
+            return result<std::vector<std::byte>>(std::vector<std::byte>(in.rbegin(), in.rend()));
+        }};
     const std::string seg = "https://cdn.example/a1/enc/seg-0.ts";
     {
         auto store = asset_store::open(dir.path, {});
@@ -418,7 +418,7 @@ TEST(asset_store, processed_resource_is_computed_once_and_cached_across_restart)
         for (int i = 0; i < 3; ++i) {
             auto clear = a->read_processed(seg, counted);
             ASSERT_TRUE(clear) << clear.error().message();
-            EXPECT_EQ(*clear, bytes_of("kithara wrong-key test payload!"));
+            EXPECT_EQ(*clear, payload);
         }
         EXPECT_EQ(calls, 1);
     }
@@ -426,12 +426,14 @@ TEST(asset_store, processed_resource_is_computed_once_and_cached_across_restart)
     auto a = store->open_asset(asset_url(1));
     auto clear = a->read_processed(seg, counted);
     ASSERT_TRUE(clear);
-    EXPECT_EQ(*clear, bytes_of("kithara wrong-key test payload!"));
+    EXPECT_EQ(*clear, payload);
     EXPECT_EQ(calls, 1);
-    // A wrong key is a clear error and caches nothing.
-    auto wrong =
-        aes128_cbc_transform(test::u8_from_hex("ffffffffffffffffffffffffffffffff"), hls_iv(1));
-    auto bad = a->read_processed(seg, *wrong);
+    // A failing transform (a wrong key) is a clear error and caches nothing.
+    transform failing{
+        "test-fail/1", [](std::span<const std::byte>) {
+            return result<std::vector<std::byte>>(fail(errc::decrypt_failed, "bad padding"));
+        }};
+    auto bad = a->read_processed(seg, failing);
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error(), errc::decrypt_failed);
 }

@@ -21,15 +21,6 @@ struct queued {
     }
 };
 
-error map_channel_error(const error& e) {
-    if (e == worker::errc::timed_out || e == worker::errc::empty) {
-        return error(errc::timed_out, "pull");
-    }
-    if (e == worker::errc::cancelled) return error(errc::cancelled, "pull");
-    if (e == worker::errc::closed) return error(errc::closed, "pull");
-    return e;
-}
-
 }  // namespace
 
 struct session::impl {
@@ -91,7 +82,7 @@ struct session::impl {
     }
 
     pull_result unwrap(result<worker::stamped<queued>> r) {
-        if (!r) return fail(map_channel_error(r.error()));
+        if (!r) return fail(r.error());  // worker::errc: matches kithara::condition::*
         return std::move(r->value.item);
     }
 

@@ -2,6 +2,7 @@
 #include <kithara/decode/session.hpp>
 #include <kithara/storage/memory_resource.hpp>
 #include <kithara/stream/resource_source.hpp>
+#include <kithara/worker/error.hpp>
 
 #include "decode_support.hpp"
 
@@ -173,12 +174,12 @@ TEST(session, pull_times_out_while_the_source_stalls_and_stop_ends_it) {
     pull_result c = s->pull(2s);
     while (c && *c) c = s->pull(100ms);
     ASSERT_FALSE(c);
-    EXPECT_EQ(c.error(), errc::timed_out) << c.error().message();
-    EXPECT_EQ(s->try_pull().error(), errc::timed_out);
+    EXPECT_EQ(c.error(), kithara::condition::timed_out) << c.error().message();
+    EXPECT_EQ(s->try_pull().error(), worker::errc::empty);
     s->stop();
     auto after = s->pull(1s);
     ASSERT_FALSE(after);
-    EXPECT_EQ(after.error(), errc::closed);
+    EXPECT_EQ(after.error(), kithara::condition::closed);
 }
 
 TEST(session, decode_error_is_delivered_after_the_last_chunk) {

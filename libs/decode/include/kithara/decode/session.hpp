@@ -57,17 +57,18 @@ public:
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
-    // Blocks until a chunk, the end (nullopt) or an error. Errors: the decoder's, errc::timed_out
-    // (timeout passed; try again), errc::cancelled (stop token), errc::closed (after stop()).
+    // Blocks until a chunk, the end (nullopt) or an error. Errors: the decoder's; the queue's
+    // (worker::errc) for the rest: e == kithara::condition::timed_out (timeout passed; try
+    // again), condition::cancelled (stop token), condition::closed (after stop()).
     [[nodiscard]] pull_result pull(std::optional<std::chrono::milliseconds> timeout = std::nullopt,
                                    std::stop_token stop = {});
-    // Never blocks: errc::timed_out when nothing is queued now.
+    // Never blocks: worker::errc::empty when nothing is queued now.
     [[nodiscard]] pull_result try_pull();
 
     // Repositions; returns at once. No chunk of an earlier epoch is delivered afterwards.
     void seek(std::chrono::nanoseconds position);
 
-    // Stops the decode thread and closes the queue; pulls then fail with errc::closed.
+    // Stops the decode thread and closes the queue; pulls then fail with condition::closed.
     void stop();
 
     [[nodiscard]] stream_info info() const;

@@ -1,7 +1,8 @@
 // kithara::decode value types: options, PCM chunks, stream info, stats.
 //
 //   kithara::decode::decoder_options opts;
-//   opts.sample_rate = 48000; opts.channels = 2; opts.quality = resample_quality::medium;
+//   opts.sample_rate = 48000; opts.channels = 2;
+//   opts.quality = kithara::decode::resample_quality::medium;
 //   auto dec = kithara::decode::decoder::open(src, opts).value();
 //
 // Plain values; any thread. A pcm_chunk owns its samples (a pooled buffer from bufpool's sample
@@ -29,11 +30,24 @@ struct decoder_options {
     // The first chunk after open or a seek comes as soon as this many frames are decoded, so
     // playback can start before a whole chunk's worth of bytes arrived (0: chunk_frames).
     std::size_t start_chunk_frames = 0;
-    bufpool::sample_pool* pool = nullptr;  // chunk pool; nullptr: bufpool::default_sample_pool()
+    // Chunk pool; nullptr: bufpool::default_sample_pool() (lives forever). Not owned: a pool given
+    // here must outlive the decoder or session using it and every pcm_chunk they returned, since a
+    // chunk gives its samples back to the pool when it dies (asserted in debug builds).
+    bufpool::sample_pool* pool = nullptr;
     // FFmpeg decoder threads (frame threading, e.g. FLAC/ALAC); 0: FFmpeg's automatic choice (as
     // the ffmpeg CLI does). 1 keeps all decoding on the calling thread.
     unsigned codec_threads = 1;
     stream::reader_options reader;  // read-ahead, per-read timeout, stop token
+    // Sequential input (HLS segments, a stream being downloaded in order): the demuxer sees a
+    // non-seekable input, so it never reads the tail (MP4 atom walk and mfra, TS duration from
+    // the last PTS, ID3v1/APE tags, the Ogg duration page) and decodes from the head with reads
+    // only moving forward. With a container hint it also skips the stream analysis when the
+    // header names the codec (TS: the PMT): the first frame tells rate and channels. No duration
+    // is reported. seek() still works (it may read backwards). See docs/DECODE.md.
+    bool sequential = false;
+    // Added to every chunk's start: chunk times are start_offset + samples decoded / rate (a
+    // segment's presentation time in a playlist). seek() positions stay relative to the input.
+    std::chrono::nanoseconds start_offset{0};
 };
 
 // One block of interleaved float32 PCM in [-1, 1] (nominal).
@@ -60,6 +74,9 @@ struct stream_info {
     std::uint32_t output_rate = 0;
     std::uint32_t output_channels = 0;
     std::chrono::nanoseconds duration{-1};  // -1: unknown
+    // The duration is an estimate (or unknown) until the input's tail arrives: a progressive Ogg
+    // opened without reading its last page. Re-read info() as chunks come; false once settled.
+    bool duration_provisional = false;
     bool seekable = false;
 };
 
