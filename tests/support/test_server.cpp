@@ -1,5 +1,7 @@
 #include "test_server.hpp"
 
+#include "test_server_link.hpp"
+
 #include <asio/buffer.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -12,6 +14,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -106,12 +109,14 @@ content make_content(std::string body, int version) {
 
 struct http_server::impl {
     asio::io_context io;
+    detail::shared_link link{io};  // after io: waiting responses hold connections
     tcp::acceptor acceptor{io};
     std::thread thread;
     std::filesystem::path root;
     std::uint16_t port = 0;
 
     mutable std::mutex mutex;  // guards everything below
+    std::condition_variable log_changed;
     std::map<std::string, content, std::less<>> contents;
     std::map<std::string, content, std::less<>> file_cache;
     std::map<std::string, int, std::less<>> counters;
@@ -153,9 +158,15 @@ private:
         ++responses_;
         srv_.peak_responding = std::max(srv_.peak_responding, ++srv_.responding);
     }
-    void end_response() {
+    void end_response(bool complete = false) {
         std::lock_guard lock(srv_.mutex);
         if (responding_) --srv_.responding;
+        if (responding_ && log_generation_ == srv_.log_generation) {
+            auto& e = srv_.log[log_index_];
+            e.end = clock::now();
+            e.complete = complete;
+            srv_.log_changed.notify_all();
+        }
         responding_ = false;
     }
 
@@ -175,6 +186,8 @@ private:
     }
 
     void close() {
+        if (waiting_link_) srv_.link.cancel(id_);
+        waiting_link_ = false;
         end_response();
         std::error_code ec;
         sock_.shutdown(tcp::socket::shutdown_both, ec);
@@ -276,8 +289,18 @@ private:
             }
             log_index_ = srv_.log.size();
             log_generation_ = srv_.log_generation;
-            srv_.log.push_back(
-                {method, path, range, if_range, status, 0, id_, number, {hdr.begin(), hdr.end()}});
+            srv_.log.push_back({method,
+                                path,
+                                range,
+                                if_range,
+                                status,
+                                0,
+                                clock::now(),
+                                {},
+                                false,
+                                id_,
+                                number,
+                                {hdr.begin(), hdr.end()}});
         }
 
         std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\n";
@@ -298,6 +321,7 @@ private:
         if (head_only_) end_ = pos_;
         sent_ = 0;
         stalled_ = false;
+        link_dropped_ = false;
 
         auto self = shared_from_this();
         auto send_head = [self] {
@@ -346,10 +370,19 @@ private:
             });
             return;
         }
+        if (f_.link_drop_after && !link_dropped_ && sent_ >= *f_.link_drop_after) {
+            link_dropped_ = true;
+            if (f_.link_drop_factor > 0) srv_.link.scale(1.0 / f_.link_drop_factor);
+        }
         if (pos_ >= end_) return finish();
-        std::uint64_t slice = std::min<std::uint64_t>(end_ - pos_, 64 * 1024);
+        const bool linked = srv_.link.enabled();
+        // On the shared link the link's grants cut the slices; leave it room at high rates.
+        std::uint64_t slice =
+            std::min<std::uint64_t>(end_ - pos_, linked ? 1024 * 1024 : 64 * 1024);
         if (f_.drop_after) slice = std::min(slice, *f_.drop_after - sent_);
         if (f_.stall_after && !stalled_) slice = std::min(slice, *f_.stall_after - sent_);
+        if (f_.link_drop_after && !link_dropped_)
+            slice = std::min(slice, *f_.link_drop_after - sent_);
         const std::uint64_t rate = current_rate();
         if (rate != anchor_rate_) {  // re-anchor pacing when the rate changes
             anchor_rate_ = rate;
@@ -369,6 +402,19 @@ private:
                 return;
             }
         }
+        if (linked) {
+            waiting_link_ = true;
+            srv_.link.request(id_, slice, [self](std::uint64_t granted) {
+                self->waiting_link_ = false;
+                self->write_slice(granted);
+            });
+            return;
+        }
+        write_slice(slice);
+    }
+
+    void write_slice(std::uint64_t slice) {
+        auto self = shared_from_this();
         add_sent(slice);
         const char* data = body_->data() + pos_;
         auto done = [self, slice](const std::error_code& ec, std::size_t) {
@@ -391,7 +437,7 @@ private:
     }
 
     void finish() {
-        end_response();
+        end_response(true);
         auto self = shared_from_this();
         auto next = [self](const std::error_code& ec, std::size_t) {
             if (ec || !self->keep_alive_ || self->f_.length_lie != 0) return self->close();
@@ -419,6 +465,7 @@ private:
     std::size_t log_index_ = 0;
     std::uint64_t log_generation_ = 0;
     bool keep_alive_ = true, head_only_ = false, stalled_ = false;
+    bool link_dropped_ = false, waiting_link_ = false;
     clock::time_point anchor_time_{};
     std::uint64_t anchor_sent_ = 0, anchor_rate_ = 0;
 };
@@ -501,9 +548,33 @@ void http_server::set_rate(std::uint64_t bytes_per_second) {
     impl_->rate = bytes_per_second;
 }
 
+void http_server::set_link(link_options options) {
+    impl_->link.configure(std::move(options));
+}
+
+void http_server::set_link_rate(std::uint64_t bytes_per_second) {
+    link_options o;
+    if (bytes_per_second > 0) o.schedule.push_back({0, bytes_per_second});
+    impl_->link.configure(std::move(o));
+}
+
+void http_server::scale_link(double factor) {
+    impl_->link.scale(factor);
+}
+
+std::uint64_t http_server::link_rate_at(double link_seconds) const {
+    return impl_->link.rate_at(link_seconds);
+}
+
 std::vector<log_entry> http_server::log() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->log;
+}
+
+bool http_server::wait_log(const std::function<bool(const std::vector<log_entry>&)>& pred,
+                           std::chrono::milliseconds timeout) {
+    std::unique_lock lock(impl_->mutex);
+    return impl_->log_changed.wait_for(lock, timeout, [&] { return pred(impl_->log); });
 }
 
 std::vector<log_entry> http_server::log_for(std::string_view path) const {

@@ -8,15 +8,20 @@
 // Serves in-memory content (put) and, optionally, a directory; HEAD, one Range (206/416),
 // strong ETag + Last-Modified, If-Range, keep-alive, chunked responses. Faults apply per path to
 // a window of request numbers (1-based, counted per path). Bandwidth throttling per connection,
-// changeable while running (timers, never sleeps).
+// changeable while running (timers, never sleeps), and a shared link: one byte budget for all
+// connections (a client's access link), split fairly among the responses sending, whose rate
+// follows a schedule (time-scaled, seeded noise, a live factor):
+//   srv.set_link({.schedule = {{0, 250'000}, {30, 31'250}, {60, 250'000}}, .time_scale = 10});
 // Threads: every public member may be called from any thread; the server runs its own io
-// thread. One mutex guards content, faults, rate and the log; it is never held across I/O.
+// thread. One mutex guards content, faults, rate and the log; the link has its own leaf mutex
+// for its configuration; neither is held across I/O.
 // Buffers: bodies are shared immutable strings; a connection keeps its version alive while sending.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +46,28 @@ struct fault {
     std::string redirect_to;        // answer 302 with this Location
     bool no_etag = false;           // omit the ETag header
     bool no_last_modified = false;  // omit the Last-Modified header
+    // Once this response sent N body bytes, the shared link's rate is divided by
+    // link_drop_factor (for every connection, until set_link or scale_link changes it).
+    std::optional<std::uint64_t> link_drop_after;
+    double link_drop_factor = 1.0;
+};
+
+// From `at` seconds of link time on, the link carries `bytes_per_second`.
+struct link_step {
+    double at = 0;
+    std::uint64_t bytes_per_second = 0;
+};
+
+// The shared link. Rates in bytes/s; an empty schedule = no link (unlimited). Response heads are
+// not charged to the link, bodies are; per-connection pacing (set_rate, fault::rate) applies as
+// well, before the link.
+struct link_options {
+    std::vector<link_step> schedule;  // steps by time; before the first step its rate applies
+    double time_scale = 1.0;    // link seconds per real second (10: a 30 s step comes after 3 s)
+    double noise = 0;           // each noise period draws a factor in [1 - noise, 1 + noise] ...
+    double noise_period = 1.0;  // ... (link seconds), from seed and the period's index alone
+    std::uint64_t seed = 1;
+    std::chrono::milliseconds tick{5};  // refill period; the link's granularity in time
 };
 
 struct log_entry {
@@ -50,6 +77,9 @@ struct log_entry {
     std::string if_range;  // the If-Range header, "" if none
     int status = 0;
     std::uint64_t bytes_sent = 0;  // body bytes written (counted as each write is issued)
+    std::chrono::steady_clock::time_point start{};  // request head received
+    std::chrono::steady_clock::time_point end{};    // body done or connection closed ({} = open)
+    bool complete = false;                          // the whole body was written
     std::uint64_t connection_id = 0;
     int request_number = 0;                                    // per path, 1-based
     std::vector<std::pair<std::string, std::string>> headers;  // request headers, names lower-case
@@ -74,9 +104,22 @@ public:
     // Per-connection bandwidth in bytes/s for all responses (0 = unlimited); takes effect on
     // the next slice of responses already being sent.
     void set_rate(std::uint64_t bytes_per_second);
+    // The shared link (see link_options); its schedule clock starts now. Takes effect at the next
+    // tick, also for responses being sent.
+    void set_link(link_options options);
+    // A constant shared link of bytes_per_second (0 = none).
+    void set_link_rate(std::uint64_t bytes_per_second);
+    // Multiplies the link's rate by factor from now on (0.125 = an 8x drop).
+    void scale_link(double factor);
+    // The link's rate at a link time, noise and factor included (0 = no link).
+    [[nodiscard]] std::uint64_t link_rate_at(double link_seconds) const;
 
     [[nodiscard]] std::vector<log_entry> log() const;
     [[nodiscard]] std::vector<log_entry> log_for(std::string_view path) const;
+    // Blocks until pred(log()) holds or timeout passes; returns the last pred result. The log
+    // changes when a request arrives and when a response ends (end, complete).
+    bool wait_log(const std::function<bool(const std::vector<log_entry>&)>& pred,
+                  std::chrono::milliseconds timeout);
     [[nodiscard]] std::uint64_t connections_accepted() const;
     // The most responses that were being sent at the same time since construction or clear_log().
     [[nodiscard]] std::uint64_t peak_concurrent_responses() const;

@@ -48,6 +48,8 @@ void transfer::start_attempt() {
     abort_.reset();
     in_pos_ = 0;
     attempt_delivered_ = 0;
+    attempt_received_ = 0;
+    last_sample_bytes_ = 0;
     errbuf_[0] = '\0';
 
     easy_ = curl_easy_init();
@@ -165,6 +167,8 @@ size_t transfer::on_header(char* data, size_t size, size_t n, void* userp) {
 
 bool transfer::header_line(std::string_view line) {
     if (line.substr(0, 5) == "HTTP/") {
+        // The throughput clock starts with the final response (a redirect's time is TTFB).
+        first_byte_at_ = last_sample_at_ = last_body_at_ = clock::now();
         status_ = parse_status_line(line);
         headers_.clear();
         head_done_ = false;
@@ -324,7 +328,50 @@ size_t transfer::on_write(char* data, size_t size, size_t n, void* userp) {
     size_t len = size * n;
     self->last_bytes_ = clock::now();
     if (!self->head_done_ && !self->finalize_head()) return CURL_WRITEFUNC_ERROR;
-    return self->body({reinterpret_cast<const std::byte*>(data), len}) ? len : CURL_WRITEFUNC_ERROR;
+    if (!self->body({reinterpret_cast<const std::byte*>(data), len})) return CURL_WRITEFUNC_ERROR;
+    self->body_arrived(len);
+    return len;
+}
+
+void transfer::body_arrived(std::size_t n) {
+    last_body_at_ = last_bytes_;
+    attempt_received_ += n;
+    const auto& o = req_.options.sampling;
+    const bool by_bytes =
+        o.every_bytes > 0 && attempt_received_ - last_sample_bytes_ >= o.every_bytes;
+    const bool by_time = o.every.count() > 0 && last_body_at_ - last_sample_at_ >= o.every;
+    if (by_bytes || by_time) emit_sample(false, false);
+}
+
+void transfer::emit_sample(bool final, bool complete) {
+    const auto& all = owner_->options().observer;
+    if (!all && !req_.on_sample) return;
+    auto rate = [](std::uint64_t bytes, microseconds t) {
+        return t.count() > 0 ? static_cast<double>(bytes) * 1e6 / static_cast<double>(t.count())
+                             : 0.0;
+    };
+    throughput_sample s;
+    s.url = url_;
+    s.attempt = attempts_;
+    s.bytes = attempt_received_;
+    s.time_to_first_byte = duration_cast<microseconds>(first_byte_at_ - attempt_start_);
+    s.wire_time = duration_cast<microseconds>(last_body_at_ - first_byte_at_);
+    s.bytes_per_second = rate(s.bytes, s.wire_time);
+    s.interval_bytes = attempt_received_ - last_sample_bytes_;
+    s.interval_time = duration_cast<microseconds>(last_body_at_ - last_sample_at_);
+    s.interval_bytes_per_second = rate(s.interval_bytes, s.interval_time);
+    s.final = final;
+    s.complete = complete;
+    s.below_floor = s.bytes < req_.options.sampling.floor_bytes;
+    if (easy_) {
+        long connects = 0;
+        curl_easy_getinfo(easy_, CURLINFO_NUM_CONNECTS, &connects);
+        s.connection_reused = connects == 0;
+    }
+    last_sample_bytes_ = attempt_received_;
+    last_sample_at_ = last_body_at_;
+    if (req_.on_sample) req_.on_sample(s);
+    if (all) all(s);
 }
 
 bool transfer::body(std::span<const std::byte> bytes) {
@@ -432,15 +479,7 @@ void transfer::on_done(CURLcode rc) {
                     true,
                     {}};
     }
-    if (attempt_delivered_ > 0 && owner_->options().observer) {
-        transfer_sample s{url_,
-                          wire,
-                          stats_.time_to_first_byte,
-                          stats_.wire_duration,
-                          stats_.throughput,
-                          stats_.connection_reused};
-        owner_->options().observer(s);
-    }
+    if (attempt_received_ > 0) emit_sample(true, !f);
     if (rc != CURLE_ABORTED_BY_CALLBACK) owner_->detach(easy_);
     release_easy();
     finish_attempt(std::move(f));

@@ -11,6 +11,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/strand.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -292,9 +293,9 @@ TEST_F(net_client, throttled_transfer_reports_throughput_within_twenty_percent) 
     server_.put("/th.bin", test::make_body(1'200'000));
     server_.set_rate(rate);
     std::mutex m;
-    std::vector<transfer_sample> samples;
+    std::vector<throughput_sample> samples;
     client_options co;
-    co.observer = [&](const transfer_sample& s) {
+    co.observer = [&](const throughput_sample& s) {
         std::lock_guard lock(m);
         samples.push_back(s);
     };
@@ -303,9 +304,12 @@ TEST_F(net_client, throttled_transfer_reports_throughput_within_twenty_percent) 
     ASSERT_TRUE(r) << r.error().message();
     EXPECT_NEAR(r->stats.throughput, static_cast<double>(rate), 0.2 * rate);
     std::lock_guard lock(m);
-    ASSERT_EQ(samples.size(), 1u);
-    EXPECT_NEAR(samples[0].throughput, static_cast<double>(rate), 0.2 * rate);
-    EXPECT_GT(samples[0].bytes, 1'200'000u);
+    ASSERT_FALSE(samples.empty());
+    const auto& last = samples.back();
+    EXPECT_TRUE(last.final && last.complete);
+    EXPECT_EQ(std::count_if(samples.begin(), samples.end(), [](auto& s) { return s.final; }), 1);
+    EXPECT_NEAR(last.bytes_per_second, static_cast<double>(rate), 0.2 * rate);
+    EXPECT_EQ(last.bytes, 1'200'000u);
 }
 
 TEST_F(net_client, two_hundred_concurrent_downloads_all_correct) {

@@ -71,6 +71,8 @@ private:
     void arm_deadline();
     void deadline_fired();
     void complete(result<transfer_stats> r);
+    void body_arrived(std::size_t n);  // throughput bookkeeping for n body bytes off the wire
+    void emit_sample(bool final, bool complete);
     void release_easy();
     std::string what() const {
         return std::string(req_.verb == method::head ? "HEAD " : "GET ") + url_;
@@ -115,6 +117,14 @@ private:
     std::chrono::steady_clock::time_point attempt_start_{};
     std::chrono::steady_clock::time_point last_bytes_{};
     std::uint64_t attempt_delivered_ = 0;
+
+    // Throughput samples of the attempt (throughput_sample): the clock starts at the final
+    // response's status line.
+    std::chrono::steady_clock::time_point first_byte_at_{};
+    std::chrono::steady_clock::time_point last_body_at_{};
+    std::chrono::steady_clock::time_point last_sample_at_{};
+    std::uint64_t attempt_received_ = 0;  // body bytes off the wire (skipped prefixes too)
+    std::uint64_t last_sample_bytes_ = 0;
 };
 
 }  // namespace kithara::net::detail

@@ -77,6 +77,17 @@ struct retry_policy {
     std::chrono::milliseconds max_retry_after{60'000};
 };
 
+// When a transfer reports throughput samples (see throughput_sample).
+struct sampling_options {
+    // A sample whose body bytes are fewer is flagged below_floor: too small to mean anything
+    // (the head, TCP slow start and one read's granularity dominate it).
+    std::uint64_t floor_bytes = 16 * 1024;
+    // While the body arrives, a sample after this many bytes or this long since the previous
+    // one, whichever comes first (0 for both: only the final sample).
+    std::uint64_t every_bytes = 64 * 1024;
+    std::chrono::milliseconds every{250};
+};
+
 struct request_options {
     timeouts timeout;
     retry_policy retry;
@@ -85,7 +96,34 @@ struct request_options {
     bool verify_tls = true;
     std::string ca_file;           // extra trusted CA bundle (PEM); empty = the system store
     bool reuse_connection = true;  // false: a fresh connection, closed afterwards
+    sampling_options sampling;
 };
+
+// Network throughput of one attempt of one request, for bandwidth estimation (ABR). Emitted
+// while the body arrives (from the write callbacks, per sampling_options) and once at the end
+// of every attempt that received body bytes (final; also when it failed or was cancelled).
+// The clock starts at the first byte of the response: time to first byte (connect, request,
+// server think time, queueing for a connection) is reported apart and never dilutes the rate.
+// Only network transfers exist at this layer: a cache hit or a disk read never produces a
+// sample, and a caller that serves some requests from a cache reports only these.
+struct throughput_sample {
+    std::string url;                                  // redacted
+    int attempt = 0;                                  // 1-based
+    std::uint64_t bytes = 0;                          // body bytes received by this attempt so far
+    std::chrono::microseconds time_to_first_byte{0};  // attempt start -> first response byte
+    std::chrono::microseconds wire_time{0};           // first response byte -> latest body byte
+    double bytes_per_second = 0;                      // bytes / wire_time (0 if wire_time is 0)
+    // Since the previous sample of this attempt (the first: since the first response byte): a
+    // collapsing link shows here before the whole-attempt average moves.
+    std::uint64_t interval_bytes = 0;
+    std::chrono::microseconds interval_time{0};
+    double interval_bytes_per_second = 0;
+    bool final = false;        // the attempt ended (see complete); else the body is still coming
+    bool complete = false;     // final, and the attempt received its whole body
+    bool below_floor = false;  // bytes < sampling.floor_bytes: do not feed an estimator with it
+    bool connection_reused = false;
+};
+using sample_observer = std::function<void(const throughput_sample&)>;
 
 struct request {
     std::string url;
@@ -97,6 +135,9 @@ struct request {
     std::string if_range;
     request_options options;
     std::stop_token stop;  // requesting stop cancels like request_handle::cancel()
+    // This request's throughput samples, on the executor (like sink calls); may be empty. A
+    // caller subscribes where samples mean something (media segments, not playlists or keys).
+    sample_observer on_sample;
 };
 
 // The final response head (after redirects) as the sink sees it.
@@ -126,17 +167,6 @@ struct transfer_stats {
     std::chrono::microseconds wire_duration{0};       // last attempt, start to last byte
     double throughput = 0;  // bytes/s on the wire over the last attempt's wire_duration
 };
-
-// One measurement per attempt that received body bytes, for bandwidth estimation (ABR).
-struct transfer_sample {
-    std::string url;  // redacted
-    std::uint64_t bytes = 0;
-    std::chrono::microseconds time_to_first_byte{0};
-    std::chrono::microseconds wire_duration{0};
-    double throughput = 0;  // bytes / wire_duration
-    bool connection_reused = false;
-};
-using sample_observer = std::function<void(const transfer_sample&)>;
 
 // Receives one request's response. All calls on the client's executor, in this order:
 // on_response once, then on_data with increasing resource offsets (contiguous, starting at
@@ -172,7 +202,7 @@ struct client_options {
     std::string user_agent = "kithara/0.1";
     long max_host_connections = 16;    // per host; more requests queue
     long max_cached_connections = 32;  // idle keep-alive connections kept
-    sample_observer observer;          // called on the executor; may be empty
+    sample_observer observer;  // every request's throughput samples, on the executor; may be empty
 };
 
 class KITHARA_NET_EXPORT client {
