@@ -84,7 +84,8 @@ struct decoder::impl {
 
     result<std::unique_ptr<detail::segment>> open_segment(std::uint64_t begin,
                                                           const stream::media_hints& hints) {
-        return detail::open_segment({rd, *src, opts.codec_threads, pkt, stats}, begin, hints);
+        return detail::open_segment({rd, *src, opts.codec_threads, opts.sequential, pkt, stats},
+                                    begin, hints);
     }
 
     void describe(const detail::segment& s) {
@@ -92,7 +93,7 @@ struct decoder::impl {
         info.codec = s.codec->codec->name;
         info.source_rate = s.rate();
         info.source_channels = static_cast<std::uint32_t>(s.codec->ch_layout.nb_channels);
-        info.seekable = src->length().has_value();
+        info.seekable = !opts.sequential && src->length().has_value();
         if (s.fmt->duration > 0 && s.fmt->duration < INT64_MAX / 1000) {
             info.duration = std::chrono::microseconds(s.fmt->duration);
         } else if (s.st->duration > 0) {  // no stream analysis: the header's duration
@@ -202,6 +203,7 @@ struct decoder::impl {
             discard_until_ns.reset();
         }
         int count = n - skip;
+        if (opts.sequential) seg->refresh_end_sample();
         if (seg->end_sample && idx + skip + count > *seg->end_sample) {
             count = static_cast<int>(std::max<std::int64_t>(0, *seg->end_sample - idx - skip));
         }
@@ -369,7 +371,7 @@ struct decoder::impl {
         c.sample_rate = out_rate;
         c.channels = out_channels;
         c.start = std::chrono::nanoseconds(sat_add(
-            base_ns,
+            sat_add(opts.start_offset.count(), base_ns),
             av_rescale(static_cast<std::int64_t>(out_frames_since_base), 1'000'000'000, out_rate)));
         out_frames_since_base += frames;
         c.epoch = epoch;

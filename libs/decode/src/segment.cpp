@@ -31,6 +31,16 @@ bool header_describes_audio(const AVFormatContext* fmt) {
     return false;
 }
 
+// Sequential mode: the header (or the TS PMT) already named the audio codec; the first decoded
+// frame tells rate and channels, and no duration is needed.
+bool header_names_audio_codec(const AVFormatContext* fmt) {
+    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+        const AVCodecParameters* p = fmt->streams[i]->codecpar;
+        if (p->codec_type == AVMEDIA_TYPE_AUDIO && p->codec_id != AV_CODEC_ID_NONE) return true;
+    }
+    return false;
+}
+
 // Without stream analysis av_find_best_stream skips streams of unknown rate: the first audio
 // stream with a decoder (as av_find_best_stream: index, or AVERROR_DECODER_NOT_FOUND).
 int first_audio_stream(const AVFormatContext* fmt, const AVCodec** dec) {
@@ -115,6 +125,13 @@ int segment::read(AVPacket* pkt) {
     return ret;
 }
 
+void segment::refresh_end_sample() {
+    if (!mp4 || st->duration <= 0 || rate() == 0) return;
+    const AVRational per_sample{1, static_cast<int>(rate())};
+    const auto d = clamp_samples(av_rescale_q(st->duration, st->time_base, per_sample));
+    if (d > 0 && (!end_sample || d > *end_sample)) end_sample = d;
+}
+
 std::uint32_t segment::rate() const {
     return static_cast<std::uint32_t>(std::max(codec->sample_rate, 0));
 }
@@ -141,14 +158,21 @@ result<std::unique_ptr<segment>> open_segment(const segment_context& ctx, std::u
     s->io.fmt = s->fmt;
     s->fmt->pb = s->avio;
     s->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+    if (ctx.sequential) {
+        // Every tail read in FFmpeg's demuxers is guarded by AVIO_SEEKABLE_NORMAL: mov's walk of
+        // the top-level atoms and its mfra lookup, the TS/PS duration from the last PTS,
+        // ID3v1 and APE tags (mp3, aac), the Ogg duration page.
+        s->avio->seekable = 0;
+        s->fmt->skip_estimate_duration_from_pts = 1;
+    }
     const AVInputFormat* ifmt = nullptr;
     if (!hints.container.empty()) ifmt = av_find_input_format(hints.container.c_str());
-    if (!hints.empty()) {
+    if (!hints.empty() || ctx.sequential) {
         s->fmt->probesize = 64 * 1024;
         s->fmt->max_analyze_duration = AV_TIME_BASE / 4;
     }
     const std::string where = "at byte " + std::to_string(begin);
-    if (hints.container == "ogg") {
+    if (hints.container == "ogg" && !ctx.sequential) {
         // FFmpeg's Ogg demuxer reads the last 65307 bytes (its largest page) at open for the
         // duration: let a network source fetch them alongside the head.
         if (auto len = s->io.size(); len && !s->io.end) {
@@ -164,7 +188,9 @@ result<std::unique_ptr<segment>> open_segment(const segment_context& ctx, std::u
     // The stream analysis reads far ahead (MP3 ~10 KB, FLAC ~100 KB) and costs start-up bytes:
     // with a container hint and a codec named by the header, the first decoded frame tells rate
     // and channels instead (see prime).
-    const bool analyse = hints.container.empty() || !header_describes_audio(s->fmt);
+    const bool analyse =
+        hints.container.empty() ||
+        !(ctx.sequential ? header_names_audio_codec(s->fmt) : header_describes_audio(s->fmt));
     if (analyse) {
         if (int ret = avformat_find_stream_info(s->fmt, nullptr); ret < 0) {
             if (s->io.last_error) return fail(*s->io.last_error);
@@ -216,12 +242,15 @@ result<std::unique_ptr<segment>> open_segment(const segment_context& ctx, std::u
     const std::int64_t rate = s->codec->sample_rate;
     if (rate > 0) {
         const AVRational per_sample{1, static_cast<int>(rate)};
-        const bool mp4 = std::strstr(s->fmt->iformat->name, "mp4") != nullptr;
+        s->mp4 = std::strstr(s->fmt->iformat->name, "mp4") != nullptr;
         if (s->st->duration > 0) {
             const auto d =
                 clamp_samples(av_rescale_q(s->st->duration, s->st->time_base, per_sample));
-            if (mp4 && d > 0) s->end_sample = d;
-            if (d > 0 && s->fmt->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE) {
+            if (s->mp4 && d > 0) s->end_sample = d;
+            // Sequential input: the header describes only what was read so far (fMP4: the
+            // fragments' sidx), not the segment; the protocol layer knows the lengths.
+            if (d > 0 && s->fmt->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE &&
+                !ctx.sequential) {
                 s->duration_samples = d;
             }
         }

@@ -5,7 +5,11 @@
 // or anything else). Built only without sanitizers (they own the allocator).
 #include <kithara/decode/decoder.hpp>
 
+#include <kithara/stream/concat_source.hpp>
+
 #include "decode_support.hpp"
+
+#include <filesystem>
 
 #include <cstdlib>
 #include <new>
@@ -132,6 +136,15 @@ using namespace kithara::decode::test;
 
 namespace {
 
+std::vector<std::byte> load_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    EXPECT_TRUE(f) << "missing fixture " << path;
+    std::vector<char> c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<std::byte> b(c.size());
+    std::memcpy(b.data(), c.data(), c.size());
+    return b;
+}
+
 struct counts {
     std::size_t chunks = 0;
     std::size_t news = 0;
@@ -141,8 +154,8 @@ struct counts {
 };
 
 // Decodes 20 warm-up chunks, then counts allocations over the next `chunks` chunks.
-counts steady_state(const char* file, decoder_options o, std::size_t chunks) {
-    auto dec = decoder::open(source_of(file), o).value();
+counts steady_state(std::shared_ptr<stream::source> src, decoder_options o, std::size_t chunks) {
+    auto dec = decoder::open(std::move(src), o).value();
     for (int i = 0; i < 20; ++i) (void)dec->next().value();
     const auto p0 = dec->stats().packets;
     counts c;
@@ -159,6 +172,30 @@ counts steady_state(const char* file, decoder_options o, std::size_t chunks) {
     c.ffmpeg_mallocs = ffmpeg_mallocs;
     c.packets = dec->stats().packets - p0;
     return c;
+}
+
+counts steady_state(const char* file, decoder_options o, std::size_t chunks) {
+    return steady_state(source_of(file), std::move(o), chunks);
+}
+
+// An HLS-style sequence: the segments of one rendition behind a concat_source (fMP4: the init
+// first), decoded in sequential mode with a start offset.
+std::shared_ptr<stream::source> rendition(const std::string& dir, const std::string& prefix,
+                                          const std::string& ext, const char* container,
+                                          bool init) {
+    stream::media_hints h;
+    h.container = container;
+    auto cat = stream::concat_source::create(h);
+    const std::string base = std::string(KITHARA_SEGMENTS_DIR) + "/" + dir + "/";
+    if (init) {
+        EXPECT_TRUE(cat->append(stream::memory_source::create(load_file(base + "init.mp4"))));
+    }
+    for (int i = 0; std::filesystem::exists(base + prefix + std::to_string(i) + "." + ext); ++i) {
+        EXPECT_TRUE(cat->append(stream::memory_source::create(
+            load_file(base + prefix + std::to_string(i) + "." + ext))));
+    }
+    cat->finish();
+    return cat;
 }
 
 class steady : public ::testing::TestWithParam<const char*> {};
@@ -199,4 +236,26 @@ TEST(steady, resampling_and_read_ahead_add_no_allocation_per_chunk) {
     ASSERT_GT(c.chunks, 10u);
     EXPECT_EQ(c.news, 0u);
     EXPECT_EQ(c.mallocs, c.ffmpeg_mallocs);
+}
+
+TEST(steady, sequential_segments_through_a_concat_source_allocate_nothing_per_chunk) {
+    auto o = options();
+    o.chunk_frames = 1024;
+    o.sequential = true;
+    o.start_offset = std::chrono::seconds(7);
+    for (auto [dir, prefix, ext, container, init] :
+         {std::tuple{"fmp4", "f", "m4s", "mov", true},
+          std::tuple{"ts_aac", "s", "ts", "mpegts", false},
+          std::tuple{"ts_mp3", "s", "ts", "mpegts", false}}) {
+        // 4 s of segments: 20 warm-up chunks, then 100 counted across segment joins.
+        const auto c = steady_state(rendition(dir, prefix, ext, container, init), o, 100);
+        ASSERT_GT(c.chunks, 90u) << dir;
+        EXPECT_EQ(c.news, 0u) << dir;
+        EXPECT_EQ(c.mallocs, c.ffmpeg_mallocs) << dir;
+        std::printf(
+            "%s (sequential): %zu chunks, %llu packets, %zu operator new, %zu malloc calls "
+            "(%zu by FFmpeg)\n",
+            dir, c.chunks, static_cast<unsigned long long>(c.packets), c.news, c.mallocs,
+            c.ffmpeg_mallocs);
+    }
 }

@@ -39,6 +39,11 @@ struct segment {
     std::optional<flac_framer> flac;  // native FLAC without stream analysis
     bool start_known = true;  // start_pts is final (else taken from the first demuxed packet)
     bool draining = false;
+    bool mp4 = false;  // the mov demuxer (edit-list end applies)
+
+    // Sequential fMP4: the track's end grows as fragments are read (each sidx/trun extends
+    // st->duration); move the gapless end along so only the last fragment's padding is cut.
+    void refresh_end_sample();
 
     segment() = default;
     segment(const segment&) = delete;
@@ -58,6 +63,7 @@ struct segment_context {
     stream::reader& rd;
     stream::source& src;
     unsigned codec_threads;
+    bool sequential;      // present the input as non-seekable (decoder_options::sequential)
     AVPacket* pkt;        // scratch packet for priming
     decode_stats& stats;  // packets and codec_frames read while priming
 };

@@ -34,6 +34,16 @@ struct decoder_options {
     // the ffmpeg CLI does). 1 keeps all decoding on the calling thread.
     unsigned codec_threads = 1;
     stream::reader_options reader;  // read-ahead, per-read timeout, stop token
+    // Sequential input (HLS segments, a stream being downloaded in order): the demuxer sees a
+    // non-seekable input, so it never reads the tail (MP4 atom walk and mfra, TS duration from
+    // the last PTS, ID3v1/APE tags, the Ogg duration page) and decodes from the head with reads
+    // only moving forward. With a container hint it also skips the stream analysis when the
+    // header names the codec (TS: the PMT): the first frame tells rate and channels. No duration
+    // is reported. seek() still works (it may read backwards). See docs/DECODE.md.
+    bool sequential = false;
+    // Added to every chunk's start: chunk times are start_offset + samples decoded / rate (a
+    // segment's presentation time in a playlist). seek() positions stay relative to the input.
+    std::chrono::nanoseconds start_offset{0};
 };
 
 // One block of interleaved float32 PCM in [-1, 1] (nominal).

@@ -1,0 +1,217 @@
+#include <kithara/stream/concat_source.hpp>
+
+#include <kithara/stream/error.hpp>
+
+#include <algorithm>
+#include <string>
+
+namespace kithara::stream {
+
+std::shared_ptr<concat_source> concat_source::create(media_hints hints) {
+    return std::make_shared<concat_source>(std::move(hints));
+}
+
+concat_source::concat_source(media_hints hints) : hints_(std::move(hints)) {}
+
+result<> concat_source::append(std::shared_ptr<source> src, std::optional<byte_range> range,
+                               std::optional<media_hints> boundary) {
+    if (src == nullptr) return fail(errc::invalid_seek, "concat_source: null part");
+    if (range && !range->valid()) return fail(errc::invalid_seek, "concat_source: inverted range");
+    {
+        std::lock_guard lock(mutex_);
+        if (finished_) return fail(errc::invalid_seek, "concat_source: append after finish");
+        if (parts_.size() >= max_parts) {
+            return fail(errc::invalid_seek,
+                        "concat_source: more than " + std::to_string(max_parts) + " parts");
+        }
+        part p;
+        p.src = std::move(src);
+        if (range) {
+            p.from = range->begin;
+            p.to = range->end;
+        }
+        p.boundary = std::move(boundary);
+        if (parts_.empty()) p.start = 0;
+        parts_.push_back(std::move(p));
+    }
+    appended_.notify_all();
+    return {};
+}
+
+void concat_source::finish() {
+    {
+        std::lock_guard lock(mutex_);
+        finished_ = true;
+    }
+    appended_.notify_all();
+}
+
+std::size_t concat_source::part_count() const {
+    std::lock_guard lock(mutex_);
+    return parts_.size();
+}
+
+void concat_source::learn_size(part& p) const {
+    if (p.size) return;
+    if (p.to) {  // a declared range is taken as declared
+        p.size = *p.to - p.from;
+        return;
+    }
+    if (auto len = p.src->length()) p.size = *len > p.from ? *len - p.from : 0;
+}
+
+concat_source::place concat_source::locate(std::uint64_t offset) const {
+    std::uint64_t start = 0;
+    for (std::size_t i = 0; i < parts_.size(); ++i) {
+        part& p = parts_[i];
+        if (!p.start) p.start = start;
+        learn_size(p);
+        if (!p.size) return {i, offset - *p.start, false};
+        if (offset < *p.start + *p.size) return {i, offset - *p.start, true};
+        start = *p.start + *p.size;
+    }
+    return {parts_.size(), offset - start, false};
+}
+
+std::optional<std::uint64_t> concat_source::length() const {
+    std::lock_guard lock(mutex_);
+    if (!finished_) return std::nullopt;
+    std::uint64_t total = 0;
+    for (auto& p : parts_) {
+        learn_size(p);
+        if (!p.size) return std::nullopt;
+        total += *p.size;
+    }
+    return total;
+}
+
+result<wait_status> concat_source::wait_range(byte_range r, std::optional<deadline> until,
+                                              std::stop_token stop) {
+    std::uint64_t pos = r.begin;
+    while (pos < r.end) {
+        if (stop.stop_requested()) return wait_status::cancelled;
+        source* src = nullptr;
+        std::uint64_t from = 0, local = 0;
+        std::optional<std::uint64_t> size;
+        std::size_t index = 0;
+        {
+            std::unique_lock lock(mutex_);
+            const place pl = locate(pos);
+            if (pl.index == parts_.size()) {
+                if (finished_) return pos == r.begin ? wait_status::eof : wait_status::ready;
+                const std::size_t n = parts_.size();
+                auto more = [&] { return parts_.size() > n || finished_; };
+                const bool ok = until ? appended_.wait_until(lock, stop, *until, more)
+                                      : appended_.wait(lock, stop, more);
+                if (!ok) {
+                    return stop.stop_requested() ? wait_status::cancelled : wait_status::timed_out;
+                }
+                continue;
+            }
+            const part& p = parts_[pl.index];
+            src = p.src.get();  // parts are never removed: the source outlives this call
+            from = p.from;
+            local = pl.local;
+            size = p.size;
+            index = pl.index;
+        }
+        std::uint64_t end_local = local + (r.end - pos);
+        if (size) end_local = std::min(end_local, *size);
+        auto w = src->wait_range({from + local, from + end_local}, until, stop);
+        if (!w) return fail(w.error());
+        if (*w == wait_status::cancelled || *w == wait_status::timed_out) return *w;
+        if (*w == wait_status::ready && size) {
+            pos += end_local - local;
+            continue;
+        }
+        // A part of unknown size answered: ready (up to its end, if it learned one) or eof.
+        std::lock_guard lock(mutex_);
+        part& p = parts_[index];
+        learn_size(p);
+        if (!p.size) {
+            if (*w == wait_status::ready) return wait_status::ready;  // r lies inside it
+            return fail(errc::source_failed, "concat_source: a part ended without a length");
+        }
+        pos = *p.start + (*w == wait_status::ready ? std::min(*p.size, end_local) : *p.size);
+    }
+    return wait_status::ready;
+}
+
+result<std::size_t> concat_source::read_at(std::uint64_t offset, std::span<std::byte> out) {
+    if (out.empty()) return std::size_t{0};
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        source* src = nullptr;
+        std::uint64_t from = 0, local = 0;
+        std::optional<std::uint64_t> size;
+        std::size_t index = 0;
+        {
+            std::lock_guard lock(mutex_);
+            const place pl = locate(offset);
+            if (pl.index == parts_.size()) {
+                if (finished_) return std::size_t{0};
+                return fail(errc::not_available);
+            }
+            const part& p = parts_[pl.index];
+            src = p.src.get();
+            from = p.from;
+            local = pl.local;
+            size = p.size;
+            index = pl.index;
+        }
+        std::span<std::byte> want = out;
+        if (size) {
+            want = out.first(
+                static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), *size - local)));
+        }
+        auto n = src->read_at(from + local, want);
+        if (!n) return n;
+        if (*n > 0) return n;
+        if (size) {
+            return fail(errc::source_failed, "concat_source: part " + std::to_string(index) +
+                                                 " ended before its declared size");
+        }
+        // The unknown-size part ended at `offset`: its length is known now; retry past it.
+    }
+    return fail(errc::source_failed, "concat_source: a part ended without a length");
+}
+
+void concat_source::will_need(byte_range r) {
+    std::uint64_t pos = r.begin;
+    while (pos < r.end) {
+        source* src = nullptr;
+        std::uint64_t from = 0, local = 0, take = 0;
+        {
+            std::lock_guard lock(mutex_);
+            const place pl = locate(pos);
+            if (pl.index == parts_.size()) return;
+            const part& p = parts_[pl.index];
+            src = p.src.get();
+            from = p.from;
+            local = pl.local;
+            take = p.size ? std::min(*p.size - local, r.end - pos) : r.end - pos;
+            if (!p.size) pos = r.end;  // unknown extent: advise what is asked and stop
+        }
+        src->will_need({from + local, from + local + take});
+        if (pos < r.end) pos += take;
+    }
+}
+
+media_hints concat_source::hints() const {
+    std::lock_guard lock(mutex_);
+    return hints_;
+}
+
+std::optional<format_boundary> concat_source::boundary_after(std::uint64_t after) const {
+    std::lock_guard lock(mutex_);
+    std::uint64_t start = 0;
+    for (auto& p : parts_) {
+        if (!p.start) p.start = start;
+        if (p.boundary && *p.start > after) return format_boundary{*p.start, *p.boundary};
+        learn_size(p);
+        if (!p.size) return std::nullopt;  // later parts have no offset yet
+        start = *p.start + *p.size;
+    }
+    return std::nullopt;
+}
+
+}  // namespace kithara::stream
