@@ -9,6 +9,7 @@
 #include "detail/av_util.hpp"
 #include "detail/converter.hpp"
 #include "detail/fifo.hpp"
+#include "detail/ogg_tail.hpp"
 #include "detail/segment.hpp"
 
 extern "C" {
@@ -66,6 +67,13 @@ struct decoder::impl {
     std::optional<std::int64_t> sync_expect;  // after a seek: where the next frame should start
     bool restart_needed = false;
 
+    // Ogg opened without its tail (segment::tail_deferred): the duration is learned from the
+    // last page once the source has it; until then info.duration is an estimate.
+    std::vector<std::byte> tail;                // sized once, at open
+    std::optional<std::int64_t> tail_duration;  // native samples, once learned
+    std::uint32_t chunks_since_tail_check = 0;
+    std::uint64_t packet_end = 0;  // source offset past the last packet sent (its page, for Ogg)
+
     impl(std::shared_ptr<stream::source> s, decoder_options o)
         : src(s),
           opts(std::move(o)),
@@ -104,6 +112,50 @@ struct decoder::impl {
             info.duration =
                 std::chrono::nanoseconds(av_rescale(*s.end_sample, 1'000'000'000, s.rate()));
         }
+        // Sequential input: a header's duration describes what was read so far (an fMP4 sidx) or
+        // the whole file a segment was cut from, not this input.
+        if (opts.sequential) info.duration = std::chrono::nanoseconds(-1);
+    }
+
+    // Reads the Ogg tail if the source already has it (read_at never blocks nor demands bytes)
+    // and sets the duration from its last granule. True when the duration is settled.
+    bool learn_tail_duration() {
+        const auto len = src->length();
+        if (!len || seg == nullptr || seg->rate() == 0) return false;
+        const std::uint64_t n = std::min<std::uint64_t>(*len, detail::ogg_tail_bytes);
+        tail.resize(static_cast<std::size_t>(n));  // allocates once
+        std::uint64_t got = 0;
+        while (got < n) {
+            auto r = src->read_at(*len - n + got, std::span(tail).subspan(got));
+            if (!r || *r == 0) return false;  // not there yet
+            got += *r;
+        }
+        info.duration_provisional = false;
+        const auto g = detail::last_ogg_granule(tail);
+        if (!g) return true;  // no final page: the duration stays unknown
+        const std::int64_t start = seg->st->start_time != AV_NOPTS_VALUE ? seg->st->start_time : 0;
+        const std::int64_t d = clamp_samples(av_rescale_q(
+            sat_sub(*g, start), seg->st->time_base, AVRational{1, static_cast<int>(seg->rate())}));
+        if (d <= 0) return true;
+        tail_duration = d;
+        seg->duration_samples = d;
+        info.duration = std::chrono::microseconds(
+            av_rescale_q(sat_sub(*g, start), seg->st->time_base, AVRational{1, 1000000}));
+        return true;
+    }
+
+    // While the duration is provisional: every 16 chunks, look for the tail; until it is there,
+    // estimate from the bytes and time decoded so far.
+    void refresh_provisional_duration() {
+        if (!info.duration_provisional || ++chunks_since_tail_check < 16) return;
+        chunks_since_tail_check = 0;
+        if (learn_tail_duration()) return;
+        const auto len = src->length();
+        const std::uint64_t pos = packet_end;  // not the demuxer's position: it reads ahead
+        if (!len || pos < 4096 || seg->rate() == 0 || seg_pos <= 0) return;
+        const double seconds = static_cast<double>(seg_pos) / seg->rate();
+        info.duration = std::chrono::nanoseconds(static_cast<std::int64_t>(
+            seconds * static_cast<double>(*len) / static_cast<double>(pos) * 1e9));
     }
 
     result<> open_first() {
@@ -125,6 +177,16 @@ struct decoder::impl {
         out_channels = opts.channels != 0 ? opts.channels : info.source_channels;
         info.output_rate = out_rate;
         info.output_channels = out_channels;
+        if (seg->tail_deferred && !src->boundary_after(0)) {
+            info.duration = std::chrono::nanoseconds(-1);
+            info.duration_provisional = true;
+            if (!learn_tail_duration()) {
+                // Fetch the tail after the head: the first sample does not wait for it.
+                if (auto len = src->length()) {
+                    src->will_need({*len - std::min(*len, detail::ogg_tail_bytes), *len});
+                }
+            }
+        }
         return {};
     }
 
@@ -337,6 +399,10 @@ struct decoder::impl {
                 continue;
             }
             ++stats.packets;
+            if (pkt->pos >= 0) {
+                packet_end = seg->io.begin + static_cast<std::uint64_t>(pkt->pos) +
+                             static_cast<std::uint64_t>(pkt->size);
+            }
             ret = avcodec_send_packet(seg->codec, pkt);
             av_packet_unref(pkt);
             if (ret < 0 && ret != AVERROR(EAGAIN)) {
@@ -358,6 +424,8 @@ struct decoder::impl {
         auto s = open_segment(begin, hints);
         if (!s) return fail(s.error());
         seg = std::move(*s);
+        if (begin == 0 && seg->tail_deferred && tail_duration)
+            seg->duration_samples = tail_duration;
         seg_pos = 0;
         seg_seen_end = 0;
         first_after_seek = false;
@@ -380,6 +448,7 @@ struct decoder::impl {
         c.source_rate = conv.in_rate();
         c.source_channels = conv.in_channels();
         stats.pcm_frames += frames;
+        refresh_provisional_duration();
         return std::optional<pcm_chunk>(std::move(c));
     }
 
@@ -445,6 +514,7 @@ struct decoder::impl {
             auto s = open_segment(0, src->hints());
             if (!s) return fail(s.error());
             seg = std::move(*s);
+            if (seg->tail_deferred && tail_duration) seg->duration_samples = tail_duration;
         }
         seg_start_ns = 0;
         seg->draining = false;

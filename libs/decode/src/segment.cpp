@@ -172,14 +172,15 @@ result<std::unique_ptr<segment>> open_segment(const segment_context& ctx, std::u
         s->fmt->max_analyze_duration = AV_TIME_BASE / 4;
     }
     const std::string where = "at byte " + std::to_string(begin);
-    if (hints.container == "ogg" && !ctx.sequential) {
-        // FFmpeg's Ogg demuxer reads the last 65307 bytes (its largest page) at open for the
-        // duration: let a network source fetch them alongside the head.
-        if (auto len = s->io.size(); len && !s->io.end) {
-            constexpr std::uint64_t ogg_tail = 65307;
-            ctx.src.will_need({begin + *len - std::min(*len, ogg_tail), begin + *len});
-        }
-    }
+    // Progressive start-up: the Ogg duration page (the last 65307 bytes) and the ID3v1/APE tags
+    // of MP3 and ADTS are the only reads past the head these demuxers make at open, and on one link
+    // they come before the first sample. Open them as a non-seekable input (FFmpeg skips those
+    // reads), then make it seekable again: seeking is unchanged, and the decoder learns the Ogg
+    // duration from the tail once it is there (detail/ogg_tail.hpp).
+    const bool defer_tail =
+        !ctx.sequential &&
+        (hints.container == "ogg" || hints.container == "mp3" || hints.container == "aac");
+    if (defer_tail) s->avio->seekable = 0;
     if (int ret = avformat_open_input(&s->fmt, nullptr, ifmt, nullptr); ret < 0) {
         s->fmt = nullptr;  // freed by FFmpeg
         if (s->io.last_error) return fail(*s->io.last_error);
@@ -189,13 +190,18 @@ result<std::unique_ptr<segment>> open_segment(const segment_context& ctx, std::u
     // with a container hint and a codec named by the header, the first decoded frame tells rate
     // and channels instead (see prime).
     const bool analyse =
-        hints.container.empty() ||
-        !(ctx.sequential ? header_names_audio_codec(s->fmt) : header_describes_audio(s->fmt));
+        hints.container.empty() || !(ctx.sequential || (defer_tail && hints.container == "ogg")
+                                         ? header_names_audio_codec(s->fmt)
+                                         : header_describes_audio(s->fmt));
     if (analyse) {
         if (int ret = avformat_find_stream_info(s->fmt, nullptr); ret < 0) {
             if (s->io.last_error) return fail(*s->io.last_error);
             return fail(errc::open_failed, "stream info " + where + ": " + av_error_text(ret));
         }
+    }
+    if (defer_tail) {
+        s->avio->seekable = AVIO_SEEKABLE_NORMAL;
+        s->tail_deferred = hints.container == "ogg";
     }
     const AVCodec* dec = nullptr;
     const int idx = analyse ? av_find_best_stream(s->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &dec, 0)

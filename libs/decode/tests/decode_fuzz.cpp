@@ -1,6 +1,7 @@
 // libFuzzer target over the demux/decode entry: the input is a whole media file in memory.
 // The first byte (when present) also picks output options and a seek, so the conversion and seek
-// paths are exercised too. Built in the asan preset only (clang, -fsanitize=fuzzer).
+// paths are exercised too, and sequential mode. Built in the asan preset only (clang,
+// -fsanitize=fuzzer).
 #include <kithara/decode/decoder.hpp>
 #include <kithara/stream/memory_source.hpp>
 
@@ -30,6 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (magic.substr(0, 3) == "ID3" || (data[1] == 0xFF && (data[2] & 0xE0) == 0xE0))
             hints.container = "mp3";
         if (magic == "RIFF") hints.container = "wav";
+        if (data[1] == 0x47) hints.container = "mpegts";
+        if (size >= 9 && std::string_view(reinterpret_cast<const char*>(data + 5), 4) == "ftyp")
+            hints.container = "mov";
     }
     auto src =
         kithara::stream::memory_source::borrow(std::as_bytes(std::span(data + 1, size - 1)), hints);
@@ -39,6 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if ((mode & 1) != 0) o.sample_rate = 22050;
     if ((mode & 2) != 0) o.channels = 1;
     if ((mode & 4) != 0) o.channels = 3;
+    // Bit 5 without a seek (bits 5-7 are the seek time otherwise): sequential mode, as HLS
+    // segments are decoded (non-seekable input, no analysis once the header names the codec).
+    if ((mode & 8) == 0 && (mode & 32) != 0) o.sequential = true;
     auto dec = kithara::decode::decoder::open(src, o);
     if (!dec) return 0;
     for (int i = 0; i < 400; ++i) {

@@ -4,10 +4,12 @@
 
 #include <kithara/decode/decoder.hpp>
 #include <kithara/decode/error.hpp>
+#include <kithara/stream/error.hpp>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <utility>
 
@@ -94,18 +96,77 @@ struct advised_source final : stream::source {
     stream::media_hints hints() const override { return in->hints(); }
 };
 
-TEST(hinted_open, ogg_advises_its_tail_read_before_reading_anything) {
-    stream::media_hints h;
-    h.container = "ogg";
-    auto src = std::make_shared<advised_source>();
-    src->in = source_of("chirp.opus", h);
-    const auto len = *src->length();
-    auto dec = decoder::open(src, options()).value();
-    ASSERT_EQ(src->advised.size(), 1u);
-    EXPECT_EQ(src->advised[0].end, len);
-    EXPECT_EQ(src->advised[0].begin, len > 65307 ? len - 65307 : 0);
-    EXPECT_EQ(src->read_at_advice, 0u);
-    EXPECT_GT(dec->info().duration.count(), 0);
+// A progressive download whose last 64 KiB have not arrived: reads there are "not available"
+// (and waits time out at once, so a decoder that needed them would fail, not hang) until released.
+struct tail_gated_source final : stream::source {
+    std::shared_ptr<stream::source> in;
+    std::uint64_t gate = 0;  // bytes at or past it are withheld until released
+    std::atomic<bool> released{false};
+    std::vector<stream::byte_range> advised;
+    std::optional<std::uint64_t> length() const override { return in->length(); }
+    result<stream::wait_status> wait_range(stream::byte_range r,
+                                           std::optional<stream::deadline> until,
+                                           std::stop_token stop) override {
+        if (!released && r.end > gate) return stream::wait_status::timed_out;
+        return in->wait_range(r, until, std::move(stop));
+    }
+    result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) override {
+        if (!released && offset >= gate) return fail(stream::errc::not_available);
+        if (!released) out = out.first(std::min<std::uint64_t>(out.size(), gate - offset));
+        return in->read_at(offset, out);
+    }
+    void will_need(stream::byte_range r) override { advised.push_back(r); }
+    stream::media_hints hints() const override { return in->hints(); }
+};
+
+// Opus and Vorbis start from the head: FFmpeg's Ogg demuxer would read the last 65307 bytes for
+// the duration before the first sample. The decoder advises the tail after open, reports the
+// duration as provisional, and settles it (equal to FFmpeg's) once the tail is there.
+TEST(hinted_open, ogg_starts_from_the_head_and_learns_its_duration_from_the_tail) {
+    for (const char* file : {"long.opus", "long.ogg"}) {
+        const std::string path = std::string(KITHARA_SEGMENTS_DIR) + "/" + file;
+        std::ifstream f(path, std::ios::binary);
+        ASSERT_TRUE(f) << path;
+        std::vector<char> c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        std::vector<std::byte> bytes(c.size());
+        std::memcpy(bytes.data(), c.data(), c.size());
+        ASSERT_GT(bytes.size(), 2u * 65307) << file;
+        stream::media_hints h;
+        h.container = "ogg";
+        const auto probed = decoder::open(stream::memory_source::create(bytes), options()).value();
+        ASSERT_GT(probed->info().duration.count(), 0);
+
+        auto src = std::make_shared<tail_gated_source>();
+        src->in = stream::memory_source::create(bytes, h);
+        const auto len = bytes.size();
+        src->gate = len - 65307;
+        auto dec = decoder::open(src, options());
+        ASSERT_TRUE(dec) << file << ": " << dec.error().message();
+        EXPECT_TRUE((*dec)->info().duration_provisional) << file;
+        EXPECT_EQ((*dec)->info().duration.count(), -1) << file;
+        ASSERT_EQ(src->advised.size(), 1u) << file;
+        EXPECT_EQ(src->advised[0].begin, len - 65307);
+        EXPECT_EQ(src->advised[0].end, len);
+        for (int i = 0; i < 20; ++i) ASSERT_TRUE((*dec)->next().value()) << file;
+        // Meanwhile: a rough estimate from the bytes and time decoded so far (Ogg packets carry
+        // their page's position, so early on it runs high).
+        EXPECT_TRUE((*dec)->info().duration_provisional);
+        EXPECT_NEAR(static_cast<double>((*dec)->info().duration.count()),
+                    static_cast<double>(probed->info().duration.count()),
+                    0.5 * static_cast<double>(probed->info().duration.count()))
+            << file;
+        src->released = true;
+        for (int i = 0; i < 16; ++i) ASSERT_TRUE((*dec)->next().value()) << file;
+        EXPECT_FALSE((*dec)->info().duration_provisional) << file;
+        EXPECT_EQ((*dec)->info().duration, probed->info().duration) << file;
+        // The whole decode is the probed one's.
+        const auto ref = drain(*probed);
+        auto again = decoder::open(src, options()).value();  // tail present now: settled at open
+        EXPECT_FALSE(again->info().duration_provisional);
+        EXPECT_EQ(again->info().duration, probed->info().duration);
+        const auto got = drain(*again);
+        EXPECT_TRUE(got.pcm == ref.pcm) << file;
+    }
 }
 
 // Bytes trickling in a little at a time (as from a network) give the same PCM as all at once.
@@ -149,6 +210,22 @@ TEST(hinted_open, first_chunk_reads_a_fraction_of_the_probed_bytes) {
         const auto hinted = bytes_before_first_chunk(file, h);
         const auto probed = bytes_before_first_chunk(file, {});
         EXPECT_LT(hinted * 2, probed) << file << ": hinted " << hinted << ", probed " << probed;
+    }
+}
+
+// MP3 and ADTS with a container hint open without their ID3v1/APE tail reads: FFmpeg reaches a
+// tail that close by reading forward through the whole file, so the first chunk waited for it.
+TEST(hinted_open, mp3_and_adts_first_chunk_does_not_read_to_the_end) {
+    for (auto [file, container] : {std::pair{"chirp.mp3", "mp3"}, std::pair{"tone.aac", "aac"}}) {
+        stream::media_hints h;
+        h.container = container;
+        auto src = std::make_shared<advised_source>();
+        src->in = source_of(file, h);
+        auto o = options();
+        o.start_chunk_frames = 1024;
+        auto dec = decoder::open(src, o).value();
+        ASSERT_TRUE(dec->next().value()) << file;
+        EXPECT_LT(src->read_end * 2, *src->length()) << file << ": read to " << src->read_end;
     }
 }
 

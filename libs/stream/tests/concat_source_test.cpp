@@ -16,7 +16,8 @@ using namespace kithara::stream;
 namespace {
 std::vector<std::byte> bytes_from(std::size_t n, int seed) {
     std::vector<std::byte> v(n);
-    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 13 + seed) & 0xff);
+    for (std::size_t i = 0; i < n; ++i)
+        v[i] = static_cast<std::byte>((i * 13 + static_cast<std::size_t>(seed)) & 0xff);
     return v;
 }
 

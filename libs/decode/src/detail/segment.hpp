@@ -40,6 +40,8 @@ struct segment {
     bool start_known = true;  // start_pts is final (else taken from the first demuxed packet)
     bool draining = false;
     bool mp4 = false;  // the mov demuxer (edit-list end applies)
+    // Ogg opened without its tail read: no duration yet (the decoder learns it from the tail).
+    bool tail_deferred = false;
 
     // Sequential fMP4: the track's end grows as fragments are read (each sidx/trun extends
     // st->duration); move the gapless end along so only the last fragment's padding is cut.

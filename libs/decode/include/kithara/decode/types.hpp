@@ -70,6 +70,9 @@ struct stream_info {
     std::uint32_t output_rate = 0;
     std::uint32_t output_channels = 0;
     std::chrono::nanoseconds duration{-1};  // -1: unknown
+    // The duration is an estimate (or unknown) until the input's tail arrives: a progressive Ogg
+    // opened without reading its last page. Re-read info() as chunks come; false once settled.
+    bool duration_provisional = false;
     bool seekable = false;
 };
 
