@@ -3,8 +3,12 @@
 // segment, a wrong key, restart without refetching, offline replay with zero requests.
 #include <test_server.hpp>
 
+#include <kithara/decode/decoder.hpp>
+#include <kithara/hls/aes.hpp>
 #include <kithara/hls/error.hpp>
 #include <kithara/hls/hls_stream.hpp>
+#include <kithara/hls/loader.hpp>
+#include <kithara/stream/memory_source.hpp>
 #include <kithara/worker/io_runtime.hpp>
 
 #include <gtest/gtest.h>
@@ -13,6 +17,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -95,6 +100,68 @@ nlohmann::json reference(const std::string& dir, const std::string& playlist) {
     return {};
 }
 
+std::vector<std::byte> read_bytes(const fs::path& p, std::optional<byte_range> r = std::nullopt) {
+    std::ifstream f(p, std::ios::binary);
+    EXPECT_TRUE(f) << p;
+    std::vector<char> c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<std::byte> b(c.size());
+    std::memcpy(b.data(), c.data(), c.size());
+    if (r)
+        b = std::vector<std::byte>(b.begin() + static_cast<std::ptrdiff_t>(r->offset),
+                                   b.begin() + static_cast<std::ptrdiff_t>(r->offset + r->length));
+    return b;
+}
+
+// The local decode made here: init + (decrypted) segments concatenated, decoded by kithara::decode
+// from memory (seekable, probed: not the sequential path the stream uses).
+pcm local_decode(const std::string& dir, const std::string& playlist) {
+    const auto base = fixtures / dir;
+    auto p = read_playlist_file(base / playlist).value();
+    const auto& m = p.content.media();
+    std::vector<std::byte> all;
+    std::uint32_t map = no_index;
+    for (const auto& s : m.segments) {
+        if (s.map != map && s.map != no_index) {
+            auto init = read_bytes(base / m.maps[s.map].uri, m.maps[s.map].range);
+            all.insert(all.end(), init.begin(), init.end());
+        }
+        map = s.map;
+        auto seg = read_bytes(base / s.uri, s.range);
+        if (const auto* k = m.key_of(s)) {
+            auto key = read_bytes(base / k->uri);
+            std::vector<std::uint8_t> key8(16);
+            std::memcpy(key8.data(), key.data(), 16);
+            const auto iv = k->iv ? *k->iv : hls_iv(s.media_sequence);
+            seg = aes128_cbc_decrypt(seg, key8, iv).value();
+        }
+        all.insert(all.end(), seg.begin(), seg.end());
+    }
+    auto dec = decode::decoder::open(stream::memory_source::create(all)).value();
+    pcm out;
+    for (;;) {
+        auto c = dec->next();
+        if (!c) {
+            out.failure = c.error();
+            break;
+        }
+        if (!*c) break;
+        out.rate = (*c)->sample_rate;
+        out.channels = (*c)->channels;
+        out.samples.insert(out.samples.end(), (*c)->samples.begin(), (*c)->samples.end());
+    }
+    return out;
+}
+
+double snr_db(const float* a, const float* ref, std::size_t n) {
+    double err = 0, sig = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double d = static_cast<double>(a[i]) - ref[i];
+        err += d * d;
+        sig += static_cast<double>(ref[i]) * ref[i];
+    }
+    return 10 * std::log10(std::max(sig, 1e-30) / std::max(err, 1e-30));
+}
+
 struct fixture_case {
     const char* dir;
     const char* playlist;
@@ -114,18 +181,59 @@ TEST_P(hls_fixture, pcm_equals_the_local_decode) {
     EXPECT_EQ(sha256(got.samples), ref["pcm_sha256"].get<std::string>());
 }
 
+// fMP4 AAC/Opus: kithara::decode trims the MP4 edit list's end (encoder padding) where ffmpeg's
+// hls demuxer, which made reference.json, does not; compared with the local kithara::decode of
+// the concatenated (decrypted) init + segments instead, and the count against reference.json
+// minus that padding (the difference is at most one codec frame).
+class hls_fmp4_fixture : public ::testing::TestWithParam<fixture_case> {};
+
+TEST_P(hls_fmp4_fixture, pcm_equals_the_local_decode_of_the_concatenated_segments) {
+    const auto& c = GetParam();
+    env e(std::string("fmp4_") + c.dir + "_" + c.playlist);
+    auto s = open(e.srv.url(std::string("/") + c.dir + "/" + c.playlist), *e.store, *e.client);
+    ASSERT_TRUE(s) << s.error().message();
+    auto got = drain(**s);
+    ASSERT_FALSE(got.failure) << got.failure->message();
+    auto local = local_decode(c.dir, c.playlist);
+    ASSERT_FALSE(local.failure) << local.failure->message();
+    ASSERT_EQ(got.frames(), local.frames());
+    ASSERT_EQ(got.rate, local.rate);
+    if (sha256(got.samples) != sha256(local.samples)) {
+        EXPECT_GE(snr_db(got.samples.data(), local.samples.data(), got.samples.size()), 60.0);
+    }
+    auto ref = reference(c.dir, c.playlist);
+    const auto ref_frames = ref["pcm_samples"].get<std::size_t>();
+    EXPECT_LE(got.frames(), ref_frames);
+    EXPECT_LT(ref_frames - got.frames(), 1024u);
+}
+
+INSTANTIATE_TEST_SUITE_P(fixtures, hls_fmp4_fixture,
+                         ::testing::Values(fixture_case{"fmp4_multi", "a64.m3u8"},
+                                           fixture_case{"byterange_fmp4", "index.m3u8"},
+                                           fixture_case{"aes_fmp4", "iv_explicit.m3u8"},
+                                           fixture_case{"aes_fmp4", "iv_sequence.m3u8"},
+                                           fixture_case{"aes_fmp4", "rotate.m3u8"},
+                                           fixture_case{"rate48", "index.m3u8"},
+                                           fixture_case{"opus_fmp4", "index.m3u8"},
+                                           fixture_case{"short_tail", "aac.m3u8"}),
+                         [](const auto& i) {
+                             std::string n = std::string(i.param.dir) + "_" + i.param.playlist;
+                             for (auto& ch : n)
+                                 if (ch == '.') ch = '_';
+                             return n;
+                         });
+
 INSTANTIATE_TEST_SUITE_P(
     fixtures, hls_fixture,
     ::testing::Values(
-        fixture_case{"fmp4_multi", "a64.m3u8"}, fixture_case{"ts_aac", "index.m3u8"},
-        fixture_case{"ts_mp3", "index.m3u8"}, fixture_case{"byterange_ts", "index.m3u8"},
-        fixture_case{"byterange_fmp4", "index.m3u8"}, fixture_case{"aes_ts", "iv_explicit.m3u8"},
+        fixture_case{"ts_aac", "index.m3u8"}, fixture_case{"ts_mp3", "index.m3u8"},
+        fixture_case{"byterange_ts", "index.m3u8"}, fixture_case{"aes_ts", "iv_explicit.m3u8"},
         fixture_case{"aes_ts", "iv_sequence.m3u8"}, fixture_case{"aes_ts", "mixed.m3u8"},
-        fixture_case{"aes_fmp4", "iv_explicit.m3u8"}, fixture_case{"aes_fmp4", "rotate.m3u8"},
-        fixture_case{"packed_adts", "index.m3u8"}, fixture_case{"packed_mp3", "index.m3u8"},
-        fixture_case{"rate48", "index.m3u8"}, fixture_case{"flac_fmp4", "index.m3u8"},
-        fixture_case{"opus_fmp4", "index.m3u8"}, fixture_case{"ac3_ts", "ac3.m3u8"},
-        fixture_case{"short_tail", "aac.m3u8"}),
+        fixture_case{"packed_adts", "index.m3u8"},
+        fixture_case{"packed_adts", "some_untagged.m3u8"}, fixture_case{"packed_adts", "wrap.m3u8"},
+        fixture_case{"packed_mp3", "index.m3u8"}, fixture_case{"packed_mp3", "some_untagged.m3u8"},
+        fixture_case{"flac_fmp4", "index.m3u8"}, fixture_case{"ac3_ts", "ac3.m3u8"},
+        fixture_case{"ac3_ts", "eac3.m3u8"}, fixture_case{"short_tail", "aac_ts.m3u8"}),
     [](const auto& i) {
         std::string n = std::string(i.param.dir) + "_" + i.param.playlist;
         for (auto& ch : n)
@@ -146,7 +254,7 @@ TEST(hls_engine, master_starts_on_the_lowest_variant_and_fetches_no_other) {
                     l.path.find("ts128") == std::string::npos)
             << l.path;
     }
-    EXPECT_EQ(got.frames(), reference("fmp4_multi", "a64.m3u8")["pcm_samples"].get<std::size_t>());
+    EXPECT_EQ(got.frames(), local_decode("fmp4_multi", "a64.m3u8").frames());
 }
 
 TEST(hls_engine, seek_returns_the_requested_sample_and_fetches_only_its_segment) {
@@ -159,35 +267,44 @@ TEST(hls_engine, seek_returns_the_requested_sample_and_fetches_only_its_segment)
     const auto starts = [&] {
         std::vector<double> v;
         double t = 0;
-        for (auto& seg : reference("ts_aac", "index.m3u8")["segments"]) {
+        const auto ref = reference("ts_aac", "index.m3u8");
+        for (const auto& seg : ref["segments"]) {
             v.push_back(t);
             t += seg["extinf"].get<double>();
         }
         return v;
     }();
     full_s->reset();
-    for (double t : {starts[2], starts[3] + 0.5, starts[4] + 0.01}) {
+    // Segment boundaries and positions inside segments. The first returned sample is the
+    // requested one: the rest of the stream has exactly the remaining length, and the samples
+    // match the full decode. A segment decoded without its predecessor starts the AAC decoder
+    // cold, so its first frame's overlap differs: compared from 2048 frames on at boundaries.
+    for (double t : {starts[1], starts[2], starts[4], starts[3] + 0.5, starts[4] + 0.01, 0.25,
+                     starts[2] + 1.2}) {
         env e2("seek2");
         auto s = open(url, *e2.store, *e2.client);
         ASSERT_TRUE(s);
         ASSERT_TRUE((*s)->seek(t));
         auto c = (*s)->next();
         ASSERT_TRUE(c && *c) << t;
+        EXPECT_NEAR(std::chrono::duration<double>((*c)->start).count(), t, 1e-4);
+        pcm rest;
+        rest.rate = (*c)->sample_rate;
+        rest.channels = (*c)->channels;
+        rest.samples.assign((*c)->samples.begin(), (*c)->samples.end());
+        auto tail = drain(**s);
+        ASSERT_FALSE(tail.failure);
+        rest.samples.insert(rest.samples.end(), tail.samples.begin(), tail.samples.end());
         const auto at = static_cast<std::size_t>(std::llround(t * full.rate));
+        ASSERT_EQ(rest.frames(), full.frames() - at) << "seek to " << t << " s";
         std::size_t k = 0;
         while (k + 1 < starts.size() && starts[k + 1] <= t) ++k;
-        EXPECT_NEAR(std::chrono::duration<double>((*c)->start).count(), t, 1e-4);
-        double err = 0, sig = 0;
-        const std::size_t n = std::min<std::size_t>(2048, (*c)->samples.size());
-        for (std::size_t i = 0; i < n && (at * 2 + i) < full.samples.size(); ++i) {
-            const double d = (*c)->samples[i] - full.samples[at * 2 + i];
-            err += d * d;
-            sig += full.samples[at * 2 + i] * full.samples[at * 2 + i];
-        }
-        const double snr = 10 * std::log10(sig / std::max(err, 1e-30));
-        EXPECT_GE(snr, 60.0) << "seek to " << t << " s";
+        const std::size_t warm = (t - starts[k]) * full.rate >= 2048 ? 0 : 2048;
+        const std::size_t n = 4096 * 2;
+        EXPECT_GE(snr_db(rest.samples.data() + warm * 2, full.samples.data() + (at + warm) * 2, n),
+                  60.0)
+            << "seek to " << t << " s";
         for (const auto& l : e2.srv.log()) {
-            if (l.path.find(".ts") == std::string::npos) continue;
             for (std::size_t before = 0; before < k; ++before) {
                 char b[32];
                 std::snprintf(b, sizeof b, "_%03zu.ts", before);
@@ -212,7 +329,7 @@ TEST(hls_engine, a_missing_segment_ends_playback_with_an_error_naming_it) {
 
 TEST(hls_engine, a_wrong_key_is_a_clear_error) {
     env e("wrong_key");
-    e.srv.put("/aes_ts/key.bin", std::string(16, 'x'));
+    e.srv.put("/aes_ts/key_a.bin", std::string(16, 'x'));
     auto s = open(e.srv.url("/aes_ts/iv_explicit.m3u8"), *e.store, *e.client);
     ASSERT_TRUE(s);
     auto got = drain(**s);
@@ -240,7 +357,9 @@ TEST(hls_engine, replay_from_the_cache_and_offline_makes_no_request) {
     ASSERT_FALSE(again.failure) << again.failure->message();
     EXPECT_EQ(e.srv.log().size(), 0u);
     EXPECT_EQ(sha256(again.samples), sha256(first.samples));
-    EXPECT_GT((*s)->stats().bytes_from_cache, 0u);
+    const auto st = (*s)->stats();
+    EXPECT_GT(st.bytes_from_cache, 0u)
+        << st.requests << " requests, " << st.bytes_from_network << " bytes from the network";
 }
 
 TEST(hls_engine, restart_mid_stream_fetches_no_cached_byte_again) {
@@ -253,19 +372,35 @@ TEST(hls_engine, restart_mid_stream_fetches_no_cached_byte_again) {
         ASSERT_FALSE(part.failure);
     }
     e.reopen_store();
-    const auto log_before = e.srv.log();
+    // What the cache holds now, per segment: complete, or a prefix of this many bytes.
+    struct cached {
+        std::string path;
+        std::uint64_t prefix = 0;
+        bool complete = false;
+    };
+    std::vector<cached> before;
+    {
+        auto asset = e.store->open_asset(url).value();
+        for (int i = 0; i < 5; ++i) {
+            char name[64];
+            std::snprintf(name, sizeof name, "/ts_aac/index_%03d.ts", i);
+            auto h = asset.open_streaming(e.srv.url(name)).value();
+            before.push_back({name, h->available().contiguous_end(0), h->complete()});
+        }
+    }
+    ASSERT_TRUE(before[0].complete);
     e.srv.clear_log();
     auto s = open(url, *e.store, *e.client);
     ASSERT_TRUE(s);
     auto all = drain(**s);
     ASSERT_FALSE(all.failure);
     EXPECT_EQ(all.frames(), reference("ts_aac", "index.m3u8")["pcm_samples"].get<std::size_t>());
-    // Every segment completed before the restart is not requested again; a partial one resumes.
-    for (const auto& l : e.srv.log()) {
-        for (const auto& b : log_before) {
-            if (b.path == l.path && l.path.ends_with(".ts") && b.range.empty() &&
-                b.bytes_sent > 0) {
-                EXPECT_FALSE(l.range.empty()) << l.path << " fetched from byte 0 again";
+    EXPECT_EQ(sha256(all.samples), reference("ts_aac", "index.m3u8")["pcm_sha256"]);
+    for (const auto& c : before) {
+        for (const auto& l : e.srv.log_for(c.path)) {
+            EXPECT_FALSE(c.complete) << c.path << " was complete and was fetched again";
+            if (c.prefix > 0) {
+                EXPECT_EQ(l.range, "bytes=" + std::to_string(c.prefix) + "-") << c.path;
             }
         }
     }

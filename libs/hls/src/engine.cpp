@@ -61,6 +61,7 @@ public:
         return w;
     }
     result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) override {
+        e_->demand(seg_);  // reads of cached bytes move the window too (no wait happens then)
         if (to_) {
             if (from_ + offset >= *to_) return std::size_t{0};
             out = out.first(static_cast<std::size_t>(
