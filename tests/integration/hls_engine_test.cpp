@@ -230,9 +230,10 @@ INSTANTIATE_TEST_SUITE_P(
         fixture_case{"byterange_ts", "index.m3u8"}, fixture_case{"aes_ts", "iv_explicit.m3u8"},
         fixture_case{"aes_ts", "iv_sequence.m3u8"}, fixture_case{"aes_ts", "mixed.m3u8"},
         fixture_case{"packed_adts", "index.m3u8"}, fixture_case{"packed_adts", "wrap.m3u8"},
-        fixture_case{"packed_mp3", "index.m3u8"}, fixture_case{"flac_fmp4", "index.m3u8"},
-        fixture_case{"ac3_ts", "ac3.m3u8"}, fixture_case{"ac3_ts", "eac3.m3u8"},
-        fixture_case{"short_tail", "aac_ts.m3u8"}),
+        fixture_case{"packed_adts", "some_untagged.m3u8"},
+        fixture_case{"packed_mp3", "some_untagged.m3u8"}, fixture_case{"packed_mp3", "index.m3u8"},
+        fixture_case{"flac_fmp4", "index.m3u8"}, fixture_case{"ac3_ts", "ac3.m3u8"},
+        fixture_case{"ac3_ts", "eac3.m3u8"}, fixture_case{"short_tail", "aac_ts.m3u8"}),
     [](const auto& i) {
         std::string n = std::string(i.param.dir) + "_" + i.param.playlist;
         for (auto& ch : n)
@@ -361,6 +362,34 @@ TEST(hls_engine, a_gap_is_not_fetched_and_is_rendered_as_silence_or_skipped) {
         EXPECT_LE(got.frames(), ref + silence);
         EXPECT_GT(got.frames() + 2048, ref + silence);
     }
+}
+
+TEST(hls_engine, sample_aes_and_other_keyformats_are_not_supported_by_name) {
+    env e("sample_aes");
+    e.srv.put(
+        "/sa/a.m3u8",
+        "#EXTM3U\n#EXT-X-VERSION:5\n#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"k.bin\",KEYFORMAT=\"com.apple.streamingkeydelivery\"\n"
+        "#EXTINF:2.0,\n../ts_aac/index_000.ts\n#EXT-X-ENDLIST\n");
+    auto s = open(e.srv.url("/sa/a.m3u8"), *e.store, *e.client);
+    ASSERT_TRUE(s);
+    auto got = drain(**s);
+    ASSERT_TRUE(got.failure);
+    EXPECT_EQ(got.failure->code(), errc::not_supported);
+    EXPECT_NE(got.failure->message().find("SAMPLE-AES"), std::string::npos)
+        << got.failure->message();
+    EXPECT_NE(got.failure->message().find("com.apple.streamingkeydelivery"), std::string::npos);
+    EXPECT_TRUE(e.srv.log_for("/ts_aac/index_000.ts").empty());
+}
+
+TEST(hls_engine, offline_without_a_cache_fails_naming_what_is_missing) {
+    env e("offline_miss");
+    stream_options o;
+    o.offline = true;
+    auto s = open(e.srv.url("/ts_aac/index.m3u8"), *e.store, *e.client, o);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code(), errc::offline_miss);
+    EXPECT_TRUE(e.srv.log().empty());
 }
 
 TEST(hls_engine, a_missing_segment_ends_playback_with_an_error_naming_it) {

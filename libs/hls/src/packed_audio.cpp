@@ -11,6 +11,8 @@
 namespace kithara::hls::detail {
 
 namespace {
+constexpr std::size_t resync_window = 16;  // bytes searched for a sync word after the tag
+
 std::uint64_t syncsafe(const std::byte* p) {
     std::uint64_t v = 0;
     for (int i = 0; i < 4; ++i) v = (v << 7) | (std::to_integer<std::uint64_t>(p[i]) & 0x7f);
@@ -81,6 +83,27 @@ result<stream::wait_status> id3_skip_source::resolve(std::optional<stream::deadl
         }
         tag.resize(have);
         ts = transport_stream_timestamp(tag);
+        // Packagers write tags whose declared size is a few bytes short (a frame size that
+        // leaves out the text encoding byte): find the first sync word just after the tag.
+        auto a = inner_->wait_range({skip, skip + resync_window + 2}, until, stop);
+        if (!a) return a;
+        if (*a == stream::wait_status::cancelled || *a == stream::wait_status::timed_out) return *a;
+        std::byte after[resync_window + 2]{};
+        std::size_t n = 0;
+        while (*a == stream::wait_status::ready && n < sizeof after) {
+            auto r = inner_->read_at(skip + n, std::span(after + n, sizeof after - n));
+            if (!r) return kithara::fail(r.error());
+            if (*r == 0) break;
+            n += *r;
+        }
+        for (std::size_t d = 0; d + 1 < n; ++d) {
+            const auto b0 = std::to_integer<unsigned>(after[d]);
+            const auto b1 = std::to_integer<unsigned>(after[d + 1]);
+            if ((b0 == 0xFF && (b1 & 0xE0) == 0xE0) || (b0 == 0x0B && b1 == 0x77)) {
+                skip += d;
+                break;
+            }
+        }
     }
     std::lock_guard lock(mutex_);
     skip_ = skip;
