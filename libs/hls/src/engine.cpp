@@ -31,9 +31,9 @@ std::span<const std::byte> as_bytes(std::string_view s) {
 // Bytes [from, to) of an item's streaming resource; a wait is the demand signal for `seg`.
 class segment_part final : public stream::source {
 public:
-    segment_part(std::shared_ptr<engine> e, std::size_t item, std::size_t seg,
+    segment_part(std::shared_ptr<engine> e, std::size_t seg,
                  std::shared_ptr<assets::streaming_handle> res, std::optional<byte_range> range)
-        : e_(std::move(e)), item_(item), seg_(seg), res_(std::move(res)) {
+        : e_(std::move(e)), seg_(seg), res_(std::move(res)) {
         if (range) {
             from_ = range->offset;
             to_ = range->offset + range->length;
@@ -72,8 +72,7 @@ public:
 
 private:
     std::shared_ptr<engine> e_;
-    std::size_t item_;
-    std::size_t seg_;
+    std::size_t seg_;  // the segment whose reading this serves (a map: its run's first)
     std::shared_ptr<assets::streaming_handle> res_;
     std::uint64_t from_ = 0;
     std::optional<std::uint64_t> to_;
@@ -384,7 +383,7 @@ result<std::shared_ptr<stream::source>> engine::map_source(std::uint32_t i, std:
     auto res = resource_for(i);
     if (!res) return kithara::fail(res.error());
     return std::shared_ptr<stream::source>(
-        std::make_shared<segment_part>(shared_from_this(), i, seg, *res, items_[i].range));
+        std::make_shared<segment_part>(shared_from_this(), seg, *res, items_[i].range));
 }
 
 result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) {
@@ -399,7 +398,7 @@ result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) 
     auto res = resource_for(seg);
     if (!res) return kithara::fail(res.error());
     std::shared_ptr<stream::source> src =
-        std::make_shared<segment_part>(shared_from_this(), seg, seg, *res, items_[seg].range);
+        std::make_shared<segment_part>(shared_from_this(), seg, *res, items_[seg].range);
     if (k) {
         const auto iv = k->iv ? *k->iv : hls_iv(s.media_sequence);
         std::weak_ptr<engine> weak = shared_from_this();
@@ -495,6 +494,16 @@ void engine::start_item(std::size_t i) {
         --in_flight_;
         if (in_flight_ == 0) idle_.notify_all();
     };
+    bool closing = false;
+    {
+        std::lock_guard lock(mutex_);
+        closing = shut_down_;
+        if (closing) items_[i].st = item::state::idle;
+    }
+    if (closing) {
+        finish_without_request();
+        return;
+    }
     auto res = resource_for(i);
     if (!res) {
         fail_item(i, res.error());
@@ -566,13 +575,16 @@ void engine::on_bytes(std::uint64_t n) {
 
 void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome) {
     bool again = false;
+    bool failed = false;
     if (!outcome) {
         std::lock_guard lock(mutex_);
         if (shut_down_ || outcome.error().code() == net::errc::cancelled) {
             items_[i].st = item::state::idle;
+        } else {
+            failed = true;
         }
     }
-    if (!outcome && items_[i].st != item::state::idle) {
+    if (failed) {
         fail_item(i, error(errc::segment_failed,
                            "segment " + items_[i].label + ": " + outcome.error().message()));
     } else if (outcome) {

@@ -69,20 +69,6 @@ result<stream::wait_status> id3_skip_source::resolve(std::optional<stream::deadl
     std::optional<std::uint64_t> ts;
     if (got == sizeof head && std::memcmp(head, "ID3", 3) == 0) {
         skip = 10 + syncsafe(head + 6) + ((std::to_integer<unsigned>(head[5]) & 0x10) ? 10 : 0);
-        const auto tag_bytes = std::min(skip, max_tag_bytes);
-        auto t = inner_->wait_range({0, tag_bytes}, until, stop);
-        if (!t) return t;
-        if (*t == stream::wait_status::cancelled || *t == stream::wait_status::timed_out) return *t;
-        std::vector<std::byte> tag(static_cast<std::size_t>(tag_bytes));
-        std::size_t have = 0;
-        while (have < tag.size()) {
-            auto n = inner_->read_at(have, std::span(tag).subspan(have));
-            if (!n) return kithara::fail(n.error());
-            if (*n == 0) break;
-            have += *n;
-        }
-        tag.resize(have);
-        ts = transport_stream_timestamp(tag);
         // Packagers write tags whose declared size is a few bytes short (a frame size that
         // leaves out the text encoding byte): find the first sync word just after the tag.
         auto a = inner_->wait_range({skip, skip + resync_window + 2}, until, stop);
@@ -104,6 +90,20 @@ result<stream::wait_status> id3_skip_source::resolve(std::optional<stream::deadl
                 break;
             }
         }
+        const auto tag_bytes = std::min(skip, max_tag_bytes);
+        auto t = inner_->wait_range({0, tag_bytes}, until, stop);
+        if (!t) return t;
+        if (*t == stream::wait_status::cancelled || *t == stream::wait_status::timed_out) return *t;
+        std::vector<std::byte> tag(static_cast<std::size_t>(tag_bytes));
+        std::size_t have = 0;
+        while (have < tag.size()) {
+            auto m = inner_->read_at(have, std::span(tag).subspan(have));
+            if (!m) return kithara::fail(m.error());
+            if (*m == 0) break;
+            have += *m;
+        }
+        tag.resize(have);
+        ts = transport_stream_timestamp(tag);
     }
     std::lock_guard lock(mutex_);
     skip_ = skip;
