@@ -97,6 +97,7 @@ public:
     void on_complete(result<net::transfer_stats> outcome) override {
         if (outcome && whole_ && !res_->resource().final_length())
             (void)res_->resource().commit(end_);
+        res_.reset();  // the engine's handle closes the resource, on the thread closing the stream
         e_->on_fetch_done(i_, std::move(outcome));
     }
 
@@ -601,19 +602,17 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome) {
         }
     }
     if (again) {
-        start_item(i);
+        start_item(i);  // keeps the in-flight count of this item
+        return;
     }
-    {
-        std::lock_guard lock(mutex_);
-        if (!again) {
-            --in_flight_;
-            if (in_flight_ == 0) idle_.notify_all();
-        }
-    }
-    if (outcome && !again)
+    if (outcome)
         emit({event_kind::segment_complete, items_[i].url, items_[i].media_sequence, info_.variant,
               items_[i].start, "network"});
     pump();
+    // Last: shutdown() returns once this count is 0, so no event or request comes after it.
+    std::lock_guard lock(mutex_);
+    --in_flight_;
+    if (in_flight_ == 0) idle_.notify_all();
 }
 
 void engine::shutdown() {
@@ -625,8 +624,16 @@ void engine::shutdown() {
             if (it.st == item::state::fetching) running.push_back(it.request);
     }
     for (auto& h : running) h.cancel();
-    std::unique_lock lock(mutex_);
-    idle_.wait(lock, [&] { return in_flight_ == 0; });
+    std::vector<std::shared_ptr<assets::streaming_handle>> handles;
+    {
+        std::unique_lock lock(mutex_);
+        idle_.wait(lock, [&] { return in_flight_ == 0; });
+        for (auto& it : items_) handles.push_back(std::move(it.res));
+    }
+    // Close the resources (range maps written) and end the lease here, not on the io thread
+    // after the caller has moved on (e.g. closed the store).
+    handles.clear();
+    asset_.reset();
 }
 
 }  // namespace kithara::hls::detail
