@@ -470,6 +470,10 @@ void engine::pump() {
                     items_[k].duration);
             else if (items_[k].res && items_[k].res->resource().final_length())
                 bytes += *items_[k].res->resource().final_length();
+            else if (!info_.variants.empty())  // the variant's BANDWIDTH (a peak) as estimate
+                bytes += static_cast<std::uint64_t>(
+                    static_cast<double>(info_.variants[info_.variant].bandwidth) / 8.0 *
+                    items_[k].duration);
         }
     }
     for (auto i : to_start) start_item(i);
