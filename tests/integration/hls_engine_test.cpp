@@ -16,11 +16,14 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -390,6 +393,34 @@ TEST(hls_engine, offline_without_a_cache_fails_naming_what_is_missing) {
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().code(), errc::offline_miss);
     EXPECT_TRUE(e.srv.log().empty());
+}
+
+TEST(hls_engine, paused_reading_stops_the_prefetch_window) {
+    env e("window");
+    std::mutex m;
+    std::condition_variable cv;
+    std::set<std::string> complete;
+    stream_options o;
+    o.prefetch_seconds = 3.0;  // the segment being read and the next one (2 s segments)
+    o.on_event = [&](const event& ev) {
+        if (ev.kind != event_kind::segment_complete) return;
+        std::lock_guard lock(m);
+        complete.insert(ev.uri.substr(ev.uri.rfind('/') + 1));
+        cv.notify_all();
+    };
+    {
+        auto s = open(e.srv.url("/ts_aac/index.m3u8"), *e.store, *e.client, o);
+        ASSERT_TRUE(s);
+        auto c = (*s)->next();  // then the reader pauses
+        ASSERT_TRUE(c && *c);
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return complete.count("index_001.ts") == 1; });
+    }  // closing waits for every running request (and the refills they trigger)
+    EXPECT_FALSE(e.srv.log_for("/ts_aac/index_000.ts").empty());
+    EXPECT_FALSE(e.srv.log_for("/ts_aac/index_001.ts").empty());
+    for (const char* later :
+         {"/ts_aac/index_002.ts", "/ts_aac/index_003.ts", "/ts_aac/index_004.ts"})
+        EXPECT_TRUE(e.srv.log_for(later).empty()) << later << " fetched while paused";
 }
 
 TEST(hls_engine, a_missing_segment_ends_playback_with_an_error_naming_it) {

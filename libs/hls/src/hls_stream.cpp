@@ -60,6 +60,9 @@ struct player {
         first_run = false;
         auto opts = e->options().decode;
         opts.sequential = true;
+        // No background read-ahead: the bytes come from the cache, and a read-ahead thread would
+        // move the prefetch window (it follows reads) up to 256 KiB ahead of what was decoded.
+        opts.reader.prefetch_bytes = 0;
         opts.start_offset = std::chrono::nanoseconds(
             static_cast<std::int64_t>(std::llround(e->items()[first].start * 1e9)));
         auto d = decode::decoder::open(cat, opts);
