@@ -88,7 +88,8 @@ void bm_raw_pread(benchmark::State& state) {
 // --- streaming_resource ---------------------------------------------------------------------
 
 // Writes new bytes every iteration (a fresh resource per pass), so the range set, growth
-// bookkeeping and, with range(1) == 1, the default 4 MiB auto-flush (fdatasync + map) all run.
+// bookkeeping and, with range(1) == 1, the default 4 MiB auto-flush (fdatasync + map) all run;
+// range(2) == 1 records each write in the range log (the default), 0 turns it off (as before).
 void bm_streaming_write_at(benchmark::State& state) {
     const auto block = static_cast<std::size_t>(state.range(0));
     const bool auto_flush = state.range(1) != 0;
@@ -96,6 +97,7 @@ void bm_streaming_write_at(benchmark::State& state) {
     const auto data = block_of(block);
     ks::streaming_options o;
     o.flush_every_bytes = auto_flush ? 4 * 1024 * 1024 : 0;
+    o.range_log = state.range(2) != 0;
     std::unique_ptr<ks::streaming_resource> res;
     std::uint64_t off = span_bytes;
     for (auto _ : state) {
@@ -250,7 +252,12 @@ void bm_range_set_contains(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(bm_raw_pwrite)->Arg(4096)->Arg(65536);
-BENCHMARK(bm_streaming_write_at)->Args({4096, 0})->Args({65536, 0})->Args({65536, 1});
+BENCHMARK(bm_streaming_write_at)
+    ->Args({4096, 0, 1})
+    ->Args({65536, 0, 0})
+    ->Args({65536, 0, 1})
+    ->Args({65536, 1, 0})
+    ->Args({65536, 1, 1});
 BENCHMARK(bm_raw_pread)->Arg(4096)->Arg(65536);
 BENCHMARK(bm_streaming_read_at)->Arg(4096)->Arg(65536);
 BENCHMARK(bm_wakeup_latency_streaming)->Unit(benchmark::kMillisecond)->Iterations(3);

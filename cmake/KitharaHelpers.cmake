@@ -1,9 +1,9 @@
 # kithara_add_library / kithara_add_test / kithara_add_benchmark and the deferred layering check.
 #
 #   kithara_add_library(NAME net
-#                       DEPS bufpool                       # lower Kithara layers (PUBLIC)
-#                       PUBLIC_DEPS tl::expected            # externals seen by public headers
-#                       PRIVATE_DEPS CURL::libcurl Asio::asio
+#                       DEPS core                          # lower Kithara layers (PUBLIC)
+#                       PUBLIC_DEPS Asio::asio              # externals seen by public headers
+#                       PRIVATE_DEPS CURL::libcurl
 #                       SOURCES src/client.cpp ...)
 #
 # creates kithara_<name>, alias kithara::<name>, EXPORT_NAME <name>, the header file set on
@@ -23,14 +23,6 @@ if(NOT TARGET kithara_warnings)
     target_compile_options(kithara_warnings INTERFACE -Wall -Wextra -Wconversion -Wshadow
                                                       $<$<BOOL:${KITHARA_WERROR}>:-Werror>)
   endif()
-endif()
-
-# Kithara's build-time private helpers (the internal logger header) that every layer uses.
-if(NOT TARGET kithara_internal)
-  add_library(kithara_internal INTERFACE)
-  kithara_require_external(spdlog::spdlog)
-  target_link_libraries(kithara_internal INTERFACE spdlog::spdlog)
-  target_include_directories(kithara_internal INTERFACE ${CMAKE_CURRENT_LIST_DIR}/../libs/bufpool/internal)
 endif()
 
 function(kithara_add_library)
@@ -92,6 +84,8 @@ function(kithara_add_library)
     target_link_libraries(${target} PRIVATE ${ext})
     list(APPEND _externals ${ext})
   endforeach()
+  # kithara_internal (core's build-internal logger header, defined in libs/core) is resolved
+  # when the build is generated, so core itself can use it too.
   target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:kithara_warnings>
                                           $<BUILD_INTERFACE:kithara_internal>)
   if(BUILD_SHARED_LIBS AND NOT KITHARA_SANITIZE)

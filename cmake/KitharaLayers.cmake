@@ -3,12 +3,13 @@
 # A layer calls only down. kithara_add_library() checks each declared DEPS entry against this
 # table, and kithara_check_layering() re-checks every kithara_* target's real link list at the end
 # of configuration, so a raw target_link_libraries() that bypasses the helper fails as well.
-# Peers (same rank: net, assets, worker; file, hls) never depend on each other.
+# Peers (same rank: core, bufpool; net, assets, worker; file, hls) never depend on each other.
 
 include_guard(GLOBAL)
 
-set(KITHARA_LAYERS bufpool storage net assets worker stream decode file hls)
+set(KITHARA_LAYERS core bufpool storage net assets worker stream decode file hls)
 
+set(_kithara_rank_core 0)
 set(_kithara_rank_bufpool 0)
 set(_kithara_rank_storage 1)
 set(_kithara_rank_net 2)
@@ -19,16 +20,21 @@ set(_kithara_rank_decode 4)
 set(_kithara_rank_file 5)
 set(_kithara_rank_hls 5)
 
-# Allowed direct dependencies (a subset of the lower ranks).
-set(_kithara_allowed_bufpool "")
-set(_kithara_allowed_storage bufpool)
-set(_kithara_allowed_net bufpool)
-set(_kithara_allowed_assets bufpool storage)
-set(_kithara_allowed_worker bufpool storage)
-set(_kithara_allowed_stream bufpool storage worker)
-set(_kithara_allowed_decode bufpool storage worker stream)
-set(_kithara_allowed_file bufpool storage net assets worker stream decode)
-set(_kithara_allowed_hls bufpool storage net assets worker stream decode)
+# Allowed direct dependencies: exactly what each layer's code uses today (its DEPS), plus what a
+# planned layer will use. Nothing is allowed "in case": widen an entry when the code needs it.
+set(_kithara_allowed_core "")                    # result, error, conditions, deadline, log, url
+set(_kithara_allowed_bufpool "")                 # uses nothing of core: a peer at rank 0
+set(_kithara_allowed_storage core bufpool)       # memory_resource chunks, atomic_resource::read
+set(_kithara_allowed_net core)                   # result, url redaction, log; sinks own buffers
+set(_kithara_allowed_assets core bufpool storage)  # resources of assets; atomic_handle::read
+set(_kithara_allowed_worker core bufpool)        # channels account pooled buffers by bytes
+set(_kithara_allowed_stream core bufpool storage)  # sources over resources; pooled read-ahead
+set(_kithara_allowed_decode core bufpool worker stream)  # reads a stream, pooled PCM, sessions
+set(_kithara_allowed_file core storage net assets worker stream)  # net into assets' resources
+# hls (planned): net for playlists/segments, assets+storage for the cache, worker for its io and
+# download jobs, stream for the source it offers, bufpool for segment and key buffers, decode for
+# variant switches across codecs and rates (drop it if hls ends up not calling decode).
+set(_kithara_allowed_hls core bufpool storage net assets worker stream decode)
 
 # kithara_layer_rank(<layer> <out-var>): the rank, or fails on an unknown layer.
 function(kithara_layer_rank layer out)

@@ -1,14 +1,20 @@
 // file_playback: plays a progressive HTTP file (MP3/M4A/FLAC/Opus/WAV...) through kithara::file
 // and kithara::decode while it downloads into a persistent cache.
 //
-//   file_playback [URL] [--out FILE|-|null] [--rate HZ] [--channels N] [--seek SECONDS]
-//                 [--cache-dir DIR] [--offline] [--quiet]
+//   file_playback [URL] [--out FILE|-|null] [--format wav|f32le|s16le] [--rate HZ]
+//                 [--channels N] [--seek S] [--duration S] [--cache-dir DIR] [--offline]
+//                 [--max-requests N] [--realtime] [--stats-json FILE] [--verbose] [--quiet]
 //
-// --out FILE writes a float32 WAV, `-` streams a WAV to stdout (pipe into aplay/ffplay), `null`
-// (the default) discards the PCM. With no URL it plays a built-in demo: a 12 s track generated
-// in-process, served on 127.0.0.1 by the project's loopback test server (no internet needed).
-// Progress goes to stderr when it is a terminal; a summary (time to first sample, realtime
-// factor, bytes fetched vs served from cache) ends the run. Any failure exits non-zero.
+// --out FILE writes the PCM, `-` streams it to stdout, `null` (the default) discards it.
+// --format wav (default) is a float32 WAV; f32le and s16le are raw interleaved samples, e.g.
+//   file_playback URL --out - --format s16le --rate 48000 --channels 2 | aplay -f S16_LE -c2
+//   -r48000
+// --duration S stops after exactly round(S * rate) frames (fewer available: exit 1).
+// --realtime paces the output like a sound card. With no URL it plays a built-in demo: a 12 s
+// track generated in-process, served on 127.0.0.1 by the project's loopback test server (no
+// internet needed). Progress goes to stderr when it is a terminal; a summary (time to first
+// sample, realtime factor, bytes fetched vs served from cache) ends the run, and --stats-json
+// writes the same as JSON. Exit 0: ok; 1: failure or incomplete audio; 2: usage error.
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/decode/decoder.hpp>
 #include <kithara/file/file_source.hpp>
@@ -16,88 +22,41 @@
 #include <kithara/worker/blocking_pool.hpp>
 #include <kithara/worker/io_runtime.hpp>
 
+#include "support/cli.hpp"
+#include "support/output_sink.hpp"
+#include "support/pacer.hpp"
+#include "support/progress.hpp"
+#include "support/run_stats.hpp"
 #include "test_server.hpp"
 
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <numbers>
 #include <optional>
+#include <span>
 #include <string>
-#include <vector>
+
+namespace ex = kithara::examples;
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 const clock_type::time_point process_start = clock_type::now();
 
-struct args {
-    std::string url;
-    std::string out = "null";
-    std::uint32_t rate = 0;
-    std::uint32_t channels = 0;
-    std::optional<double> seek;
-    std::string cache_dir;
-    bool offline = false;
-    unsigned max_requests = 0;  // 0: kithara::file's default
-    bool quiet = false;
-    bool verbose = false;
-};
-
-[[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr,
-                 "file_playback: %s\nusage: file_playback [URL] [--out FILE|-|null] [--rate HZ] "
-                 "[--channels N] [--seek SECONDS] [--cache-dir DIR] [--offline] [--max-requests N] "
-                 "[--quiet] "
-                 "[--verbose]\n",
-                 why);
-    std::exit(2);
+double secs(clock_type::duration d) {
+    return std::chrono::duration<double>(d).count();
 }
 
-args parse(int argc, char** argv) {
-    args a;
-    for (int i = 1; i < argc; ++i) {
-        std::string s = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage(("missing value for " + s).c_str());
-            return argv[++i];
-        };
-        if (s == "--out") {
-            a.out = value();
-        } else if (s == "--rate") {
-            a.rate = static_cast<std::uint32_t>(std::stoul(value()));
-        } else if (s == "--channels") {
-            a.channels = static_cast<std::uint32_t>(std::stoul(value()));
-        } else if (s == "--seek") {
-            a.seek = std::stod(value());
-        } else if (s == "--cache-dir") {
-            a.cache_dir = value();
-        } else if (s == "--offline") {
-            a.offline = true;
-        } else if (s == "--max-requests") {
-            a.max_requests = static_cast<unsigned>(std::stoul(value()));
-        } else if (s == "--verbose") {
-            a.verbose = true;
-        } else if (s == "--quiet") {
-            a.quiet = true;
-        } else if (s == "-h" || s == "--help") {
-            usage("help");
-        } else if (!s.empty() && s[0] == '-') {
-            usage(("unknown option " + s).c_str());
-        } else if (a.url.empty()) {
-            a.url = s;
-        } else {
-            usage("more than one URL");
-        }
-    }
-    return a;
+double ms_since_start() {
+    return secs(clock_type::now() - process_start) * 1e3;
 }
 
 // The demo track: 12 s of a little arpeggio with a soft envelope, 44.1 kHz stereo 16-bit WAV.
@@ -143,78 +102,20 @@ std::string demo_track() {
     return wav;
 }
 
-// A float32 WAV writer; sizes are patched at the end when the output can seek.
-class wav_out {
-public:
-    explicit wav_out(std::FILE* f) : f_(f) {}
-    bool header(std::uint32_t rate, std::uint32_t channels) {
-        rate_ = rate;
-        channels_ = channels;
-        return write_header(0xFFFFFFFFu - 36);
-    }
-    bool write(const float* s, std::size_t n) {
-        bytes_ += n * sizeof(float);
-        return std::fwrite(s, sizeof(float), n, f_) == n;
-    }
-    bool finish() {
-        if (std::fseek(f_, 0, SEEK_SET) == 0) {
-            if (!write_header(
-                    static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes_, 0xFFFFFFF0u))))
-                return false;
-        }
-        return std::fflush(f_) == 0;
-    }
-
-private:
-    bool write_header(std::uint32_t data_bytes) {
-        unsigned char h[58] = {};
-        auto p32 = [&](int at, std::uint32_t v) {
-            for (int i = 0; i < 4; ++i) h[at + i] = static_cast<unsigned char>(v >> (8 * i));
-        };
-        auto p16 = [&](int at, std::uint32_t v) {
-            h[at] = static_cast<unsigned char>(v);
-            h[at + 1] = static_cast<unsigned char>(v >> 8);
-        };
-        std::memcpy(h, "RIFF", 4);
-        p32(4, data_bytes + 50);
-        std::memcpy(h + 8, "WAVEfmt ", 8);
-        p32(16, 18);
-        p16(20, 3);  // IEEE float
-        p16(22, channels_);
-        p32(24, rate_);
-        p32(28, rate_ * channels_ * 4);
-        p16(32, channels_ * 4);
-        p16(34, 32);
-        p16(36, 0);
-        std::memcpy(h + 38, "fact", 4);
-        p32(42, 4);
-        p32(46, channels_ == 0 ? 0 : data_bytes / (channels_ * 4));
-        std::memcpy(h + 50, "data", 4);
-        p32(54, data_bytes);
-        return std::fwrite(h, 1, sizeof h, f_) == sizeof h;
-    }
-    std::FILE* f_;
-    std::uint32_t rate_ = 0;
-    std::uint32_t channels_ = 0;
-    std::uint64_t bytes_ = 0;
-};
-
-double secs(clock_type::duration d) {
-    return std::chrono::duration<double>(d).count();
-}
-
-std::string default_cache_dir() {
-    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/kithara";
-    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/kithara";
-    return (std::filesystem::temp_directory_path() / "kithara-cache").string();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    args a = parse(argc, argv);
-    const bool tty = ::isatty(2) != 0 && !a.quiet;
+    ex::common_options a;
+    unsigned max_requests = 0;  // 0: kithara::file's default
+    CLI::App app{"Plays a progressive HTTP file through kithara::file and kithara::decode.",
+                 "file_playback"};
+    ex::add_common_options(app, a);
+    app.add_option("--max-requests", max_requests, "concurrent requests per file")
+        ->check(CLI::Range(1u, 64u));
+    if (auto rc = ex::parse_command_line(app, argc, argv, a)) return *rc;
 
+    ex::run_stats st;
+    st.tool = "file_playback";
     std::optional<kithara::test::http_server> demo;
     bool temp_cache = false;
     if (a.url.empty()) {
@@ -230,149 +131,160 @@ int main(int argc, char** argv) {
             temp_cache = true;
         }
     }
-    if (a.cache_dir.empty()) a.cache_dir = default_cache_dir();
+    if (a.cache_dir.empty()) a.cache_dir = ex::default_cache_dir();
+    st.url = a.url;
+
+    // Every way out after this point reports: the summary, the JSON, the exit code.
+    auto finish = [&](std::string error) {
+        st.wall_s = secs(clock_type::now() - process_start);
+        st.ok = error.empty();
+        st.error = std::move(error);
+        if (!st.ok) std::fprintf(stderr, "file_playback: %s\n", st.error.c_str());
+        if (!a.quiet) ex::print_summary(st);
+        int rc = st.ok ? ex::exit_ok : ex::exit_failure;
+        if (!a.stats_json.empty()) {
+            std::string err;
+            if (!ex::write_stats_json(a.stats_json, st, &err)) {
+                std::fprintf(stderr, "file_playback: --stats-json: %s\n", err.c_str());
+                rc = ex::exit_failure;
+            }
+        }
+        return rc;
+    };
 
     kithara::worker::io_runtime io({.threads = 1, .name = "kithara-io"});
-    if (auto r = io.start(); !r) {
-        std::fprintf(stderr, "file_playback: %s\n", r.error().message().c_str());
-        return 1;
-    }
+    if (auto r = io.start(); !r) return finish(r.error().message());
     // Disk work that must not run on the io thread: durability flushes, metadata writes, cache
     // eviction and index rewrites.
     kithara::worker::blocking_pool background(
         {.threads = 1, .max_queued = 64, .name = "kithara-bg"});
-    int rc = 0;
+    std::string error;
     {
         kithara::assets::store_options so;
         so.background = [&background](std::function<void()> task) {
             return background.try_submit([t = std::move(task)] { t(); }).has_value();
         };
         auto store = kithara::assets::asset_store::open(a.cache_dir, so);
-        if (!store) {
-            std::fprintf(stderr, "file_playback: cache %s: %s\n", a.cache_dir.c_str(),
-                         store.error().message().c_str());
-            return 1;
-        }
+        if (!store) return finish("cache " + a.cache_dir + ": " + store.error().message());
         kithara::net::client client(io.executor());
         kithara::file::options fo;
         fo.background = &background;
         fo.offline = a.offline;
-        if (a.max_requests > 0) fo.max_requests = a.max_requests;
+        if (max_requests > 0) fo.max_requests = max_requests;
         if (a.verbose) {
             fo.on_event = [](const kithara::file::event& e) {
                 static const char* names[] = {"opened_cached", "stale_served", "request",
                                               "progress",      "invalidated",  "complete",
                                               "error"};
                 std::fprintf(stderr, "[%8.1f ms] %s offset %llu cached %llu in %zu ranges\n",
-                             secs(clock_type::now() - process_start) * 1e3,
-                             names[static_cast<int>(e.kind)],
+                             ms_since_start(), names[static_cast<int>(e.kind)],
                              static_cast<unsigned long long>(e.offset),
                              static_cast<unsigned long long>(e.downloaded), e.ranges);
             };
         }
         auto src = kithara::file::open(a.url, *store, client, fo);
-        if (!src) {
-            std::fprintf(stderr, "file_playback: open: %s\n", src.error().message().c_str());
-            return 1;
-        }
+        if (!src) return finish("open: " + src.error().message());
         kithara::decode::decoder_options dopt;
         dopt.sample_rate = a.rate;
         dopt.channels = a.channels;
         dopt.start_chunk_frames = 1024;  // start playing as soon as ~20 ms of audio is decoded
         if (a.verbose)
-            std::fprintf(stderr, "[%8.1f ms] opened (container hint '%s')\n",
-                         secs(clock_type::now() - process_start) * 1e3,
+            std::fprintf(stderr, "[%8.1f ms] opened (container hint '%s')\n", ms_since_start(),
                          (*src)->hints().container.c_str());
+        auto fill_source_stats = [&] {
+            const auto s = (*src)->stats();
+            st.bytes_network = s.bytes_fetched;
+            st.bytes_cache = s.cached_at_open;
+            st.requests = s.requests;
+            st.extra["demand_requests"] = s.demand_requests;
+        };
         auto dec = kithara::decode::decoder::open(*src, dopt);
-        if (a.verbose && dec)
-            std::fprintf(stderr, "[%8.1f ms] decoder open\n",
-                         secs(clock_type::now() - process_start) * 1e3);
         if (!dec) {
-            std::fprintf(stderr, "file_playback: decode: %s\n", dec.error().message().c_str());
-            return 1;
+            fill_source_stats();
+            return finish("decode: " + dec.error().message());
         }
+        if (a.verbose) std::fprintf(stderr, "[%8.1f ms] decoder open\n", ms_since_start());
+        const auto& info = (*dec)->info();
+        st.codec = info.codec;
+        st.source_rate = info.source_rate;
+        st.source_channels = info.source_channels;
+        st.rate = info.output_rate;
+        st.channels = info.output_channels;
+        st.extra["container"] = info.container;
+        st.extra["format"] = ex::to_string(a.format);
+        st.extra["out"] = a.out;
         if (a.seek) {
             auto ns = std::chrono::nanoseconds(static_cast<std::int64_t>(*a.seek * 1e9));
             if (auto r = (*dec)->seek(ns); !r) {
-                std::fprintf(stderr, "file_playback: seek: %s\n", r.error().message().c_str());
-                return 1;
+                fill_source_stats();
+                return finish("seek: " + r.error().message());
             }
         }
-        const auto& info = (*dec)->info();
-        std::FILE* out = nullptr;
-        if (a.out == "-") {
-            out = stdout;
-        } else if (a.out != "null") {
-            out = std::fopen(a.out.c_str(), "wb");
-            if (!out) {
-                std::fprintf(stderr, "file_playback: cannot write %s\n", a.out.c_str());
-                return 1;
-            }
-        }
-        std::optional<wav_out> wav;
-        if (out) {
-            wav.emplace(out);
-            wav->header(info.output_rate, info.output_channels);
-        }
+        auto sink = ex::output_sink::open(a.out, a.format, &error);
+        if (!sink) return finish(error);
+        if (!sink->begin(info.output_rate, info.output_channels)) return finish(sink->error());
 
-        std::optional<clock_type::time_point> first_sample;
-        std::uint64_t frames = 0;
-        std::uint32_t out_rate = info.output_rate;
-        auto last_progress = clock_type::now();
+        // --duration: exactly this many frames at the output rate.
+        const bool limited = a.duration.has_value();
+        const std::uint64_t limit =
+            limited ? static_cast<std::uint64_t>(std::llround(*a.duration * info.output_rate))
+                    : std::numeric_limits<std::uint64_t>::max();
+        std::optional<ex::pacer> pace;
+        if (a.realtime) pace.emplace(info.output_rate);
+        ex::progress_line progress(!a.quiet);
         const double duration = info.duration.count() > 0 ? secs(info.duration) : 0;
+        double pos = a.seek.value_or(0);
         for (;;) {
+            if (st.frames >= limit) break;
             auto c = (*dec)->next();
             if (!c) {
-                std::fprintf(stderr, "%sfile_playback: %s\n", tty ? "\n" : "",
-                             c.error().message().c_str());
-                rc = 1;
+                error = c.error().message();
                 break;
             }
-            if (!*c) break;
-            if (!first_sample) first_sample = clock_type::now();
+            if (!*c) {
+                if (limited)
+                    error = "the stream ended after " + std::to_string(st.audio_s()) +
+                            " s of output, before --duration " + std::to_string(*a.duration) + " s";
+                break;
+            }
             const auto& ch = **c;
-            frames += ch.frames();
-            out_rate = ch.sample_rate;
-            if (wav && !wav->write(ch.samples.data(), ch.samples.size())) {
-                std::fprintf(stderr, "file_playback: write failed\n");
-                rc = 1;
+            if (!st.time_to_first_sample_ms) st.time_to_first_sample_ms = ms_since_start();
+            std::size_t frames = ch.frames();
+            frames = static_cast<std::size_t>(std::min<std::uint64_t>(frames, limit - st.frames));
+            if (!sink->discards() && (ch.sample_rate != st.rate || ch.channels != st.channels)) {
+                // The WAV header and raw consumers assume one format: say so rather than write
+                // a stream whose meaning changes silently.
+                error = "the output format changed mid-stream (" + std::to_string(ch.sample_rate) +
+                        " Hz " + std::to_string(ch.channels) +
+                        " ch); pass --rate and --channels to keep it fixed";
                 break;
             }
-            if (tty && clock_type::now() - last_progress > std::chrono::milliseconds(200)) {
-                last_progress = clock_type::now();
-                const double pos =
-                    secs(ch.start) + static_cast<double>(ch.frames()) / ch.sample_rate;
+            if (pace) pace->wait(frames);
+            if (!sink->write(std::span<const float>(ch.samples.data(), frames * ch.channels))) {
+                error = sink->error();
+                break;
+            }
+            st.frames += frames;
+            pos = secs(ch.start) + static_cast<double>(frames) / ch.sample_rate;
+            if (progress.due()) {
                 const auto len = (*src)->length();
                 const double pct = len && *len > 0
                                        ? 100.0 * static_cast<double>((*src)->cached_bytes()) /
                                              static_cast<double>(*len)
                                        : 0;
                 const double el = secs(clock_type::now() - process_start);
-                std::fprintf(stderr, "\r%7.1f / %.1f s  downloaded %5.1f%%  %7.1f KiB/s   ", pos,
-                             duration, pct,
-                             static_cast<double>((*src)->stats().bytes_fetched) / 1024.0 / el);
+                char line[160];
+                std::snprintf(line, sizeof line, "%7.1f / %.1f s  downloaded %5.1f%%  %7.1f KiB/s",
+                              pos, duration, pct,
+                              static_cast<double>((*src)->stats().bytes_fetched) / 1024.0 / el);
+                progress.show(line);
             }
         }
-        if (wav && !wav->finish()) rc = 1;
-        if (out && out != stdout) std::fclose(out);
-        const double wall = secs(clock_type::now() - process_start);
-        const double audio = out_rate ? static_cast<double>(frames) / out_rate : 0;
-        const auto st = (*src)->stats();
-        if (!a.quiet) {
-            std::fprintf(
-                stderr,
-                "%s%s: %s %u Hz %u ch -> %u Hz %u ch, %.2f s of audio\n"
-                "  time to first sample %.1f ms, wall %.3f s, realtime x%.1f\n"
-                "  bytes fetched %llu in %llu requests (%llu on demand), served from "
-                "cache %llu\n",
-                tty ? "\n" : "", rc == 0 ? "done" : "FAILED", info.codec.c_str(), info.source_rate,
-                info.source_channels, info.output_rate, info.output_channels, audio,
-                first_sample ? secs(*first_sample - process_start) * 1e3 : -1.0, wall,
-                wall > 0 ? audio / wall : 0.0, static_cast<unsigned long long>(st.bytes_fetched),
-                static_cast<unsigned long long>(st.requests),
-                static_cast<unsigned long long>(st.demand_requests),
-                static_cast<unsigned long long>(st.cached_at_open));
-        }
+        progress.done();
+        if (!sink->finish() && error.empty()) error = sink->error();
+        if (pace) st.output_underruns = pace->underruns();
+        fill_source_stats();
+        st.extra["end_position_s"] = pos;
         dec->reset();
         src->reset();
     }
@@ -381,5 +293,5 @@ int main(int argc, char** argv) {
         std::error_code ec;
         std::filesystem::remove_all(a.cache_dir, ec);
     }
-    return rc;
+    return finish(error);
 }

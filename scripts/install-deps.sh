@@ -1,29 +1,64 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Kithara's build, tests and examples need, and fetches Debian's
-# FFmpeg source for the bundled audio-only build (KITHARA_FFMPEG=bundled) into .deps/ffmpeg.
+# Installs the Debian 12 packages Kithara needs, by profile, and fetches Debian's FFmpeg source for
+# the bundled audio-only build (KITHARA_FFMPEG=bundled) into .deps/ffmpeg.
 # Idempotent: asks dpkg what is missing and runs `apt-get update` once, only when something is;
-# fetches the source again only when Debian ships a newer version.
-#   scripts/install-deps.sh            # build + tests + examples
+# fetches the source again only when Debian ships a newer version. apt's output goes to
+# build/install-deps.log (its tail is printed if a step fails); a few lines say what happens.
+#   scripts/install-deps.sh --demo     # build and run the examples (scripts/dev demo)
+#   scripts/install-deps.sh [--test]   # also the test toolchain: clang, sanitizers, GoogleTest...
 #   scripts/install-deps.sh --bench    # also the whole-process benchmark tools
 set -euo pipefail
 
+profile=test
+case "${1:-}" in
+  --demo) profile=demo ;;
+  "" | --test) profile=test ;;
+  --bench) profile=bench ;;
+  *) echo "usage: scripts/install-deps.sh [--demo|--test|--bench]" >&2; exit 2 ;;
+esac
+
+# What building and running the demo needs.
 packages=(
-  # toolchains and build
-  g++ clang libclang-rt-14-dev cmake ninja-build make pkg-config git clang-format
+  # compiler and build
+  g++ cmake ninja-build make pkg-config
   # the bundled FFmpeg build: assembler, and dpkg-source for `apt-get source`
   nasm dpkg-dev
   # libraries
   libcurl4-openssl-dev libssl-dev libasio-dev libspdlog-dev libexpected-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsamplerate0-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  # the command-line tools only (never the libraries): CLI11 and nlohmann/json, header-only
+  # the tools' and examples' command lines and JSON output (never the libraries)
   libcli11-dev nlohmann-json3-dev
-  # test media generation and the interoperability HTTP server
-  ffmpeg nginx-light openssl
+  # demo and test media generation
+  ffmpeg
 )
-if [[ "${1:-}" == "--bench" ]]; then
+if [[ $profile != demo ]]; then
+  packages+=(
+    # the test toolchain: clang with sanitizer runtimes, formatting, git for the format check
+    clang libclang-rt-14-dev clang-format git
+    # test and benchmark libraries
+    libgtest-dev libgmock-dev libbenchmark-dev
+    # the interoperability HTTP server, test certificates, test scripts
+    nginx-light openssl python3
+  )
+fi
+if [[ $profile == bench ]]; then
   packages+=(hyperfine valgrind curl gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav)
 fi
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$root/build"
+log=$root/build/install-deps.log
+: >"$log"
+# quietly <what> <cmd...>: runs cmd with its output in the log; on failure prints the log's tail.
+quietly() {
+  local what=$1
+  shift
+  if ! "$@" >>"$log" 2>&1; then
+    echo "install-deps: $what failed; the end of $log:" >&2
+    tail -n 25 "$log" >&2
+    exit 1
+  fi
+}
 
 sudo=()
 if [[ $(id -u) -ne 0 ]]; then
@@ -40,7 +75,8 @@ as_root() {
 updated=0
 apt_update_once() {
   if ((updated == 0)); then
-    as_root apt-get update -qq
+    echo "install-deps: apt-get update (log: build/install-deps.log)"
+    quietly "apt-get update" as_root apt-get update
     updated=1
   fi
 }
@@ -51,11 +87,13 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 if ((${#missing[@]} == 0)); then
-  echo "install-deps: all ${#packages[@]} packages present"
+  echo "install-deps ($profile): all ${#packages[@]} packages present"
 else
-  echo "install-deps: installing ${missing[*]}"
+  echo "install-deps ($profile): installing ${#missing[@]} of ${#packages[@]} packages: ${missing[*]}"
   apt_update_once
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  quietly "apt-get install" as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+  echo "install-deps: installed"
 fi
 
 # --- FFmpeg source for the bundled build ---------------------------------------------------------
@@ -74,7 +112,6 @@ enable_deb_src() {
 
 src_version() { { apt-cache showsrc ffmpeg 2>/dev/null || true; } | sed -n "s/^Version: //p" | sort -V | tail -n 1; }
 
-root=$(cd "$(dirname "$0")/.." && pwd)
 dest=$root/.deps/ffmpeg
 want=$(src_version)
 if [[ -z "$want" ]]; then
@@ -86,10 +123,10 @@ have=$(cat "$dest/version" 2>/dev/null || true)
 if [[ "$have" == "$want" && -x "$dest/source/configure" ]]; then
   echo "install-deps: FFmpeg source $want present"
 else
-  echo "install-deps: fetching Debian's FFmpeg source $want"
+  echo "install-deps: fetching Debian's FFmpeg source $want (for the bundled audio-only build)"
   rm -rf "$dest"
   mkdir -p "$dest"
-  (cd "$dest" && apt-get source -qq "ffmpeg=$want" >/dev/null)
+  quietly "apt-get source ffmpeg" bash -c 'cd "$1" && apt-get source "ffmpeg=$2"' _ "$dest" "$want"
   dir=$(find "$dest" -mindepth 1 -maxdepth 1 -type d -name 'ffmpeg-*' | head -n 1)
   [[ -x "$dir/configure" ]] || { echo "install-deps: apt-get source ffmpeg gave no source tree" >&2; exit 1; }
   ln -sfn "$(basename "$dir")" "$dest/source"

@@ -1,7 +1,8 @@
 # ctest driver for the consumer tests (cmake -P):
 #   MODE=find_package: install the build tree into a prefix, move the prefix elsewhere (it must be
-#     relocatable), then build and run tests/find-package-test against it; also check that an
-#     unknown component fails with a clear message.
+#     relocatable), then build and run tests/find-package-test against it: with every component,
+#     with core alone and bufpool alone (nothing else loaded), and with file (its whole closure
+#     loaded); also check that an unknown component fails with a clear message.
 #   MODE=add_subdirectory: build and run tests/add-subdirectory-test over the source tree.
 cmake_minimum_required(VERSION 3.25)
 set(work ${BINARY_DIR}/consumer-${MODE})
@@ -19,14 +20,26 @@ set(gen -G Ninja -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_C_COMPILER=${C_COM
     "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}")
 # Lists cross execute_process as comma-separated strings.
 string(REPLACE ";" "," components "${COMPONENTS}")
+# consumer(<name> <components> <expected> <absent>): configure, build and run one consumer.
+function(consumer name components expect absent)
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/find-package-test -B ${work}/${name} ${gen}
+      -DCMAKE_PREFIX_PATH=${work}/prefix "-DKITHARA_COMPONENTS=${components}"
+      "-DKITHARA_EXPECT_TARGETS=${expect}" "-DKITHARA_ABSENT_TARGETS=${absent}")
+  run(${CMAKE_COMMAND} --build ${work}/${name} -j2)
+  run(${work}/${name}/consumer)
+  message(STATUS "${name}: ${last_out}")
+  set(last_out "${last_out}" PARENT_SCOPE)
+endfunction()
 if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${work}/staging)
   file(RENAME ${work}/staging ${work}/prefix)
-  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/find-package-test -B ${work}/build ${gen}
-      -DCMAKE_PREFIX_PATH=${work}/prefix "-DKITHARA_COMPONENTS=${components}")
+  consumer(core-only core core "bufpool,storage,net,assets,worker,stream,decode,file")
+  consumer(bufpool-only bufpool bufpool "core,storage,net,assets,worker,stream,decode,file")
+  consumer(file-closure file "core,bufpool,storage,net,assets,worker,stream,file" "decode")
+  consumer(all "${components}" "${components}" "")
   execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/find-package-test
                   -B ${work}/build-unknown ${gen} -DCMAKE_PREFIX_PATH=${work}/prefix
-                  "-DKITHARA_COMPONENTS=bufpool,nonexistent"
+                  "-DKITHARA_COMPONENTS=core,nonexistent"
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(rc EQUAL 0 OR NOT "${out}${err}" MATCHES "no component 'nonexistent'")
     message(FATAL_ERROR "an unknown component must fail clearly; got (${rc}):\n${out}\n${err}")
@@ -34,7 +47,10 @@ if(MODE STREQUAL "find_package")
 else()
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/add-subdirectory-test -B ${work}/build ${gen}
       -DKITHARA_SOURCE_DIR=${SOURCE_DIR})
+  run(${CMAKE_COMMAND} --build ${work}/build --target consumer_core consumer -j2)
+  run(${work}/build/consumer_core)
+  message(STATUS "core only: ${last_out}")
+  run(${work}/build/consumer)
 endif()
-run(${CMAKE_COMMAND} --build ${work}/build -j2)
-run(${work}/build/consumer)
 message(STATUS "${last_out}")
+message(STATUS "every ${MODE} consumer passed")

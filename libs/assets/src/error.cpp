@@ -1,5 +1,7 @@
 #include <kithara/assets/error.hpp>
 
+#include <kithara/core/condition.hpp>
+
 #include <string>
 
 namespace kithara::assets {
@@ -30,12 +32,29 @@ public:
                 return "decryption failed (wrong key or corrupt data)";
             case errc::transform_failed:
                 return "transform failed";
-            case errc::store_closed:
+            case errc::closed:
                 return "store closed";
             case errc::removal_pending:
                 return "resource removed; waiting for its open handles to close";
         }
         return "unknown assets error";
+    }
+    // The shared conditions (kithara/core/condition.hpp) this layer's codes mean.
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+            case errc::invalid_url:
+                return condition::invalid_url;
+            case errc::invalid_argument:
+                return condition::invalid_argument;
+            case errc::not_found:
+                return condition::not_found;
+            case errc::incomplete:
+                return condition::unavailable;
+            case errc::closed:
+                return condition::closed;
+            default:
+                return {value, *this};
+        }
     }
 };
 

@@ -1,5 +1,7 @@
 #include <kithara/decode/error.hpp>
 
+#include <kithara/core/condition.hpp>
+
 #include <string>
 
 namespace kithara::decode {
@@ -35,6 +37,21 @@ public:
                 return "session closed";
         }
         return "unknown decode error " + std::to_string(value);
+    }
+    // The shared conditions (kithara/core/condition.hpp) this layer's codes mean.
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+            case errc::invalid_argument:
+                return condition::invalid_argument;
+            case errc::cancelled:
+                return condition::cancelled;
+            case errc::timed_out:
+                return condition::timed_out;
+            case errc::closed:
+                return condition::closed;
+            default:
+                return {value, *this};
+        }
     }
 };
 

@@ -21,15 +21,6 @@ struct queued {
     }
 };
 
-error map_channel_error(const error& e) {
-    if (e == worker::errc::timed_out || e == worker::errc::empty) {
-        return error(errc::timed_out, "pull");
-    }
-    if (e == worker::errc::cancelled) return error(errc::cancelled, "pull");
-    if (e == worker::errc::closed) return error(errc::closed, "pull");
-    return e;
-}
-
 }  // namespace
 
 struct session::impl {
@@ -64,12 +55,14 @@ struct session::impl {
                 }
             }
             auto r = dec->next();
+            if (!r || !*r) idle = true;
             {
                 std::lock_guard lk(mutex);
                 stats = dec->stats();
                 info = dec->info();
+                stalled = idle;
             }
-            if (!r || !*r) idle = true;
+            progress.notify_all();
             if (r && *r) (*r)->epoch = e;
             if (!deliver(e, std::move(r), stop)) return;
         }
@@ -91,7 +84,7 @@ struct session::impl {
     }
 
     pull_result unwrap(result<worker::stamped<queued>> r) {
-        if (!r) return fail(map_channel_error(r.error()));
+        if (!r) return fail(r.error());  // worker::errc: matches kithara::condition::*
         return std::move(r->value.item);
     }
 
@@ -101,6 +94,8 @@ struct session::impl {
 
     mutable std::mutex mutex;  // guards pending_seek, pending_epoch, stats, info
     std::condition_variable cv;
+    mutable std::condition_variable progress;  // stats advanced or the stream ended/failed
+    bool stalled = false;                      // ended or failed: nothing more until a seek
     std::optional<std::chrono::nanoseconds> pending_seek;
     worker::epoch_t pending_epoch = 0;
     decode_stats stats;
@@ -169,6 +164,13 @@ stream_info session::info() const {
 decode_stats session::stats() const {
     std::lock_guard lk(impl_->mutex);
     return impl_->stats;
+}
+
+bool session::wait_decoded(std::uint64_t frames, kithara::deadline until) const {
+    std::unique_lock lk(impl_->mutex);
+    impl_->progress.wait_until(lk, until,
+                               [&] { return impl_->stats.pcm_frames >= frames || impl_->stalled; });
+    return impl_->stats.pcm_frames >= frames;
 }
 
 std::uint64_t session::epoch() const {

@@ -2,6 +2,7 @@
 #include <kithara/decode/session.hpp>
 #include <kithara/storage/memory_resource.hpp>
 #include <kithara/stream/resource_source.hpp>
+#include <kithara/worker/error.hpp>
 
 #include "decode_support.hpp"
 
@@ -126,19 +127,28 @@ TEST(session, queue_is_bounded_while_the_application_does_not_pull) {
     o.max_chunks = 3;
     auto s = session::start(source_of("chirp.flac"), o).value();
     // Waits until the decode thread has produced max_chunks + 1 chunks: three queued and the one
-    // it holds while blocked on the full queue. The session has no event for "queue full", so
-    // this samples its stats every millisecond until they show it (a bounded wait on the
-    // condition, not a guess at how long decoding takes).
+    // it holds while blocked on the full queue.
     const std::uint64_t blocked_at = (o.max_chunks + 1) * 1024;
-    const auto until = std::chrono::steady_clock::now() + 20s;
-    while (s->stats().pcm_frames < blocked_at && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(1ms);
-    }
+    ASSERT_TRUE(s->wait_decoded(blocked_at, kithara::deadline_after(20s)))
+        << "the decode thread never filled the queue";
     ASSERT_GE(s->stats().pcm_frames, blocked_at) << "the decode thread never filled the queue";
     // Queued chunks plus the one the decode thread holds while blocked on the full queue.
     EXPECT_LE(pool.stats().live_blocks, 4u);
     EXPECT_GE(pool.stats().live_blocks, 3u);
     EXPECT_EQ(s->stats().pcm_frames, blocked_at) << "decoded past the queue bound";
+}
+
+TEST(session, wait_decoded_returns_false_when_the_stream_ends_first) {
+    auto o = session_opts();
+    o.on_item = [](pull_result) {};  // callback mode: decoding never waits for the application
+    auto s = session::start(source_of("tone.ogg"), o).value();
+    EXPECT_TRUE(s->wait_decoded(1024, kithara::deadline_after(20s)));
+    // Far more frames than the 2 s tone has: returns at the end of the stream, not the deadline.
+    const auto before = std::chrono::steady_clock::now();
+    EXPECT_FALSE(s->wait_decoded(1'000'000'000, kithara::deadline_after(60s)));
+    EXPECT_LT(std::chrono::steady_clock::now() - before, 30s) << "waited for the deadline";
+    const auto reference = decode_all(source_of("tone.ogg"));
+    EXPECT_EQ(s->stats().pcm_frames, reference.pcm.size() / reference.channels);
 }
 
 TEST(session, callback_mode_delivers_every_chunk_then_the_end) {
@@ -173,12 +183,12 @@ TEST(session, pull_times_out_while_the_source_stalls_and_stop_ends_it) {
     pull_result c = s->pull(2s);
     while (c && *c) c = s->pull(100ms);
     ASSERT_FALSE(c);
-    EXPECT_EQ(c.error(), errc::timed_out) << c.error().message();
-    EXPECT_EQ(s->try_pull().error(), errc::timed_out);
+    EXPECT_EQ(c.error(), kithara::condition::timed_out) << c.error().message();
+    EXPECT_EQ(s->try_pull().error(), worker::errc::empty);
     s->stop();
     auto after = s->pull(1s);
     ASSERT_FALSE(after);
-    EXPECT_EQ(after.error(), errc::closed);
+    EXPECT_EQ(after.error(), kithara::condition::closed);
 }
 
 TEST(session, decode_error_is_delivered_after_the_last_chunk) {

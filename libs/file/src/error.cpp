@@ -1,5 +1,7 @@
 #include <kithara/file/error.hpp>
 
+#include <kithara/core/condition.hpp>
+
 #include <string>
 
 namespace kithara::file {
@@ -23,6 +25,21 @@ public:
                 return "source closed";
         }
         return "unknown file error";
+    }
+    // The shared conditions (kithara/core/condition.hpp) this layer's codes mean.
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+            case errc::invalid_url:
+                return condition::invalid_url;
+            case errc::offline_miss:
+                return condition::unavailable;
+            case errc::content_changed:
+                return condition::content_changed;
+            case errc::closed:
+                return condition::closed;
+            default:
+                return {value, *this};
+        }
     }
 };
 }  // namespace

@@ -1,5 +1,5 @@
 // Master (multivariant) playlist tags.
-#include "hls_test_support.hpp"
+#include "hls_support.hpp"
 
 namespace kithara::hls {
 namespace {

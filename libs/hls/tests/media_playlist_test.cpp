@@ -1,5 +1,5 @@
 // Media playlist tags, one behaviour per test.
-#include "hls_test_support.hpp"
+#include "hls_support.hpp"
 
 namespace kithara::hls {
 namespace {

@@ -1,5 +1,5 @@
 // The accept/reject policy: every rejection names its line and its rule (docs/HLS.md).
-#include "hls_test_support.hpp"
+#include "hls_support.hpp"
 
 namespace kithara::hls {
 namespace {

@@ -1,5 +1,5 @@
 // The playlist examples of RFC 8216 section 8, written out in tests/playlists/, read from files.
-#include "hls_test_support.hpp"
+#include "hls_support.hpp"
 
 #include <kithara/hls/loader.hpp>
 

@@ -1,5 +1,5 @@
 // EXT-X-DEFINE substitution and the hard limits.
-#include "hls_test_support.hpp"
+#include "hls_support.hpp"
 
 namespace kithara::hls {
 namespace {

@@ -10,7 +10,7 @@ failure map_curl(CURLcode rc, const char* detail) {
     switch (rc) {
         case CURLE_UNSUPPORTED_PROTOCOL:
         case CURLE_URL_MALFORMAT:
-            return f(errc::bad_url, false);
+            return f(errc::invalid_url, false);
         case CURLE_COULDNT_RESOLVE_HOST:
         case CURLE_COULDNT_RESOLVE_PROXY:
             return f(errc::dns, true);

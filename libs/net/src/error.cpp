@@ -1,5 +1,7 @@
 #include <kithara/net/error.hpp>
 
+#include <kithara/core/condition.hpp>
+
 #include <cctype>
 #include <string>
 
@@ -13,7 +15,7 @@ public:
         switch (static_cast<errc>(ev)) {
             case errc::ok_:
                 return "no error";
-            case errc::bad_url:
+            case errc::invalid_url:
                 return "bad or unsupported URL";
             case errc::dns:
                 return "host name did not resolve";
@@ -51,6 +53,25 @@ public:
                 return "client shut down";
         }
         return "unknown net error";
+    }
+    // The shared conditions (kithara/core/condition.hpp) this layer's codes mean.
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+            case errc::invalid_url:
+                return condition::invalid_url;
+            case errc::cancelled:
+                return condition::cancelled;
+            case errc::timeout_connect:
+            case errc::timeout_first_byte:
+            case errc::stalled:
+                return condition::timed_out;
+            case errc::content_changed:
+                return condition::content_changed;
+            case errc::shut_down:
+                return condition::closed;
+            default:
+                return {value, *this};
+        }
     }
 };
 

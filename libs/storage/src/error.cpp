@@ -1,5 +1,7 @@
 #include <kithara/storage/error.hpp>
 
+#include <kithara/core/condition.hpp>
+
 #include <string>
 
 namespace kithara::storage {
@@ -33,6 +35,21 @@ public:
                 return "no content stored";
         }
         return "unknown storage error " + std::to_string(value);
+    }
+    // The shared conditions (kithara/core/condition.hpp) this layer's codes mean.
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+            case errc::invalid_range:
+                return condition::invalid_argument;
+            case errc::not_available:
+                return condition::unavailable;
+            case errc::closed:
+                return condition::closed;
+            case errc::not_found:
+                return condition::not_found;
+            default:
+                return {value, *this};
+        }
     }
 };
 

@@ -37,10 +37,34 @@ range_state::~range_state() {
     post_completions(done);
 }
 
-void range_state::restore(range_set ranges, std::optional<std::uint64_t> final_length) {
+void range_state::restore(range_set ranges, std::optional<std::uint64_t> final_length,
+                          const range_set& unsynced) {
     std::lock_guard lock(mu_);
+    flushed_ranges_ = ranges;
     ranges_ = std::move(ranges);
     final_ = final_length;
+    std::uint64_t added = 0;
+    for (const auto& r : unsynced.ranges()) added += ranges_.insert(r);
+    if (added != 0) ++generation_;  // the next flush makes the log's claims durable in the map
+}
+
+void range_state::attach_log(range_log* log) {
+    std::lock_guard lock(mu_);
+    log_ = log;
+    if (log_ != nullptr) log_->rewrite(unflushed_locked());
+}
+
+bool range_state::fully_flushed() const {
+    std::lock_guard lock(mu_);
+    return generation_ == flushed_generation_;
+}
+
+range_set range_state::unflushed_locked() const {
+    range_set out;
+    for (const auto& r : ranges_.ranges()) {
+        for (const auto& g : flushed_ranges_.gaps(r)) out.insert(g);
+    }
+    return out;
 }
 
 result<> range_state::check_write(byte_range r, const op_desc& what) const {
@@ -69,6 +93,7 @@ result<range_state::write_outcome> range_state::finish_write(byte_range r, const
         out.added = ranges_.insert(r);
         if (out.added == 0) return out;
         ++generation_;
+        if (log_ != nullptr && !log_->append(r)) log_->rewrite(unflushed_locked());
         unflushed_bytes_ += out.added;
         if (flush_every_ != 0 && unflushed_bytes_ >= flush_every_ && !flushing_) {
             out.flush_due = true;
@@ -297,11 +322,15 @@ std::optional<state_snapshot> range_state::begin_flush(bool wait) {
     return state_snapshot{ranges_, final_, generation_};
 }
 
-void range_state::end_flush(std::optional<std::uint64_t> flushed_generation) {
+void range_state::end_flush(const state_snapshot* flushed) {
     {
         std::lock_guard lock(mu_);
         flushing_ = false;
-        if (flushed_generation) flushed_generation_ = *flushed_generation;
+        if (flushed != nullptr) {
+            flushed_generation_ = flushed->generation;
+            flushed_ranges_ = flushed->ranges;
+            if (log_ != nullptr) log_->rewrite(unflushed_locked());
+        }
     }
     flush_cv_.notify_all();
 }

@@ -3,11 +3,13 @@
 #include <kithara/detail/log.hpp>
 #include <kithara/storage/error.hpp>
 
+#include "detail/range_log.hpp"
 #include "detail/range_map_file.hpp"
 #include "detail/range_state.hpp"
 
 #include <cerrno>
 #include <limits>
+#include <mutex>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -26,16 +28,49 @@ std::filesystem::path with_suffix(const std::filesystem::path& p, const char* su
     return out;
 }
 
+// Gives back the blocks of the data file that hold no claimed byte: bytes written after the last
+// flush that neither the map nor the range log claims (after a crash) are cut off the tail and
+// punched out of the gaps, so the file's allocated blocks match what is counted.
+void release_unclaimed(int fd, const range_set& claimed, std::optional<std::uint64_t> final_length,
+                       const struct ::stat& st, const std::filesystem::path& path) {
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const auto allocated = static_cast<std::uint64_t>(st.st_blocks) * 512;
+    std::uint64_t keep = final_length ? *final_length : claimed.max_end();
+    if (size > keep) {
+        if (::ftruncate(fd, static_cast<off_t>(keep)) != 0) {
+            KITHARA_LOG_WARN("storage: truncating unclaimed tail of {} failed: {}", path.string(),
+                             std::error_code(errno, std::system_category()).message());
+            return;
+        }
+    } else {
+        keep = size;
+    }
+    if (allocated <= claimed.covered_bytes()) return;  // no whole unclaimed block can exist
+    for (const auto& g : claimed.gaps({0, keep})) {
+        if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(g.begin),
+                        static_cast<off_t>(g.size())) != 0) {
+            KITHARA_LOG_WARN("storage: releasing unclaimed bytes of {} failed: {}", path.string(),
+                             std::error_code(errno, std::system_category()).message());
+            return;
+        }
+    }
+}
+
 }  // namespace
 
 struct streaming_resource::impl {
     std::filesystem::path path;
     std::filesystem::path map_path;
     std::filesystem::path tmp_path;
+    std::filesystem::path log_path;
     int fd = -1;
     int dir_fd = -1;
+    std::uint64_t inode = 0;
     open_status status = open_status::created;
     streaming_options options;
+    std::uint64_t log_claimed = 0;  // bytes the range log added at open
+    std::once_flag log_once;
+    std::unique_ptr<detail::range_log> log;  // outlives its attachment to `state`
     detail::range_state state;
 
     ~impl() {
@@ -58,14 +93,37 @@ struct streaming_resource::impl {
             // The kernel may have dropped the dirty pages: durability of published bytes is
             // unknown, and a retried fsync could falsely succeed. Fail the resource for good.
             const error e = detail::errno_error(errno, "fdatasync", path);
-            state.end_flush(std::nullopt);
+            state.end_flush(nullptr);
             state.mark_failed(e);
             return kithara::fail(e);
         }
-        const auto bytes = detail::encode_range_map({std::move(snap->ranges), snap->final_length});
+        const auto bytes = detail::encode_range_map({snap->ranges, snap->final_length});
         auto r = detail::replace_file(tmp_path, map_path, dir_fd, bytes);
-        state.end_flush(r ? std::optional(snap->generation) : std::nullopt);
+        state.end_flush(r ? &*snap : nullptr);
         return r;
+    }
+
+    // Creates the range log before the first write (once; without a boot id there is none).
+    void ensure_log() {
+        if (!options.range_log) return;
+        std::call_once(log_once, [this] {
+            const auto& boot = detail::current_boot_id();
+            if (!boot) return;
+            auto l = detail::range_log::create(log_path, *boot, inode);
+            if (!l) {
+                KITHARA_LOG_WARN("storage: no range log for {}: {}", path_string,
+                                 l.error().message());
+                return;
+            }
+            log = std::move(*l);
+            state.attach_log(log.get());
+        });
+    }
+
+    // After the final flush: the synced map holds everything, so the log is not needed.
+    void drop_log() {
+        state.attach_log(nullptr);
+        if (state.fully_flushed()) ::unlink(log_path.c_str());  // also a stale one, log off
     }
 };
 
@@ -76,6 +134,7 @@ result<std::unique_ptr<streaming_resource>> streaming_resource::open(
     p->path_string = path.string();
     p->map_path = range_map_path(path);
     p->tmp_path = with_suffix(path, ".ranges.tmp");
+    p->log_path = range_log_path(path);
     p->options = std::move(options);
     p->state.set_flush_threshold(p->options.flush_every_bytes);
 
@@ -99,13 +158,18 @@ result<std::unique_ptr<streaming_resource>> streaming_resource::open(
                              "open " + path.string() + ": not a regular file");
     }
 
+    p->inode = static_cast<std::uint64_t>(st.st_ino);
+
     ::unlink(p->tmp_path.c_str());  // a temp map left by a crash mid-flush
     if (created) {
-        // A map left beside a vanished data file describes nothing that exists.
+        // A map or log left beside a vanished data file describes nothing that exists.
         ::unlink(p->map_path.c_str());
+        ::unlink(p->log_path.c_str());
         ::fsync(p->dir_fd);  // make the new directory entry durable before any map claims it
         p->status = open_status::created;
     } else {
+        range_set synced;
+        std::optional<std::uint64_t> final_length;
         auto bytes = detail::read_small_file(p->map_path, detail::max_range_map_bytes);
         if (!bytes && bytes.error() == std::errc::no_such_file_or_directory) {
             p->status = open_status::no_map;
@@ -120,7 +184,8 @@ result<std::unique_ptr<streaming_resource>> streaming_resource::open(
                                         " bytes");
             }
             if (map) {
-                p->state.restore(std::move(map->ranges), map->final_length);
+                synced = std::move(map->ranges);
+                final_length = map->final_length;
                 p->status = open_status::loaded;
             } else {
                 error e = map.error();
@@ -131,12 +196,26 @@ result<std::unique_ptr<streaming_resource>> streaming_resource::open(
                 p->status = open_status::recovered;
             }
         }
+        // The range log's claims count only in the boot that wrote them (kill -9 keeps the page
+        // cache; a power loss does not), and never after a corrupt map.
+        range_set unsynced;
+        const auto& boot = detail::current_boot_id();
+        if (p->options.range_log && boot && p->status != open_status::recovered) {
+            const auto limit = std::min(static_cast<std::uint64_t>(st.st_size),
+                                        final_length.value_or(max_file_offset));
+            unsynced = detail::range_log::read_claims(p->log_path, *boot, p->inode, limit);
+        }
+        range_set claimed = synced;
+        for (const auto& r : unsynced.ranges()) p->log_claimed += claimed.insert(r);
+        release_unclaimed(p->fd, claimed, final_length, st, path);
+        p->state.restore(std::move(synced), final_length, unsynced);
     }
     return std::unique_ptr<streaming_resource>(new streaming_resource(std::move(p)));
 }
 
 result<> streaming_resource::remove(const std::filesystem::path& path) {
-    for (const auto& p : {path, range_map_path(path), with_suffix(path, ".ranges.tmp")}) {
+    for (const auto& p :
+         {path, range_map_path(path), with_suffix(path, ".ranges.tmp"), range_log_path(path)}) {
         if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
             return kithara::fail(detail::errno_error(errno, "unlink", p));
         }
@@ -148,6 +227,24 @@ std::filesystem::path streaming_resource::range_map_path(const std::filesystem::
     return with_suffix(path, ".ranges");
 }
 
+result<map_summary> streaming_resource::inspect(const std::filesystem::path& path) {
+    const auto map_path = range_map_path(path);
+    auto bytes = detail::read_small_file(map_path, detail::max_range_map_bytes);
+    if (!bytes) return kithara::fail(bytes.error());
+    auto map = detail::decode_range_map(*bytes);
+    if (!map) return kithara::fail(map.error().add_context("range map " + map_path.string()));
+    map_summary out;
+    out.available_bytes = map->ranges.covered_bytes();
+    out.final_length = map->final_length;
+    out.complete = map->final_length && map->ranges.contains(byte_range{0, *map->final_length});
+    out.ranges = map->ranges.size();
+    return out;
+}
+
+std::filesystem::path streaming_resource::range_log_path(const std::filesystem::path& path) {
+    return with_suffix(path, ".rlog");
+}
+
 streaming_resource::streaming_resource(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 streaming_resource::~streaming_resource() {
@@ -156,6 +253,7 @@ streaming_resource::~streaming_resource() {
         KITHARA_LOG_WARN("storage: closing {} failed: {}", impl_->path.string(),
                          r.error().message());
     }
+    impl_->drop_log();
 }
 
 open_status streaming_resource::status_at_open() const noexcept {
@@ -163,6 +261,9 @@ open_status streaming_resource::status_at_open() const noexcept {
 }
 const std::filesystem::path& streaming_resource::path() const noexcept {
     return impl_->path;
+}
+std::uint64_t streaming_resource::log_claimed_at_open() const noexcept {
+    return impl_->log_claimed;
 }
 
 result<> streaming_resource::do_write_at(std::uint64_t offset, std::span<const std::byte> data) {
@@ -178,6 +279,7 @@ result<> streaming_resource::do_write_at(std::uint64_t offset, std::span<const s
         return c;
     }
     if (data.empty()) return {};
+    impl_->ensure_log();
     if (auto w = detail::pwrite_full(impl_->fd, offset, data); !w) {
         return kithara::fail(w.error().add_context(impl_->path.string()));
     }
@@ -245,7 +347,9 @@ result<> streaming_resource::do_flush() {
 result<> streaming_resource::do_close() {
     // Close first so that no write publishes after the final flush; then persist.
     if (!impl_->state.close()) return {};
-    return impl_->flush(true);
+    auto r = impl_->flush(true);
+    impl_->drop_log();
+    return r;
 }
 
 range_set streaming_resource::do_available() const {
@@ -268,8 +372,8 @@ std::uint64_t streaming_resource::do_stored_bytes() const {
     std::uint64_t total = 0;
     struct ::stat st {};
     if (::fstat(impl_->fd, &st) == 0) total += static_cast<std::uint64_t>(st.st_blocks) * 512;
-    if (::stat(impl_->map_path.c_str(), &st) == 0) {
-        total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    for (const auto* p : {&impl_->map_path, &impl_->log_path}) {
+        if (::stat(p->c_str(), &st) == 0) total += static_cast<std::uint64_t>(st.st_blocks) * 512;
     }
     return total;
 }

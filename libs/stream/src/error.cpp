@@ -1,5 +1,7 @@
 #include <kithara/stream/error.hpp>
 
+#include <kithara/core/condition.hpp>
+
 #include <string>
 
 namespace kithara::stream {
@@ -25,6 +27,21 @@ public:
                 return "source failed";
         }
         return "unknown stream error " + std::to_string(value);
+    }
+    // The shared conditions (kithara/core/condition.hpp) this layer's codes mean.
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+            case errc::not_available:
+                return condition::unavailable;
+            case errc::cancelled:
+                return condition::cancelled;
+            case errc::timed_out:
+                return condition::timed_out;
+            case errc::invalid_seek:
+                return condition::invalid_argument;
+            default:
+                return {value, *this};
+        }
     }
 };
 

@@ -1,5 +1,7 @@
 #include <kithara/worker/error.hpp>
 
+#include <kithara/core/condition.hpp>
+
 #include <string>
 
 namespace kithara::worker {
@@ -28,6 +30,20 @@ public:
                 return "stale epoch";
         }
         return "unknown worker error";
+    }
+    // The shared conditions (kithara/core/condition.hpp) this layer's codes mean.
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+            case errc::closed:
+            case errc::stopped:
+                return condition::closed;
+            case errc::timed_out:
+                return condition::timed_out;
+            case errc::cancelled:
+                return condition::cancelled;
+            default:
+                return {value, *this};
+        }
     }
 };
 

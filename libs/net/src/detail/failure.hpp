@@ -18,7 +18,7 @@ struct failure {
     std::optional<std::chrono::milliseconds> retry_after;
 };
 
-// The net error for a libcurl result: bad_url, dns, connect, timeout_connect, tls,
+// The net error for a libcurl result: invalid_url, dns, connect, timeout_connect, tls,
 // too_many_redirects, body_too_large, connection_lost, protocol, else transfer_failed with the
 // CURLcode in the context. `detail`: libcurl's error buffer (may be empty).
 failure map_curl(CURLcode rc, const char* detail);

@@ -9,6 +9,8 @@
 
 #include <kithara/storage/resource.hpp>
 
+#include "detail/range_log.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -47,8 +49,16 @@ public:
     range_state(const range_state&) = delete;
     range_state& operator=(const range_state&) = delete;
 
-    // Before first use (open): the reloaded ranges and final length count as already flushed.
-    void restore(range_set ranges, std::optional<std::uint64_t> final_length);
+    // Before first use (open): the reloaded ranges and final length count as already flushed;
+    // `unsynced` (claims of the range log) is available too but still to be flushed.
+    void restore(range_set ranges, std::optional<std::uint64_t> final_length,
+                 const range_set& unsynced = {});
+    // From now on every newly available range is appended to `log` (under the mutex) after its
+    // bytes were written; the log is rewritten with the unflushed ranges when it is full and
+    // after each flush. nullptr detaches it. The log must outlive its attachment.
+    void attach_log(range_log* log);
+    // True when everything available is in the last flushed snapshot.
+    [[nodiscard]] bool fully_flushed() const;
     void set_flush_threshold(std::uint64_t bytes) { flush_every_ = bytes; }
 
     result<> check_write(byte_range r, const op_desc& what) const;
@@ -76,7 +86,8 @@ public:
     // Flush coordination. begin_flush: with `wait`, waits until no other flush runs; without it,
     // returns nullopt when one does. Also nullopt when nothing changed since the last flush.
     std::optional<state_snapshot> begin_flush(bool wait);
-    void end_flush(std::optional<std::uint64_t> flushed_generation);
+    // `flushed`: the snapshot written (nullptr when the flush failed).
+    void end_flush(const state_snapshot* flushed);
 
     [[nodiscard]] range_set available() const;
     [[nodiscard]] std::uint64_t available_bytes() const;
@@ -109,6 +120,8 @@ private:
     };
     using async_list = std::vector<std::pair<std::unique_ptr<async_waiter>, result<wait_outcome>>>;
 
+    // Available ranges not in the last flushed snapshot. Requires mu_.
+    [[nodiscard]] range_set unflushed_locked() const;
     // The outcome for r now, or nullopt to keep waiting. Requires mu_.
     [[nodiscard]] std::optional<result<wait_outcome>> evaluate(byte_range r) const;
     // Completes satisfied waiters: sync ones in place, async ones moved to `out`. Requires mu_.
@@ -131,6 +144,8 @@ private:
     std::uint64_t unflushed_bytes_ = 0;
     std::uint64_t generation_ = 0;  // bumps on every published change (ranges, final length)
     std::uint64_t flushed_generation_ = 0;
+    range_set flushed_ranges_;  // the ranges of the last flushed snapshot (or restored map)
+    range_log* log_ = nullptr;  // see attach_log
     bool flushing_ = false;
     std::condition_variable flush_cv_;
 };

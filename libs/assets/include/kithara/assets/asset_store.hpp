@@ -6,7 +6,8 @@
 //   auto seg = asset->open_streaming("https://cdn.example/show/v1/seg-7.ts");    // shared
 //   asset->remove_resource("https://cdn.example/show/v1/seg-6.ts");              // drop one
 //
-// Layout: <root>/<asset-key-hex>/<resource-key-hex> (+ storage's ".ranges" beside streaming data),
+// Layout: <root>/<asset-key-hex>/<resource-key-hex> (+ storage's ".ranges" and, while open or
+// after a crash, ".rlog" beside streaming data),
 // <root>/index, <root>/journal-0|1, <root>/lock, <root>/<asset>/pin, transient
 // <root>/evicted/<asset>.<n> tombstones (docs/CACHE_FORMAT.md). Only 32-hex-digit names derived
 // from canonical URLs (with fixed suffixes: ".ranges", ".removed.<n>", "evicted/") ever reach
@@ -85,6 +86,10 @@ struct store_options {
     // Passed to storage for streaming resources (range-map write interval, which fdatasyncs on
     // the writing thread); resource_options::flush_every_bytes overrides it per resource.
     std::uint64_t streaming_flush_every_bytes = 4 * 1024 * 1024;
+    // storage::streaming_options::range_log for streaming resources: record written ranges in
+    // an unsynced, boot-tagged log so a restart after a process crash re-downloads at most what
+    // was being written (false: only the synced range map counts, as before the log).
+    bool streaming_range_log = true;
     // "Run this soon on another thread; return false if you cannot" (e.g. a worker pool's
     // try_submit). When set, eviction's directory deletions and the periodic index rewrites run
     // there (see the header comment); when empty or when it returns false they run inline on
@@ -118,6 +123,38 @@ struct store_stats {
     std::uint64_t index_writes = 0;
     bool over_budget = false;    // only leased/pinned assets remain and the budget is exceeded
     bool index_rebuilt = false;  // the index was missing/corrupt at open and rebuilt from disk
+    // Found by open()'s rescan of journaled (or, on a rebuild, all) asset directories: files
+    // deleted as belonging to no resource and no live process (temp files of dead processes,
+    // interrupted removals, range maps/logs without data), and temp files of live processes kept
+    // (their bytes are counted, in bytes_used, while they exist).
+    std::size_t orphans_removed = 0;
+    std::size_t orphans_kept = 0;
+};
+
+// One asset, as listed by asset_store::assets(). Assets are named by key only (the store keeps
+// no URLs): compare with asset_store::asset_id(url).
+struct asset_info {
+    key id;
+    std::uint64_t bytes = 0;  // counted bytes of its resources
+    std::size_t resources = 0;
+    bool pinned = false;
+    bool leased = false;         // handles are open
+    std::uint64_t last_use = 0;  // logical clock: higher = used more recently
+};
+
+enum class resource_kind {
+    streaming,  // sparse, has (or had) a range map: may be partial
+    atomic,     // replaced whole (playlists, keys, processed results): complete when present
+};
+
+// One resource of an asset, as listed by asset_handle::resources().
+struct resource_info {
+    key id;
+    resource_kind kind = resource_kind::streaming;
+    std::uint64_t bytes = 0;              // counted bytes (a streaming resource: available bytes)
+    std::optional<std::uint64_t> length;  // final length (streaming) or size (atomic), if known
+    bool complete = false;                // every byte up to the length is present
+    bool pinned = false;                  // the asset's pin (pins are per asset)
 };
 
 class asset_handle;
@@ -199,11 +236,11 @@ public:
     // bytes; after that the URL opens as a new, empty resource. The deleting thread (this one or
     // that close's) renames the files to <R>.removed.<n>[.ranges], so the name is free at once,
     // and unlinks them, or leaves the unlinking to store_options::background when set. No lock is
-    // held across the I/O. Crash-safe: the asset is leased, hence journaled, so a reload rescans
-    // its directory (deleting ".removed." leftovers). Two narrow windows remain: a crash between
-    // the two renames leaves the data file, which reopens as an empty resource (no range map) and
-    // counts until evicted; and with a background runner, renamed files not yet unlinked when the
-    // asset's lease ended and the index was written stay on disk uncounted after a crash.
+    // held across the I/O. Crash-safe: the asset is leased, hence journaled (and stays journaled
+    // while renamed files await the background unlink), so a reload rescans its directory and
+    // deletes ".removed." leftovers. One narrow window remains: a crash between the two renames
+    // leaves the data file without its map; the rescan counts its blocks (the budget holds) and
+    // the next open_streaming of the URL truncates it to nothing.
     result<> remove_resource(std::string_view resource_url) const;
 
     // The whole streaming resource at resource_url passed through t, computed once (the first
@@ -216,6 +253,12 @@ public:
     result<> pin() const;
     result<> unpin() const;
     [[nodiscard]] bool pinned() const;
+
+    // The asset's resources with their sizes and completeness; creates nothing. An open
+    // streaming resource reports its live state, a closed one its synced range map. A data file
+    // without a range map is listed as atomic when it has content (an empty one as an empty
+    // streaming resource: an atomic resource replaced with no bytes is listed that way too).
+    [[nodiscard]] result<std::vector<resource_info>> resources() const;
 
 private:
     friend class asset_store;
@@ -236,14 +279,27 @@ public:
     asset_store& operator=(asset_store&&) noexcept;
     ~asset_store();  // flushes the index (errors are logged)
 
+    // Which calls create: open_asset() and pin() create the asset when it does not exist;
+    // asset_handle::open_streaming()/open_atomic() create the resource (read_processed() its
+    // processed result). Everything else creates nothing: find_asset(), contains(),
+    // is_pinned(), unpin(), remove(), assets(), asset_id(), asset_directory(), and
+    // asset_handle::resources()/remove_resource().
+
     // A lease on the asset named by asset_url, created (empty) when new.
     [[nodiscard]] result<asset_handle> open_asset(std::string_view asset_url);
+    // A lease on an existing asset; errc::not_found when there is none (nothing is created).
+    [[nodiscard]] result<asset_handle> find_asset(std::string_view asset_url);
 
     // Persistent "keep offline" marks; pinning creates the asset when new.
     result<> pin(std::string_view asset_url);
     result<> unpin(std::string_view asset_url);
     [[nodiscard]] result<bool> is_pinned(std::string_view asset_url) const;
     [[nodiscard]] bool contains(std::string_view asset_url) const;
+
+    // Every asset in the store (a snapshot, in no particular order).
+    [[nodiscard]] std::vector<asset_info> assets() const;
+    // The key that names asset_url's asset (in assets() and on disk).
+    [[nodiscard]] result<key> asset_id(std::string_view asset_url) const;
 
     // Deletes an asset and all its resources; errc::invalid_argument while it is leased.
     result<> remove(std::string_view asset_url);

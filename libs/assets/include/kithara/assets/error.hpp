@@ -4,7 +4,8 @@
 //   if (!store && store.error() == kithara::assets::errc::store_locked) { /* another process */ }
 //   std::string line = store.error().message();  // "assets: store is locked ... (/cache/lock)"
 //
-// Plain values; any thread. No locks, no buffers.
+// Plain values; any thread. No locks, no buffers. Codes map onto kithara::condition (closed,
+// not_found, incomplete is unavailable, ...).
 #pragma once
 
 #include <kithara/assets/export.hpp>
@@ -24,7 +25,7 @@ enum class errc {
     bad_key,           // a decryption key or IV of the wrong size
     decrypt_failed,    // ciphertext not a whole number of blocks, or bad padding (wrong key)
     transform_failed,  // a user transform returned an error
-    store_closed,      // the store was destroyed while the operation waited
+    closed,            // the store was destroyed while the operation waited
     removal_pending,   // the resource was removed; handles opened before are still open
 };
 

@@ -1,7 +1,9 @@
 // URL canonicalization and the fixed-length keys that name assets and resources on disk.
 //
-//   kithara::assets::key_policy policy{.query = kithara::assets::query_policy::keep};
-//   auto canon = kithara::assets::canonicalize_url("HTTP://Host:80/a/./b%7e?x=1#f", policy);
+//   kithara::assets::key_policy policy{.query = kithara::assets::query_policy::keep,
+//                                      .ignored_query_params = {"token"}};
+//   auto canon = kithara::assets::canonicalize_url("HTTP://Host:80/a/./b%7e?x=1&token=t", policy);
+//   // *canon == "http://host/a/b~?x=1"
 //   auto k = kithara::assets::resource_key(*canon);   // k.hex(): 32 lowercase hex characters
 //
 // Canonical form: scheme and host lowercased; userinfo (credentials) dropped; default port (80 for
@@ -9,9 +11,9 @@
 // segments removed (RFC 3986 5.2.4); percent-escapes of unreserved characters decoded, other
 // escapes upper-cased, bytes outside the URL character set percent-encoded; fragment dropped; query
 // kept, dropped, or kept without the named parameters, by policy. A key is SHA-256 over a domain
-// tag
-// ("asset" or "resource") and the canonical URL, truncated to 128 bits: the file system only ever
-// sees its hex form, so no URL can reach a path outside the store. Pure functions; any thread.
+// tag ("asset" or "resource") and the canonical URL, truncated to 128 bits: the file system only
+// ever sees its hex form, so no URL can reach a path outside the store. Pure functions; any
+// thread; no locks; returned strings and keys are the caller's.
 #pragma once
 
 #include <kithara/assets/export.hpp>

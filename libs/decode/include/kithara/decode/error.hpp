@@ -4,8 +4,10 @@
 //   if (!chunk && chunk.error() == kithara::decode::errc::truncated) show(chunk.error().message());
 //   // "decode: input truncated (ends at byte 16384, 0.37 s, before its duration 2.00 s)"
 //
-// Any thread. FFmpeg failures carry FFmpeg's message (av_strerror) and the byte position / time in
-// the context; errors from the source (storage, net, stream) pass through unchanged.
+// Plain values; any thread; no locks, no buffers. Codes map onto kithara::condition (cancelled,
+// invalid_argument, ...). FFmpeg failures carry FFmpeg's message (av_strerror) and the byte
+// position / time in the context; errors from the source (storage, net, stream) pass through
+// unchanged.
 #pragma once
 
 #include <kithara/decode/export.hpp>
@@ -25,8 +27,8 @@ enum class errc {
     resample_failed,    // libswresample / libsamplerate failed
     invalid_argument,   // bad options (e.g. > 32 channels) or a negative seek
     cancelled,          // the session or decoder was stopped
-    timed_out,          // a blocking pull timed out (session)
-    closed,             // the session has ended
+    timed_out,          // unused: a session's pull passes worker::errc::timed_out through
+    closed,             // unused: a session's pull passes worker::errc::closed through
 };
 
 [[nodiscard]] KITHARA_DECODE_EXPORT const std::error_category& category() noexcept;

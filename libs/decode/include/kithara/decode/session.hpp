@@ -20,6 +20,7 @@
 // queued chunks; a pulled chunk belongs to the caller.
 #pragma once
 
+#include <kithara/core/deadline.hpp>
 #include <kithara/core/result.hpp>
 #include <kithara/decode/decoder.hpp>
 #include <kithara/decode/export.hpp>
@@ -57,21 +58,27 @@ public:
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
-    // Blocks until a chunk, the end (nullopt) or an error. Errors: the decoder's, errc::timed_out
-    // (timeout passed; try again), errc::cancelled (stop token), errc::closed (after stop()).
+    // Blocks until a chunk, the end (nullopt) or an error. Errors: the decoder's; the queue's
+    // (worker::errc) for the rest: e == kithara::condition::timed_out (timeout passed; try
+    // again), condition::cancelled (stop token), condition::closed (after stop()).
     [[nodiscard]] pull_result pull(std::optional<std::chrono::milliseconds> timeout = std::nullopt,
                                    std::stop_token stop = {});
-    // Never blocks: errc::timed_out when nothing is queued now.
+    // Never blocks: worker::errc::empty when nothing is queued now.
     [[nodiscard]] pull_result try_pull();
 
     // Repositions; returns at once. No chunk of an earlier epoch is delivered afterwards.
     void seek(std::chrono::nanoseconds position);
 
-    // Stops the decode thread and closes the queue; pulls then fail with errc::closed.
+    // Stops the decode thread and closes the queue; pulls then fail with condition::closed.
     void stop();
 
     [[nodiscard]] stream_info info() const;
     [[nodiscard]] decode_stats stats() const;
+    // Blocks until the decode thread has decoded at least `frames` frames in all (stats()'s
+    // pcm_frames), the stream ended or failed first, or `until` passed; true when it got there.
+    // For prebuffering: an application can wait for N frames before starting its audio device.
+    // In queue mode decoding stops at the queue bound, so ask for no more than the queue holds.
+    [[nodiscard]] bool wait_decoded(std::uint64_t frames, kithara::deadline until) const;
     // The current epoch (chunks carry the epoch they were decoded for).
     [[nodiscard]] std::uint64_t epoch() const;
 

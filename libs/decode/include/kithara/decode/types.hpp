@@ -1,7 +1,8 @@
 // kithara::decode value types: options, PCM chunks, stream info, stats.
 //
 //   kithara::decode::decoder_options opts;
-//   opts.sample_rate = 48000; opts.channels = 2; opts.quality = resample_quality::medium;
+//   opts.sample_rate = 48000; opts.channels = 2;
+//   opts.quality = kithara::decode::resample_quality::medium;
 //   auto dec = kithara::decode::decoder::open(src, opts).value();
 //
 // Plain values; any thread. A pcm_chunk owns its samples (a pooled buffer from bufpool's sample
@@ -29,7 +30,10 @@ struct decoder_options {
     // The first chunk after open or a seek comes as soon as this many frames are decoded, so
     // playback can start before a whole chunk's worth of bytes arrived (0: chunk_frames).
     std::size_t start_chunk_frames = 0;
-    bufpool::sample_pool* pool = nullptr;  // chunk pool; nullptr: bufpool::default_sample_pool()
+    // Chunk pool; nullptr: bufpool::default_sample_pool() (lives forever). Not owned: a pool given
+    // here must outlive the decoder or session using it and every pcm_chunk they returned, since a
+    // chunk gives its samples back to the pool when it dies (asserted in debug builds).
+    bufpool::sample_pool* pool = nullptr;
     // FFmpeg decoder threads (frame threading, e.g. FLAC/ALAC); 0: FFmpeg's automatic choice (as
     // the ffmpeg CLI does). 1 keeps all decoding on the calling thread.
     unsigned codec_threads = 1;

@@ -4,8 +4,9 @@
 //   if (!src && src.error() == kithara::file::errc::offline_miss) { /* not cached, offline */ }
 //   std::string line = src.error().message();  // "file: ... (context)"
 //
-// Any thread. Network, storage and assets errors pass through unchanged; these are the file
-// layer's own.
+// Plain values; any thread; no locks, no buffers. Network, storage and assets errors pass through
+// unchanged; these are the file layer's own, mapped onto kithara::condition (offline_miss is
+// unavailable, closed is closed, ...).
 #pragma once
 
 #include <kithara/file/export.hpp>

@@ -93,6 +93,7 @@ struct options {
     // Where durability flushes and metadata writes (fsync) run; nullptr: one thread shared by
     // every file of the process. Tasks are short; a full queue postpones them, never drops data.
     // Closing a source waits for its own tasks there: never destroy a source from one of them.
+    // Not owned: a pool given here must outlive every source opened with it.
     worker::blocking_pool* background = nullptr;
     std::uint64_t progress_every_bytes = 256 * 1024;
     net::request_options request;                // timeouts, retries, TLS

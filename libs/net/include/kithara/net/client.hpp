@@ -1,7 +1,7 @@
 // kithara::net::client: HTTP(S) transfers on libcurl's multi interface, driven by an Asio
 // executor the caller hands in. Bodies stream straight into a caller-supplied net::sink.
 //
-//   asio::io_context io;  /* run by one thread */  net::client c{io.get_executor()};
+//   asio::io_context io;  /* run by one thread */  kithara::net::client c{io.get_executor()};
 //   auto h = c.start({.url = "https://cdn/x.mp3"}, std::make_shared<my_sink>());
 //   h.cancel();  // any thread; my_sink::on_complete then gets errc::cancelled
 //

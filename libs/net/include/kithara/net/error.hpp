@@ -1,12 +1,14 @@
 // kithara::net::errc and the "net" error category.
 //
 //   auto r = kithara::net::fetch(client, {.url = u});
-//   if (!r && r.error() == kithara::net::errc::http_status) int s =
-//   kithara::net::http_status_of(r.error()); if (!r && r.error() == kithara::net::errc::cancelled)
-//   { /* the caller asked for it */ }
+//   if (!r && r.error() == kithara::net::errc::http_status)
+//       show(kithara::net::http_status_of(r.error()));  // 404, 503, ...
+//   if (!r && r.error() == kithara::condition::cancelled) { /* the caller asked for it */ }
 //
-// Any thread. Error contexts name the method and the redacted URL ("GET http://h/a?token=***:
-// HTTP 404"); they never contain credentials or query tokens.
+// Plain values; any thread; no locks, no buffers. Codes map onto kithara::condition (the three
+// timeouts are timed_out, shut_down is closed, ...). Error contexts name the method and the
+// redacted URL ("GET http://h/a?token=***: HTTP 404"); they never contain credentials or query
+// tokens.
 #pragma once
 
 #include <kithara/core/error.hpp>
@@ -18,7 +20,7 @@ namespace kithara::net {
 
 enum class errc {
     ok_ = 0,                // unused
-    bad_url,                // malformed or unsupported URL / scheme
+    invalid_url,            // malformed or unsupported URL / scheme
     dns,                    // host name did not resolve
     connect,                // connection refused or unreachable
     tls,                    // TLS handshake or certificate verification failed

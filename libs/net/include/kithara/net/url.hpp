@@ -1,8 +1,8 @@
 // URL helpers: redact_url() strips credentials and secrets before a URL reaches a log or an
 // error context.
 //
-//   redact_url("https://bob:pw@cdn.example/a.mp3?token=abc&v=2#t")
-//       == "https://***@cdn.example/a.mp3?token=***&v=2"
+//   assert(kithara::net::redact_url("https://bob:pw@cdn.example/a.mp3?token=abc&v=2#t") ==
+//          "https://***@cdn.example/a.mp3?token=***&v=2");
 //
 // Pure functions, any thread, no allocation beyond the returned string.
 #pragma once

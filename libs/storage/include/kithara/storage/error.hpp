@@ -4,8 +4,9 @@
 //   if (!r && r.error() == kithara::storage::errc::not_available) { /* wait_range first */ }
 //   std::string line = r.error().message();  // "storage: bytes not available yet (read_at ...)"
 //
-// Any thread. System failures (open, pread, fsync...) pass through as errno values in
-// std::generic_category (so `e == std::errc::no_such_file_or_directory` works)
+// Plain values; any thread; no locks, no buffers. Codes map onto kithara::condition
+// (not_available is unavailable, ...). System failures (open, pread, fsync...) pass through as
+// errno values in std::generic_category (so `e == std::errc::no_such_file_or_directory` works)
 // with the operation and path in the context; a failed resource returns the error given to fail().
 #pragma once
 

@@ -1,8 +1,8 @@
 // kithara::storage::resource: the interface of a byte resource that is read while it is written.
 //
-//   res.write_at(0, bytes);                                          // downloader thread
-//   auto o = res.wait_range({0, 4096}, steady_clock::now() + 5s, stop);  // decoder thread
-//   if (o && *o == wait_outcome::ready) n = res.read_at(0, buf);
+//   res.write_at(0, bytes);                                             // downloader thread
+//   auto o = res.wait_range({0, 4096}, kithara::deadline_after(5s), stop);  // decoder thread
+//   if (o && *o == kithara::storage::wait_outcome::ready) n = res.read_at(0, buf);
 //
 // Implemented by streaming_resource (a sparse file that survives restarts) and memory_resource
 // (bounded, in memory); upper layers take a `resource&` and work with either.
@@ -34,6 +34,7 @@
 //   return e. The first fail() wins.
 #pragma once
 
+#include <kithara/core/deadline.hpp>
 #include <kithara/core/result.hpp>
 #include <kithara/storage/export.hpp>
 #include <kithara/storage/range_set.hpp>
@@ -56,7 +57,7 @@ namespace kithara::storage {
 
 enum class wait_outcome { ready, eof, failed, cancelled, timed_out };
 
-using deadline = std::chrono::steady_clock::time_point;
+using kithara::deadline;  // kithara/core/deadline.hpp: one type across the layers
 
 // Called on the writing thread after each write_at with the number of bytes that became newly
 // available (never 0). Must be cheap and must not call back into the resource (a counter add).

@@ -3,7 +3,7 @@
 //
 //   auto res = kithara::storage::streaming_resource::open("/cache/a/seg-7.ts", {}).value();
 //   res->write_at(4096, chunk);                     // network thread
-//   res->wait_range({0, 8192}, deadline, stop); res->read_at(0, buf);   // decoder thread
+//   res->wait_range({0, 8192}, until, stop); res->read_at(0, buf);   // decoder thread
 //
 // Files: the data at `path`, its range map at `path` + ".ranges" (range_map_path()), and a
 // transient `path` + ".ranges.tmp". The map is written as a temp file, fsynced, renamed over the
@@ -11,9 +11,14 @@
 // crash (kill -9, power loss) a reopened resource never reports bytes that were not durably
 // written. It is written on flush(), commit(), close()/destruction, and automatically on the
 // writing thread once `flush_every_bytes` newly available bytes have accumulated (never per write).
-// A missing map means "nothing available" (the data file is reused); a torn, corrupt or
-// inconsistent map is discarded with a logged warning (open_status::recovered) unless
-// `recover_corrupt_map` is false, in which case open() returns errc::corrupt_range_map.
+// Between flushes, each newly written range is also recorded in an unsynced range log
+// (`path` + ".rlog", streaming_options::range_log), trusted at reopen only in the same boot and
+// for the same data inode: after kill -9 the page cache still holds those bytes, after a power
+// loss only the synced map counts. A missing map (and no log) means "nothing available"; a torn,
+// corrupt or inconsistent map is discarded with a logged warning (open_status::recovered) unless
+// `recover_corrupt_map` is false, in which case open() returns errc::corrupt_range_map. Bytes of
+// the data file that neither the map nor a trusted log claims are released at open (the tail is
+// truncated, holes are punched into unclaimed gaps), so the file's blocks match what is counted.
 // A failed fdatasync fails the resource (durability is unknown); a failed automatic map write
 // is logged and retried at the next flush (write_at still succeeds: the bytes are stored).
 //
@@ -29,6 +34,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 namespace kithara::storage {
 
@@ -39,6 +45,11 @@ struct streaming_options {
     bool create = true;
     // Discard a corrupt range map and start empty (true), or fail open() (false).
     bool recover_corrupt_map = true;
+    // Record each newly written range in the unsynced range log (`path` + ".rlog", one mapped
+    // page: a 24-byte store per write, no system call), so that a reopen after a process crash
+    // in the same boot resumes from every byte written, not only from the last flush. false:
+    // only the synced map counts (the behaviour before the log).
+    bool range_log = true;
     // See growth_callback: invoked on the writing thread with newly available bytes.
     growth_callback on_growth{};
 };
@@ -49,6 +60,14 @@ enum class open_status {
     no_map,     // a data file but no range map: treated as empty (bytes get rewritten)
     loaded,     // the range map was valid and reloaded: the download resumes
     recovered,  // the range map was torn/corrupt/inconsistent: discarded, starts empty
+};
+
+// What a closed resource's synced range map says (streaming_resource::inspect).
+struct map_summary {
+    std::uint64_t available_bytes = 0;
+    std::optional<std::uint64_t> final_length;
+    bool complete = false;
+    std::size_t ranges = 0;
 };
 
 class KITHARA_STORAGE_EXPORT streaming_resource final : public resource {
@@ -62,11 +81,18 @@ public:
     // must not be open.
     static result<> remove(const std::filesystem::path& path);
     [[nodiscard]] static std::filesystem::path range_map_path(const std::filesystem::path& path);
+    [[nodiscard]] static std::filesystem::path range_log_path(const std::filesystem::path& path);
+    // Reads the range map of a resource that is not open here, without opening or changing
+    // anything (the range log is not consulted). std::errc::no_such_file_or_directory when there
+    // is no map; errc::corrupt_range_map when it does not decode.
+    [[nodiscard]] static result<map_summary> inspect(const std::filesystem::path& path);
 
     ~streaming_resource() override;  // close(): flushes, errors are logged
 
     [[nodiscard]] open_status status_at_open() const noexcept;
     [[nodiscard]] const std::filesystem::path& path() const noexcept;
+    // Bytes available at open only because the range log (same boot) claimed them.
+    [[nodiscard]] std::uint64_t log_claimed_at_open() const noexcept;
 
 private:
     struct impl;

@@ -5,8 +5,8 @@
 // source may be appended before several fragments).
 //
 //   auto cat = kithara::stream::concat_source::create({.container = "mov"});
-//   cat->append(init).value();  cat->append(seg1).value();        // as the segments arrive
-//   cat->append(init2, std::nullopt, media_hints{.container = "mov"}).value();  // discontinuity
+//   if (!cat->append(init) || !cat->append(seg1)) return;         // as the segments arrive
+//   if (!cat->append(init2, std::nullopt, media_hints{.container = "mov"})) return;  // discontinuity
 //   cat->finish();                                                 // no more parts: end known
 //
 // Offsets: part i starts where part i-1 ends; a part whose length is not known yet (a segment

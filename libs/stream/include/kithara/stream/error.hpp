@@ -4,7 +4,8 @@
 //   if (!n && n.error() == kithara::stream::errc::timed_out) { /* retry or report an underrun */ }
 //   std::string line = n.error().message();  // "stream: wait timed out (read 4096 at 81920)"
 //
-// Any thread. A source that failed passes its own error (storage, net...) through unchanged.
+// Plain values; any thread; no locks, no buffers. Codes map onto kithara::condition. A source
+// that failed passes its own error (storage, net...) through unchanged.
 #pragma once
 
 #include <kithara/stream/export.hpp>

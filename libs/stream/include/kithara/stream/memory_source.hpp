@@ -1,9 +1,9 @@
 // kithara::stream::memory_source: a complete byte buffer as a source (tests, fuzzing, small
 // embedded media).
 //
-//   auto src = kithara::stream::memory_source::create(std::move(bytes));      // owns the bytes
-//   auto view = kithara::stream::memory_source::borrow(span);                 // caller keeps span
-//   alive src->declare_boundary({.offset = 81920, .hints = {.container = "mpegts"}});
+//   auto src = kithara::stream::memory_source::create(std::move(bytes));  // owns the bytes
+//   auto view = kithara::stream::memory_source::borrow(span);  // the caller keeps span alive
+//   src->declare_boundary({.offset = 81920, .hints = {.container = "mpegts"}});
 //
 // Every byte is available at once: wait_range is ready (or eof past the end) and never blocks.
 // Threads: any thread; the bytes are immutable. Hints/boundaries: see declared_hints.

@@ -1,6 +1,6 @@
 // kithara::stream::resource_source: a storage::resource (streaming file or memory) as a source.
 //
-//   auto res = std::shared_ptr<storage::resource>(storage::memory_resource::create());
+//   std::shared_ptr<kithara::storage::resource> res = kithara::storage::memory_resource::create();
 //   auto src = kithara::stream::resource_source::create(res, {.container = "mp3"});
 //   kithara::stream::reader rd(src);     // reads wait for the writer to deliver bytes
 //

@@ -1,9 +1,9 @@
 // kithara::stream::source: the random-access byte interface decoders read through, plus the
 // media hints and format boundaries a protocol layer knows.
 //
-//   std::shared_ptr<kithara::stream::source> src = kithara::stream::make_memory_source(bytes);
-//   if (src->wait_range({0, 4096}, std::nullopt, stop).value() == wait_status::ready)
-//       auto n = src->read_at(0, buf);                 // >= 1 byte, or 0 at the end
+//   std::shared_ptr<kithara::stream::source> src = kithara::stream::memory_source::create(bytes);
+//   auto w = src->wait_range({0, 4096}, std::nullopt, stop);
+//   if (w && *w == kithara::stream::wait_status::ready) n = src->read_at(0, buf);  // >= 1, 0: end
 //
 // Implementations: memory_source, resource_source (a storage::resource), and the protocol layers
 // (file: progressive HTTP; hls: segments). What an implementation must do:
@@ -22,6 +22,7 @@
 // borrowed for the call only.
 #pragma once
 
+#include <kithara/core/deadline.hpp>
 #include <kithara/core/result.hpp>
 #include <kithara/storage/range_set.hpp>
 #include <kithara/stream/export.hpp>
@@ -38,8 +39,8 @@
 
 namespace kithara::stream {
 
+using kithara::deadline;  // kithara/core/deadline.hpp: one type across the layers
 using storage::byte_range;
-using deadline = std::chrono::steady_clock::time_point;
 
 enum class wait_status { ready, eof, cancelled, timed_out };
 

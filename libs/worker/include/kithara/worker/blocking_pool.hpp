@@ -4,7 +4,7 @@
 //
 //   kithara::worker::blocking_pool pool({.threads = 2, .max_queued = 16});
 //   auto r = pool.submit([](std::stop_token st) { decode_some(st); });  // blocks while full
-//   auto j = kithara::worker::job::start("decode-1", [](std::stop_token st) { while (...) {} });
+//   auto j = kithara::worker::job::start("decode-1", [](std::stop_token st) { decode_some(st); });
 //
 // Every member may be called from any thread, except shutdown()/join/destruction from one of the
 // pool's own threads (asserted). A task that blocks waiting on another task of the same pool can

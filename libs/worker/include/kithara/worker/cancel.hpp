@@ -11,6 +11,7 @@
 // callbacks run on the thread that requests stop on a parent.
 #pragma once
 
+#include <kithara/core/deadline.hpp>
 #include <kithara/core/result.hpp>
 #include <kithara/worker/error.hpp>
 
@@ -22,18 +23,9 @@
 namespace kithara::worker {
 
 using clock = std::chrono::steady_clock;
-using deadline = clock::time_point;
-inline constexpr deadline no_deadline = deadline::max();
-
-// now + d, saturating at no_deadline (a huge duration never wraps into the past).
-template <class Rep, class Period>
-[[nodiscard]] deadline deadline_after(std::chrono::duration<Rep, Period> d) noexcept {
-    const auto now = clock::now();
-    const auto left = std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(
-        no_deadline - now);  // in d's units (truncated), so the compare cannot overflow
-    if (d >= left) return no_deadline;
-    return now + std::chrono::duration_cast<clock::duration>(d);
-}
+using kithara::deadline;  // the same type as storage::deadline and stream::deadline
+using kithara::deadline_after;
+using kithara::no_deadline;
 
 enum class wait_status { ready, cancelled, timed_out };
 

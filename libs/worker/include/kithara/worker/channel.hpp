@@ -1,9 +1,10 @@
 // Bounded MPMC channels with backpressure: bounded in items and, for payloads that carry a size
 // (pooled buffers, types with size_bytes(), or a custom Size function), in bytes.
 //
-//   kithara::worker::channel<bufpool::byte_buffer> ch({.max_items = 8, .max_bytes = 1 << 20});
-//   auto sent = ch.send(std::move(buf), stop, deadline_after(1s));  // blocks while full
-//   ch.async_receive(io.executor(), [](kithara::result<bufpool::byte_buffer> r) { ... });
+//   using kithara::bufpool::byte_buffer;
+//   kithara::worker::channel<byte_buffer> ch({.max_items = 8, .max_bytes = 1 << 20});
+//   auto sent = ch.send(std::move(buf), stop, kithara::deadline_after(1s));  // blocks while full
+//   ch.async_receive(io.executor(), [](kithara::result<byte_buffer> r) { use(r); });
 //
 // Every member may be called from any thread. The blocking calls (send, receive) must not be
 // called on an io thread; the try_ and async_ calls never block. Async completions are posted to

@@ -4,7 +4,8 @@
 //   if (!r && r.error() == kithara::worker::errc::full) { /* keep the item, retry later */ }
 //   std::string line = r.error().message();  // "worker: channel is full (try_send)"
 //
-// Plain values; any thread.
+// Plain values; any thread; no locks, no buffers. Codes map onto kithara::condition (closed and
+// stopped are closed, timed_out, cancelled).
 #pragma once
 
 #include <kithara/worker/export.hpp>

@@ -1,12 +1,14 @@
 // kithara::result<T>: a value or a kithara::error (tl::expected underneath), [[nodiscard]].
 //
-//   kithara::result<std::size_t> read(...) {
-//       if (bad) return kithara::fail(storage::errc::failed, "read_at 10+20");
-//       return n;
-//   }
-//   auto r = read(...); if (!r) log(r.error().message()); else use(*r);
+//   auto parse = [](std::string_view s) -> kithara::result<int> {
+//       if (s.empty()) return kithara::fail(std::errc::invalid_argument, "empty number");
+//       return static_cast<int>(s.size());
+//   };
+//   auto r = parse("");   // r.error().message(): "generic: Invalid argument (empty number)"
+//   if (!r) report(r.error().message()); else use(*r);
 //
-// No exceptions cross Kithara's API: failures are values. Any thread.
+// No exceptions cross Kithara's API: failures are values. Any thread; no locks; result owns its
+// value or error.
 #pragma once
 
 #include <kithara/core/error.hpp>

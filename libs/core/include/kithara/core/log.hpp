@@ -6,10 +6,11 @@
 // Internally an spdlog logger named "kithara" (default level warn, to stderr); with the spdlog
 // the library was built against, `spdlog::get("kithara")` also reaches it. Kithara never logs
 // keys, tokens or URL credentials. Any thread; the handler is called on the thread that logs
-// (io, worker or caller threads) and must not call back into Kithara.
+// (io, worker or caller threads) and must not call back into Kithara. Lock: one mutex serialises
+// the sink and guards the handler, held while the handler runs. `line` is valid during the call.
 #pragma once
 
-#include <kithara/bufpool/export.hpp>
+#include <kithara/core/export.hpp>
 
 #include <functional>
 #include <string_view>
@@ -20,10 +21,10 @@ enum class log_level { trace, debug, info, warn, error, critical, off };
 
 using log_handler = std::function<void(log_level, std::string_view line)>;
 
-KITHARA_BUFPOOL_EXPORT void set_log_level(log_level level);
-[[nodiscard]] KITHARA_BUFPOOL_EXPORT log_level get_log_level();
+KITHARA_CORE_EXPORT void set_log_level(log_level level);
+[[nodiscard]] KITHARA_CORE_EXPORT log_level get_log_level();
 
 // Replaces the default stderr sink; an empty handler restores it.
-KITHARA_BUFPOOL_EXPORT void set_log_handler(log_handler handler);
+KITHARA_CORE_EXPORT void set_log_handler(log_handler handler);
 
 }  // namespace kithara

@@ -2,12 +2,12 @@
 // a public header. Use the KITHARA_LOG_* macros so disabled levels cost one compare.
 #pragma once
 
-#include <kithara/bufpool/export.hpp>
+#include <kithara/core/export.hpp>
 
 #include <spdlog/spdlog.h>
 
 namespace kithara::detail {
-KITHARA_BUFPOOL_EXPORT spdlog::logger& logger();
+KITHARA_CORE_EXPORT spdlog::logger& logger();
 }  // namespace kithara::detail
 
 #define KITHARA_LOG_(lvl, ...)                                                      \
