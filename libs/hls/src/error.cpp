@@ -43,6 +43,12 @@ public:
                 return "bad AES-128 key or IV";
             case errc::decrypt_failed:
                 return "AES-128 decryption failed";
+            case errc::not_supported:
+                return "not supported";
+            case errc::segment_failed:
+                return "segment unavailable";
+            case errc::offline_miss:
+                return "not in the cache (offline)";
         }
         return "unknown hls error";
     }

@@ -34,6 +34,9 @@ enum class errc {
     bad_response,              // the loader got something that is not a playlist body
     bad_key,                   // an AES-128 key or IV of the wrong size
     decrypt_failed,            // ciphertext not whole blocks, or bad padding (a wrong key)
+    not_supported,             // SAMPLE-AES, a KEYFORMAT other than identity, no audio variant
+    segment_failed,            // a segment, init section or key could not be had (URI, status)
+    offline_miss,              // offline mode and the bytes are not in the cache
 };
 
 [[nodiscard]] KITHARA_HLS_EXPORT const std::error_category& category() noexcept;

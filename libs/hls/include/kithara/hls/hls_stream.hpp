@@ -1,0 +1,137 @@
+// kithara::hls::hls_stream: HLS VOD audio as PCM. open() loads the (master and) media playlist,
+// picks one variant, and returns a stream that downloads segments into the asset store (one asset
+// keyed by the URL opened) while decoding them in order.
+//
+//   auto s = kithara::hls::open(url, store, client, {}).value();
+//   while (auto c = s->next()) { if (!*c) break; play((*c)->samples, (*c)->start); }
+//   s->seek(42.0);  // the next chunk starts at 42 s exactly (sample-accurate)
+//
+// Threads: open() blocks (never call it on the client's executor thread). next(), seek(), info()
+// and stats() are called by one application thread at a time. The download runs on the client's
+// executor; events (options.on_event) are called on the executor or on the thread calling open(),
+// next() or seek(), without any lock of the stream held. Locks: one mutex in the stream guards the
+// segment table, the prefetch window and the counters; it is never held across I/O, a wait or an
+// event callback. Buffers: chunks come from options.decode.pool (bufpool) and belong to the caller;
+// segments are streaming resources of the asset (disk), read while they download; the only memory
+// that grows with a segment is an AES-128 segment's clear bytes (bounded by the segment size).
+#pragma once
+
+#include <kithara/assets/asset_store.hpp>
+#include <kithara/core/result.hpp>
+#include <kithara/decode/types.hpp>
+#include <kithara/hls/export.hpp>
+#include <kithara/net/client.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kithara::hls {
+
+namespace detail {
+class engine;
+struct player;
+}  // namespace detail
+
+enum class gap_policy {
+    silence,  // render an EXT-X-GAP segment as silence of its EXTINF duration (keeps the timeline)
+    skip,     // leave it out (the timeline jumps over it)
+};
+
+enum class event_kind {
+    playlist_loaded,    // uri: the playlist (from the network or the cache: message says which)
+    variant_chosen,     // variant: index into info().variants
+    segment_requested,  // a request for a segment, init section or key started
+    segment_complete,   // every byte of the segment is in the cache
+    discontinuity,      // the decoder was reset at this segment
+    gap,                // a gap segment (EXT-X-GAP, or a failed one with failed_segment_as_gap)
+    stall,              // next() had to wait for the network
+    resume,             // data arrived after a stall
+    error,              // message: the error (also returned by next())
+};
+
+struct event {
+    event_kind kind = event_kind::error;
+    std::string uri;
+    std::uint64_t media_sequence = 0;
+    std::size_t variant = 0;
+    double time = 0;  // presentation time of the segment, seconds
+    std::string message;
+};
+
+struct stream_options {
+    // The variant to play: an index into the master's variants, or the variant with this
+    // BANDWIDTH. Neither: the lowest-bandwidth variant. Only that variant is ever fetched.
+    std::optional<std::size_t> variant;
+    std::optional<std::uint64_t> variant_bandwidth;
+    // Decoder output (rate, channels, chunk size, pool). sequential and start_offset are set by
+    // the stream itself.
+    decode::decoder_options decode;
+    // The prefetch window ahead of the segment being decoded: segments are requested while both
+    // bounds hold, with at most max_requests running at once.
+    double prefetch_seconds = 20;
+    std::uint64_t prefetch_bytes = 2 * 1024 * 1024;
+    std::size_t max_requests = 2;
+    bool offline = false;     // no request at all: what is not cached fails with offline_miss
+    bool cache_keys = false;  // store AES-128 keys in the asset (otherwise memory only)
+    gap_policy gaps = gap_policy::silence;
+    std::vector<net::header> headers;  // sent with every request (never logged)
+    net::request_options request;
+    std::function<void(const event&)> on_event;
+};
+
+struct variant_info {
+    std::uint64_t bandwidth = 0;
+    std::optional<std::string> codecs;
+    std::string uri;
+};
+
+struct stream_info {
+    std::vector<variant_info> variants;  // empty when a media playlist was opened
+    std::size_t variant = 0;
+    double duration = 0;  // sum of EXTINF, seconds
+    std::size_t segments = 0;
+};
+
+struct stream_stats {
+    std::uint64_t bytes_from_network = 0;  // body bytes written into the cache
+    std::uint64_t bytes_from_cache = 0;    // segment bytes already cached when needed
+    std::uint64_t requests = 0;            // HTTP requests started (playlists, keys, segments)
+    double buffered_seconds = 0;           // complete segments ahead of the one being decoded
+};
+
+class KITHARA_HLS_EXPORT hls_stream {
+public:
+    ~hls_stream();
+    hls_stream(const hls_stream&) = delete;
+    hls_stream& operator=(const hls_stream&) = delete;
+
+    // The next chunk (start: the presentation time), nullopt at the end of the playlist. A segment
+    // that cannot be had ends playback with errc::segment_failed naming URI, media sequence and
+    // the HTTP status (net's error).
+    [[nodiscard]] result<std::optional<decode::pcm_chunk>> next();
+    // The next chunk starts at `seconds` (clamped to the duration). Fetches only the segment that
+    // holds it (and its init section and key).
+    result<> seek(double seconds);
+    [[nodiscard]] stream_info info() const;
+    [[nodiscard]] stream_stats stats() const;
+
+private:
+    friend KITHARA_HLS_EXPORT result<std::unique_ptr<hls_stream>> open(std::string,
+                                                                       assets::asset_store&,
+                                                                       net::client&,
+                                                                       stream_options);
+    explicit hls_stream(std::shared_ptr<detail::engine> e);
+    std::shared_ptr<detail::engine> engine_;
+    std::unique_ptr<detail::player> player_;
+};
+
+// Opens a master or media playlist URL. Blocks until the media playlist is loaded.
+[[nodiscard]] KITHARA_HLS_EXPORT result<std::unique_ptr<hls_stream>> open(
+    std::string url, assets::asset_store& store, net::client& client, stream_options options = {});
+
+}  // namespace kithara::hls

@@ -1,0 +1,224 @@
+// hls_stream: runs of segments decoded in sequential mode (one decoder per run: a new one at each
+// discontinuity, EXT-X-MAP change and gap), gaps as silence, sample-accurate seeks.
+#include <kithara/hls/hls_stream.hpp>
+
+#include "detail/engine.hpp"
+
+#include <kithara/decode/decoder.hpp>
+#include <kithara/hls/error.hpp>
+#include <kithara/stream/concat_source.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace kithara::hls {
+
+namespace detail {
+
+// The decoding side; owned by hls_stream, used by one thread at a time.
+struct player {
+    std::shared_ptr<engine> e;
+    std::unique_ptr<decode::decoder> dec;
+    std::size_t next_seg = 0;  // first segment of the next run
+    std::size_t run_end = 0;
+    double skip_seconds = 0;  // to drop at the start of the current run (a seek inside it)
+    bool first_run = true;
+    std::uint32_t rate = 0;
+    std::uint32_t channels = 0;
+    std::uint64_t silence_frames = 0;  // a gap still to render
+    std::chrono::nanoseconds silence_at{0};
+
+    result<> open_run(std::size_t first, double skip) {
+        const auto& segs = e->media().segments;
+        std::size_t end = first + 1;
+        while (end < segs.size() && !segs[end].gap && !segs[end].discontinuity &&
+               segs[end].map == segs[first].map)
+            ++end;
+        const auto& s = segs[first];
+        stream::media_hints h;
+        h.container = container_of(s.resolved_uri, s.map != no_index);
+        auto cat = stream::concat_source::create(h);
+        if (auto m = e->map_item(first); m != no_index) {
+            auto src = e->map_source(m, first);
+            if (!src) return kithara::fail(src.error());
+            if (auto r = cat->append(*src); !r) return r;
+        }
+        for (std::size_t k = first; k < end; ++k) {
+            auto src = e->segment_source(k);
+            if (!src) return kithara::fail(src.error());
+            if (auto r = cat->append(*src); !r) return r;
+        }
+        cat->finish();
+        if (!first_run && s.discontinuity)
+            e->emit({event_kind::discontinuity,
+                     s.resolved_uri,
+                     s.media_sequence,
+                     e->info().variant,
+                     e->items()[first].start,
+                     {}});
+        first_run = false;
+        auto opts = e->options().decode;
+        opts.sequential = true;
+        // No background read-ahead: the bytes come from the cache, and a read-ahead thread would
+        // move the prefetch window (it follows reads) up to 256 KiB ahead of what was decoded.
+        opts.reader.prefetch_bytes = 0;
+        opts.start_offset = std::chrono::nanoseconds(
+            static_cast<std::int64_t>(std::llround(e->items()[first].start * 1e9)));
+        auto d = decode::decoder::open(cat, opts);
+        if (!d) {
+            if (auto f = e->failure()) return kithara::fail(*f);
+            auto err = d.error();
+            err.add_context("segment " + e->items()[first].label);
+            return kithara::fail(std::move(err));
+        }
+        dec = std::move(*d);
+        run_end = end;
+        next_seg = end;
+        skip_seconds = skip;
+        return {};
+    }
+
+    decode::pcm_chunk silence(std::uint64_t frames) {
+        auto& pool =
+            e->options().decode.pool ? *e->options().decode.pool : bufpool::default_sample_pool();
+        decode::pcm_chunk c;
+        c.samples = pool.get(static_cast<std::size_t>(frames) * channels);
+        std::fill(c.samples.begin(), c.samples.end(), 0.0f);
+        c.sample_rate = rate;
+        c.channels = channels;
+        c.source_rate = rate;
+        c.source_channels = channels;
+        c.start = silence_at;
+        silence_at +=
+            std::chrono::nanoseconds(static_cast<std::int64_t>(frames * 1'000'000'000ull / rate));
+        return c;
+    }
+
+    result<std::optional<decode::pcm_chunk>> next() {
+        const auto& segs = e->media().segments;
+        for (;;) {
+            if (silence_frames > 0) {
+                const auto chunk = e->options().decode.chunk_frames;
+                const auto n = std::min<std::uint64_t>(silence_frames, chunk ? chunk : 4096);
+                silence_frames -= n;
+                return std::optional(silence(n));
+            }
+            if (dec) {
+                auto c = dec->next();
+                if (!c) {
+                    if (auto f = e->failure()) return kithara::fail(*f);
+                    return kithara::fail(c.error());
+                }
+                if (!*c) {
+                    dec.reset();
+                    continue;
+                }
+                auto& ch = **c;
+                rate = ch.sample_rate;
+                channels = ch.channels;
+                if (skip_seconds > 0) {
+                    const auto skip = static_cast<std::size_t>(
+                        std::llround(skip_seconds * static_cast<double>(ch.sample_rate)));
+                    const auto frames = ch.frames();
+                    if (skip >= frames) {
+                        skip_seconds -= static_cast<double>(frames) / ch.sample_rate;
+                        if (skip_seconds * ch.sample_rate < 0.5) skip_seconds = 0;
+                        continue;
+                    }
+                    std::memmove(ch.samples.data(), ch.samples.data() + skip * ch.channels,
+                                 (frames - skip) * ch.channels * sizeof(float));
+                    ch.samples.resize((frames - skip) * ch.channels);
+                    ch.start += std::chrono::nanoseconds(
+                        static_cast<std::int64_t>(skip * 1'000'000'000ull / ch.sample_rate));
+                    skip_seconds = 0;
+                }
+                return c;
+            }
+            if (next_seg >= segs.size()) return std::optional<decode::pcm_chunk>{};
+            const auto& s = segs[next_seg];
+            if (s.gap) {
+                const auto& it = e->items()[next_seg];
+                e->emit({event_kind::gap,
+                         s.resolved_uri,
+                         s.media_sequence,
+                         e->info().variant,
+                         it.start,
+                         {}});
+                if (e->options().gaps == gap_policy::silence) {
+                    if (rate == 0) {
+                        rate = e->options().decode.sample_rate ? e->options().decode.sample_rate
+                                                               : 44100;
+                        channels = e->options().decode.channels ? e->options().decode.channels : 2;
+                    }
+                    double d = it.duration - skip_seconds;
+                    silence_at = std::chrono::nanoseconds(
+                        static_cast<std::int64_t>(std::llround((it.start + skip_seconds) * 1e9)));
+                    skip_seconds = 0;
+                    silence_frames = static_cast<std::uint64_t>(
+                        std::llround(std::max(0.0, d) * static_cast<double>(rate)));
+                }
+                ++next_seg;
+                continue;
+            }
+            const double skip = skip_seconds;
+            skip_seconds = 0;
+            if (auto r = open_run(next_seg, skip); !r) {
+                e->emit({event_kind::error, s.resolved_uri, s.media_sequence, e->info().variant,
+                         e->items()[next_seg].start, r.error().message()});
+                return kithara::fail(r.error());
+            }
+        }
+    }
+
+    result<> seek(double t) {
+        const auto& items = e->items();
+        const auto n = e->media().segments.size();
+        t = std::clamp(t, 0.0, e->info().duration);
+        std::size_t k = 0;
+        while (k + 1 < n && items[k + 1].start <= t) ++k;
+        dec.reset();
+        silence_frames = 0;
+        next_seg = k;
+        skip_seconds = n ? t - items[k].start : 0;
+        if (n) e->set_position(k);
+        return {};
+    }
+};
+
+}  // namespace detail
+
+hls_stream::hls_stream(std::shared_ptr<detail::engine> e) : engine_(std::move(e)) {}
+
+hls_stream::~hls_stream() {
+    player_.reset();  // the decoder stops reading before the downloads are cancelled
+    engine_->shutdown();
+}
+
+result<std::optional<decode::pcm_chunk>> hls_stream::next() {
+    return player_->next();
+}
+
+result<> hls_stream::seek(double seconds) {
+    return player_->seek(seconds);
+}
+
+stream_info hls_stream::info() const {
+    return engine_->info();
+}
+
+stream_stats hls_stream::stats() const {
+    return engine_->stats();
+}
+
+result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& store,
+                                         net::client& client, stream_options options) {
+    auto e = detail::engine::create(std::move(url), store, client, std::move(options));
+    if (!e) return kithara::fail(e.error());
+    std::unique_ptr<hls_stream> s(new hls_stream(*e));
+    s->player_ = std::make_unique<detail::player>();
+    s->player_->e = *e;
+    return s;
+}
+
+}  // namespace kithara::hls
