@@ -13,8 +13,7 @@ namespace snippets {
 
 std::vector<std::byte> to_upper(std::span<const std::byte> in) {
     std::vector<std::byte> out(in.begin(), in.end());
-    for (auto& b : out)
-        b = static_cast<std::byte>(std::toupper(static_cast<unsigned char>(b)));
+    for (auto& b : out) b = static_cast<std::byte>(std::toupper(static_cast<unsigned char>(b)));
     return out;
 }
 
