@@ -90,7 +90,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (as_json) {
-        std::cout << kithara::inspect::to_json(loaded->content).dump(2) << "\n";
+        std::cout << kithara::inspect::to_json(loaded->content)
+                         .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+                  << "\n";
         for (const auto& w : loaded->content.warnings) {
             std::cerr << "kithara-inspect: warning: line " << w.line << ": " << w.message << "\n";
         }

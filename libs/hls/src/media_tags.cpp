@@ -207,6 +207,9 @@ bool parser::on_map(std::string_view value) {
                         ", not \"" +
                             value_ + "\"");
         }
+        if (r->length > UINT64_MAX - r->offset.value_or(0)) {
+            return fail(errc::invalid_value, "EXT-X-MAP: BYTERANGE offset + length overflows");
+        }
         m.range = byte_range{r->length, r->offset.value_or(0)};
     }
     if (media_.maps.size() >= limits_.max_segments) {
@@ -298,6 +301,9 @@ bool parser::on_part(std::string_view value) {
                             "the same URI (rfc8216bis 4.4.4.9)");
             }
             offset = it->second;
+        }
+        if (r->length > UINT64_MAX - offset) {
+            return fail(errc::invalid_value, "EXT-X-PART: BYTERANGE offset + length overflows");
         }
         p.range = byte_range{r->length, offset};
         part_range_end_[p.resolved_uri] = offset + r->length;

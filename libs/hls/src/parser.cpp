@@ -15,6 +15,43 @@ namespace kithara::hls {
 namespace detail {
 namespace {
 
+// The byte offset of the first byte that breaks UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or npos when the text is valid.
+std::size_t utf8_error_at(std::string_view s) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
+        const unsigned c = p[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len = 0;
+        unsigned lo = 0x80;
+        unsigned hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;  // overlong
+            if (c == 0xED) hi = 0x9F;  // surrogates
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;  // overlong
+            if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+        } else {
+            return i;
+        }
+        if (n - i < len || p[i + 1] < lo || p[i + 1] > hi) return i;
+        for (std::size_t k = 2; k < len; ++k) {
+            if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
+        }
+        i += len;
+    }
+    return std::string_view::npos;
+}
+
 struct tag_entry {
     std::string_view name;
     tag_id id;
@@ -331,6 +368,11 @@ bool parser::line(std::string_view text) {
         return fail(errc::limit_exceeded,
                     "line of " + std::to_string(text.size()) + " bytes, over " +
                         std::to_string(limits_.max_line_length) + " (limit max_line_length)");
+    }
+    if (const auto bad = utf8_error_at(text); bad != std::string_view::npos) {
+        return fail(errc::invalid_value, "byte " + std::to_string(bad + 1) +
+                                             " is not UTF-8 (RFC 8216 4.1: a playlist MUST be "
+                                             "UTF-8; a client SHOULD fail to parse it otherwise)");
     }
     if (!text.empty() && text.back() == '\r') {
         text.remove_suffix(1);

@@ -45,6 +45,23 @@ INSTANTIATE_TEST_SUITE_P(
         rejection{"non_numeric_duration", "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:ten,\na.ts\n",
                   errc::invalid_value, 3},
         rejection{"empty_duration", "#EXTM3U\n#EXTINF:,\na.ts\n", errc::invalid_value, 2},
+        rejection{"not_utf8_stray_byte",
+                  "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1,caf\xe9\na.ts\n",
+                  errc::invalid_value, 3},
+        rejection{"not_utf8_overlong", "#EXTM3U\n#EXTINF:1,\n\xc0\xaf.ts\n", errc::invalid_value,
+                  3},
+        rejection{"not_utf8_surrogate", "#EXTM3U\n#EXTINF:1,\xed\xa0\x80\na.ts\n",
+                  errc::invalid_value, 2},
+        rejection{"not_utf8_truncated", "#EXTM3U\n#EXTINF:1,\xe2\x82\na.ts\n", errc::invalid_value,
+                  2},
+        rejection{"map_byterange_overflows",
+                  "#EXTM3U\n#EXT-X-TARGETDURATION:2\n"
+                  "#EXT-X-MAP:URI=\"i.mp4\",BYTERANGE=\"10@18446744073709551615\"\n",
+                  errc::invalid_value, 3},
+        rejection{"part_byterange_overflows",
+                  "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PART-INF:PART-TARGET=1\n"
+                  "#EXT-X-PART:DURATION=1,URI=\"p.m4s\",BYTERANGE=\"10@18446744073709551615\"\n",
+                  errc::invalid_value, 4},
         rejection{"byterange_without_previous_range",
                   "#EXTM3U\n#EXT-X-VERSION:4\n#EXTINF:1,\n#EXT-X-BYTERANGE:10@0\na.ts\n"
                   "#EXTINF:1,\n#EXT-X-BYTERANGE:10\nb.ts\n",

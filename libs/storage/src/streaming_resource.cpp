@@ -94,6 +94,10 @@ struct streaming_resource::impl {
             // unknown, and a retried fsync could falsely succeed. Fail the resource for good.
             const error e = detail::errno_error(errno, "fdatasync", path);
             state.end_flush(nullptr);
+            // The range log's claims may name pages the failed writeback dropped: a later open in
+            // this boot must not trust them, so the log goes before the failure is published.
+            state.attach_log(nullptr);
+            ::unlink(log_path.c_str());
             state.mark_failed(e);
             return kithara::fail(e);
         }
