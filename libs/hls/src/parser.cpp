@@ -183,6 +183,11 @@ void parser::need_version(int version, std::string_view feature) {
 bool parser::set_kind(kind k, std::string_view tag) {
     if (kind_ == kind::unknown) {
         kind_ = k;
+        if (k == kind::master && import_line_ != 0) {
+            return fail_at(import_line_, errc::misplaced_tag,
+                           "EXT-X-DEFINE:IMPORT in a master playlist; IMPORT is for media "
+                           "playlists");
+        }
         return true;
     }
     if (kind_ == k) return true;
@@ -489,6 +494,7 @@ bool parser::on_define(std::string_view value) {
             return fail(errc::misplaced_tag,
                         "EXT-X-DEFINE:IMPORT in a master playlist; IMPORT is for media playlists");
         }
+        if (import_line_ == 0) import_line_ = line_;  // checked when the kind is known
         const variable* found = nullptr;
         for (const auto& v : options_.imports) {
             if (v.name == var_name) found = &v;

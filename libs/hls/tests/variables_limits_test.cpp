@@ -44,6 +44,17 @@ TEST(variables, import_takes_the_master_playlists_value) {
     EXPECT_EQ(p.media().segments.at(0).uri, "https://cdn.example/v1/a.ts");
 }
 
+TEST(variables, import_before_the_first_master_tag_is_rejected_at_its_line) {
+    parse_options o;
+    o.imports = {{"base", "https://cdn.example/v1"}};
+    auto p = parse_playlist(
+        "#EXTM3U\n#EXT-X-DEFINE:IMPORT=\"base\"\n#EXT-X-STREAM-INF:BANDWIDTH=1\n{$base}/a.m3u8\n",
+        "https://x.example/master.m3u8", o);
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().code(), make_error_code(errc::misplaced_tag)) << p.error().message();
+    EXPECT_TRUE(p.error().context().starts_with("line 2: ")) << p.error().context();
+}
+
 TEST(variables, master_variables_are_kept_for_import) {
     auto p = accept(
         "#EXTM3U\n#EXT-X-DEFINE:NAME=\"v\",VALUE=\"2\"\n#EXT-X-STREAM-INF:BANDWIDTH=1\n"

@@ -152,6 +152,7 @@ private:
     std::string extinf_title_;
     std::optional<byterange_text> pending_range_;
     std::size_t range_line_ = 0;
+    std::size_t import_line_ = 0;  // the first EXT-X-DEFINE:IMPORT, before the kind was known
     bool pending_discontinuity_ = false;
     bool pending_gap_ = false;
     bool pending_date_ = false;
