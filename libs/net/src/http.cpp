@@ -129,6 +129,14 @@ std::int64_t days_from_civil(std::int64_t y, int m, int d) noexcept {
 std::optional<time_point> make_time(int y, int mon, int d, int h, int m, int s) noexcept {
     if (mon < 1 || mon > 12 || d < 1 || d > days_in_month(y, mon)) return std::nullopt;
     const std::int64_t secs = days_from_civil(y, mon, d) * 86400 + h * 3600 + m * 60 + s;
+    // system_clock counts nanoseconds here (years 1678..2262): a later date saturates instead of
+    // overflowing the conversion (an HTTP date may say 9999).
+    constexpr std::int64_t max_secs =
+        std::chrono::duration_cast<std::chrono::seconds>(time_point::duration::max()).count();
+    constexpr std::int64_t min_secs =
+        std::chrono::duration_cast<std::chrono::seconds>(time_point::duration::min()).count();
+    if (secs >= max_secs) return time_point::max();
+    if (secs <= min_secs) return time_point::min();
     return time_point(std::chrono::seconds(secs));
 }
 

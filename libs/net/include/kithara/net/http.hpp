@@ -63,7 +63,8 @@ KITHARA_NET_EXPORT bool has_token(const std::vector<header>& headers, std::strin
 //   RFC 850      "Sunday, 06-Nov-94 08:49:37 GMT"  (obsolete; years 70-99 are 19xx, 00-69 20xx)
 //   asctime      "Sun Nov  6 08:49:37 1994"        (obsolete)
 // Locale-independent; surrounding whitespace ignored; nullopt for anything else (a bad field,
-// an impossible date such as 31 Feb).
+// an impossible date such as 31 Feb). A date past what system_clock holds (2262, nanosecond
+// ticks) saturates to time_point::max().
 KITHARA_NET_EXPORT std::optional<time_point> parse_http_date(std::string_view s) noexcept;
 
 // IMF-fixdate of t (whole seconds, UTC).
