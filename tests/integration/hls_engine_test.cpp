@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -319,7 +320,7 @@ TEST(hls_engine, seek_returns_the_requested_sample_and_fetches_only_its_segment)
 
 TEST(hls_engine, discontinuities_reset_the_decoder_and_keep_the_timeline) {
     env e("discontinuity");
-    int discontinuities = 0;
+    std::atomic<int> discontinuities{0};
     stream_options o;
     o.on_event = [&](const event& ev) { discontinuities += ev.kind == event_kind::discontinuity; };
     auto s = open(e.srv.url("/discontinuity/index.m3u8"), *e.store, *e.client, o);
@@ -337,7 +338,7 @@ TEST(hls_engine, discontinuities_reset_the_decoder_and_keep_the_timeline) {
         frames += (*c)->frames();
         if (rates.empty() || rates.back() != (*c)->sample_rate) rates.push_back((*c)->sample_rate);
     }
-    EXPECT_EQ(discontinuities, 2);
+    EXPECT_EQ(discontinuities.load(), 2);
     EXPECT_EQ(rates, (std::vector<std::uint32_t>{44100, 48000}));
     const auto ref = reference("discontinuity", "index.m3u8");
     // TS parts exact; the fMP4 part loses its MP4 edit-list padding (see hls_fmp4_fixture).
@@ -348,7 +349,7 @@ TEST(hls_engine, discontinuities_reset_the_decoder_and_keep_the_timeline) {
 TEST(hls_engine, a_gap_is_not_fetched_and_is_rendered_as_silence_or_skipped) {
     for (auto policy : {gap_policy::silence, gap_policy::skip}) {
         env e("gap");
-        int gaps = 0;
+        std::atomic<int> gaps{0};
         stream_options o;
         o.gaps = policy;
         o.on_event = [&](const event& ev) { gaps += ev.kind == event_kind::gap; };
@@ -356,7 +357,7 @@ TEST(hls_engine, a_gap_is_not_fetched_and_is_rendered_as_silence_or_skipped) {
         ASSERT_TRUE(s);
         auto got = drain(**s);
         ASSERT_FALSE(got.failure) << got.failure->message();
-        EXPECT_EQ(gaps, 1);
+        EXPECT_EQ(gaps.load(), 1);
         EXPECT_TRUE(e.srv.log_for("/gap/full_002.m4s").empty());
         const auto ref = reference("gap", "index.m3u8")["pcm_samples"].get<std::size_t>();
         const std::size_t silence = policy == gap_policy::silence
