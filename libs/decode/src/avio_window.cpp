@@ -33,6 +33,10 @@ int read_packet(void* opaque, std::uint8_t* buf, int size) {
         return r.error() == stream::errc::cancelled ? AVERROR_EXIT : AVERROR(EIO);
     }
     if (*r == 0) return AVERROR_EOF;
+    if (w.head != nullptr && pos - w.begin == w.head->size() && w.head->size() < w.head_limit) {
+        const auto* b = reinterpret_cast<const std::byte*>(buf);
+        w.head->insert(w.head->end(), b, b + std::min(*r, w.head_limit - w.head->size()));
+    }
     return static_cast<int>(*r);
 }
 

@@ -3,6 +3,7 @@
 #include <kithara/decode/error.hpp>
 
 #include "detail/av_util.hpp"
+#include "detail/mp4_edits.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -12,10 +13,15 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace kithara::decode::detail {
 
 namespace {
+
+// How much of a container's head is kept while the demuxer opens it (an fMP4 init is ~1 KB; a
+// moov larger than this is read as "unknown": the edit-list end applies as before).
+constexpr std::size_t mp4_head_bytes = 64 * 1024;
 
 // True when the demuxer's header already named the audio codec and its duration, so the stream
 // analysis of avformat_find_stream_info is not needed to pick a decoder or to tell the duration
@@ -181,7 +187,16 @@ result<std::unique_ptr<segment>> open_segment(const segment_context& ctx, std::u
         !ctx.sequential &&
         (hints.container == "ogg" || hints.container == "mp3" || hints.container == "aac");
     if (defer_tail) s->avio->seekable = 0;
-    if (int ret = avformat_open_input(&s->fmt, nullptr, ifmt, nullptr); ret < 0) {
+    // The head the demuxer reads at open, for the MP4 edit list (FFmpeg does not export it).
+    std::vector<std::byte> head;
+    if (hints.container.empty() || hints.container.find("mov") != std::string::npos ||
+        hints.container.find("mp4") != std::string::npos) {
+        s->io.head = &head;
+        s->io.head_limit = mp4_head_bytes;
+    }
+    const int opened = avformat_open_input(&s->fmt, nullptr, ifmt, nullptr);
+    s->io.head = nullptr;
+    if (int ret = opened; ret < 0) {
         s->fmt = nullptr;  // freed by FFmpeg
         if (s->io.last_error) return fail(*s->io.last_error);
         return fail(errc::open_failed, "container " + where + ": " + av_error_text(ret));
@@ -248,7 +263,12 @@ result<std::unique_ptr<segment>> open_segment(const segment_context& ctx, std::u
     const std::int64_t rate = s->codec->sample_rate;
     if (rate > 0) {
         const AVRational per_sample{1, static_cast<int>(rate)};
-        s->mp4 = std::strstr(s->fmt->iformat->name, "mp4") != nullptr;
+        // The edit-list end (encoder padding) is cut where the file declares the track's end.
+        // A fragmented file whose edit list runs to the end of the media (FFmpeg's hls and
+        // CMAF muxers write segment_duration 0) declares none: its last frame is kept whole, as
+        // FFmpeg, ExoPlayer and MSE players play it (docs/DECODE.md, "Gapless").
+        s->mp4 = std::strstr(s->fmt->iformat->name, "mp4") != nullptr &&
+                 mp4_track_end(head, s->st->id) != mp4_end::open_ended;
         if (s->st->duration > 0) {
             const auto d =
                 clamp_samples(av_rescale_q(s->st->duration, s->st->time_base, per_sample));

@@ -69,6 +69,24 @@ TEST(decoder, flac_output_matches_ffmpeg_cli_bit_for_bit) {
     EXPECT_EQ(d.pcm, ref);
 }
 
+// The encoder padding at the end is cut where the file declares the track's end (an edit list
+// with a duration: tone.m4a gives exactly 88200 frames above). A fragmented MP4 whose edit list
+// declares none (here: no edts at all; FFmpeg's hls muxer writes segment_duration 0) keeps every
+// decoded sample, as FFmpeg and the players do, in both modes: 88 AAC frames of 1024, not the
+// 89224 samples the fragments' sample durations add up to.
+TEST(decoder, fragmented_mp4_without_an_edit_list_end_keeps_the_last_frame_whole) {
+    for (bool sequential : {false, true}) {
+        auto o = options();
+        o.sequential = sequential;
+        auto dec = decoder::open(source_of("tone_frag.mp4"), o);
+        ASSERT_TRUE(dec) << dec.error().message();
+        auto d = drain(**dec);
+        EXPECT_EQ((*dec)->stats().codec_frames, 88u);
+        EXPECT_EQ(d.frames(), 88u * 1024u) << "sequential " << sequential;
+    }
+    EXPECT_EQ(decode_all(source_of("tone.m4a")).frames(), 88200u);
+}
+
 TEST(decoder, resamples_to_the_requested_rate) {
     for (auto q : {resample_quality::best, resample_quality::medium, resample_quality::fastest,
                    resample_quality::linear}) {

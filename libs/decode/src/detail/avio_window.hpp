@@ -8,8 +8,10 @@
 #include <kithara/stream/reader.hpp>
 #include <kithara/stream/source.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 struct AVFormatContext;
 struct AVIOContext;
@@ -23,6 +25,10 @@ struct io_window {
     std::optional<std::uint64_t> end;
     std::optional<error> last_error;
     const AVFormatContext* fmt = nullptr;  // the demuxer reading this window (for quirks)
+    // While set: the window's first bytes as the demuxer reads them in order from its start, up
+    // to head_limit (for headers FFmpeg does not export: the MP4 edit list, detail/mp4_edits).
+    std::vector<std::byte>* head = nullptr;
+    std::size_t head_limit = 0;
 
     void refresh_end() {
         if (!end) {

@@ -39,12 +39,15 @@ struct segment {
     std::optional<flac_framer> flac;  // native FLAC without stream analysis
     bool start_known = true;  // start_pts is final (else taken from the first demuxed packet)
     bool draining = false;
-    bool mp4 = false;  // the mov demuxer (edit-list end applies)
+    // The mov demuxer, and the file declares the track's end (the edit-list end applies; not for
+    // a fragmented file whose edit list runs to the end of the media, see mp4_edits.hpp).
+    bool mp4 = false;
     // Ogg opened without its tail read: no duration yet (the decoder learns it from the tail).
     bool tail_deferred = false;
 
-    // Sequential fMP4: the track's end grows as fragments are read (each sidx/trun extends
-    // st->duration); move the gapless end along so only the last fragment's padding is cut.
+    // Sequential fragmented MP4 with a declared end: the track's end grows as fragments are read
+    // (each sidx/trun extends st->duration); move the gapless end along so only the last
+    // fragment's padding is cut.
     void refresh_end_sample();
 
     segment() = default;
