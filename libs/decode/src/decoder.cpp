@@ -63,6 +63,12 @@ struct decoder::impl {
     std::int64_t base_ns = 0;       // timeline time of fifo frame `base_frames` ago
     std::uint64_t out_frames_since_base = 0;
     std::optional<std::int64_t> discard_until_ns;  // after a seek: drop samples before this
+    // options.preroll_bytes: the first container's clock starts at the first frame decoded from
+    // a packet at or after them (its pts, once seen; reapplied when the container is reopened).
+    std::optional<std::int64_t> preroll_start_pts;
+    // With pre-roll: the packet position of the last frame that had one. A parser (ADTS in a TS
+    // PES) gives only a PES's first frame a position; the frames after it are from the same PES.
+    std::int64_t last_pkt_pos = -1;
     bool first_after_seek = false;
     std::optional<std::int64_t> sync_expect;  // after a seek: where the next frame should start
     bool restart_needed = false;
@@ -221,8 +227,28 @@ struct decoder::impl {
         return clamp_samples(av_rescale(sat_sub(ns, seg_start_ns), rate, 1'000'000'000));
     }
 
+    // options.preroll_bytes: a frame decoded from a packet that starts in the pre-roll bytes of
+    // the first container only primes the codec. A frame without a position comes from the
+    // packet of the last frame that had one; with none yet, it is kept.
+    [[nodiscard]] bool is_preroll(const AVFrame* f) {
+        if (opts.preroll_bytes == 0 || seg->io.begin != 0) return false;
+        if (f->pkt_pos >= 0) last_pkt_pos = f->pkt_pos;
+        return last_pkt_pos >= 0 && static_cast<std::uint64_t>(last_pkt_pos) < opts.preroll_bytes;
+    }
+
+    // After (re)opening the first container: its clock starts where the pre-roll ends.
+    void apply_preroll_start() {
+        if (seg->io.begin == 0 && preroll_start_pts) seg->start_pts = *preroll_start_pts;
+    }
+
     // Handles one decoded frame in the current format.
     result<> handle_frame(AVFrame* f) {
+        if (is_preroll(f)) return {};
+        if (opts.preroll_bytes > 0 && seg->io.begin == 0 && !preroll_start_pts &&
+            f->pts != AV_NOPTS_VALUE) {
+            preroll_start_pts = f->pts;
+            apply_preroll_start();
+        }
         const int n = f->nb_samples;
         const auto rate = static_cast<std::uint32_t>(f->sample_rate);
         std::int64_t idx = seg_pos;
@@ -426,6 +452,8 @@ struct decoder::impl {
         seg = std::move(*s);
         if (begin == 0 && seg->tail_deferred && tail_duration)
             seg->duration_samples = tail_duration;
+        apply_preroll_start();
+        last_pkt_pos = -1;
         seg_pos = 0;
         seg_seen_end = 0;
         first_after_seek = false;
@@ -515,8 +543,10 @@ struct decoder::impl {
             if (!s) return fail(s.error());
             seg = std::move(*s);
             if (seg->tail_deferred && tail_duration) seg->duration_samples = tail_duration;
+            apply_preroll_start();
         }
         seg_start_ns = 0;
+        last_pkt_pos = -1;
         seg->draining = false;
         av_frame_free(&seg->primed);
         base_ns = ns;

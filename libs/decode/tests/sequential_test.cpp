@@ -8,6 +8,8 @@
 #include "decode_support.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -466,5 +468,79 @@ TEST(sequential_control, a_seekable_open_reads_the_tail) {
         // FFmpeg reaches a tail this close by reading forward through the whole input (a seek
         // within its buffer plus short-seek threshold), so the first PCM waits for every byte.
         EXPECT_EQ(src->high_water(), bytes.size()) << c.name;
+    }
+}
+
+namespace {
+
+// Signal-to-error ratio of `got` against `want` over `frames` frames from the given starts.
+double snr_db(const decoded& got, std::size_t got_at, const decoded& want, std::size_t want_at,
+              std::size_t frames) {
+    double sig = 0, err = 0;
+    const std::size_t ch = want.channels;
+    for (std::size_t i = 0; i < frames * ch; ++i) {
+        const double w = want.pcm[want_at * ch + i];
+        const double d = got.pcm[got_at * ch + i] - w;
+        sig += w * w;
+        err += d * d;
+    }
+    return err == 0 ? 200.0 : 10.0 * std::log10(sig / err);
+}
+
+}  // namespace
+
+// A TS segment decoded alone starts the AAC decoder cold: its first frame lacks the overlap of
+// the frame before it (the first 1024 samples differ from the continuous decode). Given the end
+// of the previous segment as pre-roll, the decoder is primed: its output starts exactly at the
+// segment's first sample, and matches the continuous decode from there.
+TEST(sequential_preroll, the_previous_segments_tail_primes_the_first_frame) {
+    const auto segs = media_segments("ts_aac", "s", "ts");
+    ASSERT_GE(segs.size(), 4u);
+    const auto whole = decode_all(stream::memory_source::create(join(segs)));
+    const auto start = decode_all(stream::memory_source::create(join({segs[0], segs[1]})));
+    const std::size_t at = start.frames();  // segment 2's first sample in the whole decode
+    const std::vector<std::vector<std::byte>> rest(segs.begin() + 2, segs.end());
+
+    auto cold = decode_all(stream::memory_source::create(join(rest)), sequential_options());
+    ASSERT_EQ(cold.frames(), whole.frames() - at);
+    EXPECT_LT(snr_db(cold, 0, whole, at, 1024), 20.0) << "the cold start is not what is fixed";
+    EXPECT_GT(snr_db(cold, 2048, whole, at + 2048, 4096), 80.0);
+
+    // The whole previous segment, and its last 32 TS packets (6016 bytes: one PES start or more).
+    for (std::size_t tail : {segs[1].size(), std::size_t{32 * 188}}) {
+        std::vector<std::byte> pre(segs[1].end() - static_cast<std::ptrdiff_t>(tail),
+                                   segs[1].end());
+        auto bytes = join({pre, join(rest)});
+        auto o = sequential_options();
+        o.preroll_bytes = pre.size();
+        o.start_offset = std::chrono::seconds(4);
+        auto dec = decoder::open(stream::memory_source::create(bytes, hint("mpegts")), o);
+        ASSERT_TRUE(dec) << dec.error().message();
+        auto first = (*dec)->next();
+        ASSERT_TRUE(first && *first);
+        EXPECT_EQ((*first)->start, std::chrono::seconds(4)) << tail;
+        decoded got;
+        got.channels = (*first)->channels;
+        got.pcm.assign((*first)->samples.begin(), (*first)->samples.end());
+        auto more = drain(**dec);
+        got.pcm.insert(got.pcm.end(), more.pcm.begin(), more.pcm.end());
+        ASSERT_EQ(got.frames(), whole.frames() - at) << tail;
+        EXPECT_GT(snr_db(got, 0, whole, at, 1024), 80.0) << tail;
+        std::printf("pre-roll %zu bytes: first 1024 samples %.1f dB (cold start %.1f dB)\n", tail,
+                    snr_db(got, 0, whole, at, 1024), snr_db(cold, 0, whole, at, 1024));
+        EXPECT_GT(snr_db(got, 0, whole, at, 8192), 80.0) << tail;
+
+        // A seek stays relative to the real start: back to its first sample, and into it.
+        for (double t : {0.0, 0.5}) {
+            ASSERT_TRUE((*dec)->seek(std::chrono::nanoseconds(std::llround(t * 1e9))));
+            auto c = (*dec)->next();
+            ASSERT_TRUE(c && *c);
+            const auto off = static_cast<std::size_t>(std::llround(t * whole.rate));
+            decoded s;
+            s.channels = (*c)->channels;
+            s.pcm.assign((*c)->samples.begin(), (*c)->samples.end());
+            ASSERT_GE(s.frames(), 1024u);
+            EXPECT_GT(snr_db(s, 0, whole, at + off, 1024), 80.0) << tail << " seek " << t;
+        }
     }
 }

@@ -48,6 +48,15 @@ struct decoder_options {
     // Added to every chunk's start: chunk times are start_offset + samples decoded / rate (a
     // segment's presentation time in a playlist). seek() positions stay relative to the input.
     std::chrono::nanoseconds start_offset{0};
+    // Pre-roll: the input's first preroll_bytes are media that precede its real start (e.g. the
+    // end of the previous HLS segment), given so the codec is primed when the real start comes:
+    // an AAC frame overlaps the one before it, so a decoder started cold gets the first 1024
+    // samples wrong. Frames decoded from packets that start before this offset are dropped; the
+    // output (chunk times from start_offset, seek positions, info().duration aside) starts at
+    // the first frame of a packet at or after it. The pre-roll must be whole units the demuxer
+    // resyncs on, ending where the real input starts (MPEG-TS: 188-byte packets from the end of
+    // the previous segment, holding a PES start). First container only. See docs/DECODE.md.
+    std::uint64_t preroll_bytes = 0;
 };
 
 // One block of interleaved float32 PCM in [-1, 1] (nominal).
