@@ -183,6 +183,9 @@ ref_begin() {
 ref_end() { printf '\n  ]\n}\n' >> "$ref_json"; }
 
 hlsin() { case $1 in *.m3u8) echo "-allowed_extensions ALL -protocol_whitelist file,crypto" ;; esac; }
+# fMP4: the init's edit list (segment_duration 0, media_time 0) declares no end, so the last frame
+# is kept whole, as kithara::decode does too (docs/DECODE.md, "Gapless"); ffmpeg gives the same
+# samples for the playlist and for init + segments concatenated.
 decode() { # playlist-or-file output: prints the output sample rate
     ffmpeg -nostdin -hide_banner -y $(hlsin "$1") -i "$1" -map 0:a:0 -f f32le -ac 2 "$2" 2> "$tmp/decode.log" ||
         { cat "$tmp/decode.log" >&2; return 1; }
