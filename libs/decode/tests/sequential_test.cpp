@@ -8,6 +8,7 @@
 #include "decode_support.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -542,5 +543,35 @@ TEST(sequential_preroll, the_previous_segments_tail_primes_the_first_frame) {
             ASSERT_GE(s.frames(), 1024u);
             EXPECT_GT(snr_db(s, 0, whole, at + off, 1024), 80.0) << tail << " seek " << t;
         }
+    }
+}
+
+// The other side of the rule (docs/DECODE.md, "Gapless"): the hls muxer's init declares no end
+// (elst segment_duration 0), so the rendition keeps its last AAC frame whole; the same init with
+// an edit duration declares one, and the padding after the last sample's duration is cut, in
+// both modes.
+TEST(sequential_fmp4, the_end_padding_is_cut_only_when_the_edit_list_declares_an_end) {
+    auto bytes = fmp4_rendition();
+    const std::array<std::byte, 4> elst{std::byte{'e'}, std::byte{'l'}, std::byte{'s'},
+                                        std::byte{'t'}};
+    const auto it = std::search(bytes.begin(), bytes.end(), elst.begin(), elst.end());
+    ASSERT_NE(it, bytes.end());
+    const auto duration_at = static_cast<std::size_t>(it - bytes.begin()) + 12;  // v0 entry 0
+    ASSERT_EQ(std::to_integer<int>(bytes[duration_at + 3]), 0);
+    for (bool sequential : {false, true}) {
+        auto o = sequential ? sequential_options() : options();
+        auto dec = decoder::open(stream::memory_source::create(bytes, hint("mov")), o);
+        ASSERT_TRUE(dec) << dec.error().message();
+        const auto open_ended = drain(**dec);
+        const auto aac_frames = (*dec)->stats().codec_frames;
+        EXPECT_EQ(open_ended.frames(), aac_frames * 1024) << "sequential " << sequential;
+
+        auto declared = bytes;
+        declared[duration_at + 2] = std::byte{0x10};  // segment_duration 4096 ms
+        auto dec2 = decoder::open(stream::memory_source::create(declared, hint("mov")), o);
+        ASSERT_TRUE(dec2) << dec2.error().message();
+        const auto cut = drain(**dec2);
+        EXPECT_LT(cut.frames(), aac_frames * 1024) << "sequential " << sequential;
+        EXPECT_GT(cut.frames(), (aac_frames - 1) * 1024) << "sequential " << sequential;
     }
 }
