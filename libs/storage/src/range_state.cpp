@@ -112,7 +112,9 @@ result<std::size_t> range_state::readable(std::uint64_t offset, std::size_t want
     if (want == 0) return std::size_t{0};
     if (final_ && offset >= *final_) return std::size_t{0};
     const std::uint64_t run = ranges_.contiguous_end(offset) - offset;
-    if (run == 0) return fail(errc::not_available, what.str());
+    // Not available yet is flow control (a reader at the download edge), not a failure: no
+    // context string, so reading at the edge allocates nothing.
+    if (run == 0) return fail(errc::not_available);
     return static_cast<std::size_t>(std::min<std::uint64_t>(run, want));
 }
 

@@ -20,7 +20,8 @@ namespace kithara::storage {
 enum class errc {
     ok_ = 0,            // unused
     invalid_range,      // begin > end, or offset + length overflows 64 bits
-    not_available,      // read_at: no byte at the offset is available yet (and it is not eof)
+    not_available,      // read_at: no byte at the offset is available yet (and it is not eof);
+                        // flow control: carries no context, costs no allocation
     past_final_length,  // write_at past the committed final length
     length_conflict,    // commit() smaller than bytes already written, or a second, different one
     too_large,          // a write beyond a memory_resource's max size
