@@ -428,6 +428,12 @@ int main(int argc, char** argv) {
             st.extra["gaps"] = counts.gaps.load();
             st.extra["discontinuities"] = counts.discontinuities.load();
         };
+        if (a.seek && *a.seek > info.duration) {
+            fill_stream_stats();
+            return finish("--seek " + std::to_string(*a.seek) +
+                          " s is past the end of the stream (" + std::to_string(info.duration) +
+                          " s)");
+        }
         if (a.seek) {
             if (auto r = stream.seek(*a.seek); !r) {
                 fill_stream_stats();

@@ -198,6 +198,14 @@ elif case == "not_found":
     srv = server()
     p = run(srv.url("missing.m3u8"), "--quiet", "--cache-dir", path("cache"), expect=1)
     check(b"404" in p.stderr, f"the error does not name the status:\n{p.stderr.decode()}")
+    # Audio that cannot be had is a failure, never a short exit 0: past the end, and more
+    # --duration than the stream holds.
+    url = srv.url("master.m3u8")
+    p = run(url, "--quiet", "--cache-dir", path("cache"), "--seek", "100", expect=1)
+    check(b"past the end" in p.stderr, f"--seek 100: {p.stderr.decode()}")
+    p = run(url, "--quiet", "--cache-dir", path("cache"), "--seek", "58", "--duration", "5",
+            expect=1)
+    check(b"ended after" in p.stderr, f"--seek 58 --duration 5: {p.stderr.decode()}")
 
 else:
     sys.exit(f"unknown case {case}")
