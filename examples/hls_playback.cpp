@@ -430,9 +430,10 @@ int main(int argc, char** argv) {
         };
         if (a.seek && *a.seek > info.duration) {
             fill_stream_stats();
-            return finish("--seek " + std::to_string(*a.seek) +
-                          " s is past the end of the stream (" + std::to_string(info.duration) +
-                          " s)");
+            char msg[120];
+            std::snprintf(msg, sizeof msg, "--seek %g s is past the end of the stream (%.3f s)",
+                          *a.seek, info.duration);
+            return finish(msg);
         }
         if (a.seek) {
             if (auto r = stream.seek(*a.seek); !r) {
