@@ -90,9 +90,11 @@ protected:
     static void SetUpTestSuite() {
         // nginx serves <dir>/root; the fixtures appear below /hls/ (a symlink: nginx follows it).
         const fs::path link = fs::path(nginx_dir) / "root" / "hls";
+        // Each test case runs as a process of its own, maybe in parallel: another one may create
+        // the link between the check and the creation.
         std::error_code ec;
-        if (!fs::is_symlink(link, ec)) fs::create_directory_symlink(fixtures, link, ec);
-        ASSERT_FALSE(ec) << "cannot link " << link << ": " << ec.message();
+        if (!fs::is_symlink(link)) fs::create_directory_symlink(fixtures, link, ec);
+        ASSERT_TRUE(fs::is_symlink(link)) << "cannot link " << link << ": " << ec.message();
     }
     void SetUp() override {
         std::ifstream in(nginx_dir + "/port");
