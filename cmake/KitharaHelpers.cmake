@@ -210,3 +210,60 @@ function(kithara_add_benchmark)
     add_dependencies(${arg_NAME} ${arg_DEPENDS})
   endif()
 endfunction()
+
+# kithara_fuzzing_enabled(<var>): sets <var> to TRUE where libFuzzer targets are built (the asan
+# preset: KITHARA_SANITIZE=address with clang), FALSE elsewhere.
+function(kithara_fuzzing_enabled out)
+  if(KITHARA_SANITIZE STREQUAL "address" AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    set(${out} TRUE PARENT_SCOPE)
+  else()
+    set(${out} FALSE PARENT_SCOPE)
+  endif()
+endfunction()
+
+# kithara_add_fuzzer(NAME <target> TEST <ctest-name> SOURCES <files>...
+#                    [LIBS <targets>...] [INCLUDES <dirs>...] [DEFINITIONS <defs>...]
+#                    [CORPUS <dir>] [DEPENDS <targets>...]   the seed corpus and what makes it
+#                    [SECONDS <s>] [INPUT_TIMEOUT <s>] [RSS_LIMIT_MB <mb>] [MAX_LEN <bytes>])
+# A libFuzzer executable (its sources compiled with -fsanitize=fuzzer: coverage-guided by the code
+# compiled into it) and a CTest test running it for SECONDS (default 30) over CORPUS, labelled
+# `fuzz` only (so the layer labels stay quick and the tsan preset can exclude it), with leak
+# detection on and aborting on the first report. Does nothing where kithara_fuzzing_enabled is
+# false.
+function(kithara_add_fuzzer)
+  cmake_parse_arguments(PARSE_ARGV 0 arg ""
+    "NAME;TEST;CORPUS;SECONDS;INPUT_TIMEOUT;RSS_LIMIT_MB;MAX_LEN"
+    "SOURCES;LIBS;INCLUDES;DEFINITIONS;DEPENDS")
+  if(arg_UNPARSED_ARGUMENTS OR NOT arg_NAME OR NOT arg_TEST OR NOT arg_SOURCES)
+    message(FATAL_ERROR "kithara_add_fuzzer(${arg_NAME}): give NAME, TEST and SOURCES "
+                        "(unknown: ${arg_UNPARSED_ARGUMENTS})")
+  endif()
+  kithara_fuzzing_enabled(_fuzz)
+  if(NOT _fuzz)
+    return()
+  endif()
+  foreach(_opt SECONDS:30 INPUT_TIMEOUT:10 RSS_LIMIT_MB:1024 MAX_LEN:65536)
+    string(REPLACE ":" ";" _kv ${_opt})
+    list(GET _kv 0 _k)
+    list(GET _kv 1 _v)
+    if(NOT arg_${_k})
+      set(arg_${_k} ${_v})
+    endif()
+  endforeach()
+  add_executable(${arg_NAME} ${arg_SOURCES})
+  target_include_directories(${arg_NAME} PRIVATE ${arg_INCLUDES})
+  target_compile_definitions(${arg_NAME} PRIVATE ${arg_DEFINITIONS})
+  target_link_libraries(${arg_NAME} PRIVATE ${arg_LIBS} kithara_warnings)
+  target_compile_options(${arg_NAME} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${arg_NAME} PRIVATE -fsanitize=fuzzer)
+  if(arg_DEPENDS)
+    add_dependencies(${arg_NAME} ${arg_DEPENDS})
+  endif()
+  math(EXPR _ctest_timeout "${arg_SECONDS} * 2 + 60")
+  add_test(NAME ${arg_TEST}
+           COMMAND ${arg_NAME} -max_total_time=${arg_SECONDS} -timeout=${arg_INPUT_TIMEOUT}
+                   -rss_limit_mb=${arg_RSS_LIMIT_MB} -max_len=${arg_MAX_LEN}
+                   -print_final_stats=1 ${arg_CORPUS})
+  set_tests_properties(${arg_TEST} PROPERTIES LABELS "fuzz" TIMEOUT ${_ctest_timeout}
+                       ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1")
+endfunction()

@@ -6,6 +6,7 @@
 #include <kithara/stream/concat_source.hpp>
 
 #include "decode_support.hpp"
+#include "packed_audio_builders.hpp"
 
 #include <algorithm>
 #include <array>
@@ -58,27 +59,6 @@ std::vector<std::byte> join(const std::vector<std::vector<std::byte>>& parts) {
     std::vector<std::byte> all;
     for (const auto& p : parts) all.insert(all.end(), p.begin(), p.end());
     return all;
-}
-
-// An ID3v2.4 tag holding the PRIV frame HLS packed audio starts with (a 33-bit 90 kHz time).
-std::vector<std::byte> id3_priv(std::uint64_t ts90k) {
-    const std::string owner = "com.apple.streaming.transportStreamTimestamp";
-    std::vector<std::uint8_t> frame(owner.begin(), owner.end());
-    frame.push_back(0);
-    for (int i = 7; i >= 0; --i) frame.push_back(static_cast<std::uint8_t>(ts90k >> (8 * i)));
-    std::vector<std::uint8_t> t = {'I', 'D', '3', 4, 0, 0};
-    auto syncsafe = [&](std::size_t n) {
-        for (int i = 3; i >= 0; --i) t.push_back(static_cast<std::uint8_t>((n >> (7 * i)) & 0x7f));
-    };
-    syncsafe(10 + frame.size());
-    t.insert(t.end(), {'P', 'R', 'I', 'V'});
-    syncsafe(frame.size());
-    t.push_back(0);
-    t.push_back(0);
-    t.insert(t.end(), frame.begin(), frame.end());
-    std::vector<std::byte> b(t.size());
-    std::memcpy(b.data(), t.data(), t.size());
-    return b;
 }
 
 // A memory source that records every read and hands out at most `max_read` bytes per read_at,
@@ -181,16 +161,10 @@ std::vector<std::byte> ts_mp3_segment() {
     return load_path(segments("ts_mp3/s1.ts"));
 }
 std::vector<std::byte> adts_with_id3() {
-    auto b = id3_priv(0x1'2345'6789ULL);
-    auto a = load("tone.aac");
-    b.insert(b.end(), a.begin(), a.end());
-    return b;
+    return kithara::test::packed_segment(0x1'2345'6789ULL, load("tone.aac"));
 }
 std::vector<std::byte> mp3_with_id3() {
-    auto b = id3_priv(900000);
-    auto a = load("tone.mp3");
-    b.insert(b.end(), a.begin(), a.end());
-    return b;
+    return kithara::test::packed_segment(900000, load("tone.mp3"));
 }
 
 class sequential_fragment : public ::testing::TestWithParam<fragment_case> {};

@@ -3,6 +3,7 @@
 // without its ID3 tag (the PRIV timestamp masked to 33 bits, a short-declared tag resynced).
 #include "detail/decrypt_source.hpp"
 #include "detail/packed_audio.hpp"
+#include "packed_audio_builders.hpp"
 
 #include <kithara/hls/error.hpp>
 #include <kithara/storage/memory_resource.hpp>
@@ -102,36 +103,16 @@ TEST(decrypt_source, a_wrong_key_is_an_error_naming_the_segment) {
         << w.error().message();
 }
 
-std::vector<std::byte> priv_tag(std::uint64_t value, int short_by = 0) {
-    const std::string owner = "com.apple.streaming.transportStreamTimestamp";
-    std::vector<std::uint8_t> frame(owner.begin(), owner.end());
-    frame.push_back(0);
-    for (int i = 7; i >= 0; --i) frame.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
-    std::vector<std::uint8_t> t = {'I', 'D', '3', 4, 0, 0};
-    auto syncsafe = [&](std::size_t n) {
-        for (int i = 3; i >= 0; --i) t.push_back(static_cast<std::uint8_t>((n >> (7 * i)) & 0x7f));
-    };
-    syncsafe(10 + frame.size() - static_cast<std::size_t>(short_by));
-    t.insert(t.end(), {'P', 'R', 'I', 'V'});
-    syncsafe(frame.size());
-    t.push_back(0);
-    t.push_back(0);
-    t.insert(t.end(), frame.begin(), frame.end());
-    std::vector<std::byte> b(t.size());
-    std::memcpy(b.data(), t.data(), t.size());
-    return b;
-}
-
 TEST(packed_audio, timestamp_is_masked_to_33_bits) {
     const std::uint64_t junk = std::uint64_t{0x5A} << 40;
-    const auto tag = priv_tag(junk | 123456789);
+    const auto tag = kithara::test::id3_priv(junk | 123456789);
     EXPECT_EQ(transport_stream_timestamp(tag), 123456789u);
     EXPECT_FALSE(transport_stream_timestamp(std::vector<std::byte>(40, std::byte{0})));
 }
 
 TEST(packed_audio, skips_the_tag_and_resyncs_after_a_short_declared_size) {
-    for (int short_by : {0, 1, 3}) {
-        auto bytes = priv_tag(900000, short_by);
+    for (std::size_t short_by : {0u, 1u, 3u}) {
+        auto bytes = kithara::test::id3_priv(900000, short_by);
         const std::vector<std::byte> adts = {std::byte{0xFF}, std::byte{0xF1}, std::byte{0x50},
                                              std::byte{0x80}};
         bytes.insert(bytes.end(), adts.begin(), adts.end());
