@@ -2,13 +2,10 @@
 // fixture variant of tests/media/hls played over HTTP, its PCM checked against reference.json.
 //
 // Exact (sample count and SHA-256 of the PCM equal to reference.json): MPEG-TS, packed audio,
-// AES-128 TS, BYTERANGE TS, FLAC in fMP4. fMP4 AAC/Opus: kithara::decode applies the MP4 edit
-// list's end trim (encoder padding) where ffmpeg's hls demuxer, which made reference.json, does
-// not (open item "fMP4 edit-list padding"); these are compared sample-count-exact with the local
-// kithara::decode of the concatenated (decrypted) init + segments (bit-exact, else SNR >= 60 dB),
-// and against reference.json within that padding (less than one codec frame, 1024 samples), as
-// hls_engine_test does. Discontinuities and gaps: the timeline's exact length as hls_engine_test
-// checks it.
+// AES-128 TS, BYTERANGE TS, FLAC in fMP4. fMP4 AAC/Opus: sample count equal to reference.json
+// (ffmpeg's decode) and to the local kithara::decode of the concatenated (decrypted) init +
+// segments, whose PCM it equals bit-exact or with SNR >= 60 dB (FFmpeg's AAC/Opus decoders need
+// not be bit-identical across builds). Discontinuities and gaps: the timeline's exact length.
 #include "hls_support.hpp"
 
 #include <kithara/hls/error.hpp>
@@ -25,8 +22,8 @@ const std::string nginx_dir = KITHARA_NGINX_DIR;
 
 enum class check {
     exact,          // count and SHA-256 equal reference.json
-    fmp4_padding,   // equal to the local decode; reference.json minus the edit-list padding
-    discontinuity,  // TS parts exact + fMP4 part minus its padding, two discontinuity events
+    fmp4,           // count equal to reference.json; PCM equal to the local decode
+    discontinuity,  // the count exact, two discontinuity events
     gap,            // the gap rendered as silence of its EXTINF, not fetched
 };
 
@@ -38,11 +35,11 @@ struct nginx_case {
 
 // Every variant generate_hls.sh makes (the masters play their lowest-bandwidth variant).
 const nginx_case cases[] = {
-    {"fmp4_multi", "a64.m3u8", check::fmp4_padding},
-    {"fmp4_multi", "a128.m3u8", check::fmp4_padding},
-    {"fmp4_multi", "a256.m3u8", check::fmp4_padding},
+    {"fmp4_multi", "a64.m3u8", check::fmp4},
+    {"fmp4_multi", "a128.m3u8", check::fmp4},
+    {"fmp4_multi", "a256.m3u8", check::fmp4},
     {"fmp4_multi", "ts128.m3u8", check::exact},
-    {"fmp4_multi", "master.m3u8", check::fmp4_padding},
+    {"fmp4_multi", "master.m3u8", check::fmp4},
     {"ts_aac", "index.m3u8", check::exact},
     {"ts_mp3", "index.m3u8", check::exact},
     {"packed_adts", "index.m3u8", check::exact},
@@ -51,29 +48,29 @@ const nginx_case cases[] = {
     {"packed_mp3", "index.m3u8", check::exact},
     {"packed_mp3", "some_untagged.m3u8", check::exact},
     {"byterange_ts", "index.m3u8", check::exact},
-    {"byterange_fmp4", "index.m3u8", check::fmp4_padding},
+    {"byterange_fmp4", "index.m3u8", check::fmp4},
     {"aes_ts", "iv_explicit.m3u8", check::exact},
     {"aes_ts", "iv_sequence.m3u8", check::exact},
     {"aes_ts", "mixed.m3u8", check::exact},
-    {"aes_fmp4", "iv_explicit.m3u8", check::fmp4_padding},
-    {"aes_fmp4", "iv_sequence.m3u8", check::fmp4_padding},
-    {"aes_fmp4", "rotate.m3u8", check::fmp4_padding},
+    {"aes_fmp4", "iv_explicit.m3u8", check::fmp4},
+    {"aes_fmp4", "iv_sequence.m3u8", check::fmp4},
+    {"aes_fmp4", "rotate.m3u8", check::fmp4},
     {"discontinuity", "index.m3u8", check::discontinuity},
-    {"rate48", "index.m3u8", check::fmp4_padding},
+    {"rate48", "index.m3u8", check::fmp4},
     {"gap", "index.m3u8", check::gap},
-    {"short_tail", "aac.m3u8", check::fmp4_padding},
+    {"short_tail", "aac.m3u8", check::fmp4},
     {"short_tail", "aac_ts.m3u8", check::exact},
-    {"short_tail", "opus.m3u8", check::fmp4_padding},
-    {"short_tail", "small.m3u8", check::fmp4_padding},
+    {"short_tail", "opus.m3u8", check::fmp4},
+    {"short_tail", "small.m3u8", check::fmp4},
     {"flac_fmp4", "index.m3u8", check::exact},
-    {"opus_fmp4", "index.m3u8", check::fmp4_padding},
+    {"opus_fmp4", "index.m3u8", check::fmp4},
     {"ac3_ts", "ac3.m3u8", check::exact},
     {"ac3_ts", "eac3.m3u8", check::exact},
-    {"demo", "aac48k_44.m3u8", check::fmp4_padding},
+    {"demo", "aac48k_44.m3u8", check::fmp4},
     {"demo", "aac64k_44_ts.m3u8", check::exact},
-    {"demo", "aac96k_48.m3u8", check::fmp4_padding},
-    {"demo", "aac128k_48.m3u8", check::fmp4_padding},
-    {"demo", "master.m3u8", check::fmp4_padding},
+    {"demo", "aac96k_48.m3u8", check::fmp4},
+    {"demo", "aac128k_48.m3u8", check::fmp4},
+    {"demo", "master.m3u8", check::fmp4},
 };
 
 // Access-log lines of this run containing tag (nginx writes a line once it answered).
@@ -137,7 +134,7 @@ TEST_P(hls_nginx, pcm_equals_the_reference) {
             EXPECT_EQ(got.frames(), ref_frames);
             EXPECT_EQ(sha256(got.samples), ref["pcm_sha256"].get<std::string>());
             break;
-        case check::fmp4_padding: {
+        case check::fmp4: {
             auto local = local_decode(c.dir, playlist);
             ASSERT_FALSE(local.failure) << local.failure->message();
             ASSERT_EQ(got.rate, local.rate);
@@ -146,16 +143,12 @@ TEST_P(hls_nginx, pcm_equals_the_reference) {
                 EXPECT_GE(snr_db(got.samples.data(), local.samples.data(), got.samples.size()),
                           60.0);
             }
-            // The open item: reference.json keeps the edit list's end padding (< one frame).
-            EXPECT_LE(got.frames(), ref_frames);
-            EXPECT_LT(ref_frames - got.frames(), 1024u);
+            EXPECT_EQ(got.frames(), ref_frames);
             break;
         }
         case check::discontinuity:
             EXPECT_EQ(discontinuities.load(), 2);
-            // TS parts exact; the fMP4 part loses its edit-list padding (< one frame).
-            EXPECT_LE(got.frames(), ref_frames);
-            EXPECT_GT(got.frames() + 1024, ref_frames);
+            EXPECT_EQ(got.frames(), ref_frames);
             break;
         case check::gap: {
             EXPECT_EQ(gaps.load(), 1);
@@ -164,8 +157,7 @@ TEST_P(hls_nginx, pcm_equals_the_reference) {
             for (const auto& seg : ref["segments"])
                 if (seg.value("gap", false)) extinf = seg["extinf"].get<double>();
             const auto silence = static_cast<std::size_t>(std::llround(extinf * got.rate));
-            EXPECT_LE(got.frames(), ref_frames + silence);
-            EXPECT_GT(got.frames() + 2048, ref_frames + silence);
+            EXPECT_EQ(got.frames(), ref_frames + silence);
             break;
         }
     }
