@@ -28,6 +28,20 @@ std::span<const std::byte> as_bytes(std::string_view s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
+// net's retries of one request: attempts - 1, or every retry the policy allows when it gave up.
+std::uint64_t retries_of(const result<net::transfer_stats>& r, const net::request_options& o) {
+    if (r) return r->attempts > 1 ? static_cast<std::uint64_t>(r->attempts - 1) : 0;
+    if (r.error().code() == net::errc::retries_exhausted)
+        return static_cast<std::uint64_t>(std::max(0, o.retry.max_retries));
+    return 0;
+}
+std::uint64_t retries_of(const result<net::fetched>& r, const net::request_options& o) {
+    if (r) return r->stats.attempts > 1 ? static_cast<std::uint64_t>(r->stats.attempts - 1) : 0;
+    if (r.error().code() == net::errc::retries_exhausted)
+        return static_cast<std::uint64_t>(std::max(0, o.retry.max_retries));
+    return 0;
+}
+
 // Bytes [from, to) of an item's streaming resource; a wait is the demand signal for `seg`.
 class segment_part final : public stream::source {
 public:
@@ -165,8 +179,13 @@ result<std::string> engine::load_playlist_text(const std::string& url, std::stri
             }
         }
     }
+    auto from_cache = [&] {
+        std::lock_guard lock(mutex_);
+        stats_.bytes_from_cache += cached->size();
+    };
     if (opts_.offline) {
         if (!cached) return kithara::fail(errc::offline_miss, "playlist " + url);
+        from_cache();
         final_url = cached_url;
         emit({event_kind::playlist_loaded, url, 0, 0, 0, "cache (offline)"});
         return *cached;
@@ -184,19 +203,27 @@ result<std::string> engine::load_playlist_text(const std::string& url, std::stri
         std::lock_guard lock(mutex_);
         ++stats_.requests;
     }
+    const auto ropts = req.options;
     auto got = net::fetch(client_, std::move(req));
+    {
+        std::lock_guard lock(mutex_);
+        stats_.retries += retries_of(got, ropts);
+    }
     if (got && got->head.status == 304 && cached) {
+        from_cache();
         final_url = cached_url;
         emit({event_kind::playlist_loaded, url, 0, 0, 0, "cache (revalidated)"});
         return *cached;
     }
     if (!got) {
         if (cached && got.error().code() != net::errc::http_status) {
+            from_cache();
             final_url = cached_url;
             emit({event_kind::playlist_loaded, url, 0, 0, 0, "cache (server unreachable)"});
             return *cached;
         }
         if (cached && got.error().context().find("304") != std::string::npos) {
+            from_cache();
             final_url = cached_url;
             emit({event_kind::playlist_loaded, url, 0, 0, 0, "cache (revalidated)"});
             return *cached;
@@ -301,16 +328,22 @@ std::uint32_t engine::map_item(std::size_t seg) const noexcept {
     return static_cast<std::uint32_t>(media_.segments.size() + m);
 }
 
-stream_stats engine::stats() const {
+stream_stats engine::stats(double position) const {
     std::lock_guard lock(mutex_);
     stream_stats s = stats_;
-    double ahead = 0;
-    for (std::size_t k = read_seg_; k < media_.segments.size(); ++k) {
-        if (media_.segments[k].gap) continue;
-        if (items_[k].st != item::state::done) break;
-        ahead += items_[k].duration;
+    // The end of the contiguous complete (or gap) segments from the one holding `position`.
+    const auto n = media_.segments.size();
+    std::size_t k = static_cast<std::size_t>(
+        std::upper_bound(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(n), position,
+                         [](double t, const item& it) { return t < it.start + it.duration; }) -
+        items_.begin());
+    double until = k < n ? items_[k].start : info_.duration;
+    for (; k < n; ++k) {
+        if (!media_.segments[k].gap && items_[k].st != item::state::done) break;
+        if (auto m = map_item(k); m != no_index && items_[m].st != item::state::done) break;
+        until = items_[k].start + items_[k].duration;
     }
-    s.buffered_seconds = ahead;
+    s.buffered_seconds = std::max(0.0, until - position);
     return s;
 }
 
@@ -360,7 +393,13 @@ result<std::array<std::uint8_t, 16>> engine::key_for(const key& k, const std::st
             ++stats_.requests;
         }
         emit({event_kind::segment_requested, k.uri, 0, info_.variant, 0, "key"});
+        const auto ropts = req.options;
         auto got = net::fetch(client_, std::move(req));
+        {
+            std::lock_guard lock(mutex_);
+            stats_.retries += retries_of(got, ropts);
+            if (got) stats_.bytes_from_network += got->body.size();
+        }
         if (!got) {
             auto e = error(errc::segment_failed,
                            "key " + k.uri + " for " + what + ": " + got.error().message());
@@ -539,12 +578,16 @@ void engine::start_item(std::size_t i) {
     }
     {
         std::lock_guard lock(mutex_);
-        stats_.bytes_from_cache += cached;
+        // Once per item: a follow-up request for a later gap must not count what the first
+        // request brought.
+        if (!items_[i].cache_counted) stats_.bytes_from_cache += cached;
+        items_[i].cache_counted = true;
     }
     if (!from) {
         {
             std::lock_guard lock(mutex_);
             items_[i].st = item::state::done;
+            if (i < media_.segments.size()) ++stats_.segments_from_cache;
         }
         finish_without_request();
         emit({event_kind::segment_complete, it.url, it.media_sequence, info_.variant, it.start,
@@ -581,6 +624,10 @@ void engine::on_bytes(std::uint64_t n) {
 void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome) {
     bool again = false;
     bool failed = false;
+    {
+        std::lock_guard lock(mutex_);
+        stats_.retries += retries_of(outcome, opts_.request);
+    }
     if (!outcome) {
         std::lock_guard lock(mutex_);
         if (shut_down_ || outcome.error().code() == net::errc::cancelled) {
@@ -603,6 +650,7 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome) {
             again = true;  // stays "fetching"
         } else {
             items_[i].st = item::state::done;
+            if (i < media_.segments.size()) ++stats_.segments_from_network;
         }
     }
     if (again) {

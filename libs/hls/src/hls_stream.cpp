@@ -28,6 +28,15 @@ struct player {
     std::uint32_t channels = 0;
     std::uint64_t silence_frames = 0;  // a gap still to render
     std::chrono::nanoseconds silence_at{0};
+    double position = 0;  // end of the last chunk returned (or the seek target), seconds
+
+    // Remembers where the chunk about to be returned ends (for stats().buffered_seconds).
+    result<std::optional<decode::pcm_chunk>> deliver(decode::pcm_chunk c) {
+        if (c.sample_rate > 0)
+            position = std::chrono::duration<double>(c.start).count() +
+                       static_cast<double>(c.frames()) / c.sample_rate;
+        return std::optional(std::move(c));
+    }
 
     result<> open_run(std::size_t first, double skip) {
         const auto& segs = e->media().segments;
@@ -102,7 +111,7 @@ struct player {
                 const auto chunk = e->options().decode.chunk_frames;
                 const auto n = std::min<std::uint64_t>(silence_frames, chunk ? chunk : 4096);
                 silence_frames -= n;
-                return std::optional(silence(n));
+                return deliver(silence(n));
             }
             if (dec) {
                 auto c = dec->next();
@@ -133,7 +142,7 @@ struct player {
                         static_cast<std::int64_t>(skip * 1'000'000'000ull / ch.sample_rate));
                     skip_seconds = 0;
                 }
-                return c;
+                return deliver(std::move(ch));
             }
             if (next_seg >= segs.size()) return std::optional<decode::pcm_chunk>{};
             const auto& s = segs[next_seg];
@@ -181,6 +190,7 @@ struct player {
         silence_frames = 0;
         next_seg = k;
         skip_seconds = n ? t - items[k].start : 0;
+        position = t;
         if (n) e->set_position(k);
         return {};
     }
@@ -208,7 +218,7 @@ stream_info hls_stream::info() const {
 }
 
 stream_stats hls_stream::stats() const {
-    return engine_->stats();
+    return engine_->stats(player_->position);
 }
 
 result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& store,

@@ -35,6 +35,7 @@ struct item {
     std::uint64_t media_sequence = 0;
     std::string label;  // "<uri> (media sequence N)" for errors and events
     state st = state::idle;
+    bool cache_counted = false;  // its cached bytes were counted in stats (once per stream)
     std::shared_ptr<assets::streaming_handle> res;
     net::request_handle request;
 };
@@ -55,7 +56,8 @@ public:
     [[nodiscard]] const stream_options& options() const noexcept { return opts_; }
     [[nodiscard]] const std::vector<item>& items() const noexcept { return items_; }
     [[nodiscard]] stream_info info() const { return info_; }
-    [[nodiscard]] stream_stats stats() const;
+    // Counters, and buffered_seconds ahead of `position` (the player's position, seconds).
+    [[nodiscard]] stream_stats stats(double position) const;
     // The init section item of segment `seg`, or no_index.
     [[nodiscard]] std::uint32_t map_item(std::size_t seg) const noexcept;
 

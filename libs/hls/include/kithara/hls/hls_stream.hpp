@@ -98,10 +98,20 @@ struct stream_info {
 };
 
 struct stream_stats {
-    std::uint64_t bytes_from_network = 0;  // body bytes written into the cache
-    std::uint64_t bytes_from_cache = 0;    // segment bytes already cached when needed
-    std::uint64_t requests = 0;            // HTTP requests started (playlists, keys, segments)
-    double buffered_seconds = 0;           // complete segments ahead of the one being decoded
+    // Body bytes received from the network (playlists, keys, init sections, segments).
+    std::uint64_t bytes_from_network = 0;
+    // Bytes already cached when needed: playlists played from the cache, and each segment's and
+    // init section's cached bytes, counted once per stream when it is first needed.
+    std::uint64_t bytes_from_cache = 0;
+    std::uint64_t requests = 0;  // HTTP requests started (playlists, keys, segments, inits)
+    // net's retries summed over every request (attempts - 1 each), plus the stream's own resumes
+    // of a segment whose request failed after making progress.
+    std::uint64_t retries = 0;
+    std::uint64_t segments_from_network = 0;  // media segments completed by a request
+    std::uint64_t segments_from_cache = 0;    // media segments complete in the cache when needed
+    // Seconds of media ahead of the last chunk returned that need no network: the contiguous run
+    // of complete (or gap) segments from the one being decoded, minus what was already played.
+    double buffered_seconds = 0;
 };
 
 class KITHARA_HLS_EXPORT hls_stream {
