@@ -5,6 +5,7 @@
 //   auto s = kithara::hls::open(url, store, client, {}).value();
 //   while (auto c = s->next()) { if (!*c) break; play((*c)->samples, (*c)->start); }
 //   s->seek(42.0);  // the next chunk starts at 42 s exactly (sample-accurate)
+//   auto pinned = kithara::hls::pin(url, store, client, {});  // whole variant, for offline play
 //
 // Threads: open() blocks (never call it on the client's executor thread). next(), seek(), info()
 // and stats() are called by one application thread at a time. The download runs on the client's
@@ -49,9 +50,10 @@ enum class event_kind {
     segment_complete,   // every byte of the segment is in the cache
     discontinuity,      // the decoder was reset at this segment
     gap,                // a gap segment (EXT-X-GAP, or a failed one with failed_segment_as_gap)
-    stall,              // next() had to wait for the network
-    resume,             // data arrived after a stall
+    stall,              // next() has to wait for the network (uri: the segment waited for)
+    resume,             // data arrived after a stall; message: "after N ms"
     error,              // message: the error (also returned by next())
+    progress,           // hls::pin: bytes_done/bytes_total, segments_done/segments_total
 };
 
 struct event {
@@ -61,6 +63,14 @@ struct event {
     std::size_t variant = 0;
     double time = 0;  // presentation time of the segment, seconds
     std::string message;
+    // progress events (hls::pin). bytes_total counts the sizes known so far (BYTERANGE lengths,
+    // Content-Length once a response arrived) plus an estimate (EXT-X-BITRATE, else BANDWIDTH,
+    // times EXTINF) for the rest; bytes_total_exact once every size is known.
+    std::uint64_t bytes_done = 0;
+    std::uint64_t bytes_total = 0;
+    bool bytes_total_exact = false;
+    std::size_t segments_done = 0;
+    std::size_t segments_total = 0;
 };
 
 struct stream_options {
@@ -79,6 +89,10 @@ struct stream_options {
     bool offline = false;     // no request at all: what is not cached fails with offline_miss
     bool cache_keys = false;  // store AES-128 keys in the asset (otherwise memory only)
     gap_policy gaps = gap_policy::silence;
+    // A media segment that cannot be had (after net's retries) is rendered like a gap (per
+    // `gaps`, with a gap event naming it and the error) instead of ending playback. Keys, init
+    // sections and changed content still end playback.
+    bool failed_segment_as_gap = false;
     std::vector<net::header> headers;  // sent with every request (never logged)
     net::request_options request;
     std::function<void(const event&)> on_event;
@@ -122,7 +136,9 @@ public:
 
     // The next chunk (start: the presentation time), nullopt at the end of the playlist. A segment
     // that cannot be had ends playback with errc::segment_failed naming URI, media sequence and
-    // the HTTP status (net's error).
+    // the HTTP status (net's error), unless options.failed_segment_as_gap; a segment whose
+    // validator changed on the server (or a changed VOD playlist at open) is
+    // errc::content_changed; a wrong key is errc::decrypt_failed naming the segment.
     [[nodiscard]] result<std::optional<decode::pcm_chunk>> next();
     // The next chunk starts at `seconds` (clamped to the duration). Fetches only the segment that
     // holds it (and its init section and key).
@@ -143,5 +159,17 @@ private:
 // Opens a master or media playlist URL. Blocks until the media playlist is loaded.
 [[nodiscard]] KITHARA_HLS_EXPORT result<std::unique_ptr<hls_stream>> open(
     std::string url, assets::asset_store& store, net::client& client, stream_options options = {});
+
+// Offline download: pins the asset of `url` (assets' pin: never evicted by the LRU budget), then
+// downloads the chosen variant whole — playlists, init sections, every segment (resuming what is
+// cached) and its keys (stored in the asset, as with cache_keys) — with progress events
+// (event_kind::progress, on options.on_event, from the io thread and this one). Blocks until
+// done; returns the download's counters. open(url, ..., {.offline = true}) then plays it with
+// zero requests. On failure the asset stays pinned with what was downloaded (a later pin()
+// resumes). Never call it on the client's executor thread.
+[[nodiscard]] KITHARA_HLS_EXPORT result<stream_stats> pin(std::string url,
+                                                          assets::asset_store& store,
+                                                          net::client& client,
+                                                          stream_options options = {});
 
 }  // namespace kithara::hls
