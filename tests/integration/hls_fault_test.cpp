@@ -417,12 +417,16 @@ TEST(hls_pin, downloads_a_variant_with_progress_and_plays_it_offline_beyond_the_
     EXPECT_EQ(end.bytes_done, end.bytes_total);
     EXPECT_EQ(st->segments_from_network, end.segments_total);
 
-    // Another stream goes through the small budget meanwhile; the pinned one stays.
+    // Another stream goes through the small budget meanwhile: the budget holds for it (evicted
+    // once closed), the pinned one stays.
+    const auto other_url = e.srv->url("/ts_mp3/index.m3u8");
     {
-        auto other = open(e.srv->url("/ts_mp3/index.m3u8"), *e.store, *e.client);
+        auto other = open(other_url, *e.store, *e.client);
         ASSERT_TRUE(other);
         ASSERT_FALSE(drain(**other).failure);
     }
+    EXPECT_FALSE(e.store->contains(other_url));
+    EXPECT_GE(e.store->stats().evictions, 1u);
     e.reopen_store(so);
     EXPECT_TRUE(e.store->contains(url));
     e.srv.reset();

@@ -73,7 +73,8 @@ result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_st
                 if (m.variants[i].bandwidth < m.variants[pick].bandwidth) pick = i;
         }
         e->info_.variant = pick;
-        e->emit({event_kind::variant_chosen, m.variants[pick].resolved_uri, 0, pick, 0, {}});
+        e->emit(
+            make_event(event_kind::variant_chosen, m.variants[pick].resolved_uri, 0, pick, 0, {}));
         auto media = e->load_playlist(m.variants[pick].resolved_uri);
         if (!media) return kithara::fail(media.error());
         parse_options po;
@@ -191,8 +192,8 @@ void engine::note_stall(std::size_t seg) {
         stalled_seg_ = seg;
     }
     const auto& it = items_[seg];
-    emit({event_kind::stall, it.url, it.media_sequence, info_.variant, it.start,
-          "waiting for the network"});
+    emit(make_event(event_kind::stall, it.url, it.media_sequence, info_.variant, it.start,
+                    "waiting for the network"));
 }
 
 void engine::note_resume() {
@@ -209,7 +210,7 @@ void engine::note_resume() {
     const auto ms = std::chrono::duration<double, std::milli>(waited).count();
     char msg[64];
     std::snprintf(msg, sizeof msg, "after %.1f ms", ms);
-    emit({event_kind::resume, it.url, it.media_sequence, info_.variant, it.start, msg});
+    emit(make_event(event_kind::resume, it.url, it.media_sequence, info_.variant, it.start, msg));
 }
 
 void engine::note_read_failure() {

@@ -241,8 +241,8 @@ void engine::fail_item(std::size_t i, const error& e) {
     }
     idle_.notify_all();
     if (!as_gap)
-        emit({event_kind::error, items_[i].url, items_[i].media_sequence, info_.variant,
-              items_[i].start, e.message()});
+        emit(make_event(event_kind::error, items_[i].url, items_[i].media_sequence, info_.variant,
+                        items_[i].start, e.message()));
     // Wake the decoder waiting on it (in memory: the cached bytes stay on disk).
     if (res) res->resource().fail(e);
 }
@@ -310,8 +310,8 @@ bool engine::start_item(std::size_t i, bool resumed) {
             if (i < media_.segments.size()) ++stats_.segments_from_cache;
         }
         finish_without_request();
-        emit({event_kind::segment_complete, it.url, it.media_sequence, info_.variant, it.start,
-              "cache"});
+        emit(make_event(event_kind::segment_complete, it.url, it.media_sequence, info_.variant,
+                        it.start, "cache"));
         emit_progress();
         return true;
     }
@@ -336,12 +336,8 @@ bool engine::start_item(std::size_t i, bool resumed) {
         ++stats_.requests;
     }
     if (!resumed)
-        emit({event_kind::segment_requested,
-              it.url,
-              it.media_sequence,
-              info_.variant,
-              it.start,
-              {}});
+        emit(make_event(event_kind::segment_requested, it.url, it.media_sequence, info_.variant,
+                        it.start, {}));
     auto sink = std::make_shared<fetch_sink>(shared_from_this(), i, *res, !it.range, resuming);
     auto h = client_.start(std::move(req), std::move(sink));
     std::lock_guard lock(mutex_);
@@ -409,8 +405,8 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, b
         return;
     }
     if (outcome) {
-        emit({event_kind::segment_complete, items_[i].url, items_[i].media_sequence, info_.variant,
-              items_[i].start, "network"});
+        emit(make_event(event_kind::segment_complete, items_[i].url, items_[i].media_sequence,
+                        info_.variant, items_[i].start, "network"));
         emit_progress();
     }
     pump();

@@ -71,12 +71,8 @@ struct player {
         }
         cat->finish();
         if (!first_run && s.discontinuity)
-            e->emit({event_kind::discontinuity,
-                     s.resolved_uri,
-                     s.media_sequence,
-                     e->info().variant,
-                     e->items()[first].start,
-                     {}});
+            e->emit(make_event(event_kind::discontinuity, s.resolved_uri, s.media_sequence,
+                               e->info().variant, e->items()[first].start, {}));
         first_run = false;
         auto opts = e->options().decode;
         opts.sequential = true;
@@ -211,8 +207,8 @@ struct player {
                     const auto f = e->item_failure(next_seg);
                     why = "failed segment rendered as a gap: " + (f ? f->message() : "");
                 }
-                e->emit({event_kind::gap, s.resolved_uri, s.media_sequence, e->info().variant,
-                         it.start, why});
+                e->emit(make_event(event_kind::gap, s.resolved_uri, s.media_sequence,
+                                   e->info().variant, it.start, why));
                 if (e->options().gaps == gap_policy::silence) {
                     if (rate == 0) {
                         rate = e->options().decode.sample_rate ? e->options().decode.sample_rate
@@ -236,8 +232,9 @@ struct player {
                 skip_seconds = skip;
                 auto cut = cut_run_at_failure();
                 if (cut && *cut) continue;
-                e->emit({event_kind::error, s.resolved_uri, s.media_sequence, e->info().variant,
-                         e->items()[next_seg].start, r.error().message()});
+                e->emit(make_event(event_kind::error, s.resolved_uri, s.media_sequence,
+                                   e->info().variant, e->items()[next_seg].start,
+                                   r.error().message()));
                 return kithara::fail(r.error());
             }
         }

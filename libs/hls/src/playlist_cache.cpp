@@ -79,7 +79,7 @@ result<loaded_playlist> engine::load_playlist(const std::string& url) {
             std::lock_guard lock(mutex_);
             stats_.bytes_from_cache += cached->size();
         }
-        emit({event_kind::playlist_loaded, url, 0, 0, 0, how});
+        emit(make_event(event_kind::playlist_loaded, url, 0, 0, 0, how));
         out.body = *cached;
         out.final_url = cached_url;
         return std::move(out);
@@ -127,7 +127,7 @@ result<loaded_playlist> engine::load_playlist(const std::string& url) {
     out.stored = std::string(playlist_magic) + "url " + out.final_url + "\netag " + got->head.etag +
                  "\nlast_modified " + got->head.last_modified + "\n\n" + out.body;
     out.res.emplace(std::move(*res));
-    emit({event_kind::playlist_loaded, url, 0, 0, 0, "network"});
+    emit(make_event(event_kind::playlist_loaded, url, 0, 0, 0, "network"));
     return out;
 }
 

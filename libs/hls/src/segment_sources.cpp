@@ -124,7 +124,7 @@ result<std::array<std::uint8_t, 16>> engine::key_for(const key& k, const std::st
             std::lock_guard lock(mutex_);
             ++stats_.requests;
         }
-        emit({event_kind::segment_requested, k.uri, 0, info_.variant, 0, "key"});
+        emit(make_event(event_kind::segment_requested, k.uri, 0, info_.variant, 0, "key"));
         const auto ropts = req.options;
         auto got = net::fetch(client_, std::move(req));
         {

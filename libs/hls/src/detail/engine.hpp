@@ -59,6 +59,19 @@ struct loaded_playlist {
     std::optional<assets::atomic_handle> res;
 };
 
+// An event with the common fields (the progress fields stay zero).
+inline event make_event(event_kind kind, std::string uri, std::uint64_t media_sequence,
+                        std::size_t variant, double time, std::string message) {
+    event e;
+    e.kind = kind;
+    e.uri = std::move(uri);
+    e.media_sequence = media_sequence;
+    e.variant = variant;
+    e.time = time;
+    e.message = std::move(message);
+    return e;
+}
+
 // net's retries of one request: attempts - 1, or every retry the policy allows when it gave up.
 std::uint64_t retries_of(const result<net::transfer_stats>& r, const net::request_options& o);
 std::uint64_t retries_of(const result<net::fetched>& r, const net::request_options& o);

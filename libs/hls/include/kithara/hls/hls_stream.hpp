@@ -7,9 +7,10 @@
 //   s->seek(42.0);  // the next chunk starts at 42 s exactly (sample-accurate)
 //   auto pinned = kithara::hls::pin(url, store, client, {});  // whole variant, for offline play
 //
-// Threads: open() blocks (never call it on the client's executor thread). next(), seek(), info()
-// and stats() are called by one application thread at a time. The download runs on the client's
-// executor; events (options.on_event) are called on the executor or on the thread calling open(),
+// Threads: open() and pin() block (never call them on the client's executor thread). next(),
+// seek(), info() and stats() are called by one application thread at a time; AES-128 keys are
+// fetched on that thread, never on the executor. The download runs on the client's executor;
+// events (options.on_event) are called on the executor or on the thread calling open(), pin(),
 // next() or seek(), without any lock of the stream held. Locks: one mutex in the stream guards the
 // segment table, the prefetch window and the counters; it is never held across I/O, a wait or an
 // event callback. Buffers: chunks come from options.decode.pool (bufpool) and belong to the caller;
