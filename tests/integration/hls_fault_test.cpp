@@ -125,7 +125,8 @@ TEST(hls_faults, a_503_burst_is_retried_and_counted) {
 
 TEST(hls_faults, connections_dropped_mid_segment_cost_no_sample) {
     env e("drops");
-    for (int i = 0; i < 5; ++i) e.srv->add_fault(seg_path(i), {.drop_after = 3000 + 4000u * i});
+    for (int i = 0; i < 5; ++i)
+        e.srv->add_fault(seg_path(i), {.drop_after = 3000 + 4000 * static_cast<std::uint64_t>(i)});
     auto s = open(e.srv->url(ts_playlist), *e.store, *e.client, fast_retries());
     ASSERT_TRUE(s);
     expect_reference_pcm(drain(**s), "ts_aac", "index.m3u8");
@@ -438,7 +439,7 @@ TEST(hls_pin, downloads_a_variant_with_progress_and_plays_it_offline_beyond_the_
     auto got = drain(**s);
     ASSERT_FALSE(got.failure) << got.failure->message();
     EXPECT_EQ((*s)->stats().requests, 0u);
-    const auto& v = (*s)->info().variants[1].uri;
+    const std::string v = (*s)->info().variants[1].uri;
     const auto ref = reference("fmp4_multi", v.substr(v.rfind('/') + 1));
     // fMP4: kithara::decode trims the edit list's padding (at most one frame, see HLS.md).
     EXPECT_LE(got.frames(), ref["pcm_samples"].get<std::size_t>());
