@@ -460,5 +460,30 @@ TEST(hls_pin, pins_keys_for_offline_play_of_an_encrypted_stream) {
     EXPECT_EQ((*s)->stats().requests, 0u);
 }
 
+TEST(hls_pin, skips_gap_segments_and_plays_them_offline_as_gaps) {
+    env e("pin_gap");
+    const auto url = e.srv->url("/gap/index.m3u8");
+    event_log events;
+    stream_options o;
+    o.on_event = events.callback();
+    auto st = pin(url, *e.store, *e.client, o);
+    ASSERT_TRUE(st) << st.error().message();
+    EXPECT_TRUE(e.srv->log_for("/gap/full_002.m4s").empty());
+    const auto progress = events.of(event_kind::progress);
+    ASSERT_FALSE(progress.empty());
+    EXPECT_EQ(progress.back().segments_done, progress.back().segments_total);
+    e.srv.reset();
+    stream_options off;
+    off.offline = true;
+    event_log played;
+    off.on_event = played.callback();
+    auto s = open(url, *e.store, *e.client, off);
+    ASSERT_TRUE(s) << s.error().message();
+    auto got = drain(**s);
+    ASSERT_FALSE(got.failure) << got.failure->message();
+    EXPECT_EQ(played.of(event_kind::gap).size(), 1u);
+    EXPECT_EQ((*s)->stats().requests, 0u);
+}
+
 }  // namespace
 }  // namespace kithara::hls

@@ -115,6 +115,12 @@ result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_st
     }
     e->info_.duration = t;
     e->info_.segments = e->media_.segments.size();
+    e->needed_.assign(e->items_.size(), false);
+    for (std::size_t k = 0; k < e->media_.segments.size(); ++k) {
+        if (e->media_.segments[k].gap) continue;
+        e->needed_[k] = true;
+        if (auto m = e->map_item(k); m != no_index) e->needed_[m] = true;
+    }
     return e;
 }
 

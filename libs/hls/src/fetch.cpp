@@ -431,7 +431,7 @@ void engine::emit_progress() {
         std::uint64_t total = 0;
         const auto n = media_.segments.size();
         for (std::size_t i = 0; i < items_.size(); ++i) {
-            if (i < n && media_.segments[i].gap) continue;
+            if (!needed_[i]) continue;
             if (i < n) {
                 ++ev.segments_total;
                 if (items_[i].st == item::state::done) ++ev.segments_done;
@@ -459,9 +459,8 @@ void engine::emit_progress() {
 }
 
 bool engine::all_settled() const {
-    const auto n = media_.segments.size();
     for (std::size_t i = 0; i < items_.size(); ++i) {
-        if (i < n && media_.segments[i].gap) continue;
+        if (!needed_[i]) continue;
         if (items_[i].st != item::state::done && items_[i].st != item::state::failed) return false;
     }
     return in_flight_ == 0;

@@ -159,7 +159,8 @@ private:
     assets::asset_handle asset_;
     media_playlist media_;
     stream_info info_;
-    std::vector<item> items_;  // segments, then one per EXT-X-MAP
+    std::vector<item> items_;   // segments, then one per EXT-X-MAP
+    std::vector<bool> needed_;  // per item: fetched at all (not a gap; a map some non-gap uses)
 
     mutable std::mutex mutex_;
     std::condition_variable idle_;  // in-flight requests reached 0; download_all's progress
