@@ -122,6 +122,8 @@ const char* event_name(hls::event_kind k) {
             return "gap";
         case hls::event_kind::stall:
             return "stall";
+        case hls::event_kind::progress:
+            return "progress";
         case hls::event_kind::resume:
             return "resume";
         case hls::event_kind::error:

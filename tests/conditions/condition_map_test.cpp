@@ -5,6 +5,7 @@
 #include <kithara/core/error.hpp>
 #include <kithara/decode/error.hpp>
 #include <kithara/file/error.hpp>
+#include <kithara/hls/error.hpp>
 #include <kithara/net/error.hpp>
 #include <kithara/storage/error.hpp>
 #include <kithara/stream/error.hpp>
@@ -137,6 +138,31 @@ TEST(condition_map, file) {
            {errc::bad_response, std::nullopt},
            {errc::closed, condition::closed}},
           static_cast<int>(errc::closed));
+}
+
+TEST(condition_map, hls) {
+    using hls::errc;
+    check({{errc::missing_header, std::nullopt},
+           {errc::missing_extinf, std::nullopt},
+           {errc::missing_uri, std::nullopt},
+           {errc::invalid_value, std::nullopt},
+           {errc::invalid_attribute_list, std::nullopt},
+           {errc::missing_attribute, std::nullopt},
+           {errc::byterange_without_offset, std::nullopt},
+           {errc::undefined_variable, std::nullopt},
+           {errc::duplicate_tag, std::nullopt},
+           {errc::duplicate_variable, std::nullopt},
+           {errc::mixed_playlist, std::nullopt},
+           {errc::misplaced_tag, std::nullopt},
+           {errc::limit_exceeded, std::nullopt},
+           {errc::bad_response, std::nullopt},
+           {errc::bad_key, std::nullopt},
+           {errc::decrypt_failed, std::nullopt},
+           {errc::not_supported, std::nullopt},
+           {errc::segment_failed, std::nullopt},
+           {errc::offline_miss, condition::unavailable},
+           {errc::content_changed, condition::content_changed}},
+          static_cast<int>(errc::content_changed));
 }
 
 TEST(condition_map, the_same_condition_spans_layers) {

@@ -1,17 +1,21 @@
-// Helpers shared by the kithara::hls verification tests (hls_nginx_test, hls_seek_test,
-// hls_memory_test): the fixtures of tests/media/hls and their reference.json, an io thread + net
-// client + asset store in a fresh cache directory, draining a stream into PCM, SHA-256 of PCM,
-// the local decode of a variant (init + decrypted segments concatenated, decoded from memory),
-// and SNR.
+// Helpers shared by the kithara::hls integration tests (hls_nginx_test, hls_seek_test,
+// hls_memory_test, hls_fault_test): the fixtures of tests/media/hls and their reference.json, an
+// io thread + net client + asset store in a fresh cache directory (client_env; env adds the test
+// server over the fixtures), draining a stream into PCM, SHA-256 of PCM, the local decode of a
+// variant (init + decrypted segments concatenated, decoded from memory), SNR, and an event
+// recorder.
 //
 //   hls_test::client_env e("name");
 //   auto s = hls::open(url, *e.store, *e.client).value();
 //   auto got = hls_test::drain(*s);
 //   EXPECT_EQ(hls_test::sha256(got.samples), hls_test::reference("ts_aac", "index.m3u8")[...]);
 //
-// Threads: the test's thread only (the io runtime runs the client's executor). Buffers: every
-// helper returns owned vectors.
+// Threads: the test's thread (the io runtime runs the client's executor); event_log::record is
+// called on the io thread (events) and guarded by its mutex. Buffers: every helper returns owned
+// vectors.
 #pragma once
+
+#include <test_server.hpp>
 
 #include <kithara/decode/decoder.hpp>
 #include <kithara/hls/aes.hpp>
@@ -25,12 +29,16 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +53,7 @@ struct pcm {
     std::uint32_t rate = 0;
     std::uint32_t channels = 0;
     std::optional<error> failure;
+    std::vector<double> starts;  // each chunk's start, seconds (drain only)
     [[nodiscard]] std::size_t frames() const { return channels ? samples.size() / channels : 0; }
 };
 
@@ -74,6 +83,34 @@ struct client_env {
     client_env& operator=(const client_env&) = delete;
 };
 
+// client_env plus the test server over the fixtures.
+struct env {
+    fs::path cache;
+    std::optional<kithara::test::http_server> srv;
+    worker::io_runtime io;
+    std::optional<net::client> client;
+    std::optional<assets::asset_store> store;
+    explicit env(const std::string& name, assets::store_options so = {}) {
+        cache = fs::temp_directory_path() / ("kithara_hls_env_" + name);
+        fs::remove_all(cache);
+        srv.emplace(fixtures);
+        EXPECT_TRUE(io.start());
+        client.emplace(io.executor());
+        reopen_store(so);
+    }
+    void reopen_store(assets::store_options so = {}) {
+        store.reset();
+        store.emplace(assets::asset_store::open(cache, so).value());
+    }
+    ~env() {
+        store.reset();
+        client.reset();
+        fs::remove_all(cache);
+    }
+    env(const env&) = delete;
+    env& operator=(const env&) = delete;
+};
+
 inline pcm drain(hls::hls_stream& s, std::size_t max_frames = SIZE_MAX) {
     pcm out;
     while (out.frames() < max_frames) {
@@ -85,6 +122,7 @@ inline pcm drain(hls::hls_stream& s, std::size_t max_frames = SIZE_MAX) {
         if (!*c) break;
         out.rate = (*c)->sample_rate;
         out.channels = (*c)->channels;
+        out.starts.push_back(std::chrono::duration<double>((*c)->start).count());
         out.samples.insert(out.samples.end(), (*c)->samples.begin(), (*c)->samples.end());
     }
     return out;
@@ -187,6 +225,40 @@ inline double snr_db(const float* a, const float* ref, std::size_t n) {
     }
     return 10 * std::log10(std::max(sig, 1e-30) / std::max(err, 1e-30));
 }
+
+inline std::string read_file(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// Events, recorded from the io thread (or the caller's), waited on by the test.
+class event_log {
+public:
+    void record(const hls::event& e) {
+        std::lock_guard lock(m_);
+        events_.push_back(e);
+        cv_.notify_all();
+    }
+    std::function<void(const hls::event&)> callback() {
+        return [this](const hls::event& e) { record(e); };
+    }
+    [[nodiscard]] std::vector<hls::event> of(hls::event_kind k) const {
+        std::lock_guard lock(m_);
+        std::vector<hls::event> out;
+        for (const auto& e : events_)
+            if (e.kind == k) out.push_back(e);
+        return out;
+    }
+    [[nodiscard]] std::vector<hls::event> all() const {
+        std::lock_guard lock(m_);
+        return events_;
+    }
+
+private:
+    mutable std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<hls::event> events_;
+};
 
 // "dir/playlist" as a test name suffix.
 inline std::string case_name(const std::string& dir, const std::string& playlist) {

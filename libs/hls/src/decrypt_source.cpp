@@ -11,18 +11,43 @@ namespace kithara::hls::detail {
 
 namespace {
 constexpr std::uint64_t step_bytes = 16 * 1024;  // ciphertext decrypted per pump step
+
+// Whether the first clear block can start a segment of this container (see the header).
+bool plausible_start(const std::string& container, const std::byte* p, std::size_t n) {
+    auto at = [&](std::size_t i) { return std::to_integer<unsigned>(p[i]); };
+    if (container == "mpegts") return n >= 1 && at(0) == 0x47;
+    if (container == "mov") {
+        if (n < 8) return true;
+        for (std::size_t i = 4; i < 8; ++i)
+            if (at(i) < 0x20 || at(i) > 0x7e) return false;
+        return true;
+    }
+    if (container == "aac" || container == "mp3" || container == "ac3" || container == "eac3") {
+        if (n < 3) return true;
+        if (at(0) == 'I' && at(1) == 'D' && at(2) == '3') return true;
+        if (at(0) == 0xff && (at(1) & 0xe0) == 0xe0) return true;  // ADTS / MPEG audio sync
+        return at(0) == 0x0b && at(1) == 0x77;                     // AC-3 / E-AC-3 sync
+    }
+    return true;
 }
+}  // namespace
 
 std::shared_ptr<decrypt_source> decrypt_source::create(std::shared_ptr<stream::source> cipher,
                                                        key_provider key,
                                                        std::array<std::uint8_t, 16> iv,
-                                                       std::string what) {
-    return std::make_shared<decrypt_source>(std::move(cipher), std::move(key), iv, std::move(what));
+                                                       std::string what, std::string container) {
+    return std::make_shared<decrypt_source>(std::move(cipher), std::move(key), iv, std::move(what),
+                                            std::move(container));
 }
 
 decrypt_source::decrypt_source(std::shared_ptr<stream::source> cipher, key_provider key,
-                               std::array<std::uint8_t, 16> iv, std::string what)
-    : cipher_(std::move(cipher)), key_(std::move(key)), iv_(iv), what_(std::move(what)) {}
+                               std::array<std::uint8_t, 16> iv, std::string what,
+                               std::string container)
+    : cipher_(std::move(cipher)),
+      key_(std::move(key)),
+      iv_(iv),
+      what_(std::move(what)),
+      container_(std::move(container)) {}
 
 std::optional<std::uint64_t> decrypt_source::length() const {
     std::lock_guard lock(state_mutex_);
@@ -51,6 +76,14 @@ result<> decrypt_source::pump(std::uint64_t cipher_end) {
         if (*n == 0) break;
         auto m = dec_->update(std::span<const std::byte>(in, *n), out);
         if (!m) return kithara::fail(m.error().code(), what_);
+        if (!first_checked_ && *m >= 8) {
+            first_checked_ = true;
+            if (!plausible_start(container_, out, *m)) {
+                return kithara::fail(errc::decrypt_failed,
+                                     what_ + ": the first decrypted block does not start " +
+                                         container_ + " data (wrong key or IV?)");
+            }
+        }
         consumed_ += *n;
         std::lock_guard lock(state_mutex_);
         clear_.insert(clear_.end(), out, out + *m);

@@ -1,5 +1,7 @@
 #include <kithara/hls/error.hpp>
 
+#include <kithara/core/condition.hpp>
+
 #include <string>
 
 namespace kithara::hls {
@@ -49,8 +51,21 @@ public:
                 return "segment unavailable";
             case errc::offline_miss:
                 return "not in the cache (offline)";
+            case errc::content_changed:
+                return "content changed on the server";
         }
         return "unknown hls error";
+    }
+    // The shared conditions (kithara/core/condition.hpp) this layer's codes mean.
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+            case errc::offline_miss:
+                return condition::unavailable;
+            case errc::content_changed:
+                return condition::content_changed;
+            default:
+                return {value, *this};
+        }
     }
 };
 }  // namespace

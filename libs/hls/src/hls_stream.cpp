@@ -1,5 +1,7 @@
 // hls_stream: runs of segments decoded in sequential mode (one decoder per run: a new one at each
-// discontinuity, EXT-X-MAP change and gap), gaps as silence, sample-accurate seeks.
+// discontinuity, EXT-X-MAP change and gap), gaps as silence, sample-accurate seeks, and failed
+// segments as gaps (failed_segment_as_gap: the run is decoded again up to the failed segment,
+// dropping the frames already returned, so the PCM before the gap is exactly the same).
 #include <kithara/hls/hls_stream.hpp>
 
 #include "detail/engine.hpp"
@@ -21,20 +23,38 @@ struct player {
     std::shared_ptr<engine> e;
     std::unique_ptr<decode::decoder> dec;
     std::size_t next_seg = 0;  // first segment of the next run
+    std::size_t run_first = 0;
     std::size_t run_end = 0;
-    double skip_seconds = 0;  // to drop at the start of the current run (a seek inside it)
+    double skip_seconds = 0;        // to drop at the start of the current run (a seek inside it)
+    std::uint64_t skip_frames = 0;  // to drop at the start of the current run (a run decoded again)
+    std::uint64_t run_frames = 0;   // frames the current run's decoder produced (dropped included)
     bool first_run = true;
     std::uint32_t rate = 0;
     std::uint32_t channels = 0;
     std::uint64_t silence_frames = 0;  // a gap still to render
     std::chrono::nanoseconds silence_at{0};
+    double position = 0;  // end of the last chunk returned (or the seek target), seconds
 
-    result<> open_run(std::size_t first, double skip) {
+    // Remembers where the chunk about to be returned ends (for stats().buffered_seconds).
+    result<std::optional<decode::pcm_chunk>> deliver(decode::pcm_chunk c) {
+        if (c.sample_rate > 0)
+            position = std::chrono::duration<double>(c.start).count() +
+                       static_cast<double>(c.frames()) / c.sample_rate;
+        return std::optional(std::move(c));
+    }
+
+    result<> open_run(std::size_t first, double skip, std::uint64_t skip_n = 0,
+                      std::optional<std::size_t> stop_at = std::nullopt) {
         const auto& segs = e->media().segments;
         std::size_t end = first + 1;
-        while (end < segs.size() && !segs[end].gap && !segs[end].discontinuity &&
-               segs[end].map == segs[first].map)
+        const std::size_t limit = stop_at ? *stop_at : segs.size();
+        while (end < limit && !segs[end].gap && !segs[end].discontinuity &&
+               segs[end].map == segs[first].map && !e->failed_segment(end, end + 1))
             ++end;
+        run_first = first;
+        run_end = end;
+        run_frames = 0;
+        (void)e->take_read_failure();
         const auto& s = segs[first];
         stream::media_hints h;
         h.container = container_of(s.resolved_uri, s.map != no_index);
@@ -51,12 +71,8 @@ struct player {
         }
         cat->finish();
         if (!first_run && s.discontinuity)
-            e->emit({event_kind::discontinuity,
-                     s.resolved_uri,
-                     s.media_sequence,
-                     e->info().variant,
-                     e->items()[first].start,
-                     {}});
+            e->emit(make_event(event_kind::discontinuity, s.resolved_uri, s.media_sequence,
+                               e->info().variant, e->items()[first].start, {}));
         first_run = false;
         auto opts = e->options().decode;
         opts.sequential = true;
@@ -73,10 +89,27 @@ struct player {
             return kithara::fail(std::move(err));
         }
         dec = std::move(*d);
-        run_end = end;
         next_seg = end;
         skip_seconds = skip;
+        skip_frames = skip_n;
+        run_frames = 0;
         return {};
+    }
+
+    // failed_segment_as_gap: a segment of the current run failed. Decode the run again up to it,
+    // dropping what was already produced, then render it as a gap. False: no such segment.
+    result<bool> cut_run_at_failure() {
+        auto k = e->failed_segment(run_first, run_end);
+        if (!k) return false;
+        dec.reset();
+        next_seg = *k;
+        if (*k == run_first) return true;
+        const auto done = run_frames;
+        if (auto r = open_run(run_first, skip_seconds, done, *k); !r) {
+            if (auto again = e->failed_segment(run_first, *k)) return cut_run_at_failure();
+            return kithara::fail(r.error());
+        }
+        return true;
     }
 
     decode::pcm_chunk silence(std::uint64_t frames) {
@@ -102,13 +135,27 @@ struct player {
                 const auto chunk = e->options().decode.chunk_frames;
                 const auto n = std::min<std::uint64_t>(silence_frames, chunk ? chunk : 4096);
                 silence_frames -= n;
-                return std::optional(silence(n));
+                return deliver(silence(n));
             }
             if (dec) {
                 auto c = dec->next();
                 if (!c) {
                     if (auto f = e->failure()) return kithara::fail(*f);
+                    auto cut = cut_run_at_failure();
+                    if (!cut) return kithara::fail(cut.error());
+                    if (*cut) continue;
                     return kithara::fail(c.error());
+                }
+                if (e->take_read_failure()) {
+                    // Decoded after a read failed: possibly a packet cut short. Never returned.
+                    if (auto f = e->failure()) return kithara::fail(*f);
+                    auto cut = cut_run_at_failure();
+                    if (!cut) return kithara::fail(cut.error());
+                    if (*cut) continue;
+                    dec.reset();
+                    return kithara::fail(errc::segment_failed, "a read of the run from segment " +
+                                                                   e->items()[run_first].label +
+                                                                   " failed");
                 }
                 if (!*c) {
                     dec.reset();
@@ -117,6 +164,21 @@ struct player {
                 auto& ch = **c;
                 rate = ch.sample_rate;
                 channels = ch.channels;
+                run_frames += ch.frames();
+                if (skip_frames > 0) {
+                    const auto frames = ch.frames();
+                    if (skip_frames >= frames) {
+                        skip_frames -= frames;
+                        continue;
+                    }
+                    const auto skip = static_cast<std::size_t>(skip_frames);
+                    std::memmove(ch.samples.data(), ch.samples.data() + skip * ch.channels,
+                                 (frames - skip) * ch.channels * sizeof(float));
+                    ch.samples.resize((frames - skip) * ch.channels);
+                    ch.start += std::chrono::nanoseconds(
+                        static_cast<std::int64_t>(skip * 1'000'000'000ull / ch.sample_rate));
+                    skip_frames = 0;
+                }
                 if (skip_seconds > 0) {
                     const auto skip = static_cast<std::size_t>(
                         std::llround(skip_seconds * static_cast<double>(ch.sample_rate)));
@@ -133,18 +195,20 @@ struct player {
                         static_cast<std::int64_t>(skip * 1'000'000'000ull / ch.sample_rate));
                     skip_seconds = 0;
                 }
-                return c;
+                return deliver(std::move(ch));
             }
             if (next_seg >= segs.size()) return std::optional<decode::pcm_chunk>{};
             const auto& s = segs[next_seg];
-            if (s.gap) {
+            const bool failed = !s.gap && e->failed_segment(next_seg, next_seg + 1);
+            if (s.gap || failed) {
                 const auto& it = e->items()[next_seg];
-                e->emit({event_kind::gap,
-                         s.resolved_uri,
-                         s.media_sequence,
-                         e->info().variant,
-                         it.start,
-                         {}});
+                std::string why;
+                if (failed) {
+                    const auto f = e->item_failure(next_seg);
+                    why = "failed segment rendered as a gap: " + (f ? f->message() : "");
+                }
+                e->emit(make_event(event_kind::gap, s.resolved_uri, s.media_sequence,
+                                   e->info().variant, it.start, why));
                 if (e->options().gaps == gap_policy::silence) {
                     if (rate == 0) {
                         rate = e->options().decode.sample_rate ? e->options().decode.sample_rate
@@ -164,8 +228,13 @@ struct player {
             const double skip = skip_seconds;
             skip_seconds = 0;
             if (auto r = open_run(next_seg, skip); !r) {
-                e->emit({event_kind::error, s.resolved_uri, s.media_sequence, e->info().variant,
-                         e->items()[next_seg].start, r.error().message()});
+                // A segment the decoder's probe ran into failed (failed_segment_as_gap).
+                skip_seconds = skip;
+                auto cut = cut_run_at_failure();
+                if (cut && *cut) continue;
+                e->emit(make_event(event_kind::error, s.resolved_uri, s.media_sequence,
+                                   e->info().variant, e->items()[next_seg].start,
+                                   r.error().message()));
                 return kithara::fail(r.error());
             }
         }
@@ -179,8 +248,10 @@ struct player {
         while (k + 1 < n && items[k + 1].start <= t) ++k;
         dec.reset();
         silence_frames = 0;
+        skip_frames = 0;
         next_seg = k;
         skip_seconds = n ? t - items[k].start : 0;
+        position = t;
         if (n) e->set_position(k);
         return {};
     }
@@ -208,7 +279,7 @@ stream_info hls_stream::info() const {
 }
 
 stream_stats hls_stream::stats() const {
-    return engine_->stats();
+    return engine_->stats(player_->position);
 }
 
 result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& store,

@@ -2,8 +2,14 @@
 // ciphertext arrives (a source over the ciphertext source), so decoding starts before the
 // segment is complete.
 //
-//   auto clear = detail::decrypt_source::create(cipher, key_fn, iv, "seg-3.ts (media sequence 3)");
+//   auto clear = detail::decrypt_source::create(cipher, key_fn, iv, "seg-3.ts (media sequence 3)",
+//                                               "mpegts");
 //   concat->append(clear);  // length() becomes known when the padding was checked
+//
+// The first clear block is checked against the container (`mpegts`: the 0x47 sync byte; `mov`: a
+// box type of four printable characters; packed audio: "ID3" or a sync word), so a wrong key is
+// decrypt_failed at the first block — noise never reaches the demuxer — and not only at the
+// padding check at the segment's end (which a wrong key passes with probability ~1/256).
 //
 // Threads: any thread. Locks: pump_mutex_ serialises the decryption (one thread decrypts; it reads
 // the ciphertext with pread from the page cache, never waits on the network while holding it);
@@ -31,9 +37,9 @@ class decrypt_source final : public stream::source {
 public:
     static std::shared_ptr<decrypt_source> create(std::shared_ptr<stream::source> cipher,
                                                   key_provider key, std::array<std::uint8_t, 16> iv,
-                                                  std::string what);
+                                                  std::string what, std::string container = {});
     decrypt_source(std::shared_ptr<stream::source> cipher, key_provider key,
-                   std::array<std::uint8_t, 16> iv, std::string what);
+                   std::array<std::uint8_t, 16> iv, std::string what, std::string container);
 
     [[nodiscard]] std::optional<std::uint64_t> length() const override;
     result<stream::wait_status> wait_range(stream::byte_range r,
@@ -51,6 +57,8 @@ private:
     key_provider key_;
     std::array<std::uint8_t, 16> iv_;
     std::string what_;
+    std::string container_;  // FFmpeg demuxer name the clear bytes must start like ("" = any)
+    bool first_checked_ = false;
 
     std::mutex pump_mutex_;  // one decrypting thread at a time (guards dec_, consumed_)
     std::optional<aes128_cbc_decryptor> dec_;

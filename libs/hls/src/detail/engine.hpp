@@ -1,7 +1,10 @@
 // engine: the download side of an hls_stream. It holds the chosen media playlist, the table of
 // fetchable items (segments, then init sections), the prefetch window, keys, counters, and builds
 // the sources the decoder reads (segment parts over the asset's streaming resources, wrapped for
-// AES-128 and packed audio).
+// AES-128 and packed audio). Split by seam: engine.cpp (open, variant choice, window, state),
+// playlist_cache.cpp (playlists through the cache, revalidation, change detection), fetch.cpp
+// (segment requests into the cache: resume, validators, progress), segment_sources.cpp (what the
+// decoder reads: parts, keys, stall/resume), pin.cpp (hls::pin).
 //
 // Threads: demand()/set_position()/sources from the decoding thread, fetch completions on the
 // client's executor. Locks: mutex_ guards items_' states, the window, keys_, counters and the
@@ -16,6 +19,7 @@
 #include <kithara/stream/source.hpp>
 
 #include <array>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -35,9 +39,42 @@ struct item {
     std::uint64_t media_sequence = 0;
     std::string label;  // "<uri> (media sequence N)" for errors and events
     state st = state::idle;
+    bool cache_counted = false;  // its cached bytes were counted in stats (once per stream)
     std::shared_ptr<assets::streaming_handle> res;
     net::request_handle request;
+    std::optional<error> failure;  // why it failed (state::failed)
+    // Validators of the cached bytes (ETag / Last-Modified of the response that brought them),
+    // persisted beside the resource; loaded when the item is first started.
+    bool validators_loaded = false;
+    std::string etag;
+    std::string last_modified;
 };
+
+// A playlist as loaded through the cache (see engine::load_playlist).
+struct loaded_playlist {
+    std::string body;
+    std::string final_url;
+    std::optional<std::string> previous;  // the cached body a new network copy replaces
+    std::string stored;                   // what store_playlist() writes (empty: nothing new)
+    std::optional<assets::atomic_handle> res;
+};
+
+// An event with the common fields (the progress fields stay zero).
+inline event make_event(event_kind kind, std::string uri, std::uint64_t media_sequence,
+                        std::size_t variant, double time, std::string message) {
+    event e;
+    e.kind = kind;
+    e.uri = std::move(uri);
+    e.media_sequence = media_sequence;
+    e.variant = variant;
+    e.time = time;
+    e.message = std::move(message);
+    return e;
+}
+
+// net's retries of one request: attempts - 1, or every retry the policy allows when it gave up.
+std::uint64_t retries_of(const result<net::transfer_stats>& r, const net::request_options& o);
+std::uint64_t retries_of(const result<net::fetched>& r, const net::request_options& o);
 
 // FFmpeg demuxer name for a segment URI ("mov" with an EXT-X-MAP), "" when unknown.
 std::string container_of(const std::string& uri, bool has_map);
@@ -55,7 +92,8 @@ public:
     [[nodiscard]] const stream_options& options() const noexcept { return opts_; }
     [[nodiscard]] const std::vector<item>& items() const noexcept { return items_; }
     [[nodiscard]] stream_info info() const { return info_; }
-    [[nodiscard]] stream_stats stats() const;
+    // Counters, and buffered_seconds ahead of `position` (the player's position, seconds).
+    [[nodiscard]] stream_stats stats(double position) const;
     // The init section item of segment `seg`, or no_index.
     [[nodiscard]] std::uint32_t map_item(std::size_t seg) const noexcept;
 
@@ -69,34 +107,63 @@ public:
     void demand(std::size_t seg);
     // A seek: the window restarts at `seg`.
     void set_position(std::size_t seg);
-    // The first failure of a needed item (segment_failed / offline_miss), if any.
+    // The first failure of a needed item (segment_failed / offline_miss), if any. With
+    // failed_segment_as_gap a media segment's failure is not fatal: see failed_segment().
     [[nodiscard]] std::optional<error> failure() const;
+    // With failed_segment_as_gap: the first failed segment in [first, end), or nullopt.
+    [[nodiscard]] std::optional<std::size_t> failed_segment(std::size_t first,
+                                                            std::size_t end) const;
+    [[nodiscard]] std::optional<error> item_failure(std::size_t i) const;
     void emit(event e) const;
     // Cancels running requests and waits until their sinks completed.
     void shutdown();
 
+    // Stall accounting of the decoder's waits (segment_parts, on the decoding thread): a wait
+    // for bytes not yet downloaded emits stall once, the end of that wait resume.
+    void note_stall(std::size_t seg);
+    void note_resume();
+    // A read of the decoder failed (a failed item's resource). The demuxer may still hand out a
+    // packet cut short by the failure (mpegts flushes its partial PES): the player drops what
+    // the decoder produces after this. take_read_failure() returns and clears the flag.
+    void note_read_failure();
+    bool take_read_failure();
+
+    // hls::pin: every segment, init section and key into the cache, with progress events.
+    result<> download_all();
+
     // Called by the fetch sinks on the executor.
     void on_bytes(std::uint64_t n);
-    void on_fetch_done(std::size_t i, result<net::transfer_stats> outcome);
+    // A response head of item i: checks it against the stored validators (content_changed when
+    // the entity changed), stores them when new. `resuming`: cached bytes precede the request.
+    result<> on_head(std::size_t i, const net::response_head& head, bool resuming);
+    void on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, bool progressed);
+    [[nodiscard]] bool has_validators(std::size_t i) const;
 
     result<std::shared_ptr<assets::streaming_handle>> resource_for(std::size_t i);
 
 private:
-    result<std::string> load_playlist_text(const std::string& url, std::string& final_url);
+    result<loaded_playlist> load_playlist(const std::string& url);
+    void store_playlist(loaded_playlist& p);
+    result<> check_unchanged(const loaded_playlist& p, const media_playlist& now) const;
     result<std::array<std::uint8_t, 16>> key_for(const key& k, const std::string& what);
     void pump();
-    void start_item(std::size_t i);
+    // Starts item i's request; true when it finished without one (cached, failed, closing).
+    bool start_item(std::size_t i, bool resumed = false);
     void fail_item(std::size_t i, const error& e);
+    void load_validators(std::size_t i);
+    void emit_progress();
+    [[nodiscard]] bool all_settled() const;  // download_all: every item done or failed (locked)
 
     net::client& client_;
     stream_options opts_;
     assets::asset_handle asset_;
     media_playlist media_;
     stream_info info_;
-    std::vector<item> items_;  // segments, then one per EXT-X-MAP
+    std::vector<item> items_;   // segments, then one per EXT-X-MAP
+    std::vector<bool> needed_;  // per item: fetched at all (not a gap; a map some non-gap uses)
 
     mutable std::mutex mutex_;
-    std::condition_variable idle_;  // in-flight requests reached 0
+    std::condition_variable idle_;  // in-flight requests reached 0; download_all's progress
     std::size_t read_seg_ = 0;
     bool started_ = false;
     bool shut_down_ = false;
@@ -104,6 +171,12 @@ private:
     std::map<std::string, std::array<std::uint8_t, 16>> keys_;
     std::optional<error> failure_;
     stream_stats stats_;
+    std::optional<std::chrono::steady_clock::time_point> stalled_since_;
+    std::size_t stalled_seg_ = 0;
+    bool read_failed_ = false;
+    bool downloading_all_ = false;      // download_all: the window is the whole playlist
+    std::uint64_t progress_bytes_ = 0;  // download_all: bytes in the cache (cached + fetched)
+    std::uint64_t progress_emitted_ = 0;
 };
 
 }  // namespace kithara::hls::detail

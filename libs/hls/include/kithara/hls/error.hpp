@@ -6,7 +6,8 @@
 //
 // Any thread. Every parser error's context starts with "line N: " and names the rule broken.
 // AES-128 errors (aes.hpp) carry no key material. Network errors of the loader pass through
-// unchanged (kithara::net::errc).
+// unchanged (kithara::net::errc). Shared conditions (kithara/core/condition.hpp): offline_miss
+// is condition::unavailable, content_changed is condition::content_changed.
 #pragma once
 
 #include <kithara/hls/export.hpp>
@@ -37,6 +38,7 @@ enum class errc {
     not_supported,             // SAMPLE-AES, a KEYFORMAT other than identity, no audio variant
     segment_failed,            // a segment, init section or key could not be had (URI, status)
     offline_miss,              // offline mode and the bytes are not in the cache
+    content_changed,           // a segment's validator or a VOD playlist's segments changed
 };
 
 [[nodiscard]] KITHARA_HLS_EXPORT const std::error_category& category() noexcept;

@@ -5,10 +5,12 @@
 //   auto s = kithara::hls::open(url, store, client, {}).value();
 //   while (auto c = s->next()) { if (!*c) break; play((*c)->samples, (*c)->start); }
 //   s->seek(42.0);  // the next chunk starts at 42 s exactly (sample-accurate)
+//   auto pinned = kithara::hls::pin(url, store, client, {});  // whole variant, for offline play
 //
-// Threads: open() blocks (never call it on the client's executor thread). next(), seek(), info()
-// and stats() are called by one application thread at a time. The download runs on the client's
-// executor; events (options.on_event) are called on the executor or on the thread calling open(),
+// Threads: open() and pin() block (never call them on the client's executor thread). next(),
+// seek(), info() and stats() are called by one application thread at a time; AES-128 keys are
+// fetched on that thread, never on the executor. The download runs on the client's executor;
+// events (options.on_event) are called on the executor or on the thread calling open(), pin(),
 // next() or seek(), without any lock of the stream held. Locks: one mutex in the stream guards the
 // segment table, the prefetch window and the counters; it is never held across I/O, a wait or an
 // event callback. Buffers: chunks come from options.decode.pool (bufpool) and belong to the caller;
@@ -49,9 +51,10 @@ enum class event_kind {
     segment_complete,   // every byte of the segment is in the cache
     discontinuity,      // the decoder was reset at this segment
     gap,                // a gap segment (EXT-X-GAP, or a failed one with failed_segment_as_gap)
-    stall,              // next() had to wait for the network
-    resume,             // data arrived after a stall
+    stall,              // next() has to wait for the network (uri: the segment waited for)
+    resume,             // data arrived after a stall; message: "after N ms"
     error,              // message: the error (also returned by next())
+    progress,           // hls::pin: bytes_done/bytes_total, segments_done/segments_total
 };
 
 struct event {
@@ -61,6 +64,14 @@ struct event {
     std::size_t variant = 0;
     double time = 0;  // presentation time of the segment, seconds
     std::string message;
+    // progress events (hls::pin). bytes_total counts the sizes known so far (BYTERANGE lengths,
+    // Content-Length once a response arrived) plus an estimate (EXT-X-BITRATE, else BANDWIDTH,
+    // times EXTINF) for the rest; bytes_total_exact once every size is known.
+    std::uint64_t bytes_done = 0;
+    std::uint64_t bytes_total = 0;
+    bool bytes_total_exact = false;
+    std::size_t segments_done = 0;
+    std::size_t segments_total = 0;
 };
 
 struct stream_options {
@@ -79,6 +90,10 @@ struct stream_options {
     bool offline = false;     // no request at all: what is not cached fails with offline_miss
     bool cache_keys = false;  // store AES-128 keys in the asset (otherwise memory only)
     gap_policy gaps = gap_policy::silence;
+    // A media segment that cannot be had (after net's retries) is rendered like a gap (per
+    // `gaps`, with a gap event naming it and the error) instead of ending playback. Keys, init
+    // sections and changed content still end playback.
+    bool failed_segment_as_gap = false;
     std::vector<net::header> headers;  // sent with every request (never logged)
     net::request_options request;
     std::function<void(const event&)> on_event;
@@ -98,10 +113,20 @@ struct stream_info {
 };
 
 struct stream_stats {
-    std::uint64_t bytes_from_network = 0;  // body bytes written into the cache
-    std::uint64_t bytes_from_cache = 0;    // segment bytes already cached when needed
-    std::uint64_t requests = 0;            // HTTP requests started (playlists, keys, segments)
-    double buffered_seconds = 0;           // complete segments ahead of the one being decoded
+    // Body bytes received from the network (playlists, keys, init sections, segments).
+    std::uint64_t bytes_from_network = 0;
+    // Bytes already cached when needed: playlists played from the cache, and each segment's and
+    // init section's cached bytes, counted once per stream when it is first needed.
+    std::uint64_t bytes_from_cache = 0;
+    std::uint64_t requests = 0;  // HTTP requests started (playlists, keys, segments, inits)
+    // net's retries summed over every request (attempts - 1 each), plus the stream's own resumes
+    // of a segment whose request failed after making progress.
+    std::uint64_t retries = 0;
+    std::uint64_t segments_from_network = 0;  // media segments completed by a request
+    std::uint64_t segments_from_cache = 0;    // media segments complete in the cache when needed
+    // Seconds of media ahead of the last chunk returned that need no network: the contiguous run
+    // of complete (or gap) segments from the one being decoded, minus what was already played.
+    double buffered_seconds = 0;
 };
 
 class KITHARA_HLS_EXPORT hls_stream {
@@ -112,7 +137,9 @@ public:
 
     // The next chunk (start: the presentation time), nullopt at the end of the playlist. A segment
     // that cannot be had ends playback with errc::segment_failed naming URI, media sequence and
-    // the HTTP status (net's error).
+    // the HTTP status (net's error), unless options.failed_segment_as_gap; a segment whose
+    // validator changed on the server (or a changed VOD playlist at open) is
+    // errc::content_changed; a wrong key is errc::decrypt_failed naming the segment.
     [[nodiscard]] result<std::optional<decode::pcm_chunk>> next();
     // The next chunk starts at `seconds` (clamped to the duration). Fetches only the segment that
     // holds it (and its init section and key).
@@ -133,5 +160,17 @@ private:
 // Opens a master or media playlist URL. Blocks until the media playlist is loaded.
 [[nodiscard]] KITHARA_HLS_EXPORT result<std::unique_ptr<hls_stream>> open(
     std::string url, assets::asset_store& store, net::client& client, stream_options options = {});
+
+// Offline download: pins the asset of `url` (assets' pin: never evicted by the LRU budget), then
+// downloads the chosen variant whole — playlists, init sections, every segment (resuming what is
+// cached) and its keys (stored in the asset, as with cache_keys) — with progress events
+// (event_kind::progress, on options.on_event, from the io thread and this one). Blocks until
+// done; returns the download's counters. open(url, ..., {.offline = true}) then plays it with
+// zero requests. On failure the asset stays pinned with what was downloaded (a later pin()
+// resumes). Never call it on the client's executor thread.
+[[nodiscard]] KITHARA_HLS_EXPORT result<stream_stats> pin(std::string url,
+                                                          assets::asset_store& store,
+                                                          net::client& client,
+                                                          stream_options options = {});
 
 }  // namespace kithara::hls
