@@ -24,6 +24,9 @@
 #             from /usr/bin/time -v, PCM to /dev/null.
 # Time to first PCM = process spawn to the first PCM byte on stdout; a fresh cache dir per
 # kithara run unless marked cached. Run it under `nice -n -15` on a shared machine.
+# KITHARA_BENCH_PLAYERS chooses the players, e.g. "kithara kithara-tmpfs ffmpeg": kithara-tmpfs
+# is hls_playback with its cache directory on /dev/shm (tmpfs: fsync costs nothing), to show
+# what the cache's durability costs on the machine's disk.
 # Needs: ffmpeg, gst-launch-1.0 with gstreamer1.0-plugins-good/-bad/-libav, cvlc, mpv, nginx-light
 # (scripts/install-deps.sh --bench), and the build targets hls_playback, kithara_serve and
 # kithara_hls_fixtures.
@@ -91,6 +94,8 @@ ttfs_table() {
             row+=" $ms ms |"
             if [[ $p == kithara ]]; then
                 kithara=$ms
+            elif [[ $p == kithara* ]]; then
+                :  # a variant of kithara (kithara-tmpfs), not a peer
             elif [[ -z $best ]] || python3 -c "import sys; sys.exit(not $ms < $best)"; then
                 best=$ms bestp=$p
             fi
@@ -132,7 +137,7 @@ for section in $sections; do
                 [[ -n $line ]] || continue
                 got=$(field frames "$line")
                 start=$(python3 -c "print(f'{150 - ($got - $frames) / 44100:.3f}')")
-                printf '%-30s %-9s started at %s s: %s\n' "$s@150" "$p" "$start" "$line"
+                printf '%-30s %-9s started at %s s: %s\n' "$s@150" "$p" "$start" "${line#* }"
                 if [[ $got == 0 || $line == *exit=* ]]; then
                     failed+="$p:$s@150 "
                 else
@@ -169,7 +174,7 @@ for section in $sections; do
             kc=$(field ms "$(CACHED=1 run ttfs kithara "$url" 150)")
             peers=""
             for p in "${players[@]}"; do
-                [[ $p == kithara ]] && continue
+                [[ $p == kithara* ]] && continue
                 [[ $failed == *" $p:$s@150 "* ]] && { peers+="$p fails, "; continue; }
                 line=$(run ttfs "$p" "$url" 150)
                 [[ -n $line ]] || continue

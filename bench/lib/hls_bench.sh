@@ -8,7 +8,8 @@
 #   hls_bench_serve <dir> <var> [kithara_serve args...]   the test server; port in <var>
 #   hls_bench_load                  "load 1.23 1.10 0.98" (the 1/5/15 min load averages now)
 # Players (hls_bench_cmd <player> <url> [seek-seconds]): the command line that writes the
-# stream's PCM as raw s16le on stdout (kithara: hls_playback; @CACHE@ = the cache dir), or
+# stream's PCM as raw s16le on stdout (kithara: hls_playback; @CACHE@ = the cache dir;
+# kithara-tmpfs: the same with its cache on /dev/shm, @TMPFS@), or
 # "" when the player has no way to start at a position.
 # A script may define hls_bench_cleanup, run before the temp dir is removed.
 hls_bench_seconds=180
@@ -25,6 +26,10 @@ hls_bench_init() {
     }
     work=$(mktemp -d)
     chmod 755 "$work"
+    # kithara-tmpfs keeps its cache here (tmpfs, where fsync costs nothing); bench/lib/hls_measure.py
+    # reads the variable.
+    KITHARA_BENCH_TMPFS=$(mktemp -d -p /dev/shm 2> /dev/null || mktemp -d)
+    export KITHARA_BENCH_TMPFS
     serve_pids=()
     nginx_dir=""
     trap hls_bench_exit EXIT
@@ -35,7 +40,7 @@ hls_bench_exit() {
     for pid in "${serve_pids[@]}"; do kill "$pid" 2> /dev/null || true; done
     [[ -n $nginx_dir ]] && bash "$hls_bench_root/tests/support/nginx.sh" stop "$nginx_dir" > /dev/null 2>&1
     if declare -F hls_bench_cleanup > /dev/null; then hls_bench_cleanup || true; fi
-    rm -rf "$work"
+    rm -rf "$work" "$KITHARA_BENCH_TMPFS"
 }
 hls_bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
@@ -116,8 +121,9 @@ hls_bench_cmd() {
     local p=$1 url=$2 seek=${3:-}
     local args=()
     case $p in
-    kithara)
+    kithara | kithara-tmpfs)
         args=("$hp" "$url" --out - --format s16le --quiet --cache-dir @CACHE@)
+        [[ $p == kithara-tmpfs ]] && args[-1]=@TMPFS@
         [[ -n $seek ]] && args+=(--seek "$seek") ;;
     ffmpeg)
         args=(ffmpeg -nostdin -loglevel error)

@@ -5,7 +5,8 @@
   hls_measure.py full  <runs> <work> -- cmd...   whole run under /usr/bin/time -v, stdout discarded
   hls_measure.py check <work> <frames> -- cmd...  whole run; PCM (s16le stereo 44.1 kHz) checked
 
-Every run gets a fresh cache dir (@CACHE@ in cmd) unless CACHED=1 is set, then the same one.
+Every run gets a fresh cache dir (@CACHE@ in cmd; @TMPFS@: one in $KITHARA_BENCH_TMPFS) unless
+CACHED=1 is set, then the same one.
 Output: one line, "key=value" pairs (ms for times, MiB for RSS), medians over the runs that
 produced PCM; "ok=N/runs" says how many did. A run gets KITHARA_BENCH_TIMEOUT seconds (60).
 """
@@ -24,9 +25,11 @@ timeout = float(os.environ.get("KITHARA_BENCH_TIMEOUT", "60"))
 
 def command(work, cmd):
     cache = os.path.join(work, "cache")
+    tmpfs = os.path.join(os.environ.get("KITHARA_BENCH_TMPFS", work), "cache")
     if "CACHED" not in os.environ:
         shutil.rmtree(cache, ignore_errors=True)
-    return [a.replace("@CACHE@", cache) for a in cmd]
+        shutil.rmtree(tmpfs, ignore_errors=True)
+    return [a.replace("@CACHE@", cache).replace("@TMPFS@", tmpfs) for a in cmd]
 
 
 def load():
