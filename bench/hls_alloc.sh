@@ -21,6 +21,19 @@ keep=${KITHARA_BENCH_KEEP:-}
 [[ -n $keep ]] && mkdir -p "$keep"
 echo "$(hls_bench_load); nginx :$port"
 
+# Valgrind 3.19 (Debian 12) stops at RDTSCP, which libhwy's initializer runs to time itself;
+# Debian's libavcodec pulls libhwy in through libjxl, so the ffmpeg CLI and a system-FFmpeg
+# hls_playback both die under it. A preloaded stand-in for that one function (called through
+# the PLT) lets them run; no audio path uses libhwy.
+preload=""
+if [[ $(ldd "$hp" "$(command -v ffmpeg)") == *libhwy* ]]; then
+    printf '#include <cstdint>\nnamespace hwy::platform { std::uint64_t TimerResolution() { return 1; } }\n' \
+        > "$work/hwy_shim.cpp"
+    ${CXX:-g++} -O2 -shared -fPIC -o "$work/hwy_shim.so" "$work/hwy_shim.cpp"
+    preload=$work/hwy_shim.so
+    echo "(libhwy's TimerResolution replaced by a stand-in under valgrind: RDTSCP)"
+fi
+
 # measure <label> <cmd...>: dhat totals and callgrind instruction count of one run each.
 measure() {
     local label=$1 dh=/dev/null cg=/dev/null
@@ -30,12 +43,14 @@ measure() {
         cg=$keep/callgrind.${label// /_}.out
     fi
     rm -rf "$work/cache"
-    valgrind --tool=dhat --dhat-out-file="$dh" "$@" 2> "$work/dhat.txt" > /dev/null
+    env ${preload:+LD_PRELOAD=$preload} valgrind --tool=dhat --dhat-out-file="$dh" "$@" \
+        2> "$work/dhat.txt" > /dev/null
     local total peak
     total=$(sed -n 's/.*Total: *\([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\1 \2/p' "$work/dhat.txt" | tr -d ,)
     peak=$(sed -n 's/.*At t-gmax: *\([0-9,]*\) bytes.*/\1/p' "$work/dhat.txt" | tr -d ,)
     rm -rf "$work/cache"
-    valgrind --tool=callgrind --callgrind-out-file="$cg" "$@" 2> "$work/cg.txt" > /dev/null
+    env ${preload:+LD_PRELOAD=$preload} valgrind --tool=callgrind --callgrind-out-file="$cg" "$@" \
+        2> "$work/cg.txt" > /dev/null
     local ir
     ir=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$work/cg.txt")
     read -r bytes blocks <<< "$total"
