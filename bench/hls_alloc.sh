@@ -10,6 +10,7 @@
 # --tool=callgrind, which does not drift with machine noise). hls_playback starts with an empty
 # cache each run. KITHARA_BENCH_KEEP=DIR keeps the dhat and callgrind outputs there (for
 # dh_view.html and callgrind_annotate). Needs: valgrind, ffmpeg, nginx-light.
+# shellcheck disable=SC2154 # port: set through printf -v by bench/lib/hls_bench.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/default}

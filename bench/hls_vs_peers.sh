@@ -30,6 +30,7 @@
 # Needs: ffmpeg, gst-launch-1.0 with gstreamer1.0-plugins-good/-bad/-libav, cvlc, mpv, nginx-light
 # (scripts/install-deps.sh --bench), and the build targets hls_playback, kithara_serve and
 # kithara_hls_fixtures.
+# shellcheck disable=SC2154 # www, nport, lport, uport: set through printf -v by bench/lib/hls_bench.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/default}
@@ -40,7 +41,9 @@ hls_bench_init "$build"
 hls_bench_nginx www nport
 read -r -a players <<< "$(hls_bench_players)"
 measure=$root/bench/lib/hls_measure.py
-failed=" "  # "player:stream" pairs the check found failing
+# "player:stream" pairs the check found failing (KITHARA_BENCH_FAILED: known ones, to run the
+# other sections without the check)
+failed=" ${KITHARA_BENCH_FAILED:-} "
 declare -A seek_start  # "player:stream" -> where a start at 150 s really started (check)
 
 echo "machine: $(nproc) cores, shared; $(hls_bench_load); nginx :$nport; medians of $runs;" \
@@ -49,7 +52,7 @@ echo "machine: $(nproc) cores, shared; $(hls_bench_load); nginx :$nport; medians
 # run <mode> <player> <url> [seek]: hls_measure.py's line for that player (empty: no command).
 run() {
     local mode=$1 p=$2 url=$3 seek=${4:-}
-    local c
+    local -a c
     mapfile -t c < <(hls_bench_cmd "$p" "$url" "$seek")
     ((${#c[@]})) || return 0
     if [[ $mode == check ]]; then
@@ -179,7 +182,7 @@ for section in $sections; do
                 line=$(run ttfs "$p" "$url" 150)
                 [[ -n $line ]] || continue
                 ms=$(field ms "$line")
-                peers+="$p ${ms:-failed} ms"
+                peers+="$p ${ms:+$ms ms}${ms:-failed}"
                 [[ -n $ms && -n $ku ]] && peers+=" ($(ratio "$ms" "$ku"))"
                 st=${seek_start[$p:$s]:-}
                 [[ -n $st && $st != 150.000 ]] && peers+=" [starts at $st s]"
@@ -199,18 +202,18 @@ for section in $sections; do
                 [[ $failed == *" $p:$s "* ]] && { echo "| $s | $p | fails | | | | |"; continue; }
                 l0=$(cut -d' ' -f1 /proc/loadavg)
                 line=$(run full "$p" "$url")
-                w=$(field wall "$line") c=$(field cpu "$line") r=$(field rss "$line")
+                w=$(field wall "$line") cpu=$(field cpu "$line") r=$(field rss "$line")
                 if [[ -z $w ]]; then
                     echo "| $s | $p | failed | | | | $l0 |"
                     continue
                 fi
                 rel=""
                 if [[ $p == kithara ]]; then
-                    kw=$w kc=$c kr=$r
+                    kw=$w kc=$cpu kr=$r
                 elif [[ -n $kw ]]; then
-                    rel="$(ratio "$w" "$kw") / $(ratio "$c" "$kc") / $(ratio "$r" "$kr")"
+                    rel="$(ratio "$w" "$kw") / $(ratio "$cpu" "$kc") / $(ratio "$r" "$kr")"
                 fi
-                echo "| $s | $p | $w ms | $c ms | $r MiB | $rel | $l0–$(cut -d' ' -f1 /proc/loadavg) |"
+                echo "| $s | $p | $w ms | $cpu ms | $r MiB | $rel | $l0–$(cut -d' ' -f1 /proc/loadavg) |"
             done
         done
         ;;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2086 # $ff and $bx are split into arguments on purpose
 # Shared by bench/hls_vs_peers.sh and bench/hls_alloc.sh (sourced, not run):
 #   hls_bench_init <build-dir>      hp (hls_playback), serve (kithara_serve), fixtures (the HLS
 #                                   fixtures of tests/media/hls), work (a temp dir removed on exit)
@@ -58,7 +59,7 @@ hls_bench_long() {
         local bx="-fflags +bitexact -flags:a +bitexact -map_metadata -1"
         local src="aevalsrc=exprs=0.5*sin(2*PI*(200*t+3*t*t))|0.4*sin(2*PI*(300*t+2*t*t)):s=44100:d=$hls_bench_seconds"
         (
-            cd "$long_dir"
+            cd "$long_dir" || exit 1
             $ff -f lavfi -i "$src" $bx -c:a pcm_f32le src.wav
             for b in 64 128 256; do
                 $ff -i src.wav $bx -c:a aac -b:a ${b}k -f hls -hls_time 6 -hls_playlist_type vod \
@@ -109,11 +110,11 @@ hls_bench_vlc_sout="#transcode{acodec=s16l,channels=2,samplerate=44100}:std{acce
 # hls_bench_players: the players installed here, kithara first (KITHARA_BENCH_PLAYERS: a list).
 hls_bench_players() {
     [[ -n ${KITHARA_BENCH_PLAYERS:-} ]] && { echo "$KITHARA_BENCH_PLAYERS"; return; }
-    local p=(kithara ffmpeg)
-    command -v gst-launch-1.0 > /dev/null && p+=(playbin playbin3)
-    command -v cvlc > /dev/null && command -v setpriv > /dev/null && p+=(vlc)
-    command -v mpv > /dev/null && p+=(mpv)
-    echo "${p[@]}"
+    local list=(kithara ffmpeg)
+    command -v gst-launch-1.0 > /dev/null && list+=(playbin playbin3)
+    command -v cvlc > /dev/null && command -v setpriv > /dev/null && list+=(vlc)
+    command -v mpv > /dev/null && list+=(mpv)
+    echo "${list[@]}"
 }
 
 # hls_bench_cmd <player> <url> [seek]: prints the command, one argument per line.
