@@ -49,6 +49,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #ifndef KITHARA_HLS_DEMO_DIR
 #define KITHARA_HLS_DEMO_DIR ""
@@ -183,6 +184,56 @@ int list_variants(kithara::net::client& client, const std::string& url) {
     return ex::exit_ok;
 }
 
+// --list --offline: the variants the cached master lists, each marked by whether its media
+// playlist is cached too (opened offline, one index after the other: no request is made).
+int list_cached(kithara::assets::asset_store& store, kithara::net::client& client,
+                const std::string& url) {
+    std::optional<hls::stream_info> info;
+    std::vector<bool> cached;
+    std::string first_error;
+    std::atomic<bool> master_cached{false};
+    for (std::size_t i = 0; i < 1000; ++i) {
+        hls::stream_options o;
+        o.offline = true;
+        o.variant = i;
+        o.on_event = [&master_cached](const hls::event& e) {
+            if (e.kind == hls::event_kind::variant_chosen) master_cached = true;
+        };
+        auto s = hls::open(url, store, client, o);
+        if (s) {
+            if (!info) info = (*s)->info();
+            cached.resize(i + 1);
+            cached[i] = true;
+            if (info->variants.empty()) break;  // a media playlist
+        } else if (s.error().code() == hls::errc::offline_miss) {
+            if (first_error.empty()) first_error = s.error().message();
+            if (!master_cached) break;  // not even the master playlist is cached
+        } else {
+            break;  // past the last variant (or nothing usable cached)
+        }
+        if (info && i + 1 >= info->variants.size()) break;
+    }
+    if (!info) {
+        std::fprintf(stderr, "hls_playback: %s: no playable variant in the cache%s%s\n",
+                     url.c_str(), first_error.empty() ? "" : ": ", first_error.c_str());
+        return ex::exit_failure;
+    }
+    if (info->variants.empty()) {
+        std::printf("media playlist %s: %zu segments, %.3f s (no variants; cached)\n", url.c_str(),
+                    info->segments, info->duration);
+        return ex::exit_ok;
+    }
+    cached.resize(info->variants.size());
+    std::printf("%zu variants of %s (from the cache):\n", info->variants.size(), url.c_str());
+    for (std::size_t i = 0; i < info->variants.size(); ++i) {
+        const auto& v = info->variants[i];
+        std::printf("  %zu  BANDWIDTH=%llu CODECS=%s  %s%s\n", i,
+                    static_cast<unsigned long long>(v.bandwidth), v.codecs.value_or("?").c_str(),
+                    v.uri.c_str(), cached[i] ? "" : "  (not cached)");
+    }
+    return ex::exit_ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -194,9 +245,15 @@ int main(int argc, char** argv) {
     CLI::App app{"Plays an HLS VOD stream (master or media playlist) through kithara::hls.",
                  "hls_playback"};
     ex::add_common_options(app, a);
-    app.add_option("--variant", variant,
-                   "variant to play: an index (< 1000, as --list numbers them) or a BANDWIDTH "
-                   "(default: the lowest bandwidth)");
+    app.add_option_function<std::string>(
+           "--variant", [&variant](const std::string& v) { variant = std::stoull(v); },
+           "variant to play: an index (< 1000, as --list numbers them) or a BANDWIDTH "
+           "(default: the lowest bandwidth)")
+        ->check([](const std::string& v) {
+            return !v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == v.npos
+                       ? std::string()
+                       : "not an index or a BANDWIDTH: " + v;
+        });
     app.add_flag("--list", list, "print the variants and renditions, then exit");
     app.add_option_function<std::string>(
            "--max-cache", [&max_cache](const std::string& s) { max_cache = parse_bytes(s); },
@@ -333,20 +390,11 @@ int main(int argc, char** argv) {
                          static_cast<unsigned long long>(e.media_sequence), e.uri.c_str(),
                          e.message.empty() ? "" : " ", e.message.c_str());
         };
+        if (list) return list_cached(*store, client, a.url);  // --list --offline
         auto s = hls::open(a.url, *store, client, ho);
         if (!s) return finish("open: " + s.error().message());
         auto& stream = **s;
         const auto info = stream.info();
-        if (list) {  // --list --offline: what the cached master says
-            std::printf("%zu variants of %s (from the cache):\n", info.variants.size(),
-                        a.url.c_str());
-            for (std::size_t i = 0; i < info.variants.size(); ++i)
-                std::printf("  %zu  BANDWIDTH=%llu CODECS=%s  %s\n", i,
-                            static_cast<unsigned long long>(info.variants[i].bandwidth),
-                            info.variants[i].codecs.value_or("?").c_str(),
-                            info.variants[i].uri.c_str());
-            return ex::exit_ok;
-        }
         std::string label = "media playlist";
         if (!info.variants.empty()) {
             const auto& v = info.variants[info.variant];
@@ -380,6 +428,13 @@ int main(int argc, char** argv) {
             st.extra["gaps"] = counts.gaps.load();
             st.extra["discontinuities"] = counts.discontinuities.load();
         };
+        if (a.seek && *a.seek > info.duration) {
+            fill_stream_stats();
+            char msg[120];
+            std::snprintf(msg, sizeof msg, "--seek %g s is past the end of the stream (%.3f s)",
+                          *a.seek, info.duration);
+            return finish(msg);
+        }
         if (a.seek) {
             if (auto r = stream.seek(*a.seek); !r) {
                 fill_stream_stats();

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""hls_playback's command line, checked by content on the generated `demo` HLS stream (four
+variants, 59.5 s; tests/media/hls/generate_hls.sh) served by kithara_serve on loopback, against
+its reference.json.
+
+    hls_playback_cli.py <hls_playback> <kithara_serve> <demo-dir> <case>
+
+cases: demo (no URL: the built-in demo), variants (each variant's PCM length and the
+s16le stdout pipe), trim (--seek/--duration exact and equal to the same window of the full
+decode), list, offline (after a full play: zero requests in the server log), usage (exit 2),
+not_found (a 404 URL exits 1 naming the status).
+"""
+import atexit
+import json
+import math
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+
+player, serve, demo_dir, case = sys.argv[1:5]
+work = tempfile.mkdtemp(prefix="kithara-hls-cli-")
+atexit.register(shutil.rmtree, work, True)
+with open(os.path.join(demo_dir, "reference.json")) as f:
+    reference = json.load(f)
+
+
+def check(cond, what):
+    if not cond:
+        sys.exit(f"FAIL: {what}")
+
+
+def path(name):
+    return os.path.join(work, name)
+
+
+def run(*args, expect=0):
+    p = subprocess.run([player, *args], capture_output=True, timeout=120)
+    if p.returncode != expect:
+        sys.exit(f"hls_playback {' '.join(args)}: exit {p.returncode}, expected {expect}\n"
+                 f"{p.stderr.decode(errors='replace')}")
+    return p
+
+
+def stats(*args):
+    """Runs with --stats-json and returns the statistics."""
+    run(*args, "--quiet", "--stats-json", path("stats.json"))
+    with open(path("stats.json")) as f:
+        return json.load(f)
+
+
+class server:
+    """kithara_serve over the demo directory; log() stops it and returns the request log."""
+
+    def __init__(self):
+        self.log_file = path(f"server-{len(os.listdir(work))}.log")
+        self.p = subprocess.Popen([serve, demo_dir, "--log", self.log_file],
+                                  stdout=subprocess.PIPE, text=True)
+        self.port = int(self.p.stdout.readline())
+        atexit.register(self.stop)
+
+    def url(self, name):
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            self.p.wait(timeout=30)
+
+    def log(self):
+        self.stop()
+        with open(self.log_file) as f:
+            return [line.split() for line in f if line.strip()]
+
+
+def master_variants():
+    """(uri, bandwidth) of each variant of the demo's master playlist, in order."""
+    out, bw = [], None
+    with open(os.path.join(demo_dir, "master.m3u8")) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("#EXT-X-STREAM-INF:"):
+                bw = int(line.split("BANDWIDTH=")[1].split(",")[0])
+            elif line and not line.startswith("#"):
+                out.append((line, bw))
+    return out
+
+
+def ref_of(uri):
+    for v in reference["variants"]:
+        if v["playlist"] == uri:
+            return v
+    sys.exit(f"FAIL: no reference for {uri}")
+
+
+def rate_of(ref):
+    return ref["decode_parts"][0]["sample_rate"]
+
+
+variants = master_variants()
+check(len(variants) >= 4, f"the demo has {len(variants)} variants")
+lowest = min(range(len(variants)), key=lambda i: variants[i][1])
+
+if case == "demo":
+    # No URL: the built-in demo, the lowest-bandwidth variant, every sample of it.
+    s = stats("--format", "f32le", "--out", path("demo.f32"))
+    ref = ref_of(variants[lowest][0])
+    check(s["ok"] and s["variant"] == lowest, f"demo played variant {s.get('variant')}")
+    check(s["frames"] == ref["pcm_samples"],
+          f"demo: {s['frames']} frames, reference {ref['pcm_samples']}")
+    check(os.path.getsize(path("demo.f32")) == ref["pcm_samples"] * 8, "demo f32le size")
+    check(s["rate"] == rate_of(ref) and s["channels"] == 2, "demo output format")
+
+elif case == "variants":
+    srv = server()
+    for i, (uri, bw) in enumerate(variants):
+        ref = ref_of(uri)
+        # By index, and (for the last) by BANDWIDTH.
+        sel = str(bw) if i == len(variants) - 1 else str(i)
+        s = stats(srv.url("master.m3u8"), "--variant", sel, "--cache-dir", path("cache"))
+        check(s["variant"] == i, f"--variant {sel} played variant {s['variant']}")
+        check(s["rate"] == rate_of(ref), f"{uri}: rate {s['rate']}, reference {rate_of(ref)}")
+        check(s["frames"] == ref["pcm_samples"],
+              f"{uri}: {s['frames']} frames, reference {ref['pcm_samples']}")
+    # Raw s16le on stdout, as `| aplay -f S16_LE` or `| ffplay -f s16le` read it: every frame.
+    uri = variants[lowest][0]
+    p = run(srv.url("master.m3u8"), "--quiet", "--out", "-", "--format", "s16le",
+            "--cache-dir", path("cache"))
+    check(len(p.stdout) == ref_of(uri)["pcm_samples"] * 4,
+          f"s16le on stdout: {len(p.stdout)} bytes, want {ref_of(uri)['pcm_samples'] * 4}")
+
+elif case == "trim":
+    srv = server()
+    url = srv.url("master.m3u8")
+    for i in (lowest, 1):  # an fMP4 and the MPEG-TS variant
+        rate = rate_of(ref_of(variants[i][0]))
+        run(url, "--quiet", "--variant", str(i), "--format", "f32le", "--out", path("full"),
+            "--cache-dir", path("cache"))
+        # The start, mid-segment, and mid-stream.
+        for seek, dur in ((10.5, 3.25), (0.0, 1.0), (31.7, 0.5)):
+            s = stats(url, "--variant", str(i), "--seek", str(seek), "--duration", str(dur),
+                      "--format", "f32le", "--out", path("part"), "--cache-dir", path("cache"))
+            want = round(dur * rate)
+            check(s["frames"] == want, f"--seek {seek} --duration {dur}: {s['frames']} frames, "
+                                       f"want {want}")
+            check(os.path.getsize(path("part")) == want * 8, "trimmed f32le size")
+            # The window is the full decode's samples from round(seek * rate) on.
+            first = round(seek * rate)
+            with open(path("full"), "rb") as f:
+                f.seek(first * 8)
+                full = struct.unpack(f"<{want * 2}f", f.read(want * 8))
+            with open(path("part"), "rb") as f:
+                part = struct.unpack(f"<{want * 2}f", f.read())
+            sig = sum(x * x for x in full)
+            err = sum((x - y) ** 2 for x, y in zip(full, part))
+            snr = math.inf if err == 0 else 10 * math.log10(sig / err)
+            check(sig > 0, "the reference window is silent")
+            check(snr >= 40, f"variant {i} --seek {seek}: SNR {snr:.1f} dB against the same "
+                             "window of the full decode (want >= 40)")
+
+elif case == "list":
+    srv = server()
+    p = run(srv.url("master.m3u8"), "--list")
+    lines = p.stdout.decode().splitlines()
+    for i, (uri, bw) in enumerate(variants):
+        hits = [ln for ln in lines if ln.split()[:2] == [str(i), f"BANDWIDTH={bw}"]]
+        check(len(hits) == 1 and hits[0].endswith(uri), f"--list: no line for variant {i} {uri}:"
+                                                        f"\n{p.stdout.decode()}")
+    paths = {e[1] for e in srv.log()}
+    check(paths == {"/master.m3u8"}, f"--list fetched {sorted(paths)}, want only the master")
+
+elif case == "offline":
+    srv = server()
+    url = srv.url("master.m3u8")
+    first = stats(url, "--variant", "2", "--cache-dir", path("cache"))
+    again = stats(url, "--variant", "2", "--cache-dir", path("cache"), "--offline")
+    log = srv.log()
+    check(first["requests"] > 0 and first["bytes_network"] > 0, "the first play downloaded")
+    check(len(log) == first["requests"],  # playlists, init and segments
+          f"the server saw {len(log)} requests, the first play made {first['requests']}: the "
+          "offline play made the rest")
+    check(again["requests"] == 0 and again["bytes_network"] == 0, "offline play requested")
+    check(again["frames"] == first["frames"], "offline play is not the whole stream")
+    check(again["segments_cache"] > 0 and again["segments_network"] == 0,
+          "offline segments not from the cache")
+
+elif case == "usage":
+    for args in (["--bogus"], ["--variant", "-1"], ["--format", "mp3"], ["--pin", "--seek", "1"],
+                 ["--max-cache", "lots"], ["--seek", "-2"], ["--quiet", "--verbose"],
+                 ["--out", "-", "--stats-json", "-"]):
+        p = run(*args, expect=2)
+        check(p.stderr, f"{args}: exit 2 without a message")
+
+elif case == "not_found":
+    srv = server()
+    p = run(srv.url("missing.m3u8"), "--quiet", "--cache-dir", path("cache"), expect=1)
+    check(b"404" in p.stderr, f"the error does not name the status:\n{p.stderr.decode()}")
+    # Audio that cannot be had is a failure, never a short exit 0: past the end, and more
+    # --duration than the stream holds.
+    url = srv.url("master.m3u8")
+    p = run(url, "--quiet", "--cache-dir", path("cache"), "--seek", "100", expect=1)
+    check(b"past the end" in p.stderr, f"--seek 100: {p.stderr.decode()}")
+    p = run(url, "--quiet", "--cache-dir", path("cache"), "--seek", "58", "--duration", "5",
+            expect=1)
+    check(b"ended after" in p.stderr, f"--seek 58 --duration 5: {p.stderr.decode()}")
+
+else:
+    sys.exit(f"unknown case {case}")
+print(f"hls_playback {case}: ok")
