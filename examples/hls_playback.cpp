@@ -3,8 +3,8 @@
 //
 //   hls_playback [URL] [--out FILE|-|null] [--format wav|f32le|s16le] [--rate HZ] [--channels N]
 //                [--variant N|BANDWIDTH] [--list] [--seek S] [--duration S] [--cache-dir DIR]
-//                [--max-cache BYTES] [--offline] [--pin] [--realtime] [--stats-json FILE]
-//                [--verbose] [--quiet]
+//                [--max-cache BYTES] [--offline] [--pin] [--gaps-on-error] [--realtime]
+//                [--stats-json FILE] [--verbose] [--quiet]
 //
 // --out FILE writes the PCM, `-` streams it to stdout, `null` (the default) discards it.
 // --format wav (default) is a float32 WAV; f32le and s16le are raw interleaved samples, e.g.
@@ -13,14 +13,19 @@
 // --variant picks the variant: a number below 1000 is an index into the master's variants (as
 // --list prints them), a larger one a BANDWIDTH; default: the lowest-bandwidth variant.
 // --seek S starts at S seconds exactly; --duration S stops after exactly round(S * rate) frames
-// (fewer available: exit 1). --pin marks the stream's cache asset "keep offline" (never evicted)
-// and reads the chosen variant to its end, so every segment is in the cache for --offline.
+// (fewer available: exit 1). --pin downloads the chosen variant whole without decoding it
+// (hls::pin: the cache asset is pinned, never evicted; a progress bar on a terminal), after which
+// --offline plays it with zero requests; a failed --pin leaves what it got pinned and a second
+// --pin resumes. --gaps-on-error renders a segment that cannot be downloaded (after the retries)
+// as a gap, silence of its duration, instead of ending the run (the summary counts them).
 // With no URL it plays a built-in demo: a 59.5 s multi-variant stream (three fMP4 AAC variants
 // at 44.1 and 48 kHz, one MPEG-TS) generated at build time with the ffmpeg CLI and served on
 // 127.0.0.1 by the project's loopback test server (no internet needed). Progress goes to stderr
 // when it is a terminal; a summary (time to first sample, realtime factor, variant, bytes and
 // segments from the network vs the cache, requests) ends the run, and --stats-json writes the
-// same as JSON. Exit 0: ok; 1: failure or incomplete audio; 2: usage error.
+// same as JSON; --verbose prints every event (stall, resume, gap, progress...) with its time and
+// the progress line says "stalled" while playback waits for the network. Exit 0: ok; 1: failure
+// or incomplete audio; 2: usage error.
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/hls/hls_stream.hpp>
 #include <kithara/hls/loader.hpp>
@@ -29,6 +34,7 @@
 #include <kithara/worker/io_runtime.hpp>
 
 #include "support/cli.hpp"
+#include "support/hls_pin.hpp"
 #include "support/output_sink.hpp"
 #include "support/pacer.hpp"
 #include "support/progress.hpp"
@@ -49,6 +55,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #ifndef KITHARA_HLS_DEMO_DIR
@@ -134,17 +141,56 @@ const char* event_name(hls::event_kind k) {
 
 // What the events tell that stream_stats does not: they arrive on the io thread, hence atomics.
 struct event_counts {
-    std::atomic<std::uint64_t> segments_network{0};  // segment_complete from the network
-    std::atomic<std::uint64_t> segments_cache{0};    // segment_complete from the cache
     std::atomic<std::uint64_t> stalls{0};
     std::atomic<std::uint64_t> gaps{0};
+    std::atomic<std::uint64_t> failed_segments{0};  // gaps standing for a failed segment
     std::atomic<std::uint64_t> discontinuities{0};
+    std::atomic<bool> stalled{false};  // between a stall and its resume
 };
+
+// --verbose: one line per event, with the time since the process started.
+void print_event(const hls::event& e) {
+    if (e.kind == hls::event_kind::progress) {
+        std::fprintf(stderr, "[%8.1f ms] %-17s %llu / %s%llu bytes, %zu / %zu segments\n",
+                     ms_since_start(), event_name(e.kind),
+                     static_cast<unsigned long long>(e.bytes_done), e.bytes_total_exact ? "" : "~",
+                     static_cast<unsigned long long>(e.bytes_total), e.segments_done,
+                     e.segments_total);
+        return;
+    }
+    std::fprintf(stderr, "[%8.1f ms] %-17s t=%7.3f s seq %llu %s%s%s\n", ms_since_start(),
+                 event_name(e.kind), e.time, static_cast<unsigned long long>(e.media_sequence),
+                 e.uri.c_str(), e.message.empty() ? "" : " ", e.message.c_str());
+}
+
+// The stream's own counters into the run's statistics (summary and --stats-json).
+void fill_stats(ex::run_stats& st, const hls::stream_stats& x, const event_counts& counts) {
+    st.bytes_network = x.bytes_from_network;
+    st.bytes_cache = x.bytes_from_cache;
+    st.requests = x.requests;
+    st.retries = x.retries;
+    st.extra["segments_from_network"] = x.segments_from_network;
+    st.extra["segments_from_cache"] = x.segments_from_cache;
+    st.extra["buffered_s"] = x.buffered_seconds;
+    st.extra["stalls"] = counts.stalls.load();
+    st.extra["gaps"] = counts.gaps.load();
+    st.extra["failed_segments"] = counts.failed_segments.load();
+    st.extra["discontinuities"] = counts.discontinuities.load();
+}
 
 std::string kbit(std::uint64_t bits_per_second) {
     char b[32];
     std::snprintf(b, sizeof b, "%.0f kbit/s", static_cast<double>(bits_per_second) / 1000.0);
     return b;
+}
+
+// "1 of 4 (96 kbit/s, mp4a.40.2, v1.m3u8)", or "media playlist".
+std::string variant_label(const hls::stream_info& info) {
+    if (info.variants.empty()) return "media playlist";
+    const auto& v = info.variants[info.variant];
+    return std::to_string(info.variant) + " of " + std::to_string(info.variants.size()) + " (" +
+           kbit(v.bandwidth) + ", " + v.codecs.value_or("?") + ", " +
+           v.uri.substr(v.uri.find_last_of('/') + 1) + ")";
 }
 
 // --list: the master's variants (indexes for --variant) and renditions, or the media playlist.
@@ -244,6 +290,7 @@ int main(int argc, char** argv) {
     std::optional<std::uint64_t> max_cache;
     bool list = false;
     bool pin = false;
+    bool gaps_on_error = false;
     CLI::App app{"Plays an HLS VOD stream (master or media playlist) through kithara::hls.",
                  "hls_playback"};
     ex::add_common_options(app, a);
@@ -265,9 +312,16 @@ int main(int argc, char** argv) {
             return b && *b > 0 ? std::string() : "not a byte count (e.g. 512M): " + s;
         });
     auto* pin_opt = app.add_flag("--pin", pin,
-                                 "keep the stream offline: pin its cache asset and download the "
-                                 "whole variant (reads it to the end)");
-    pin_opt->excludes("--seek")->excludes("--duration")->excludes("--offline");
+                                 "keep the stream offline: pin its cache asset (never evicted) and "
+                                 "download the whole variant without playing it (a progress bar "
+                                 "on a terminal; --pin again resumes a failed one); then "
+                                 "--offline plays it with no request");
+    for (const char* o : {"--seek", "--duration", "--offline", "--out", "--format", "--realtime"})
+        pin_opt->excludes(o);
+    app.add_flag("--gaps-on-error", gaps_on_error,
+                 "a segment that cannot be downloaded (after the retries) becomes a gap, silence "
+                 "of its duration with a gap event naming the error, instead of ending the run "
+                 "(exit 0; the summary and --stats-json count failed_segments)");
     if (auto rc = ex::parse_command_line(app, argc, argv, a)) return *rc;
 
     ex::run_stats st;
@@ -314,12 +368,31 @@ int main(int argc, char** argv) {
         st.error = std::move(error);
         if (!st.ok) std::fprintf(stderr, "hls_playback: %s\n", st.error.c_str());
         if (!a.quiet) {
-            ex::print_summary(st);
+            if (pin)
+                std::fprintf(stderr,
+                             "%s: %s in %.3f s; bytes from network %llu in %llu "
+                             "requests (%llu retries), from cache %llu\n",
+                             st.ok ? "pinned" : "PIN FAILED", st.url.c_str(), st.wall_s,
+                             static_cast<unsigned long long>(st.bytes_network),
+                             static_cast<unsigned long long>(st.requests),
+                             static_cast<unsigned long long>(st.retries.value_or(0)),
+                             static_cast<unsigned long long>(st.bytes_cache));
+            else
+                ex::print_summary(st);
+            const auto num = [&](const char* k) {
+                return st.extra.value(k, nlohmann::json(0)).dump();
+            };
             if (st.extra.contains("variant"))
                 std::fprintf(stderr, "  variant %s; segments from network %s, from cache %s\n",
                              st.extra.value("variant_label", std::string("?")).c_str(),
-                             st.extra.value("segments_network", nlohmann::json(0)).dump().c_str(),
-                             st.extra.value("segments_cache", nlohmann::json(0)).dump().c_str());
+                             num("segments_from_network").c_str(),
+                             num("segments_from_cache").c_str());
+            if (num("stalls") != "0" || num("gaps") != "0")
+                std::fprintf(stderr, "  %s stalls, %s gaps (%s failed segments)\n",
+                             num("stalls").c_str(), num("gaps").c_str(),
+                             num("failed_segments").c_str());
+            if (pin && st.ok)
+                std::fprintf(stderr, "  kept offline (never evicted): play it with --offline\n");
         }
         int rc = st.ok ? ex::exit_ok : ex::exit_failure;
         if (!a.stats_json.empty()) {
@@ -352,10 +425,6 @@ int main(int argc, char** argv) {
         };
         auto store = kithara::assets::asset_store::open(a.cache_dir, so);
         if (!store) return finish("cache " + a.cache_dir + ": " + store.error().message());
-        if (pin) {
-            // Pins are per asset: the stream's asset (keyed by the URL opened) is never evicted.
-            if (auto r = store->pin(a.url); !r) return finish("pin: " + r.error().message());
-        }
         kithara::net::client client(io.executor());
         hls::stream_options ho;
         if (variant) {
@@ -368,17 +437,24 @@ int main(int argc, char** argv) {
         ho.decode.channels = a.channels;
         ho.decode.start_chunk_frames = 1024;  // start playing as soon as ~20 ms are decoded
         ho.offline = a.offline;
+        ho.failed_segment_as_gap = gaps_on_error;
+        // The progress line, redrawn from the event callback when a stall or resume happens on
+        // this thread (inside next(), where they are reported): set once the loop below starts.
+        const auto main_thread = std::this_thread::get_id();
+        std::function<void()> redraw;
         const bool verbose = a.verbose;
-        ho.on_event = [&counts, verbose](const hls::event& e) {
+        ho.on_event = [&counts, &redraw, main_thread, verbose](const hls::event& e) {
             switch (e.kind) {
-                case hls::event_kind::segment_complete:
-                    (e.message == "cache" ? counts.segments_cache : counts.segments_network)++;
-                    break;
                 case hls::event_kind::stall:
                     counts.stalls++;
+                    counts.stalled = true;
+                    break;
+                case hls::event_kind::resume:
+                    counts.stalled = false;
                     break;
                 case hls::event_kind::gap:
                     counts.gaps++;
+                    if (!e.message.empty()) counts.failed_segments++;  // names the error
                     break;
                 case hls::event_kind::discontinuity:
                     counts.discontinuities++;
@@ -386,23 +462,41 @@ int main(int argc, char** argv) {
                 default:
                     break;
             }
-            if (!verbose) return;
-            std::fprintf(stderr, "[%8.1f ms] %-17s t=%7.3f s seq %llu %s%s%s\n", ms_since_start(),
-                         event_name(e.kind), e.time,
-                         static_cast<unsigned long long>(e.media_sequence), e.uri.c_str(),
-                         e.message.empty() ? "" : " ", e.message.c_str());
+            if (verbose) print_event(e);
+            if ((e.kind == hls::event_kind::stall || e.kind == hls::event_kind::resume) &&
+                std::this_thread::get_id() == main_thread && redraw)
+                redraw();
         };
         if (list) return list_cached(*store, client, a.url);  // --list --offline
+        if (pin) {
+            // Download only; then an offline open (no request) names what was pinned.
+            auto r = ex::pin_with_progress(a.url, *store, client, ho, !a.quiet);
+            if (!r)
+                return finish("pin: " + r.error().message() +
+                              " (what was downloaded stays pinned; --pin again resumes)");
+            fill_stats(st, *r, counts);
+            st.extra["pinned"] = true;
+            hls::stream_options oo = ho;
+            oo.offline = true;
+            oo.on_event = nullptr;
+            auto s = hls::open(a.url, *store, client, oo);
+            if (!s) return finish("pinned, but it does not open offline: " + s.error().message());
+            const auto info = (*s)->info();
+            st.extra["variant"] = info.variant;
+            st.extra["variants"] = info.variants.size();
+            st.extra["duration_s"] = info.duration;
+            st.extra["segments"] = info.segments;
+            st.extra["variant_label"] = variant_label(info);
+            s->reset();
+            return finish(std::string());
+        }
         auto s = hls::open(a.url, *store, client, ho);
         if (!s) return finish("open: " + s.error().message());
         auto& stream = **s;
         const auto info = stream.info();
-        std::string label = "media playlist";
+        const std::string label = variant_label(info);
         if (!info.variants.empty()) {
             const auto& v = info.variants[info.variant];
-            label = std::to_string(info.variant) + " of " + std::to_string(info.variants.size()) +
-                    " (" + kbit(v.bandwidth) + ", " + v.codecs.value_or("?") + ", " +
-                    v.uri.substr(v.uri.find_last_of('/') + 1) + ")";
             st.codec = v.codecs.value_or("");
             st.extra["variant_bandwidth"] = v.bandwidth;
             st.extra["variant_uri"] = v.uri;
@@ -418,18 +512,7 @@ int main(int argc, char** argv) {
         if (a.verbose)
             std::fprintf(stderr, "[%8.1f ms] opened: variant %s, %.3f s in %zu segments\n",
                          ms_since_start(), label.c_str(), info.duration, info.segments);
-        auto fill_stream_stats = [&] {
-            const auto x = stream.stats();
-            st.bytes_network = x.bytes_from_network;
-            st.bytes_cache = x.bytes_from_cache;
-            st.requests = x.requests;
-            st.extra["buffered_s"] = x.buffered_seconds;
-            st.extra["segments_network"] = counts.segments_network.load();
-            st.extra["segments_cache"] = counts.segments_cache.load();
-            st.extra["stalls"] = counts.stalls.load();
-            st.extra["gaps"] = counts.gaps.load();
-            st.extra["discontinuities"] = counts.discontinuities.load();
-        };
+        auto fill_stream_stats = [&] { fill_stats(st, stream.stats(), counts); };
         if (a.seek && *a.seek > info.duration) {
             fill_stream_stats();
             char msg[120];
@@ -455,6 +538,16 @@ int main(int argc, char** argv) {
         std::uint64_t last_bytes = 0;
         auto last_time = clock_type::now();
         double rate_kib = 0;
+        double buffered = 0;
+        auto show_progress = [&] {
+            char line[200];
+            std::snprintf(line, sizeof line,
+                          "%7.1f / %.1f s  variant %zu  buffered %5.1f s  %7.1f KiB/s%s", pos,
+                          info.duration, info.variant, buffered, rate_kib,
+                          counts.stalled ? "  stalled" : "");
+            progress.show(line);
+        };
+        if (progress.enabled()) redraw = show_progress;
         for (;;) {
             if (st.frames >= limit) break;
             auto c = stream.next();
@@ -509,19 +602,11 @@ int main(int argc, char** argv) {
                     rate_kib = static_cast<double>(x.bytes_from_network - last_bytes) / 1024.0 / dt;
                 last_bytes = x.bytes_from_network;
                 last_time = now;
-                char line[200];
-                if (pin)
-                    std::snprintf(line, sizeof line,
-                                  "pinning %5.1f%%  %7.1f / %.1f s  variant %zu  %7.1f KiB/s",
-                                  info.duration > 0 ? 100.0 * pos / info.duration : 0.0, pos,
-                                  info.duration, info.variant, rate_kib);
-                else
-                    std::snprintf(line, sizeof line,
-                                  "%7.1f / %.1f s  variant %zu  buffered %5.1f s  %7.1f KiB/s", pos,
-                                  info.duration, info.variant, x.buffered_seconds, rate_kib);
-                progress.show(line);
+                buffered = x.buffered_seconds;
+                show_progress();
             }
         }
+        redraw = nullptr;
         progress.done();
         if (!begun && error.empty()) {
             // Nothing to play (a seek to the end): still a valid, empty output.

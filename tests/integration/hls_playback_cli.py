@@ -7,7 +7,10 @@ its reference.json.
 
 cases: demo (no URL: the built-in demo), variants (each variant's PCM length and the
 s16le stdout pipe), trim (--seek/--duration exact and equal to the same window of the full
-decode), list, offline (after a full play: zero requests in the server log), usage (exit 2),
+decode), list, offline (after a full play: zero requests in the server log), cached (a second
+online play takes every segment from the cache: no segment request), pin (--pin downloads
+without decoding, then --offline plays every sample with zero requests), gaps_on_error (a
+missing segment ends the run, or with --gaps-on-error becomes one gap), usage (exit 2),
 not_found (a 404 URL exits 1 naming the status).
 """
 import atexit
@@ -55,9 +58,9 @@ def stats(*args):
 class server:
     """kithara_serve over the demo directory; log() stops it and returns the request log."""
 
-    def __init__(self):
+    def __init__(self, root=demo_dir):
         self.log_file = path(f"server-{len(os.listdir(work))}.log")
-        self.p = subprocess.Popen([serve, demo_dir, "--log", self.log_file],
+        self.p = subprocess.Popen([serve, root, "--log", self.log_file],
                                   stdout=subprocess.PIPE, text=True)
         self.port = int(self.p.stdout.readline())
         atexit.register(self.stop)
@@ -98,6 +101,21 @@ def ref_of(uri):
 
 def rate_of(ref):
     return ref["decode_parts"][0]["sample_rate"]
+
+
+def segment_files(uri):
+    """The media segment files of a variant playlist of the demo, in order."""
+    with open(os.path.join(demo_dir, uri)) as f:
+        return [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
+
+
+def check_counters(s, what):
+    """retries is a count (not null) and every segment is counted once, network or cache."""
+    check(isinstance(s["retries"], int) and s["retries"] >= 0, f"{what}: retries {s['retries']!r}")
+    n = s["segments_from_network"] + s["segments_from_cache"]
+    check(n == s["segments"], f"{what}: {s['segments_from_network']} segments from the network + "
+                              f"{s['segments_from_cache']} from the cache, the variant has "
+                              f"{s['segments']}")
 
 
 variants = master_variants()
@@ -184,8 +202,86 @@ elif case == "offline":
           "offline play made the rest")
     check(again["requests"] == 0 and again["bytes_network"] == 0, "offline play requested")
     check(again["frames"] == first["frames"], "offline play is not the whole stream")
-    check(again["segments_cache"] > 0 and again["segments_network"] == 0,
-          "offline segments not from the cache")
+    check(again["segments_from_cache"] == again["segments"] and
+          again["segments_from_network"] == 0, "offline segments not from the cache")
+    check_counters(first, "first play")
+    check_counters(again, "offline play")
+
+elif case == "cached":
+    # A second online play with the same cache: playlists may be fetched again, segments never.
+    srv = server()
+    url = srv.url("master.m3u8")
+    first = stats(url, "--variant", "0", "--cache-dir", path("cache"))
+    again = stats(url, "--variant", "0", "--cache-dir", path("cache"))
+    log = srv.log()
+    check_counters(first, "first play")
+    check_counters(again, "cached play")
+    check(first["segments_from_network"] == first["segments"] and first["retries"] == 0,
+          f"first play: {first['segments_from_network']} of {first['segments']} segments "
+          f"downloaded, {first['retries']} retries")
+    check(again["segments_from_cache"] == again["segments"] and
+          again["segments_from_network"] == 0, "the cached play downloaded segments")
+    check(again["frames"] == first["frames"], "the cached play is not the whole stream")
+    check(len(log) == first["requests"] + again["requests"],
+          f"the server saw {len(log)} requests, the plays counted {first['requests']} + "
+          f"{again['requests']}")
+    second = [e[1] for e in log[first["requests"]:]]
+    check(all(p.endswith(".m3u8") for p in second),
+          f"the cached play requested more than playlists: {second}")
+    check(again["bytes_cache"] > 0, "the cached play counted no bytes from the cache")
+
+elif case == "pin":
+    # --pin downloads the variant without decoding it; --offline then plays it all, no request.
+    srv = server()
+    url = srv.url("master.m3u8")
+    uri = variants[2][0]
+    pinned = stats(url, "--pin", "--variant", "2", "--cache-dir", path("cache"))
+    check(pinned["ok"] and pinned["pinned"] and pinned["frames"] == 0, "--pin decoded audio")
+    check_counters(pinned, "--pin")
+    check(pinned["segments_from_network"] == len(segment_files(uri)),
+          f"--pin downloaded {pinned['segments_from_network']} of "
+          f"{len(segment_files(uri))} segments")
+    check(pinned["requests"] > 0 and pinned["bytes_network"] > 0, "--pin downloaded nothing")
+    # A tiny cache budget: the pinned asset is never evicted.
+    again = stats(url, "--variant", "2", "--cache-dir", path("cache"), "--offline",
+                  "--max-cache", "1K")
+    log = srv.log()
+    check(len(log) == pinned["requests"],
+          f"the server saw {len(log)} requests, --pin made {pinned['requests']}")
+    check(again["requests"] == 0 and again["bytes_network"] == 0, "the offline play requested")
+    ref = ref_of(uri)
+    check(again["frames"] == ref["pcm_samples"],
+          f"offline after --pin: {again['frames']} frames, reference {ref['pcm_samples']}")
+    check(again["segments_from_cache"] == again["segments"], "offline segments not cached")
+    # The server is gone: a failed --pin says so and how to resume.
+    p = run(url, "--pin", "--variant", "2", "--cache-dir", path("cache2"), expect=1)
+    check(b"--pin again resumes" in p.stderr, f"failed --pin: {p.stderr.decode()}")
+
+elif case == "gaps_on_error":
+    # One segment of the lowest variant missing (404): the run fails naming it, unless
+    # --gaps-on-error makes it a gap of silence, the rest played.
+    root = path("demo")
+    shutil.copytree(demo_dir, root)
+    uri = variants[lowest][0]
+    segs = segment_files(uri)
+    missing = segs[len(segs) // 2]
+    os.remove(os.path.join(root, os.path.dirname(uri), missing))
+    srv = server(root)
+    url = srv.url("master.m3u8")
+    p = run(url, "--quiet", "--cache-dir", path("cache"), expect=1)
+    check(b"404" in p.stderr and missing.encode() in p.stderr,
+          f"the failure does not name {missing} and 404:\n{p.stderr.decode()}")
+    s = stats(url, "--cache-dir", path("cache2"), "--gaps-on-error")
+    ref = ref_of(uri)
+    rate = rate_of(ref)
+    check(s["ok"] and s["gaps"] == 1 and s["failed_segments"] == 1,
+          f"--gaps-on-error: ok {s['ok']}, {s['gaps']} gaps, {s['failed_segments']} failed")
+    check(abs(s["frames"] - ref["pcm_samples"]) <= rate // 20,
+          f"--gaps-on-error: {s['frames']} frames, reference {ref['pcm_samples']}")
+    check(s["segments_from_network"] == len(segs) - 1, "the other segments were not played")
+    check_counters(s | {"segments": len(segs) - 1}, "--gaps-on-error")
+    p = run(url, "--help")
+    check(b"--gaps-on-error" in p.stdout, "--help does not list --gaps-on-error")
 
 elif case == "usage":
     for args in (["--bogus"], ["--variant", "-1"], ["--format", "mp3"], ["--pin", "--seek", "1"],
