@@ -1,14 +1,17 @@
-// kithara::hls memory: the prefetch window's byte bound holds while the reader pauses under a fast
-// (unpaced loopback) server, and decoding allocates nothing per chunk in Kithara's code in the
-// steady state.
+// kithara::hls memory: the prefetch window's byte bound holds while the reader
+// pauses under a fast (unpaced loopback) server, and decoding allocates nothing
+// per chunk in Kithara's code in the steady state.
 //
-// Allocation counting (as libs/decode/tests/alloc_test.cpp does it): this executable replaces
-// operator new/delete and interposes malloc/calloc/realloc/posix_memalign/aligned_alloc
-// (forwarding to glibc's __libc_* entry points), counting calls made on the test thread while
-// counting is on, and attributes each malloc-family call to the shared object of its first caller
-// outside libc (FFmpeg's libav*/libsw*, or anything else: Kithara). Without sanitizers only
-// (they own the allocator): KITHARA_ALLOC_HOOKS is defined then. With the bundled FFmpeg (static,
-// inside libkithara_decode) malloc calls cannot be attributed: operator new counts alone there.
+// Allocation counting (as libs/decode/tests/alloc_test.cpp does it): this
+// executable replaces operator new/delete and interposes
+// malloc/calloc/realloc/posix_memalign/aligned_alloc (forwarding to glibc's
+// __libc_* entry points), counting calls made on the test thread while counting
+// is on, and attributes each malloc-family call to the shared object of its
+// first caller outside libc (FFmpeg's libav*/libsw*, or anything else:
+// Kithara). Without sanitizers only (they own the allocator):
+// KITHARA_ALLOC_HOOKS is defined then. With the bundled FFmpeg (static, inside
+// libkithara_decode) malloc calls cannot be attributed: operator new counts
+// alone there.
 #include "hls_support.hpp"
 
 #include <test_server.hpp>
@@ -157,10 +160,12 @@ namespace {
 struct window_case {
     const char* dir;
     const char* playlist;        // opened (a master plays its lowest-bandwidth variant)
-    const char* segment_prefix;  // "<prefix>_NNN.<ext>" names segment NNN of the variant played
+    const char* segment_prefix;  // "<prefix>_NNN.<ext>" names segment NNN of the
+                                 // variant played
 };
 
-// The segment index of a request path ("/demo/aac48k_44_007.m4s" -> 7), -1 for other files.
+// The segment index of a request path ("/demo/aac48k_44_007.m4s" -> 7), -1 for
+// other files.
 int segment_index(const std::string& path, const std::string& prefix) {
     const auto name = path.substr(path.rfind('/') + 1);
     if (name.rfind(prefix + "_", 0) != 0) return -1;
@@ -170,7 +175,8 @@ int segment_index(const std::string& path, const std::string& prefix) {
     return std::stoi(digits);
 }
 
-// Segment requests and completions seen through events (they arrive on the io thread).
+// Segment requests and completions seen through events (they arrive on the io
+// thread).
 struct fetch_log {
     std::mutex m;
     std::condition_variable cv;
@@ -186,10 +192,10 @@ struct fetch_log {
     }
 };
 
-// Waits until every request the engine started has completed and the io thread has run
-// everything those completions triggered (a barrier posted behind them: a completion refills the
-// window on the io thread before that handler returns, emitting segment_requested for any new
-// request). Returns false after 30 s.
+// Waits until every request the engine started has completed and the io thread
+// has run everything those completions triggered (a barrier posted behind them:
+// a completion refills the window on the io thread before that handler returns,
+// emitting segment_requested for any new request). Returns false after 30 s.
 bool wait_until_quiet(fetch_log& f, client_env& e) {
     for (;;) {
         {
@@ -209,15 +215,17 @@ bool wait_until_quiet(fetch_log& f, client_env& e) {
 
 class hls_prefetch_bound : public ::testing::TestWithParam<window_case> {};
 
-// The window may hold segments while the bytes counted before a segment are under prefetch_bytes:
-// the bytes requested past the segment being read never exceed prefetch_bytes plus the one segment
-// that crossed the bound (docs/HLS.md "Prefetch"). Reading pauses after the first chunk; the
-// server is unpaced, so the window fills at once. The seconds bound is out of the way.
+// The window may hold segments while the bytes counted before a segment are
+// under prefetch_bytes: the bytes requested past the segment being read never
+// exceed prefetch_bytes plus the one segment that crossed the bound
+// (docs/HLS.md "Prefetch"). Reading pauses after the first chunk; the server is
+// unpaced, so the window fills at once. The seconds bound is out of the way.
 TEST_P(hls_prefetch_bound, bytes_ahead_never_exceed_prefetch_bytes_plus_one_segment) {
     const auto& c = GetParam();
     client_env e(std::string("window_") + c.segment_prefix);
     test::http_server srv(fixtures);
-    // Segment sizes of the variant played (all segments are files of their own here).
+    // Segment sizes of the variant played (all segments are files of their own
+    // here).
     std::vector<std::uint64_t> sizes;
     for (int i = 0;; ++i) {
         char name[64];
@@ -252,7 +260,8 @@ TEST_P(hls_prefetch_bound, bytes_ahead_never_exceed_prefetch_bytes_plus_one_segm
             return true;
         },
         std::chrono::seconds(10)));
-    // Bytes the server sent per segment (a segment may take more than one request).
+    // Bytes the server sent per segment (a segment may take more than one
+    // request).
     std::vector<std::uint64_t> sent(sizes.size(), 0);
     for (const auto& l : srv.log()) {
         const int i = segment_index(l.path, c.segment_prefix);
@@ -266,16 +275,18 @@ TEST_P(hls_prefetch_bound, bytes_ahead_never_exceed_prefetch_bytes_plus_one_segm
         if (i > 0) after_first += sent[i];
         if (sent[i] > 0) last = i;
     }
-    // The first chunk needs segment 0 and at most the start of segment 1; either may be the one
-    // read, so everything past segment 0 is "ahead".
+    // The first chunk needs segment 0 and at most the start of segment 1; either
+    // may be the one read, so everything past segment 0 is "ahead".
     EXPECT_LE(after_first, o.prefetch_bytes + max_segment)
         << "segments 1.." << last << " (" << after_first << " bytes) requested while paused, "
         << "prefetch_bytes " << o.prefetch_bytes << ", largest segment " << max_segment;
-    // Not vacuous: the window did fill up to the bound, and not to the end of the stream.
+    // Not vacuous: the window did fill up to the bound, and not to the end of the
+    // stream.
     EXPECT_GE(total, o.prefetch_bytes);
     EXPECT_LT(last + 1, sizes.size());
     std::printf(
-        "%s/%s: prefetch_bytes %llu, segments 0..%zu fetched, %llu bytes ahead of "
+        "%s/%s: prefetch_bytes %llu, segments 0..%zu fetched, %llu bytes "
+        "ahead of "
         "segment 0 (bound %llu)\n",
         c.dir, c.playlist, static_cast<unsigned long long>(o.prefetch_bytes), last,
         static_cast<unsigned long long>(after_first),
@@ -295,10 +306,11 @@ struct alloc_case {
     const char* playlist;
 };
 
-// next() over a whole stream: a chunk during which the stream's window moved (the engine emitted
-// an event on this thread: a segment requested, or found complete in the cache) may allocate (the
-// request, the event's strings); every other chunk allocates nothing in Kithara's code (only
-// FFmpeg's per-packet bookkeeping remains). KITHARA_ALLOC_TRACE=1 prints the stacks of the first
+// next() over a whole stream: a chunk during which the stream's window moved
+// (the engine emitted an event on this thread: a segment requested, or found
+// complete in the cache) may allocate (the request, the event's strings); every
+// other chunk allocates nothing in Kithara's code (only FFmpeg's per-packet
+// bookkeeping remains). KITHARA_ALLOC_TRACE=1 prints the stacks of the first
 // allocations of each such chunk that did allocate.
 void steady_state(const alloc_case& c, bool replay) {
     client_env e(std::string("alloc_") + case_name(c.dir, c.playlist));
@@ -308,7 +320,8 @@ void steady_state(const alloc_case& c, bool replay) {
     o.decode.chunk_frames = 1024;
     o.on_event = [](const hls::event&) { window_moved = true; };  // allocates nothing itself
     const auto url = srv.url(std::string("/") + c.dir + "/" + c.playlist);
-    if (replay) {  // the whole stream in the cache first: no read ever waits for the network
+    if (replay) {  // the whole stream in the cache first: no read ever waits for
+                   // the network
         auto first = hls::open(url, *e.store, *e.client, o);
         ASSERT_TRUE(first) << first.error().message();
         ASSERT_FALSE(drain(**first).failure);
@@ -352,14 +365,16 @@ void steady_state(const alloc_case& c, bool replay) {
     ASSERT_GT(steady, 10 * moved) << "too few chunks without a window move to judge";
     EXPECT_EQ(steady_news, 0u) << "operator new in " << steady << " steady chunks";
 #ifdef KITHARA_FFMPEG_SHARED
-    // FFmpeg in shared objects of its own: every other malloc-family call is Kithara's. (The
-    // bundled FFmpeg lives inside libkithara_decode: there only operator new, which FFmpeg never
-    // calls, tells Kithara's allocations apart.)
+    // FFmpeg in shared objects of its own: every other malloc-family call is
+    // Kithara's. (The bundled FFmpeg lives inside libkithara_decode: there only
+    // operator new, which FFmpeg never calls, tells Kithara's allocations apart.)
     EXPECT_EQ(steady_ours, 0u) << "malloc calls outside FFmpeg in " << steady << " steady chunks";
 #endif
     std::printf(
-        "%s/%s (%s): %zu steady chunks (%zu operator new, %zu other mallocs), %zu chunks "
-        "that moved the window (%zu operator new, %zu other mallocs), %zu FFmpeg mallocs\n",
+        "%s/%s (%s): %zu steady chunks (%zu operator new, %zu other "
+        "mallocs), %zu chunks "
+        "that moved the window (%zu operator new, %zu other mallocs), "
+        "%zu FFmpeg mallocs\n",
         c.dir, c.playlist, replay ? "from the cache" : "downloading", steady, steady_news,
         steady_ours, moved, moved_news, moved_mallocs, ffmpeg);
 }
@@ -374,7 +389,25 @@ TEST_P(hls_steady_from_cache, kithara_allocates_nothing_per_chunk) {
 INSTANTIATE_TEST_SUITE_P(fixtures, hls_steady_from_cache,
                          ::testing::Values(alloc_case{"demo", "aac128k_48.m3u8"},
                                            alloc_case{"demo", "aac64k_44_ts.m3u8"},
-                                           alloc_case{"flac_fmp4", "index.m3u8"}),
+                                           alloc_case{"flac_fmp4", "index.m3u8"},
+                                           alloc_case{"aes_ts", "iv_explicit.m3u8"},
+                                           alloc_case{"packed_adts", "index.m3u8"}),
+                         [](const auto& i) { return case_name(i.param.dir, i.param.playlist); });
+
+class hls_steady_downloading : public ::testing::TestWithParam<alloc_case> {};
+
+// Played while downloading from the unpaced loopback server: reads may reach
+// the download edge.
+TEST_P(hls_steady_downloading, kithara_allocates_nothing_per_chunk) {
+    steady_state(GetParam(), false);
+}
+
+INSTANTIATE_TEST_SUITE_P(fixtures, hls_steady_downloading,
+                         ::testing::Values(alloc_case{"demo", "aac128k_48.m3u8"},
+                                           alloc_case{"demo", "aac64k_44_ts.m3u8"},
+                                           alloc_case{"flac_fmp4", "index.m3u8"},
+                                           alloc_case{"aes_ts", "iv_explicit.m3u8"},
+                                           alloc_case{"packed_adts", "index.m3u8"}),
                          [](const auto& i) { return case_name(i.param.dir, i.param.playlist); });
 
 #endif  // KITHARA_ALLOC_HOOKS

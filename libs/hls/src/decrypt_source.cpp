@@ -151,7 +151,8 @@ result<std::size_t> decrypt_source::read_at(std::uint64_t offset, std::span<std:
     if (failure_) return kithara::fail(*failure_);
     if (offset >= clear_.size()) {
         if (finished_ || out.empty()) return std::size_t{0};
-        return kithara::fail(stream::errc::not_available, what_);
+        // Flow control, not a failure: no context string (read_at allocates nothing).
+        return kithara::fail(stream::errc::not_available);
     }
     const auto n = std::min<std::size_t>(out.size(), clear_.size() - offset);
     std::memcpy(out.data(), clear_.data() + offset, n);

@@ -25,9 +25,10 @@ struct player {
     std::size_t next_seg = 0;  // first segment of the next run
     std::size_t run_first = 0;
     std::size_t run_end = 0;
-    double skip_seconds = 0;        // to drop at the start of the current run (a seek inside it)
-    std::uint64_t skip_frames = 0;  // to drop at the start of the current run (a run decoded again)
-    std::uint64_t run_frames = 0;   // frames the current run's decoder produced (dropped included)
+    double skip_seconds = 0;  // a seek inside the current run: becomes skip_frames at its 1st chunk
+    std::uint64_t skip_frames =
+        0;  // to drop at the start of the current run (a seek, a run decoded again)
+    std::uint64_t run_frames = 0;  // frames the current run's decoder produced (dropped included)
     bool first_run = true;
     std::uint32_t rate = 0;
     std::uint32_t channels = 0;
@@ -104,7 +105,8 @@ struct player {
         dec.reset();
         next_seg = *k;
         if (*k == run_first) return true;
-        const auto done = run_frames;
+        // Frames decoded so far plus those still to drop (a seek's, or a previous cut's).
+        const auto done = run_frames + skip_frames;
         if (auto r = open_run(run_first, skip_seconds, done, *k); !r) {
             if (auto again = e->failed_segment(run_first, *k)) return cut_run_at_failure();
             return kithara::fail(r.error());
@@ -165,6 +167,17 @@ struct player {
                 rate = ch.sample_rate;
                 channels = ch.channels;
                 run_frames += ch.frames();
+                if (skip_seconds > 0) {
+                    // A seek inside the run: the first sample returned is sample
+                    // llround(t * rate) of the stream, counted like the run's own frames from
+                    // its first segment's start (rounding the difference t - start instead
+                    // lands one sample off where the two fractions straddle a half).
+                    const double from = e->items()[run_first].start;
+                    const auto r = static_cast<double>(ch.sample_rate);
+                    const auto n = std::llround((from + skip_seconds) * r) - std::llround(from * r);
+                    skip_frames += n > 0 ? static_cast<std::uint64_t>(n) : 0;
+                    skip_seconds = 0;
+                }
                 if (skip_frames > 0) {
                     const auto frames = ch.frames();
                     if (skip_frames >= frames) {
@@ -178,22 +191,6 @@ struct player {
                     ch.start += std::chrono::nanoseconds(
                         static_cast<std::int64_t>(skip * 1'000'000'000ull / ch.sample_rate));
                     skip_frames = 0;
-                }
-                if (skip_seconds > 0) {
-                    const auto skip = static_cast<std::size_t>(
-                        std::llround(skip_seconds * static_cast<double>(ch.sample_rate)));
-                    const auto frames = ch.frames();
-                    if (skip >= frames) {
-                        skip_seconds -= static_cast<double>(frames) / ch.sample_rate;
-                        if (skip_seconds * ch.sample_rate < 0.5) skip_seconds = 0;
-                        continue;
-                    }
-                    std::memmove(ch.samples.data(), ch.samples.data() + skip * ch.channels,
-                                 (frames - skip) * ch.channels * sizeof(float));
-                    ch.samples.resize((frames - skip) * ch.channels);
-                    ch.start += std::chrono::nanoseconds(
-                        static_cast<std::int64_t>(skip * 1'000'000'000ull / ch.sample_rate));
-                    skip_seconds = 0;
                 }
                 return deliver(std::move(ch));
             }

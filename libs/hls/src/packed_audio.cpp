@@ -6,12 +6,15 @@
 #include <algorithm>
 #include <cstring>
 #include <string_view>
-#include <vector>
 
 namespace kithara::hls::detail {
 
 namespace {
 constexpr std::size_t resync_window = 16;  // bytes searched for a sync word after the tag
+constexpr std::string_view timestamp_owner = "com.apple.streaming.transportStreamTimestamp";
+// The owner, its terminating NUL and the 8-byte timestamp.
+constexpr std::size_t timestamp_priv_bytes = timestamp_owner.size() + 1 + 8;
+constexpr std::size_t scan_window = 4096;  // bytes of the tag searched at a time (on the stack)
 
 std::uint64_t syncsafe(const std::byte* p) {
     std::uint64_t v = 0;
@@ -21,7 +24,7 @@ std::uint64_t syncsafe(const std::byte* p) {
 }  // namespace
 
 std::optional<std::uint64_t> transport_stream_timestamp(std::span<const std::byte> tag) {
-    static constexpr std::string_view owner = "com.apple.streaming.transportStreamTimestamp";
+    constexpr std::string_view owner = timestamp_owner;
     const std::string_view text(reinterpret_cast<const char*>(tag.data()), tag.size());
     const auto at = text.find(owner);
     if (at == std::string_view::npos || at + owner.size() + 1 + 8 > text.size())
@@ -50,6 +53,28 @@ std::optional<std::uint64_t> id3_skip_source::length() const {
     auto len = inner_->length();
     if (!len) return std::nullopt;
     return *len > skip ? *len - skip : 0;
+}
+
+result<std::optional<std::uint64_t>> id3_skip_source::scan_timestamp(std::uint64_t tag_bytes) {
+    // The tag is read in fixed-size windows that overlap by one PRIV frame's owner and payload
+    // less a byte, so a frame across two windows is found in the second: nothing is allocated.
+    constexpr std::size_t overlap = timestamp_priv_bytes - 1;
+    std::byte buf[scan_window];
+    std::size_t kept = 0;
+    std::uint64_t pos = 0;
+    while (pos < tag_bytes) {
+        const auto want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(scan_window - kept, tag_bytes - pos));
+        auto m = inner_->read_at(pos, std::span(buf + kept, want));
+        if (!m) return kithara::fail(m.error());
+        if (*m == 0) break;
+        pos += *m;
+        const std::size_t n = kept + *m;
+        if (auto ts = transport_stream_timestamp(std::span<const std::byte>(buf, n))) return ts;
+        kept = std::min(n, overlap);
+        std::memmove(buf, buf + n - kept, kept);
+    }
+    return std::optional<std::uint64_t>{};
 }
 
 result<stream::wait_status> id3_skip_source::resolve(std::optional<stream::deadline> until,
@@ -94,16 +119,9 @@ result<stream::wait_status> id3_skip_source::resolve(std::optional<stream::deadl
         auto t = inner_->wait_range({0, tag_bytes}, until, stop);
         if (!t) return t;
         if (*t == stream::wait_status::cancelled || *t == stream::wait_status::timed_out) return *t;
-        std::vector<std::byte> tag(static_cast<std::size_t>(tag_bytes));
-        std::size_t have = 0;
-        while (have < tag.size()) {
-            auto m = inner_->read_at(have, std::span(tag).subspan(have));
-            if (!m) return kithara::fail(m.error());
-            if (*m == 0) break;
-            have += *m;
-        }
-        tag.resize(have);
-        ts = transport_stream_timestamp(tag);
+        auto found = scan_timestamp(tag_bytes);
+        if (!found) return kithara::fail(found.error());
+        ts = *found;
     }
     std::lock_guard lock(mutex_);
     skip_ = skip;
@@ -134,7 +152,8 @@ result<std::size_t> id3_skip_source::read_at(std::uint64_t offset, std::span<std
         std::lock_guard lock(mutex_);
         skip = skip_;
     }
-    if (!skip) return kithara::fail(stream::errc::not_available, "packed audio head not read yet");
+    // The head is not read yet: flow control, not a failure (no context string: no allocation).
+    if (!skip) return kithara::fail(stream::errc::not_available);
     return inner_->read_at(offset + *skip, out);
 }
 

@@ -18,12 +18,15 @@ namespace kithara::hls::detail {
 
 namespace {
 
-// Bytes [from, to) of an item's streaming resource; a wait is the demand signal for `seg`.
+// Bytes [from, to) of item i's streaming resource; a wait is the demand signal for `seg`. The
+// resource is opened lazily, at the first wait or read (or taken from the engine once a request
+// opened it), so building a run's sources opens no file: the first request of a stream goes out
+// right after its playlist is parsed, not after every segment's cache files were opened.
 class segment_part final : public stream::source {
 public:
-    segment_part(std::shared_ptr<engine> e, std::size_t seg,
-                 std::shared_ptr<assets::streaming_handle> res, std::optional<byte_range> range)
-        : e_(std::move(e)), seg_(seg), res_(std::move(res)) {
+    segment_part(std::shared_ptr<engine> e, std::size_t seg, std::size_t i,
+                 std::optional<byte_range> range)
+        : e_(std::move(e)), seg_(seg), i_(i) {
         if (range) {
             from_ = range->offset;
             to_ = range->offset + range->length;
@@ -31,7 +34,9 @@ public:
     }
     std::optional<std::uint64_t> length() const override {
         if (to_) return *to_ - from_;
-        auto len = res_->resource().final_length();
+        auto res = opened();
+        if (!res) return std::nullopt;  // not opened yet: unknown (read through to its end)
+        auto len = res->resource().final_length();
         if (!len) return std::nullopt;
         return *len > from_ ? *len - from_ : 0;
     }
@@ -39,12 +44,14 @@ public:
                                            std::optional<stream::deadline> until,
                                            std::stop_token stop) override {
         e_->demand(seg_);
+        auto h = open();
+        if (!h) return kithara::fail(h.error());
         stream::byte_range abs{from_ + r.begin, from_ + r.end};
         if (to_) {
             if (abs.begin >= *to_) return stream::wait_status::eof;
             abs.end = std::min(abs.end, *to_);
         }
-        auto& res = res_->resource();
+        auto& res = (*h)->resource();
         const auto len = res.final_length();
         const bool past_end = len && abs.begin >= *len;
         const bool stalls = !abs.empty() && !past_end && !res.failure() &&
@@ -63,25 +70,58 @@ public:
     }
     result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> out) override {
         e_->demand(seg_);  // reads of cached bytes move the window too (no wait happens then)
+        auto h = open();
+        if (!h) return kithara::fail(h.error());
         if (to_) {
             if (from_ + offset >= *to_) return std::size_t{0};
             out = out.first(static_cast<std::size_t>(
                 std::min<std::uint64_t>(out.size(), *to_ - from_ - offset)));
         }
-        auto n = stream::read_resource(res_->resource(), from_ + offset, out);
-        if (!n && res_->resource().failure()) e_->note_read_failure();
+        auto& res = (*h)->resource();
+        auto n = stream::read_resource(res, from_ + offset, out);
+        if (!n && res.failure()) e_->note_read_failure();
         return n;
     }
 
 private:
+    // The resource if this part or the engine (a request) opened it; no I/O.
+    std::shared_ptr<assets::streaming_handle> opened() const {
+        {
+            std::lock_guard lock(mutex_);
+            if (res_) return res_;
+        }
+        auto h = e_->opened_resource(i_);
+        if (h) {
+            std::lock_guard lock(mutex_);
+            if (!res_) res_ = h;
+        }
+        return h;
+    }
+    // The resource, opened now if need be (file I/O: mutex_ is not held across it).
+    result<assets::streaming_handle*> open() {
+        if (auto h = opened()) return h.get();
+        auto h = e_->resource_for(i_);
+        if (!h) return kithara::fail(h.error());
+        std::lock_guard lock(mutex_);
+        if (!res_) res_ = std::move(*h);
+        return res_.get();
+    }
+
     std::shared_ptr<engine> e_;
     std::size_t seg_;  // the segment whose reading this serves (a map: its run's first)
-    std::shared_ptr<assets::streaming_handle> res_;
+    std::size_t i_;    // the item whose resource holds the bytes
     std::uint64_t from_ = 0;
     std::optional<std::uint64_t> to_;
+    mutable std::mutex mutex_;  // guards res_ (a leaf lock)
+    mutable std::shared_ptr<assets::streaming_handle> res_;
 };
 
 }  // namespace
+
+std::shared_ptr<assets::streaming_handle> engine::opened_resource(std::size_t i) const {
+    std::lock_guard lock(mutex_);
+    return items_[i].res;
+}
 
 result<std::shared_ptr<assets::streaming_handle>> engine::resource_for(std::size_t i) {
     {
@@ -151,10 +191,8 @@ result<std::array<std::uint8_t, 16>> engine::key_for(const key& k, const std::st
 }
 
 result<std::shared_ptr<stream::source>> engine::map_source(std::uint32_t i, std::size_t seg) {
-    auto res = resource_for(i);
-    if (!res) return kithara::fail(res.error());
     return std::shared_ptr<stream::source>(
-        std::make_shared<segment_part>(shared_from_this(), seg, *res, items_[i].range));
+        std::make_shared<segment_part>(shared_from_this(), seg, i, items_[i].range));
 }
 
 result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) {
@@ -166,10 +204,8 @@ result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) 
                                                       k->keyformat + "\" for segment " +
                                                       items_[seg].label);
     }
-    auto res = resource_for(seg);
-    if (!res) return kithara::fail(res.error());
     std::shared_ptr<stream::source> src =
-        std::make_shared<segment_part>(shared_from_this(), seg, *res, items_[seg].range);
+        std::make_shared<segment_part>(shared_from_this(), seg, seg, items_[seg].range);
     const auto container = container_of(s.resolved_uri, s.map != no_index);
     if (k) {
         const auto iv = k->iv ? *k->iv : hls_iv(s.media_sequence);

@@ -139,7 +139,10 @@ public:
     void on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, bool progressed);
     [[nodiscard]] bool has_validators(std::size_t i) const;
 
+    // Item i's streaming resource, opened (cache files: I/O) on first use.
     result<std::shared_ptr<assets::streaming_handle>> resource_for(std::size_t i);
+    // Item i's resource if it is open already, else null (no I/O).
+    [[nodiscard]] std::shared_ptr<assets::streaming_handle> opened_resource(std::size_t i) const;
 
 private:
     result<loaded_playlist> load_playlist(const std::string& url);

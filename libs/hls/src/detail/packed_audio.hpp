@@ -6,7 +6,8 @@
 //   concat->append(raw);  // raw->timestamp_90k() once the head was read
 //
 // Threads: any thread. Locks: one leaf mutex guards the skip length and the timestamp.
-// Buffers: the tag is read into a bounded temporary (at most max_tag_bytes) once.
+// Buffers: none of its own; the tag (at most max_tag_bytes of it) is searched once through a
+// fixed 4 KiB window on the stack, so a segment's head allocates nothing.
 #pragma once
 
 #include <kithara/stream/source.hpp>
@@ -39,6 +40,8 @@ public:
 private:
     result<stream::wait_status> resolve(std::optional<stream::deadline> until,
                                         std::stop_token stop);
+    // The transportStreamTimestamp of the tag's first `tag_bytes` (all available), if any.
+    result<std::optional<std::uint64_t>> scan_timestamp(std::uint64_t tag_bytes);
 
     std::shared_ptr<stream::source> inner_;
     mutable std::mutex mutex_;  // guards skip_, timestamp_
