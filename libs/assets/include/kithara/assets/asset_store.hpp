@@ -34,10 +34,10 @@
 // the directory sync of a newly created resource file, and the flush after commit() (fdatasync,
 // range-map rename, directory fsync), so commit() returns once the final length is published.
 // At most 64 such jobs wait; beyond that the caller runs its job inline. Until its job ran, a
-// committed resource stays open (a handle's stream count and asset lease): it is not evicted, a
-// remove_resource() of it is deferred like one with open handles (re-opens get removal_pending
-// meanwhile), and its asset may keep the store over budget. Crash safety is unchanged
-// (docs/STORAGE.md "Deferred durability work").
+// committed resource stays open (a handle's stream count and asset lease): it is not evicted
+// (asset_store::remove() reports its asset leased), a remove_resource() of it is deferred like
+// one with open handles (re-opens get removal_pending meanwhile), and its asset may keep the
+// store over budget. Crash safety is unchanged (docs/STORAGE.md "Deferred durability work").
 //
 // Threads: every member of asset_store and of the handles may be called from any thread. Locks:
 // one store mutex guards the bookkeeping (assets, resources, per-resource open counts, LRU list,
