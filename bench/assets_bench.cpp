@@ -1,5 +1,6 @@
 // kithara::assets: store open (warm) at 10,000 assets, touch and touch+flush cost, eviction
-// throughput. Run:  build/default/bench/assets_bench --benchmark_repetitions=5
+// throughput, and the calling thread's wall time for 30 segment downloads (create, write,
+// commit) with the durability work inline or on a background thread. Run:  build/default/bench/assets_bench --benchmark_repetitions=5
 //                       --benchmark_report_aggregates_only=true
 // Cold open (first open in a fresh process, index evicted from the page cache with
 // posix_fadvise(DONTNEED)):  build/default/bench/assets_bench --cold-open <dir>
@@ -12,11 +13,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -170,6 +177,95 @@ void bm_evict_at_open(benchmark::State& state) {
     fs::remove_all(dir);
 }
 BENCHMARK(bm_evict_at_open)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// HLS-like segment downloads on one calling thread (the net io thread in a player): 30 new
+// streaming resources of one asset, 100 KB written to each, committed and closed. Wall time on
+// the calling thread. Arg 0: no store_options::background (every fsync inline, as before
+// streaming_options::defer_sync); arg 1: a background thread runs the durability work (the
+// directory syncs of new files and the flushes after commit), waited for outside the timing.
+// Needs a real disk: the directory is KITHARA_SYNC_BENCH_DIR or the temp directory (not
+// /dev/shm, where fsync is free).
+struct bench_runner {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::condition_variable idle_cv;
+    std::deque<std::function<void()>> q;
+    bool stop = false;
+    bool running = false;
+    std::thread th{[this] {
+        std::unique_lock lk(mu);
+        for (;;) {
+            cv.wait(lk, [&] { return stop || !q.empty(); });
+            if (q.empty()) return;
+            auto t = std::move(q.front());
+            q.pop_front();
+            running = true;
+            lk.unlock();
+            t();
+            t = nullptr;
+            lk.lock();
+            running = false;
+            if (q.empty()) idle_cv.notify_all();
+        }
+    }};
+    ~bench_runner() {
+        {
+            std::lock_guard lk(mu);
+            stop = true;
+        }
+        cv.notify_all();
+        th.join();
+    }
+    bool submit(std::function<void()> t) {
+        {
+            std::lock_guard lk(mu);
+            q.push_back(std::move(t));
+        }
+        cv.notify_one();
+        return true;
+    }
+    void wait_idle() {
+        std::unique_lock lk(mu);
+        idle_cv.wait(lk, [&] { return q.empty() && !running; });
+    }
+};
+
+void bm_segments_commit(benchmark::State& state) {
+    const bool background = state.range(0) != 0;
+    const char* env = std::getenv("KITHARA_SYNC_BENCH_DIR");
+    const fs::path dir = fs::path(env ? env : fs::temp_directory_path().string()) /
+                         ("kithara-assets-sync-bench-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    constexpr int segments = 30;
+    const std::vector<std::byte> body(100 * 1000, std::byte{0x5a});
+    bench_runner runner;
+    auto opts = big_budget();
+    if (background)
+        opts.background = [&runner](std::function<void()> t) {
+            return runner.submit(std::move(t));
+        };
+    auto store = asset_store::open(dir, opts);
+    if (!store) std::abort();
+    std::int64_t round = 0;
+    for (auto _ : state) {
+        auto asset = store->open_asset(url(round));
+        if (!asset) std::abort();
+        for (int i = 0; i < segments; ++i) {
+            auto s = asset->open_streaming(url(round) + "/seg" + std::to_string(i) + ".ts");
+            if (!s) std::abort();
+            if (!s->resource().write_at(0, body)) std::abort();
+            if (!s->resource().commit(body.size())) std::abort();
+        }
+        state.PauseTiming();
+        runner.wait_idle();  // the deferred syncs do not overlap the next round
+        ++round;
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(state.iterations() * segments);
+    store = kithara::fail(kithara::assets::errc::ok_);
+    fs::remove_all(dir);
+}
+BENCHMARK(bm_segments_commit)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 int cold_open(const char* dir) {
     for (const char* name : {"index", "journal-0", "journal-1"}) {

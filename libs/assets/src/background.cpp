@@ -86,6 +86,36 @@ void store_impl::run_in_background(deferred& later) {
     if (submit) submit_drain();
 }
 
+bool store_impl::defer_sync(std::uint32_t s, std::uint32_t r, std::function<void()>&& job) {
+    if (!opts.background) return false;
+    bool submit = false;
+    {
+        std::lock_guard lk(mu);
+        if (bg_syncs.size() >= max_pending_syncs) return false;  // back-pressure: run inline
+        pending_sync ps;
+        ps.job = std::move(job);
+        if (auto it = open_resources.find({s, r}); it != open_resources.end()) {
+            // Opened (a commit): hold it like a handle, so neither a removal nor an eviction
+            // moves its files before the job wrote their map. Opening (the directory sync of a
+            // new file): the job holds only a descriptor of the directory.
+            if (auto sp = it->second.res.lock()) {
+                ++it->second.streams;
+                acquire_locked(s);
+                ps.keep = std::move(sp);
+                ps.slot = s;
+                ps.resource = r;
+            }
+        }
+        bg_syncs.push_back(std::move(ps));
+        if (!drain_queued) {
+            drain_queued = true;
+            submit = true;
+        }
+    }
+    if (submit) submit_drain();
+    return true;
+}
+
 void store_impl::submit_drain() {
     auto ticket = std::make_shared<drain_ticket>();
     ticket->store = weak_from_this();
@@ -107,10 +137,20 @@ void store_impl::drain() {
         bg_deletes.clear();
         auto unlinks = std::move(bg_unlinks);
         bg_unlinks.clear();
+        auto syncs = std::move(bg_syncs);
+        bg_syncs.clear();
         const bool want_flush = std::exchange(bg_flush, false);
-        if (dels.empty() && unlinks.empty() && !want_flush) break;
+        if (dels.empty() && unlinks.empty() && syncs.empty() && !want_flush) break;
         const std::uint64_t e = epoch;
         lk.unlock();
+        for (auto& ps : syncs) {
+            ps.job();
+            if (!ps.keep) continue;
+            ps.keep.reset();  // closes it here when its handles are gone (nothing left to flush)
+            close_resource(ps.slot, ps.resource, true);
+            release(ps.slot);
+        }
+        syncs.clear();
         if (!dels.empty()) {
             std::vector<key> keys;
             keys.reserve(dels.size());

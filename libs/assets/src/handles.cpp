@@ -123,6 +123,11 @@ result<streaming_handle> asset_handle::open_streaming(std::string_view resource_
     so.on_growth = [impl = impl_.get(), s = slot_, r](std::uint64_t n) {
         impl->on_growth(s, r, n);
     };
+    if (i.opts.background) {
+        so.defer_sync = [impl = impl_.get(), s = slot_, r](std::function<void()> job) {
+            return impl->defer_sync(s, r, std::move(job));
+        };
+    }
     const fs::path path = directory() / rk.hex();
     auto opened = storage::streaming_resource::open(path, std::move(so));
     if (!opened) return fail(opened.error());  // h's destructor undoes the count and lease

@@ -62,6 +62,8 @@ struct thread_runner {
     std::condition_variable cv;
     std::deque<std::function<void()>> q;
     bool stop = false;
+    bool running = false;
+    std::condition_variable idle_cv;
     std::thread th{[this] {
         std::unique_lock lk(mu);
         for (;;) {
@@ -69,11 +71,20 @@ struct thread_runner {
             if (q.empty()) return;
             auto t = std::move(q.front());
             q.pop_front();
+            running = true;
             lk.unlock();
             t();
+            t = nullptr;
             lk.lock();
+            running = false;
+            if (q.empty()) idle_cv.notify_all();
         }
     }};
+    // Returns once no task is queued or running (tasks may queue more; those are waited for too).
+    void wait_idle() {
+        std::unique_lock lk(mu);
+        idle_cv.wait(lk, [&] { return q.empty() && !running; });
+    }
     ~thread_runner() {
         {
             std::lock_guard lk(mu);
@@ -125,6 +136,16 @@ std::vector<std::byte> read_all(asset_store& store, int i) {
     return out;
 }
 
+// Fills assets 0, 1 and 2 (4000 bytes each, budget 10000): the runner finishes the durability
+// work of the first two commits (until then an asset counts as in use), so the third evicts
+// asset 0 and its deletion waits on the runner.
+void fill_three(asset_store& store, recording_runner& runner) {
+    for (int i = 0; i < 3; ++i) {
+        fill(store, i, 4000, static_cast<unsigned>(i));
+        if (i < 2) runner.run_on_thread();
+    }
+}
+
 store_options with_runner(std::function<bool(std::function<void()>)> bg, std::uint64_t max) {
     auto o = test::budget(max);
     o.background = std::move(bg);
@@ -137,6 +158,7 @@ TEST(background, over_budget_write_returns_before_deleting_with_exact_stats) {
     auto store = asset_store::open(dir.path, with_runner(runner.submit(), 10'000));
     ASSERT_TRUE(store);
     for (int i = 0; i < 2; ++i) fill(*store, i, 4000, static_cast<unsigned>(i));
+    runner.run_on_thread();  // their commits' syncs: until then the assets count as in use
     const auto before = runner.pending();
     fill(*store, 2, 4000, 2);  // 12000 > 10000: asset 0 is evicted
     const auto st = store->stats();
@@ -173,7 +195,7 @@ TEST(background, reopen_while_the_old_directory_is_queued_gets_a_fresh_asset) {
     recording_runner runner;
     auto store = asset_store::open(dir.path, with_runner(runner.submit(), 10'000));
     ASSERT_TRUE(store);
-    for (int i = 0; i < 3; ++i) fill(*store, i, 4000, static_cast<unsigned>(i));
+    fill_three(*store, runner);
     ASSERT_FALSE(store->contains(url(0)));
     ASSERT_EQ(tombstones(dir.path), 1u);
     {
@@ -202,6 +224,7 @@ TEST(background, reopens_racing_background_deletions_keep_the_new_data) {
             fill(*store, i, 2500, n);  // at most two assets fit: every fill evicts one
             last[static_cast<std::size_t>(i)] = n;
         }
+        runner.wait_idle();  // assets whose commit sync is queued count as in use until it ran
         for (int i = 0; i < 4; ++i) {
             if (store->contains(url(i))) {
                 EXPECT_EQ(read_all(*store, i), pattern(2500, last[static_cast<std::size_t>(i)]));
@@ -218,7 +241,7 @@ TEST(background, destructor_finishes_pending_work_and_late_tasks_do_nothing) {
     {
         auto store = asset_store::open(dir.path, with_runner(runner.submit(), 10'000));
         ASSERT_TRUE(store);
-        for (int i = 0; i < 3; ++i) fill(*store, i, 4000, static_cast<unsigned>(i));
+        fill_three(*store, runner);
         ASSERT_EQ(tombstones(dir.path), 1u);
         ASSERT_GT(runner.pending(), 0u);
     }
@@ -236,7 +259,7 @@ TEST(background, task_dropped_by_the_runner_does_not_stall_later_work) {
     recording_runner runner;
     auto store = asset_store::open(dir.path, with_runner(runner.submit(), 10'000));
     ASSERT_TRUE(store);
-    for (int i = 0; i < 3; ++i) fill(*store, i, 4000, static_cast<unsigned>(i));
+    fill_three(*store, runner);
     ASSERT_EQ(tombstones(dir.path), 1u);
     {
         std::lock_guard lk(runner.mu);
@@ -247,6 +270,65 @@ TEST(background, task_dropped_by_the_runner_does_not_stall_later_work) {
     EXPECT_EQ(tombstones(dir.path), 2u);
     runner.run_on_thread();
     EXPECT_EQ(tombstones(dir.path), 0u);  // the dropped work ran too
+}
+
+TEST(background, commit_returns_before_its_sync_which_the_runner_makes_durable) {
+    test::temp_dir dir("bgsync", true);
+    recording_runner runner;
+    fs::path path;
+    {
+        auto store = asset_store::open(dir.path, with_runner(runner.submit(), 1 << 30));
+        ASSERT_TRUE(store);
+        auto a = store->open_asset(url(0));
+        ASSERT_TRUE(a);
+        {
+            auto s = a->open_streaming(url(0));
+            ASSERT_TRUE(s);
+            path = s->resource().path();
+            ASSERT_TRUE(s->resource().write_at(0, pattern(4000, 9)));
+            ASSERT_TRUE(s->resource().commit(4000));
+            EXPECT_TRUE(s->resource().complete());
+        }
+        // Nothing synced on this thread: no range map yet; the job holds the resource open.
+        EXPECT_EQ(storage::streaming_resource::inspect(path).error(),
+                  std::errc::no_such_file_or_directory);
+        EXPECT_GT(runner.pending(), 0u);
+        runner.run_on_thread();
+        auto m = storage::streaming_resource::inspect(path);
+        ASSERT_TRUE(m) << m.error().message();
+        EXPECT_TRUE(m->complete);
+        EXPECT_FALSE(fs::exists(storage::streaming_resource::range_log_path(path)));
+    }
+    auto store = asset_store::open(dir.path, test::budget(1 << 30));
+    ASSERT_TRUE(store);
+    EXPECT_EQ(read_all(*store, 0), pattern(4000, 9));
+}
+
+TEST(background, removing_a_resource_whose_sync_is_queued_waits_for_the_sync) {
+    test::temp_dir dir("bgsyncrm", true);
+    recording_runner runner;
+    auto store = asset_store::open(dir.path, with_runner(runner.submit(), 1 << 30));
+    ASSERT_TRUE(store);
+    auto a = store->open_asset(url(0));
+    ASSERT_TRUE(a);
+    fs::path path;
+    {
+        auto s = a->open_streaming(url(0));
+        ASSERT_TRUE(s);
+        path = s->resource().path();
+        ASSERT_TRUE(s->resource().write_at(0, pattern(4000, 9)));
+        ASSERT_TRUE(s->resource().commit(4000));
+    }
+    ASSERT_TRUE(a->remove_resource(url(0)));  // the queued job still writes its map: deferred
+    EXPECT_TRUE(fs::exists(path));
+    EXPECT_EQ(a->open_streaming(url(0)).error(), errc::removal_pending);
+    runner.run_on_thread();
+    EXPECT_FALSE(fs::exists(path));
+    EXPECT_FALSE(fs::exists(storage::streaming_resource::range_map_path(path)));
+    auto s = a->open_streaming(url(0));
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->resource().available_bytes(), 0u);
+    EXPECT_EQ(store->stats().bytes_used, 0u);
 }
 
 TEST(background, periodic_index_writes_run_on_the_runner_coalesced) {

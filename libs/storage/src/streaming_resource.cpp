@@ -169,7 +169,21 @@ result<std::unique_ptr<streaming_resource>> streaming_resource::open(
         // A map or log left beside a vanished data file describes nothing that exists.
         ::unlink(p->map_path.c_str());
         ::unlink(p->log_path.c_str());
-        ::fsync(p->dir_fd);  // make the new directory entry durable before any map claims it
+        // Make the new directory entry durable. Inline, or deferred: until the first map write
+        // (whose directory fsync covers this entry too) nothing durable claims the file, and a
+        // map or log found beside a missing data file is discarded above.
+        bool deferred = false;
+        if (p->options.defer_sync) {
+            const int dup_fd = ::fcntl(p->dir_fd, F_DUPFD_CLOEXEC, 0);
+            if (dup_fd >= 0) {
+                auto owned = std::shared_ptr<int>(new int(dup_fd), [](int* f) {
+                    ::close(*f);
+                    delete f;
+                });
+                deferred = p->options.defer_sync([owned] { ::fsync(*owned); });
+            }
+        }
+        if (!deferred) ::fsync(p->dir_fd);
         p->status = open_status::created;
     } else {
         range_set synced;
@@ -214,7 +228,8 @@ result<std::unique_ptr<streaming_resource>> streaming_resource::open(
         release_unclaimed(p->fd, claimed, final_length, st, path);
         p->state.restore(std::move(synced), final_length, unsynced);
     }
-    return std::unique_ptr<streaming_resource>(new streaming_resource(std::move(p)));
+    return std::unique_ptr<streaming_resource>(
+        new streaming_resource(std::shared_ptr<impl>(std::move(p))));
 }
 
 result<> streaming_resource::remove(const std::filesystem::path& path) {
@@ -249,7 +264,7 @@ std::filesystem::path streaming_resource::range_log_path(const std::filesystem::
     return with_suffix(path, ".rlog");
 }
 
-streaming_resource::streaming_resource(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+streaming_resource::streaming_resource(std::shared_ptr<impl> p) : impl_(std::move(p)) {}
 
 streaming_resource::~streaming_resource() {
     if (!impl_->state.close(/*destroying=*/true)) return;
@@ -335,6 +350,18 @@ result<> streaming_resource::do_commit(std::uint64_t final_length) {
     if (auto c = impl_->state.commit(final_length, what); !c) return c;
     if (::ftruncate(impl_->fd, static_cast<off_t>(final_length)) != 0) {
         return kithara::fail(detail::errno_error(errno, "ftruncate", impl_->path));
+    }
+    if (impl_->options.defer_sync) {
+        // The final length is published; the flush that makes it durable runs on the runner.
+        // A failed fdatasync there fails the resource; a failed map write is retried by the
+        // next flush (close() at the latest).
+        std::function<void()> job = [p = impl_] {
+            if (auto r = p->flush(true); !r) {
+                KITHARA_LOG_WARN("storage: deferred flush of {} failed: {}", p->path_string,
+                                 r.error().message());
+            }
+        };
+        if (impl_->options.defer_sync(std::move(job))) return {};
     }
     return impl_->flush(true);
 }

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <random>
 
 namespace kithara::storage::test {
@@ -262,6 +263,109 @@ TEST_F(recovery, a_full_log_page_is_rewritten_with_the_unflushed_ranges) {
     // The ranges past the page's capacity may be lost, never wrong ones served.
     expect_content(*res, 0);
     EXPECT_GT(res->available_bytes(), 0u);
+}
+
+// streaming_options::defer_sync: jobs recorded here and run (or never run) by the test.
+struct recorded_jobs {
+    std::vector<std::function<void()>> jobs;
+    sync_runner runner() {
+        return [this](std::function<void()> j) {
+            jobs.push_back(std::move(j));
+            return true;
+        };
+    }
+    void run_all() {
+        auto mine = std::move(jobs);
+        jobs.clear();
+        for (auto& j : mine) j();
+    }
+};
+
+TEST_F(recovery, deferred_commit_publishes_at_once_and_its_job_makes_it_durable) {
+    const auto path = dir_ / "deferred";
+    recorded_jobs rec;
+    streaming_options o;
+    o.flush_every_bytes = 0;
+    o.defer_sync = rec.runner();
+    auto res = open_ok(path, o);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(rec.jobs.size(), 1u);  // the new directory entry's sync
+    ASSERT_TRUE(res->write_at(0, pattern(0, 5 * block, 3)));
+    ASSERT_TRUE(res->commit(5 * block));
+    EXPECT_TRUE(res->complete());  // readers see the final length before any sync
+    EXPECT_EQ(res->final_length(), 5 * block);
+    EXPECT_EQ(rec.jobs.size(), 2u);
+    EXPECT_EQ(streaming_resource::inspect(path).error(), std::errc::no_such_file_or_directory);
+    rec.run_all();
+    auto m = streaming_resource::inspect(path);
+    ASSERT_TRUE(m) << m.error().message();
+    EXPECT_TRUE(m->complete);
+    EXPECT_EQ(m->final_length, 5 * block);
+    res.reset();
+    EXPECT_FALSE(std::filesystem::exists(streaming_resource::range_log_path(path)));
+    auto again = open_ok(path);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status_at_open(), open_status::loaded);
+    EXPECT_TRUE(again->complete());
+    expect_content(*again, 3);
+}
+
+TEST_F(recovery,
+       closing_before_the_deferred_flush_ran_flushes_inline_and_the_late_job_is_harmless) {
+    const auto path = dir_ / "late";
+    recorded_jobs rec;
+    streaming_options o;
+    o.flush_every_bytes = 0;
+    o.defer_sync = rec.runner();
+    auto res = open_ok(path, o);
+    ASSERT_TRUE(res);
+    ASSERT_TRUE(res->write_at(0, pattern(0, 3 * block, 4)));
+    ASSERT_TRUE(res->commit(3 * block));
+    res.reset();  // the close flushes itself; the queued job keeps the descriptors alive
+    auto m = streaming_resource::inspect(path);
+    ASSERT_TRUE(m) << m.error().message();
+    EXPECT_TRUE(m->complete);
+    EXPECT_FALSE(std::filesystem::exists(streaming_resource::range_log_path(path)));
+    rec.run_all();  // nothing left to flush: changes nothing
+    auto again = open_ok(path);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status_at_open(), open_status::loaded);
+    EXPECT_EQ(again->final_length(), 3 * block);
+    expect_content(*again, 4);
+}
+
+// A kill -9 after commit() returned but before its deferred flush ran keeps what a kill before
+// the commit would: the bytes the range log claims (same boot), no final length, nothing more.
+TEST_F(recovery, kill_9_before_the_deferred_commit_flush_keeps_only_the_logged_bytes) {
+    const auto path = dir_ / "killdeferred";
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        recorded_jobs rec;  // never run: the process dies first
+        streaming_options o;
+        o.flush_every_bytes = 0;
+        o.defer_sync = rec.runner();
+        auto res = streaming_resource::open(path, o);
+        if (!res) ::_exit(2);
+        if (!(*res)->write_at(0, pattern(0, 7 * block, 5))) ::_exit(3);
+        if (!(*res)->commit(7 * block) || !(*res)->complete()) ::_exit(4);
+        if (rec.jobs.size() != 2) ::_exit(5);
+        ::raise(SIGKILL);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+    auto res = open_ok(path);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status_at_open(), open_status::no_map);
+    EXPECT_FALSE(res->final_length());
+    EXPECT_FALSE(res->complete());
+    EXPECT_EQ(res->available_bytes(), res->log_claimed_at_open());
+    EXPECT_LE(res->available_bytes(), 7 * block);
+    if (std::filesystem::exists("/proc/sys/kernel/random/boot_id")) {
+        EXPECT_EQ(res->available_bytes(), 7 * block);  // the log's claims, this boot
+    }
+    expect_content(*res, 5);
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -131,6 +132,17 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
     bool drain_queued = false;
     bool draining = false;
     std::vector<std::pair<key, fs::path>> bg_unlinks;  // renamed files of removed resources
+    // Durability jobs of streaming resources (directory sync of a new file, the flush after
+    // commit), at most max_pending_syncs; each keeps its resource open (a stream count and a
+    // lease) when it has one, so its files stay in place until the job ran.
+    struct pending_sync {
+        std::function<void()> job;
+        std::shared_ptr<storage::streaming_resource> keep;  // empty: nothing held
+        std::uint32_t slot = npos;
+        std::uint32_t resource = npos;
+    };
+    static constexpr std::size_t max_pending_syncs = 64;
+    std::vector<pending_sync> bg_syncs;
     // Assets with renamed files not yet unlinked: journaled by every index write until done.
     std::map<key, std::size_t> unlinking;
     std::size_t orphans_removed = 0, orphans_kept = 0;
@@ -193,6 +205,9 @@ struct store_impl : std::enable_shared_from_this<store_impl> {
     // Background mode: renames each victim's directory to a tombstone here (so the asset's name is
     // free again at once) and queues the journal append, the deletion and the index write.
     void run_in_background(deferred& later);
+    // streaming_options::defer_sync of resource r of slot s: queues `job` for the drain when
+    // opts.background is set and the queue has room (false: the caller runs it inline).
+    bool defer_sync(std::uint32_t s, std::uint32_t r, std::function<void()>&& job);
     // Hands a drain task to opts.background (runs it here when declined). No lock held.
     void submit_drain();
     // Runs queued background work until none is left; returns at once when another thread is

@@ -30,6 +30,14 @@
 // still-queued work itself and waits for a running drain; tasks hold only a weak reference, so a
 // task run after the store is gone does nothing. Still on the caller's thread in this mode: the
 // journal record of a newly created or first-leased asset (it must precede the asset's data).
+// Streaming resources' durability work runs there too (storage's streaming_options::defer_sync):
+// the directory sync of a newly created resource file, and the flush after commit() (fdatasync,
+// range-map rename, directory fsync), so commit() returns once the final length is published.
+// At most 64 such jobs wait; beyond that the caller runs its job inline. Until its job ran, a
+// committed resource stays open (a handle's stream count and asset lease): it is not evicted
+// (asset_store::remove() reports its asset leased), a remove_resource() of it is deferred like
+// one with open handles (re-opens get removal_pending meanwhile), and its asset may keep the
+// store over budget. Crash safety is unchanged (docs/STORAGE.md "Deferred durability work").
 //
 // Threads: every member of asset_store and of the handles may be called from any thread. Locks:
 // one store mutex guards the bookkeeping (assets, resources, per-resource open counts, LRU list,
@@ -92,8 +100,9 @@ struct store_options {
     bool streaming_range_log = true;
     // "Run this soon on another thread; return false if you cannot" (e.g. a worker pool's
     // try_submit). When set, eviction's directory deletions and the periodic index rewrites run
-    // there (see the header comment); when empty or when it returns false they run inline on
-    // the thread that went over budget. Called from any thread without any store lock held. A
+    // there, as do streaming resources' directory syncs and post-commit flushes (see the header
+    // comment); when empty or when it returns false they run inline on the thread that went
+    // over budget (or that committed). Called from any thread without any store lock held. A
     // task dropped unrun is tolerated: its work runs with the next task or at ~asset_store.
     std::function<bool(std::function<void()>)> background{};
 };

@@ -21,6 +21,13 @@
 // truncated, holes are punched into unclaimed gaps), so the file's blocks match what is counted.
 // A failed fdatasync fails the resource (durability is unknown); a failed automatic map write
 // is logged and retried at the next flush (write_at still succeeds: the bytes are stored).
+// With streaming_options::defer_sync set, open() of a new file hands the fsync of its directory
+// entry to the runner (the first map write fsyncs the directory anyway, and a map beside a missing
+// data file is discarded), and commit() publishes the final length, truncates, and hands the
+// final flush to the runner: until it has run, a crash keeps exactly what an earlier crash would
+// (the synced map, plus the range log's claims in the same boot), never more; a failure of the
+// deferred fdatasync fails the resource then, and a failed deferred map write is retried by
+// flush()/close(). close() and flush() still flush inline (waiting for a running deferred flush).
 //
 // Threads and locks: see resource.hpp. Data I/O is pread/pwrite on one descriptor with no lock
 // held; one mutex guards the range set, lifecycle and waiters; a flag under that mutex (not a
@@ -33,10 +40,16 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 
 namespace kithara::storage {
+
+// Runs a durability job later, once, on some other thread; returns false to decline (the caller
+// then does the work inline). Jobs own what they touch (they keep the resource's descriptors and
+// state alive), take no lock across their I/O, and may run after the resource was closed.
+using sync_runner = std::function<bool(std::function<void()>)>;
 
 struct streaming_options {
     // Write the range map after this many newly available bytes; 0: only on flush/commit/close.
@@ -52,6 +65,8 @@ struct streaming_options {
     bool range_log = true;
     // See growth_callback: invoked on the writing thread with newly available bytes.
     growth_callback on_growth{};
+    // Takes durability work off the calling thread (see sync_runner). Empty: all inline.
+    sync_runner defer_sync{};
 };
 
 // What open() found on disk.
@@ -96,7 +111,7 @@ public:
 
 private:
     struct impl;
-    explicit streaming_resource(std::unique_ptr<impl> p);
+    explicit streaming_resource(std::shared_ptr<impl> p);
 
     result<> do_write_at(std::uint64_t offset, std::span<const std::byte> data) override;
     result<std::size_t> do_read_at(std::uint64_t offset, std::span<std::byte> out) override;
@@ -115,7 +130,7 @@ private:
     [[nodiscard]] bool do_complete() const override;
     [[nodiscard]] std::uint64_t do_stored_bytes() const override;
 
-    std::unique_ptr<impl> impl_;
+    std::shared_ptr<impl> impl_;  // shared with queued defer_sync jobs
 };
 
 }  // namespace kithara::storage
