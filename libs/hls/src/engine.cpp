@@ -229,6 +229,23 @@ bool engine::take_read_failure() {
     return std::exchange(read_failed_, false);
 }
 
+void engine::await_complete_requests() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] {
+        if (shut_down_) return true;
+        for (std::size_t k = 0; k < media_.segments.size(); ++k) {
+            const auto& it = items_[k];
+            if (it.st != item::state::fetching || !it.res) continue;
+            auto& r = it.res->resource();
+            const std::uint64_t b = it.range ? it.range->offset : 0;
+            const auto e =
+                it.range ? std::optional(it.range->offset + it.range->length) : r.final_length();
+            if (e && !r.available().first_gap({b, *e})) return false;  // reports soon
+        }
+        return true;
+    });
+}
+
 void engine::shutdown() {
     std::vector<net::request_handle> running;
     {

@@ -194,7 +194,10 @@ struct player {
                 }
                 return deliver(std::move(ch));
             }
-            if (next_seg >= segs.size()) return std::optional<decode::pcm_chunk>{};
+            if (next_seg >= segs.size()) {
+                e->await_complete_requests();  // stats() at the end counts every segment
+                return std::optional<decode::pcm_chunk>{};
+            }
             const auto& s = segs[next_seg];
             const bool failed = !s.gap && e->failed_segment(next_seg, next_seg + 1);
             if (s.gap || failed) {

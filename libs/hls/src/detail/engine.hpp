@@ -117,6 +117,11 @@ public:
     void emit(event e) const;
     // Cancels running requests and waits until their sinks completed.
     void shutdown();
+    // The end of the stream: waits until every segment request whose bytes have all arrived has
+    // reported its completion (the io thread counts it after the last byte, which the decoder may
+    // already have read), so stats() then counts every segment played. Requests still missing
+    // bytes are not waited for.
+    void await_complete_requests();
 
     // Stall accounting of the decoder's waits (segment_parts, on the decoding thread): a wait
     // for bytes not yet downloaded emits stall once, the end of that wait resume.
