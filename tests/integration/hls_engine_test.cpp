@@ -1,6 +1,8 @@
 // kithara::hls::open end to end over the loopback test server serving tests/media/hls fixtures:
 // PCM against reference.json (sample count and SHA-256 of the local decode), seeks, a missing
 // segment, a wrong key, restart without refetching, offline replay with zero requests.
+#include "hls_support.hpp"
+
 #include <test_server.hpp>
 
 #include <kithara/decode/decoder.hpp>
@@ -31,140 +33,7 @@
 namespace kithara::hls {
 namespace {
 
-namespace fs = std::filesystem;
-const fs::path fixtures = KITHARA_HLS_FIXTURES_DIR;
-
-struct pcm {
-    std::vector<float> samples;
-    std::uint32_t rate = 0;
-    std::uint32_t channels = 0;
-    std::optional<error> failure;
-    [[nodiscard]] std::size_t frames() const { return channels ? samples.size() / channels : 0; }
-};
-
-struct env {
-    fs::path cache;
-    kithara::test::http_server srv{fixtures};
-    worker::io_runtime io;
-    std::optional<net::client> client;
-    std::optional<assets::asset_store> store;
-    explicit env(const std::string& name) {
-        cache = fs::temp_directory_path() / ("kithara_hls_engine_" + name);
-        fs::remove_all(cache);
-        EXPECT_TRUE(io.start());
-        client.emplace(io.executor());
-        reopen_store();
-    }
-    void reopen_store() {
-        store.reset();
-        store.emplace(assets::asset_store::open(cache).value());
-    }
-    ~env() {
-        store.reset();
-        client.reset();
-        fs::remove_all(cache);
-    }
-};
-
-pcm drain(hls_stream& s, std::size_t max_frames = SIZE_MAX) {
-    pcm out;
-    while (out.frames() < max_frames) {
-        auto c = s.next();
-        if (!c) {
-            out.failure = c.error();
-            break;
-        }
-        if (!*c) break;
-        out.rate = (*c)->sample_rate;
-        out.channels = (*c)->channels;
-        out.samples.insert(out.samples.end(), (*c)->samples.begin(), (*c)->samples.end());
-    }
-    return out;
-}
-
-std::string sha256(const std::vector<float>& v) {
-    unsigned char md[32];
-    unsigned int n = 0;
-    EVP_Digest(v.data(), v.size() * sizeof(float), md, &n, EVP_sha256(), nullptr);
-    std::string hex;
-    char b[3];
-    for (unsigned i = 0; i < n; ++i) {
-        std::snprintf(b, sizeof b, "%02x", md[i]);
-        hex += b;
-    }
-    return hex;
-}
-
-nlohmann::json reference(const std::string& dir, const std::string& playlist) {
-    std::ifstream f(fixtures / dir / "reference.json");
-    auto j = nlohmann::json::parse(f);
-    for (auto& v : j["variants"])
-        if (v["playlist"] == playlist) return v;
-    ADD_FAILURE() << "no reference for " << dir << "/" << playlist;
-    return {};
-}
-
-std::vector<std::byte> read_bytes(const fs::path& p, std::optional<byte_range> r = std::nullopt) {
-    std::ifstream f(p, std::ios::binary);
-    EXPECT_TRUE(f) << p;
-    std::vector<char> c((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    std::vector<std::byte> b(c.size());
-    std::memcpy(b.data(), c.data(), c.size());
-    if (r)
-        b = std::vector<std::byte>(b.begin() + static_cast<std::ptrdiff_t>(r->offset),
-                                   b.begin() + static_cast<std::ptrdiff_t>(r->offset + r->length));
-    return b;
-}
-
-// The local decode made here: init + (decrypted) segments concatenated, decoded by kithara::decode
-// from memory (seekable, probed: not the sequential path the stream uses).
-pcm local_decode(const std::string& dir, const std::string& playlist) {
-    const auto base = fixtures / dir;
-    auto p = read_playlist_file(base / playlist).value();
-    const auto& m = p.content.media();
-    std::vector<std::byte> all;
-    std::uint32_t map = no_index;
-    for (const auto& s : m.segments) {
-        if (s.map != map && s.map != no_index) {
-            auto init = read_bytes(base / m.maps[s.map].uri, m.maps[s.map].range);
-            all.insert(all.end(), init.begin(), init.end());
-        }
-        map = s.map;
-        auto seg = read_bytes(base / s.uri, s.range);
-        if (const auto* k = m.key_of(s)) {
-            auto key = read_bytes(base / k->uri);
-            std::vector<std::uint8_t> key8(16);
-            std::memcpy(key8.data(), key.data(), 16);
-            const auto iv = k->iv ? *k->iv : hls_iv(s.media_sequence);
-            seg = aes128_cbc_decrypt(seg, key8, iv).value();
-        }
-        all.insert(all.end(), seg.begin(), seg.end());
-    }
-    auto dec = decode::decoder::open(stream::memory_source::create(all)).value();
-    pcm out;
-    for (;;) {
-        auto c = dec->next();
-        if (!c) {
-            out.failure = c.error();
-            break;
-        }
-        if (!*c) break;
-        out.rate = (*c)->sample_rate;
-        out.channels = (*c)->channels;
-        out.samples.insert(out.samples.end(), (*c)->samples.begin(), (*c)->samples.end());
-    }
-    return out;
-}
-
-double snr_db(const float* a, const float* ref, std::size_t n) {
-    double err = 0, sig = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const double d = static_cast<double>(a[i]) - ref[i];
-        err += d * d;
-        sig += static_cast<double>(ref[i]) * ref[i];
-    }
-    return 10 * std::log10(std::max(sig, 1e-30) / std::max(err, 1e-30));
-}
+using namespace kithara::hls_test;  // env, pcm, drain, reference, local_decode, ...
 
 struct fixture_case {
     const char* dir;
@@ -176,7 +45,7 @@ class hls_fixture : public ::testing::TestWithParam<fixture_case> {};
 TEST_P(hls_fixture, pcm_equals_the_local_decode) {
     const auto& c = GetParam();
     env e(std::string(c.dir) + "_" + c.playlist);
-    auto s = open(e.srv.url(std::string("/") + c.dir + "/" + c.playlist), *e.store, *e.client);
+    auto s = open(e.srv->url(std::string("/") + c.dir + "/" + c.playlist), *e.store, *e.client);
     ASSERT_TRUE(s) << s.error().message();
     auto got = drain(**s);
     ASSERT_FALSE(got.failure) << got.failure->message();
@@ -193,7 +62,7 @@ class hls_fmp4_fixture : public ::testing::TestWithParam<fixture_case> {};
 TEST_P(hls_fmp4_fixture, pcm_equals_the_local_decode_of_the_concatenated_segments) {
     const auto& c = GetParam();
     env e(std::string("fmp4_") + c.dir + "_" + c.playlist);
-    auto s = open(e.srv.url(std::string("/") + c.dir + "/" + c.playlist), *e.store, *e.client);
+    auto s = open(e.srv->url(std::string("/") + c.dir + "/" + c.playlist), *e.store, *e.client);
     ASSERT_TRUE(s) << s.error().message();
     auto got = drain(**s);
     ASSERT_FALSE(got.failure) << got.failure->message();
@@ -244,12 +113,12 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(hls_engine, master_starts_on_the_lowest_variant_and_fetches_no_other) {
     env e("master");
-    auto s = open(e.srv.url("/fmp4_multi/master.m3u8"), *e.store, *e.client);
+    auto s = open(e.srv->url("/fmp4_multi/master.m3u8"), *e.store, *e.client);
     ASSERT_TRUE(s) << s.error().message();
     EXPECT_EQ((*s)->info().variants.size(), 4u);
     auto got = drain(**s);
     ASSERT_FALSE(got.failure) << got.failure->message();
-    for (const auto& l : e.srv.log()) {
+    for (const auto& l : e.srv->log()) {
         EXPECT_TRUE(l.path.find("a128") == std::string::npos &&
                     l.path.find("a256") == std::string::npos &&
                     l.path.find("ts128") == std::string::npos)
@@ -260,7 +129,7 @@ TEST(hls_engine, master_starts_on_the_lowest_variant_and_fetches_no_other) {
 
 TEST(hls_engine, seek_returns_the_requested_sample_and_fetches_only_its_segment) {
     env e("seek");
-    const auto url = e.srv.url("/ts_aac/index.m3u8");
+    const auto url = e.srv->url("/ts_aac/index.m3u8");
     auto full_s = open(url, *e.store, *e.client);
     ASSERT_TRUE(full_s);
     auto full = drain(**full_s);
@@ -305,7 +174,7 @@ TEST(hls_engine, seek_returns_the_requested_sample_and_fetches_only_its_segment)
         EXPECT_GE(snr_db(rest.samples.data() + warm * 2, full.samples.data() + (at + warm) * 2, n),
                   60.0)
             << "seek to " << t << " s";
-        for (const auto& l : e2.srv.log()) {
+        for (const auto& l : e2.srv->log()) {
             for (std::size_t before = 0; before < k; ++before) {
                 char b[32];
                 std::snprintf(b, sizeof b, "_%03zu.ts", before);
@@ -320,7 +189,7 @@ TEST(hls_engine, discontinuities_reset_the_decoder_and_keep_the_timeline) {
     std::atomic<int> discontinuities{0};
     stream_options o;
     o.on_event = [&](const event& ev) { discontinuities += ev.kind == event_kind::discontinuity; };
-    auto s = open(e.srv.url("/discontinuity/index.m3u8"), *e.store, *e.client, o);
+    auto s = open(e.srv->url("/discontinuity/index.m3u8"), *e.store, *e.client, o);
     ASSERT_TRUE(s);
     std::size_t frames = 0;
     std::vector<std::uint32_t> rates;
@@ -348,12 +217,12 @@ TEST(hls_engine, a_gap_is_not_fetched_and_is_rendered_as_silence_or_skipped) {
         stream_options o;
         o.gaps = policy;
         o.on_event = [&](const event& ev) { gaps += ev.kind == event_kind::gap; };
-        auto s = open(e.srv.url("/gap/index.m3u8"), *e.store, *e.client, o);
+        auto s = open(e.srv->url("/gap/index.m3u8"), *e.store, *e.client, o);
         ASSERT_TRUE(s);
         auto got = drain(**s);
         ASSERT_FALSE(got.failure) << got.failure->message();
         EXPECT_EQ(gaps.load(), 1);
-        EXPECT_TRUE(e.srv.log_for("/gap/full_002.m4s").empty());
+        EXPECT_TRUE(e.srv->log_for("/gap/full_002.m4s").empty());
         const auto ref = reference("gap", "index.m3u8")["pcm_samples"].get<std::size_t>();
         const std::size_t silence = policy == gap_policy::silence
                                         ? static_cast<std::size_t>(std::llround(1.996916 * 44100))
@@ -364,12 +233,12 @@ TEST(hls_engine, a_gap_is_not_fetched_and_is_rendered_as_silence_or_skipped) {
 
 TEST(hls_engine, sample_aes_and_other_keyformats_are_not_supported_by_name) {
     env e("sample_aes");
-    e.srv.put(
+    e.srv->put(
         "/sa/a.m3u8",
         "#EXTM3U\n#EXT-X-VERSION:5\n#EXT-X-TARGETDURATION:2\n"
         "#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"k.bin\",KEYFORMAT=\"com.apple.streamingkeydelivery\"\n"
         "#EXTINF:2.0,\n../ts_aac/index_000.ts\n#EXT-X-ENDLIST\n");
-    auto s = open(e.srv.url("/sa/a.m3u8"), *e.store, *e.client);
+    auto s = open(e.srv->url("/sa/a.m3u8"), *e.store, *e.client);
     ASSERT_TRUE(s);
     auto got = drain(**s);
     ASSERT_TRUE(got.failure);
@@ -377,17 +246,17 @@ TEST(hls_engine, sample_aes_and_other_keyformats_are_not_supported_by_name) {
     EXPECT_NE(got.failure->message().find("SAMPLE-AES"), std::string::npos)
         << got.failure->message();
     EXPECT_NE(got.failure->message().find("com.apple.streamingkeydelivery"), std::string::npos);
-    EXPECT_TRUE(e.srv.log_for("/ts_aac/index_000.ts").empty());
+    EXPECT_TRUE(e.srv->log_for("/ts_aac/index_000.ts").empty());
 }
 
 TEST(hls_engine, offline_without_a_cache_fails_naming_what_is_missing) {
     env e("offline_miss");
     stream_options o;
     o.offline = true;
-    auto s = open(e.srv.url("/ts_aac/index.m3u8"), *e.store, *e.client, o);
+    auto s = open(e.srv->url("/ts_aac/index.m3u8"), *e.store, *e.client, o);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().code(), errc::offline_miss);
-    EXPECT_TRUE(e.srv.log().empty());
+    EXPECT_TRUE(e.srv->log().empty());
 }
 
 TEST(hls_engine, paused_reading_stops_the_prefetch_window) {
@@ -404,24 +273,24 @@ TEST(hls_engine, paused_reading_stops_the_prefetch_window) {
         cv.notify_all();
     };
     {
-        auto s = open(e.srv.url("/ts_aac/index.m3u8"), *e.store, *e.client, o);
+        auto s = open(e.srv->url("/ts_aac/index.m3u8"), *e.store, *e.client, o);
         ASSERT_TRUE(s);
         auto c = (*s)->next();  // then the reader pauses
         ASSERT_TRUE(c && *c);
         std::unique_lock lock(m);
         cv.wait(lock, [&] { return complete.count("index_001.ts") == 1; });
     }  // closing waits for every running request (and the refills they trigger)
-    EXPECT_FALSE(e.srv.log_for("/ts_aac/index_000.ts").empty());
-    EXPECT_FALSE(e.srv.log_for("/ts_aac/index_001.ts").empty());
+    EXPECT_FALSE(e.srv->log_for("/ts_aac/index_000.ts").empty());
+    EXPECT_FALSE(e.srv->log_for("/ts_aac/index_001.ts").empty());
     for (const char* later :
          {"/ts_aac/index_002.ts", "/ts_aac/index_003.ts", "/ts_aac/index_004.ts"})
-        EXPECT_TRUE(e.srv.log_for(later).empty()) << later << " fetched while paused";
+        EXPECT_TRUE(e.srv->log_for(later).empty()) << later << " fetched while paused";
 }
 
 TEST(hls_engine, a_missing_segment_ends_playback_with_an_error_naming_it) {
     env e("missing");
-    e.srv.add_fault("/ts_aac/index_002.ts", {.status = 404}, 1, 0);
-    auto s = open(e.srv.url("/ts_aac/index.m3u8"), *e.store, *e.client);
+    e.srv->add_fault("/ts_aac/index_002.ts", {.status = 404}, 1, 0);
+    auto s = open(e.srv->url("/ts_aac/index.m3u8"), *e.store, *e.client);
     ASSERT_TRUE(s);
     auto got = drain(**s);
     ASSERT_TRUE(got.failure) << "a 404 segment must fail playback";
@@ -433,8 +302,8 @@ TEST(hls_engine, a_missing_segment_ends_playback_with_an_error_naming_it) {
 
 TEST(hls_engine, a_wrong_key_is_a_clear_error) {
     env e("wrong_key");
-    e.srv.put("/aes_ts/key_a.bin", std::string(16, 'x'));
-    auto s = open(e.srv.url("/aes_ts/iv_explicit.m3u8"), *e.store, *e.client);
+    e.srv->put("/aes_ts/key_a.bin", std::string(16, 'x'));
+    auto s = open(e.srv->url("/aes_ts/iv_explicit.m3u8"), *e.store, *e.client);
     ASSERT_TRUE(s);
     auto got = drain(**s);
     ASSERT_TRUE(got.failure);
@@ -443,7 +312,7 @@ TEST(hls_engine, a_wrong_key_is_a_clear_error) {
 
 TEST(hls_engine, replay_from_the_cache_and_offline_makes_no_request) {
     env e("offline");
-    const auto url = e.srv.url("/fmp4_multi/a64.m3u8");
+    const auto url = e.srv->url("/fmp4_multi/a64.m3u8");
     pcm first;
     {
         auto s = open(url, *e.store, *e.client);
@@ -452,14 +321,14 @@ TEST(hls_engine, replay_from_the_cache_and_offline_makes_no_request) {
         ASSERT_FALSE(first.failure);
     }
     e.reopen_store();
-    e.srv.clear_log();
+    e.srv->clear_log();
     stream_options o;
     o.offline = true;
     auto s = open(url, *e.store, *e.client, o);
     ASSERT_TRUE(s) << s.error().message();
     auto again = drain(**s);
     ASSERT_FALSE(again.failure) << again.failure->message();
-    EXPECT_EQ(e.srv.log().size(), 0u);
+    EXPECT_EQ(e.srv->log().size(), 0u);
     EXPECT_EQ(sha256(again.samples), sha256(first.samples));
     const auto st = (*s)->stats();
     EXPECT_GT(st.bytes_from_cache, 0u)
@@ -468,7 +337,7 @@ TEST(hls_engine, replay_from_the_cache_and_offline_makes_no_request) {
 
 TEST(hls_engine, restart_mid_stream_fetches_no_cached_byte_again) {
     env e("restart");
-    const auto url = e.srv.url("/ts_aac/index.m3u8");
+    const auto url = e.srv->url("/ts_aac/index.m3u8");
     {
         auto s = open(url, *e.store, *e.client);
         ASSERT_TRUE(s);
@@ -488,12 +357,12 @@ TEST(hls_engine, restart_mid_stream_fetches_no_cached_byte_again) {
         for (int i = 0; i < 5; ++i) {
             char name[64];
             std::snprintf(name, sizeof name, "/ts_aac/index_%03d.ts", i);
-            auto h = asset.open_streaming(e.srv.url(name)).value();
+            auto h = asset.open_streaming(e.srv->url(name)).value();
             before.push_back({name, h->available().contiguous_end(0), h->complete()});
         }
     }
     ASSERT_TRUE(before[0].complete);
-    e.srv.clear_log();
+    e.srv->clear_log();
     auto s = open(url, *e.store, *e.client);
     ASSERT_TRUE(s);
     auto all = drain(**s);
@@ -501,7 +370,7 @@ TEST(hls_engine, restart_mid_stream_fetches_no_cached_byte_again) {
     EXPECT_EQ(all.frames(), reference("ts_aac", "index.m3u8")["pcm_samples"].get<std::size_t>());
     EXPECT_EQ(sha256(all.samples), reference("ts_aac", "index.m3u8")["pcm_sha256"]);
     for (const auto& c : before) {
-        for (const auto& l : e.srv.log_for(c.path)) {
+        for (const auto& l : e.srv->log_for(c.path)) {
             EXPECT_FALSE(c.complete) << c.path << " was complete and was fetched again";
             if (c.prefix > 0) {
                 EXPECT_EQ(l.range, "bytes=" + std::to_string(c.prefix) + "-") << c.path;
