@@ -22,6 +22,7 @@
 #include <kithara/core/result.hpp>
 #include <kithara/decode/types.hpp>
 #include <kithara/hls/export.hpp>
+#include <kithara/net/bandwidth.hpp>
 #include <kithara/net/client.hpp>
 
 #include <cstddef>
@@ -55,6 +56,11 @@ enum class event_kind {
     resume,             // data arrived after a stall; message: "after N ms"
     error,              // message: the error (also returned by next())
     progress,           // hls::pin: bytes_done/bytes_total, segments_done/segments_total
+    // Adaptive bitrate. abr_decision: segments from `time` on (uri: the first of them) come from
+    // `variant`; message: why (estimate, buffer, rule; "emergency" for an abandoned download).
+    abr_decision,
+    // The first chunk of `variant` is returned (time: its start); message: when it was decided.
+    variant_switched,
 };
 
 struct event {
@@ -74,9 +80,56 @@ struct event {
     std::size_t segments_total = 0;
 };
 
+enum class abr_mode {
+    automatic,  // switch variants by the bandwidth estimate and the buffer (a master only)
+    fixed,      // stay on the variant chosen at open
+};
+
+// What a custom policy (abr_options::policy) sees when a segment's variant is chosen.
+struct abr_status {
+    std::vector<std::uint64_t> bandwidths;  // per variant, bits/s: measured, AVERAGE-, or BANDWIDTH
+    std::size_t current = 0;                // the variant of the segment before
+    std::optional<double> estimate;         // bits/s of the link (empty: not warm yet)
+    double buffer_seconds = 0;              // media downloaded ahead of the play position
+    double playback_speed = 1.0;
+    std::uint64_t max_bandwidth = 0;  // the cap (0 = none)
+};
+
+struct abr_options {
+    abr_mode mode = abr_mode::automatic;
+    // Never a variant whose bandwidth exceeds this (bits/s; 0 = no cap; e.g. a cellular cap).
+    // The lowest variant plays when none fits. Changeable while playing: set_max_bandwidth().
+    std::uint64_t max_bandwidth = 0;
+    // Media seconds played per wall-clock second (audiobooks at 1.5x need 1.5x the bitrate).
+    double playback_speed = 1.0;
+    net::estimator_options estimator;
+    // Up only to a variant whose bandwidth <= estimate * up_safety, with at least min_buffer_up
+    // seconds buffered; down (to the best variant within up_safety) when the current variant's
+    // bandwidth > estimate * down_safety, or when the buffer drains faster than it fills.
+    double up_safety = 0.7;
+    double down_safety = 0.95;
+    double min_buffer_up = 4.0;
+    // Media seconds between two switches up (downs are never held back).
+    double min_switch_interval = 8.0;
+    // A segment download that cannot finish before the buffer runs out at the measured rate is
+    // abandoned (its bytes stay cached) and fetched from a variant that fits.
+    bool emergency_abort = true;
+    // A switch decodes the new variant's previous segment first (dropped), so its decoder is warm
+    // at the switch point: no cold-start transient. Costs one extra segment per switch.
+    bool prime_decoder = true;
+    // The estimate is kept in the asset store (per host) and seeds the next session's first
+    // variant; an estimate older than estimate_max_age is ignored.
+    bool persist_estimate = true;
+    std::chrono::seconds estimate_max_age{6 * 3600};
+    // A custom policy: returns the variant for the next segment (called with the stream's lock
+    // not held, on the io thread or the decoding thread). Empty: the built-in rules above.
+    std::function<std::size_t(const abr_status&)> policy;
+};
+
 struct stream_options {
     // The variant to play: an index into the master's variants, or the variant with this
-    // BANDWIDTH. Neither: the lowest-bandwidth variant. Only that variant is ever fetched.
+    // BANDWIDTH; either one locks it (no adaptation). Neither: adaptive bitrate (abr) over the
+    // master's variants, starting on the one a persisted estimate fits, else the lowest.
     std::optional<std::size_t> variant;
     std::optional<std::uint64_t> variant_bandwidth;
     // Decoder output (rate, channels, chunk size, pool). sequential and start_offset are set by
@@ -97,6 +150,7 @@ struct stream_options {
     std::vector<net::header> headers;  // sent with every request (never logged)
     net::request_options request;
     std::function<void(const event&)> on_event;
+    abr_options abr;
 };
 
 struct variant_info {
@@ -107,7 +161,7 @@ struct variant_info {
 
 struct stream_info {
     std::vector<variant_info> variants;  // empty when a media playlist was opened
-    std::size_t variant = 0;
+    std::size_t variant = 0;             // the variant of the last chunk returned (or at open)
     double duration = 0;  // sum of EXTINF, seconds
     std::size_t segments = 0;
 };
@@ -127,6 +181,13 @@ struct stream_stats {
     // Seconds of media ahead of the last chunk returned that need no network: the contiguous run
     // of complete (or gap) segments from the one being decoded, minus what was already played.
     double buffered_seconds = 0;
+    // Adaptive bitrate: switches that took effect (chunks of another variant returned), aborted
+    // downloads, the link estimate (bits/s, 0 before it is warm) and the stalls next() waited.
+    std::uint64_t switches = 0;
+    std::uint64_t aborts = 0;
+    double estimate_bps = 0;
+    std::uint64_t stalls = 0;
+    double stall_seconds = 0;
 };
 
 class KITHARA_HLS_EXPORT hls_stream {
@@ -146,6 +207,10 @@ public:
     result<> seek(double seconds);
     [[nodiscard]] stream_info info() const;
     [[nodiscard]] stream_stats stats() const;
+    // Adaptive bitrate at run time (any thread): lock a variant (nullopt: adapt again), cap the
+    // bandwidth (bits/s, 0 = none). They apply from the next segment downloaded.
+    void lock_variant(std::optional<std::size_t> variant);
+    void set_max_bandwidth(std::uint64_t bits_per_second);
 
 private:
     friend KITHARA_HLS_EXPORT result<std::unique_ptr<hls_stream>> open(std::string,

@@ -1,0 +1,117 @@
+// kithara::net::bandwidth_estimator and kithara::net::link_meter: network throughput estimation
+// for adaptive bitrate, from throughput_samples (network transfers only: never cache hits or
+// disk reads).
+//
+//   kithara::net::link_meter meter;            // the link, across concurrent transfers
+//   kithara::net::bandwidth_estimator est{};   // fast and slow moving averages, take the lower
+//   // on each throughput_sample s of a media request (on the executor):
+//   if (auto r = meter.add(s, std::chrono::steady_clock::now()))
+//       est.add(r->bytes_per_second(), r->weight(media_bytes_per_second));
+//   if (auto bps = est.estimate()) { /* bytes/s, once warmed up (or seeded) */ }
+//
+// link_meter turns per-transfer samples into readings of the link: the bytes of every transfer
+// over the union of the times at least one of them was receiving, so two transfers sharing a
+// link measure the link, not half of it. A reading is emitted once it holds floor_bytes (smaller
+// ones mean nothing: the head, TCP slow start and a read's granularity dominate them).
+//
+// bandwidth_estimator: two exponentially weighted moving averages of the rate whose half-lives
+// are given in units of sample weight (hls weighs a sample by the media seconds it carried, so the
+// estimator behaves the same at any playback speed or bitrate); estimate() is the lower of the
+// two (quick to fall, slow to rise). A median of the last three samples feeds them, so one
+// outlier in either direction moves nothing; a change that lasts shows from its second sample.
+// Until warmup_weight and warmup_samples are reached estimate() is empty, unless seed() gave a
+// prior (e.g. the estimate of a previous session), which samples then replace.
+//
+// Threads: neither class is thread-safe; the owner serializes calls (hls calls them under its
+// lock). Buffers: none (a few doubles).
+#pragma once
+
+#include <kithara/net/client.hpp>
+#include <kithara/net/export.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace kithara::net {
+
+struct estimator_options {
+    // Half-lives in units of sample weight (hls: media seconds of data downloaded). Defaults
+    // tuned on the ABR tests (docs/HLS.md, "Adaptive bitrate").
+    double fast_half_life = 2.0;
+    double slow_half_life = 8.0;
+    // estimate() stays empty until this much weight and this many samples were added.
+    double warmup_weight = 1.0;
+    std::size_t warmup_samples = 2;
+};
+
+class KITHARA_NET_EXPORT bandwidth_estimator {
+public:
+    explicit bandwidth_estimator(estimator_options o = {}) : opts_(o) {}
+
+    // A rate (bytes/s, > 0) measured over `weight` (> 0) units; other values are ignored.
+    void add(double bytes_per_second, double weight);
+    // A prior: estimate() returns it until the warm-up is reached, then the samples rule.
+    void seed(double bytes_per_second);
+    // Bytes/s: min(fast, slow) once warm, else the seed, else empty.
+    [[nodiscard]] std::optional<double> estimate() const;
+    [[nodiscard]] bool warm() const noexcept;
+    [[nodiscard]] double fast() const noexcept { return fast_; }
+    [[nodiscard]] double slow() const noexcept { return slow_; }
+    [[nodiscard]] std::size_t samples() const noexcept { return samples_; }
+    [[nodiscard]] double total_weight() const noexcept { return weight_; }
+    // The last raw sample (0 before any): what the link does right now, unsmoothed.
+    [[nodiscard]] double last() const noexcept { return last_; }
+    void reset();
+
+private:
+    estimator_options opts_;
+    double fast_ = 0;
+    double slow_ = 0;
+    double fast_weight_ = 0;  // sum of weights folded into fast_ (bias correction)
+    double slow_weight_ = 0;
+    double weight_ = 0;
+    double last_ = 0;
+    std::size_t samples_ = 0;
+    std::array<double, 3> recent_{};  // the last raw samples (median-of-three prefilter)
+    std::optional<double> seed_;
+};
+
+// One reading of the link: bytes received over busy time (the union of receiving intervals).
+struct link_reading {
+    std::uint64_t bytes = 0;
+    std::chrono::nanoseconds busy{0};
+    [[nodiscard]] double bytes_per_second() const noexcept {
+        return busy.count() > 0 ? static_cast<double>(bytes) * 1e9 / static_cast<double>(busy.count())
+                                : 0.0;
+    }
+    // The sample's weight for an estimator in media seconds: bytes over the media's bytes/s.
+    [[nodiscard]] double weight(double media_bytes_per_second) const noexcept {
+        return media_bytes_per_second > 0 ? static_cast<double>(bytes) / media_bytes_per_second
+                                          : 0.0;
+    }
+};
+
+class KITHARA_NET_EXPORT link_meter {
+public:
+    using clock = std::chrono::steady_clock;
+    explicit link_meter(std::uint64_t floor_bytes = 16 * 1024) : floor_(floor_bytes) {}
+
+    // A transfer's sample observed at `now` (its interval ends then): adds interval_bytes over
+    // the part of [now - interval_time, now] not already counted as busy. Returns a reading
+    // once floor_bytes accumulated (and resets the accumulator), else nullopt. A final sample
+    // below the floor is kept for the next reading rather than dropped.
+    std::optional<link_reading> add(const throughput_sample& s, clock::time_point now);
+    // What accumulated since the last reading (e.g. to judge a transfer that is collapsing).
+    [[nodiscard]] link_reading pending() const noexcept { return pending_; }
+    void reset();
+
+private:
+    std::uint64_t floor_;
+    link_reading pending_;
+    std::optional<clock::time_point> busy_until_;  // end of the union counted so far
+};
+
+}  // namespace kithara::net
