@@ -282,6 +282,14 @@ stream_stats hls_stream::stats() const {
     return engine_->stats(player_->position);
 }
 
+void hls_stream::lock_variant(std::optional<std::size_t> variant) {
+    engine_->lock_variant(variant);
+}
+
+void hls_stream::set_max_bandwidth(std::uint64_t bits_per_second) {
+    engine_->set_max_bandwidth(bits_per_second);
+}
+
 result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& store,
                                          net::client& client, stream_options options) {
     auto e = detail::engine::create(std::move(url), store, client, std::move(options));

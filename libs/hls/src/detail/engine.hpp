@@ -133,6 +133,16 @@ public:
     void note_read_failure();
     bool take_read_failure();
 
+    // Adaptive bitrate controls (any thread).
+    void lock_variant(std::optional<std::size_t> v) {
+        std::lock_guard lock(mutex_);
+        locked_variant_ = v;
+    }
+    void set_max_bandwidth(std::uint64_t bps) {
+        std::lock_guard lock(mutex_);
+        max_bandwidth_ = bps;
+    }
+
     // hls::pin: every segment, init section and key into the cache, with progress events.
     result<> download_all();
 
@@ -185,6 +195,8 @@ private:
     bool downloading_all_ = false;      // download_all: the window is the whole playlist
     std::uint64_t progress_bytes_ = 0;  // download_all: bytes in the cache (cached + fetched)
     std::uint64_t progress_emitted_ = 0;
+    std::optional<std::size_t> locked_variant_;
+    std::uint64_t max_bandwidth_ = 0;
 };
 
 }  // namespace kithara::hls::detail
