@@ -46,6 +46,11 @@ void concat_source::finish() {
     appended_.notify_all();
 }
 
+void concat_source::on_demand(std::function<void()> fn) {
+    std::lock_guard lock(mutex_);
+    demand_ = std::move(fn);
+}
+
 std::size_t concat_source::part_count() const {
     std::lock_guard lock(mutex_);
     return parts_.size();
@@ -100,6 +105,13 @@ result<wait_status> concat_source::wait_range(byte_range r, std::optional<deadli
             if (pl.index == parts_.size()) {
                 if (finished_) return pos == r.begin ? wait_status::eof : wait_status::ready;
                 const std::size_t n = parts_.size();
+                if (demand_ && demanded_at_ != n) {
+                    demanded_at_ = n;
+                    auto fn = demand_;
+                    lock.unlock();
+                    fn();
+                    continue;
+                }
                 auto more = [&] { return parts_.size() > n || finished_; };
                 const bool ok = until ? appended_.wait_until(lock, stop, *until, more)
                                       : appended_.wait(lock, stop, more);

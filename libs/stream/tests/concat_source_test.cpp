@@ -132,3 +132,24 @@ TEST(concat_source, rejects_an_inverted_range) {
     auto cat = concat_source::create();
     EXPECT_FALSE(cat->append(memory_source::create(bytes_from(10, 1)), byte_range{8, 2}));
 }
+
+TEST(concat_source, on_demand_appends_the_next_part_on_the_reading_thread) {
+    const auto a = bytes_from(300, 1), b = bytes_from(200, 2);
+    auto cat = concat_source::create(container("mpegts"));
+    ASSERT_TRUE(cat->append(memory_source::create(a)));
+    std::vector<std::size_t> calls;  // part count at each demand
+    const auto reader_thread = std::this_thread::get_id();
+    cat->on_demand([&, weak = std::weak_ptr<concat_source>(cat)] {
+        auto c = weak.lock();
+        EXPECT_EQ(std::this_thread::get_id(), reader_thread);
+        calls.push_back(c->part_count());
+        if (c->part_count() == 1)
+            EXPECT_TRUE(c->append(memory_source::create(b)));
+        else
+            c->finish();
+    });
+    std::vector<std::byte> expect(a);
+    expect.insert(expect.end(), b.begin(), b.end());
+    EXPECT_EQ(read_all(cat), expect);
+    EXPECT_EQ(calls, (std::vector<std::size_t>{1, 2}));  // once per part count
+}

@@ -14,7 +14,9 @@
 // their offsets then. A part appended with `boundary` hints declares a format_boundary at its first
 // byte: the decoder ends its demuxer there and opens a new one (an HLS discontinuity or a new
 // EXT-X-MAP), keeping its output clock and converter. wait_range past the last appended part waits
-// for the next append or finish() (the demand signal is the owner's business: it appends parts).
+// for the next append or finish(); an owner that appends on demand sets on_demand(), called once
+// per part count on the reading thread before such a wait (it appends the next part, or
+// finishes).
 // Threads: every member may be called from any thread. Locks: one leaf mutex guards the part list
 // and the finished flag; it is never held across a call into a part's wait_range or read_at (only
 // across a part's length(), a non-blocking accessor). Buffers: parts are shared with the caller;
@@ -26,6 +28,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,6 +51,10 @@ public:
                     std::optional<media_hints> boundary = std::nullopt);
     // No more parts: length() becomes known once every part's length is.
     void finish();
+    // Called (without the lock) on the thread whose wait_range reached past the last appended
+    // part while not finished, once per part count; it may append or finish (or neither: the
+    // wait then waits for another thread to). Set it before the first read.
+    void on_demand(std::function<void()> fn);
     [[nodiscard]] std::size_t part_count() const;
 
     [[nodiscard]] std::optional<std::uint64_t> length() const override;
@@ -82,6 +89,8 @@ private:
     std::condition_variable_any appended_;
     mutable std::vector<part> parts_;
     bool finished_ = false;
+    std::function<void()> demand_;
+    std::size_t demanded_at_ = static_cast<std::size_t>(-1);  // part count of the last demand
     media_hints hints_;
 };
 
