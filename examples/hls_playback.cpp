@@ -131,6 +131,10 @@ const char* event_name(hls::event_kind k) {
             return "stall";
         case hls::event_kind::progress:
             return "progress";
+        case hls::event_kind::abr_decision:
+            return "abr_decision";
+        case hls::event_kind::variant_switched:
+            return "variant_switched";
         case hls::event_kind::resume:
             return "resume";
         case hls::event_kind::error:

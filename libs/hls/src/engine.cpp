@@ -2,6 +2,8 @@
 // position, failures, stall accounting, statistics and shutdown.
 #include "detail/engine.hpp"
 
+#include "detail/session.hpp"
+
 #include <kithara/detail/log.hpp>
 #include <kithara/hls/error.hpp>
 #include <kithara/hls/parser.hpp>
@@ -39,8 +41,66 @@ void engine::emit(event e) const {
     if (opts_.on_event) opts_.on_event(e);
 }
 
+namespace {
+
+// The segment table of `e`'s media playlist: segments, then one item per EXT-X-MAP.
+void build_items(engine& e, const media_playlist& media, std::vector<item>& items,
+                 std::vector<bool>& needed, stream_info& info) {
+    double t = 0;
+    for (const auto& s : media.segments) {
+        item it;
+        it.url = s.resolved_uri;
+        it.range = s.range;
+        it.start = t;
+        it.duration = s.duration;
+        it.media_sequence = s.media_sequence;
+        it.label = s.uri + " (media sequence " + std::to_string(s.media_sequence) + ")";
+        items.push_back(std::move(it));
+        t += s.duration;
+    }
+    for (const auto& m : media.maps) {
+        item it;
+        it.url = m.resolved_uri;
+        it.range = m.range;
+        it.label = m.uri + " (init section)";
+        items.push_back(std::move(it));
+    }
+    info.duration = t;
+    info.segments = media.segments.size();
+    needed.assign(items.size(), false);
+    for (std::size_t k = 0; k < media.segments.size(); ++k) {
+        if (media.segments[k].gap) continue;
+        needed[k] = true;
+        if (auto m = e.map_item(k); m != no_index) needed[m] = true;
+    }
+}
+
+}  // namespace
+
+result<> engine::load_media(const std::string& uri, const master_playlist* master) {
+    auto media = load_playlist(uri);
+    if (!media) return kithara::fail(media.error());
+    parse_options po;
+    if (master) po.imports = master->variables;
+    auto mp = parse_playlist(media->body, media->final_url, po);
+    if (!mp) return kithara::fail(mp.error());
+    if (mp->is_master()) {
+        if (master) return kithara::fail(errc::bad_response, "variant URI names a master playlist");
+        return kithara::fail(errc::bad_response, "expected a media playlist");
+    }
+    if (auto r = check_unchanged(*media, mp->media()); !r) return kithara::fail(r.error());
+    store_playlist(*media);
+    media_ = mp->media();
+    if (!media_.endlist)
+        KITHARA_LOG_WARN("hls: playlist without EXT-X-ENDLIST played as VOD (no reload)");
+    build_items(*this, media_, items_, needed_, info_);
+    return {};
+}
+
 result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_store& store,
-                                               net::client& client, stream_options options) {
+                                               net::client& client, stream_options options,
+                                               const chooser& choose,
+                                               master_playlist* master_out) {
     auto e = std::make_shared<engine>(client, std::move(options));
     auto asset = store.open_asset(url);
     if (!asset) return kithara::fail(asset.error());
@@ -50,77 +110,62 @@ result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_st
     if (!top) return kithara::fail(top.error());
     auto parsed = parse_playlist(top->body, top->final_url);
     if (!parsed) return kithara::fail(parsed.error());
-    if (parsed->is_master()) {
-        e->store_playlist(*top);
-        const auto& m = parsed->master();
-        if (m.variants.empty()) return kithara::fail(errc::not_supported, "no playable variant");
-        for (const auto& v : m.variants)
-            e->info_.variants.push_back({v.bandwidth, v.codecs, v.resolved_uri});
-        std::size_t pick = 0;
-        if (e->opts_.variant) {
-            if (*e->opts_.variant >= m.variants.size())
-                return kithara::fail(errc::invalid_value, "variant index out of range");
-            pick = *e->opts_.variant;
-        } else if (e->opts_.variant_bandwidth) {
-            auto it = std::find_if(m.variants.begin(), m.variants.end(), [&](const auto& v) {
-                return v.bandwidth == *e->opts_.variant_bandwidth;
-            });
-            if (it == m.variants.end())
-                return kithara::fail(errc::invalid_value, "no variant with that BANDWIDTH");
-            pick = static_cast<std::size_t>(it - m.variants.begin());
-        } else {
-            for (std::size_t i = 1; i < m.variants.size(); ++i)
-                if (m.variants[i].bandwidth < m.variants[pick].bandwidth) pick = i;
-        }
-        e->info_.variant = pick;
-        e->emit(
-            make_event(event_kind::variant_chosen, m.variants[pick].resolved_uri, 0, pick, 0, {}));
-        auto media = e->load_playlist(m.variants[pick].resolved_uri);
-        if (!media) return kithara::fail(media.error());
-        parse_options po;
-        po.imports = m.variables;
-        auto mp = parse_playlist(media->body, media->final_url, po);
-        if (!mp) return kithara::fail(mp.error());
-        if (mp->is_master())
-            return kithara::fail(errc::bad_response, "variant URI names a master playlist");
-        if (auto r = e->check_unchanged(*media, mp->media()); !r) return kithara::fail(r.error());
-        e->store_playlist(*media);
-        e->media_ = mp->media();
-    } else {
-        if (auto r = e->check_unchanged(*top, parsed->media()); !r) return kithara::fail(r.error());
+    if (!parsed->is_master()) {
+        if (auto r = e->check_unchanged(*top, parsed->media()); !r)
+            return kithara::fail(r.error());
         e->store_playlist(*top);
         e->media_ = parsed->media();
+        if (!e->media_.endlist)
+            KITHARA_LOG_WARN("hls: playlist without EXT-X-ENDLIST played as VOD (no reload)");
+        build_items(*e, e->media_, e->items_, e->needed_, e->info_);
+        return e;
     }
-    if (!e->media_.endlist)
-        KITHARA_LOG_WARN("hls: playlist without EXT-X-ENDLIST played as VOD (no reload)");
+    e->store_playlist(*top);
+    const auto& m = parsed->master();
+    if (m.variants.empty()) return kithara::fail(errc::not_supported, "no playable variant");
+    for (const auto& v : m.variants)
+        e->info_.variants.push_back({v.bandwidth, v.codecs, v.resolved_uri});
+    std::size_t pick = 0;
+    if (e->opts_.variant) {
+        if (*e->opts_.variant >= m.variants.size())
+            return kithara::fail(errc::invalid_value, "variant index out of range");
+        pick = *e->opts_.variant;
+    } else if (e->opts_.variant_bandwidth) {
+        auto it = std::find_if(m.variants.begin(), m.variants.end(), [&](const auto& v) {
+            return v.bandwidth == *e->opts_.variant_bandwidth;
+        });
+        if (it == m.variants.end())
+            return kithara::fail(errc::invalid_value, "no variant with that BANDWIDTH");
+        pick = static_cast<std::size_t>(it - m.variants.begin());
+    } else if (choose) {
+        pick = std::min(choose(m), m.variants.size() - 1);
+    } else {
+        for (std::size_t i = 1; i < m.variants.size(); ++i)
+            if (m.variants[i].bandwidth < m.variants[pick].bandwidth) pick = i;
+    }
+    e->info_.variant = pick;
+    e->emit(make_event(event_kind::variant_chosen, m.variants[pick].resolved_uri, 0, pick, 0, {}));
+    if (auto r = e->load_media(m.variants[pick].resolved_uri, &m); !r)
+        return kithara::fail(r.error());
+    if (master_out) *master_out = m;
+    return e;
+}
 
-    double t = 0;
-    for (const auto& s : e->media_.segments) {
-        item it;
-        it.url = s.resolved_uri;
-        it.range = s.range;
-        it.start = t;
-        it.duration = s.duration;
-        it.media_sequence = s.media_sequence;
-        it.label = s.uri + " (media sequence " + std::to_string(s.media_sequence) + ")";
-        e->items_.push_back(std::move(it));
-        t += s.duration;
-    }
-    for (const auto& m : e->media_.maps) {
-        item it;
-        it.url = m.resolved_uri;
-        it.range = m.range;
-        it.label = m.uri + " (init section)";
-        e->items_.push_back(std::move(it));
-    }
-    e->info_.duration = t;
-    e->info_.segments = e->media_.segments.size();
-    e->needed_.assign(e->items_.size(), false);
-    for (std::size_t k = 0; k < e->media_.segments.size(); ++k) {
-        if (e->media_.segments[k].gap) continue;
-        e->needed_[k] = true;
-        if (auto m = e->map_item(k); m != no_index) e->needed_[m] = true;
-    }
+result<std::shared_ptr<engine>> engine::create_variant(const std::string& asset_url,
+                                                       assets::asset_store& store,
+                                                       net::client& client,
+                                                       stream_options options,
+                                                       const master_playlist& master,
+                                                       std::size_t v) {
+    auto e = std::make_shared<engine>(client, std::move(options));
+    auto asset = store.open_asset(asset_url);
+    if (!asset) return kithara::fail(asset.error());
+    e->asset_ = std::move(*asset);
+    for (const auto& mv : master.variants)
+        e->info_.variants.push_back({mv.bandwidth, mv.codecs, mv.resolved_uri});
+    e->info_.variant = v;
+    if (auto r = e->load_media(master.variants[v].resolved_uri, &master); !r)
+        return kithara::fail(r.error());
     return e;
 }
 
@@ -169,6 +214,10 @@ std::optional<error> engine::item_failure(std::size_t i) const {
 }
 
 void engine::demand(std::size_t seg) {
+    if (attached_) {
+        if (auto s = session_.lock()) s->on_demand(info_.variant, seg);
+        return;
+    }
     {
         std::lock_guard lock(mutex_);
         if (started_ && seg <= read_seg_) return;
@@ -196,6 +245,7 @@ void engine::note_stall(std::size_t seg) {
         if (stalled_since_) return;
         stalled_since_ = std::chrono::steady_clock::now();
         stalled_seg_ = seg;
+        ++stats_.stalls;
     }
     const auto& it = items_[seg];
     emit(make_event(event_kind::stall, it.url, it.media_sequence, info_.variant, it.start,
@@ -211,12 +261,67 @@ void engine::note_resume() {
         waited = std::chrono::steady_clock::now() - *stalled_since_;
         seg = stalled_seg_;
         stalled_since_.reset();
+        stats_.stall_seconds += std::chrono::duration<double>(waited).count();
     }
     const auto& it = items_[seg];
     const auto ms = std::chrono::duration<double, std::milli>(waited).count();
     char msg[64];
     std::snprintf(msg, sizeof msg, "after %.1f ms", ms);
     emit(make_event(event_kind::resume, it.url, it.media_sequence, info_.variant, it.start, msg));
+}
+
+void engine::attach(std::weak_ptr<session> s, std::size_t variant) {
+    session_ = std::move(s);
+    attached_ = true;
+    info_.variant = variant;
+}
+
+bool engine::claim(std::size_t i) {
+    std::lock_guard lock(mutex_);
+    if (shut_down_ || items_[i].st != item::state::idle) return false;
+    items_[i].st = item::state::fetching;
+    started_ = true;
+    ++in_flight_;
+    return true;
+}
+
+item::state engine::state_of(std::size_t i) const {
+    std::lock_guard lock(mutex_);
+    return items_[i].st;
+}
+
+std::size_t engine::in_flight() const {
+    std::lock_guard lock(mutex_);
+    return in_flight_;
+}
+
+std::optional<std::uint64_t> engine::size_of(std::size_t i) const {
+    if (items_[i].range) return items_[i].range->length;
+    std::lock_guard lock(mutex_);
+    if (items_[i].res) return items_[i].res->resource().final_length();
+    return std::nullopt;
+}
+
+void engine::cancel_item(std::size_t i) {
+    net::request_handle h;
+    {
+        std::lock_guard lock(mutex_);
+        if (items_[i].st != item::state::fetching) return;
+        h = items_[i].request;
+    }
+    h.cancel();
+}
+
+std::size_t engine::segment_at(double t) const noexcept {
+    const auto n = media_.segments.size();
+    std::size_t k = 0;
+    while (k + 1 < n && items_[k + 1].start <= t + 1e-3) ++k;
+    return k;
+}
+
+stream_stats engine::counters() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
 }
 
 void engine::note_read_failure() {

@@ -3,6 +3,7 @@
 // progress, checked against the validators stored with its cached bytes (If-Range on resume; a
 // changed entity is content_changed, never spliced), and counted for stats and pin progress.
 #include "detail/engine.hpp"
+#include "detail/session.hpp"
 
 #include <kithara/assets/key.hpp>
 #include <kithara/detail/log.hpp>
@@ -181,6 +182,10 @@ result<> engine::on_head(std::size_t i, const net::response_head& head, bool res
 }
 
 void engine::pump() {
+    if (attached_) {
+        if (auto s = session_.lock()) s->pump();
+        return;
+    }
     for (;;) {
         std::vector<std::size_t> to_start;
         {
@@ -338,6 +343,11 @@ bool engine::start_item(std::size_t i, bool resumed) {
     if (!resumed)
         emit(make_event(event_kind::segment_requested, it.url, it.media_sequence, info_.variant,
                         it.start, {}));
+    if (attached_ && i < media_.segments.size()) {
+        req.on_sample = [weak = session_, v = info_.variant, i](const net::throughput_sample& t) {
+            if (auto s = weak.lock()) s->on_sample(v, i, t);
+        };
+    }
     auto sink = std::make_shared<fetch_sink>(shared_from_this(), i, *res, !it.range, resuming);
     auto h = client_.start(std::move(req), std::move(sink));
     std::lock_guard lock(mutex_);
@@ -408,6 +418,19 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, b
         emit(make_event(event_kind::segment_complete, items_[i].url, items_[i].media_sequence,
                         info_.variant, items_[i].start, "network"));
         emit_progress();
+    }
+    if (attached_) {
+        // The session counts requests across variants: this one is over before it selects more.
+        // It must not outlive shutdown(): the session checks its own shutdown flag, and a
+        // request it starts on a shut-down engine finishes without one (start_item).
+        auto s = session_.lock();
+        {
+            std::lock_guard lock(mutex_);
+            --in_flight_;
+        }
+        idle_.notify_all();
+        if (s) s->on_item_done(info_.variant, i, outcome.has_value());
+        return;
     }
     pump();
     // Last: shutdown() returns once this count is 0, so no event or request comes after it.

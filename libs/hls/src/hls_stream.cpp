@@ -5,6 +5,7 @@
 #include <kithara/hls/hls_stream.hpp>
 
 #include "detail/engine.hpp"
+#include "detail/session.hpp"
 
 #include <kithara/decode/decoder.hpp>
 #include <kithara/hls/error.hpp>
@@ -20,7 +21,16 @@ namespace detail {
 
 // The decoding side; owned by hls_stream, used by one thread at a time.
 struct player {
-    std::shared_ptr<engine> e;
+    std::shared_ptr<engine> e;  // the engine of the current run's variant
+    // Adaptive bitrate (null: one variant, runs built at once as before).
+    std::shared_ptr<session> abr;
+    std::size_t run_variant = 0;
+    std::size_t run_next = 0;  // the next segment a lazily built run may append
+    bool announce = false;     // the next chunk is the first of a switched-to variant
+    session::clock::time_point decided_at{};
+    std::size_t played_variant = 0;
+    bool after_seek = false;  // the next run starts at `position` (a seek)
+    std::optional<std::size_t> abr_failed_seg;  // a failed segment of the run, rendered next
     std::unique_ptr<decode::decoder> dec;
     std::size_t next_seg = 0;  // first segment of the next run
     std::size_t run_first = 0;
@@ -41,7 +51,166 @@ struct player {
         if (c.sample_rate > 0)
             position = std::chrono::duration<double>(c.start).count() +
                        static_cast<double>(c.frames()) / c.sample_rate;
+        if (abr) {
+            if (announce) {
+                announce = false;
+                const auto ms = std::chrono::duration<double, std::milli>(
+                                    session::clock::now() - decided_at)
+                                    .count();
+                char msg[96];
+                std::snprintf(msg, sizeof msg, "decided %.0f ms before", ms);
+                played_variant = run_variant;
+                abr->note_switch();
+                e->emit(make_event(event_kind::variant_switched, {}, 0, run_variant,
+                                   std::chrono::duration<double>(c.start).count(), msg));
+            }
+            abr->set_position(position, played_variant);
+        }
         return std::optional(std::move(c));
+    }
+
+    // ABR: a run that starts at slot `sl` and grows one segment at a time while the plan
+    // continues in the same variant (the concat source asks at each segment's end).
+    result<> open_abr_run(const session::slot& sl) {
+        e = abr->engine_of(sl.variant);
+        const auto& segs = e->media().segments;
+        const auto& items = e->items();
+        std::size_t first = sl.seg;
+        if (sl.switch_in && e->options().abr.prime_decoder && sl.seg > 0 &&
+            !segs[sl.seg].discontinuity && !segs[sl.seg - 1].gap &&
+            segs[sl.seg - 1].map == segs[sl.seg].map && !e->failed_segment(sl.seg - 1, sl.seg))
+            first = sl.seg - 1;  // primes the decoder: decoded, then dropped
+        run_first = first;
+        run_end = sl.seg + 1;
+        run_next = sl.seg + 1;
+        run_variant = sl.variant;
+        run_frames = 0;
+        (void)e->take_read_failure();
+        const auto& s0 = segs[first];
+        stream::media_hints h;
+        h.container = container_of(s0.resolved_uri, s0.map != no_index);
+        auto cat = stream::concat_source::create(h);
+        if (auto m = e->map_item(first); m != no_index) {
+            auto src = e->map_source(m, first);
+            if (!src) return kithara::fail(src.error());
+            if (auto r = cat->append(*src); !r) return r;
+        }
+        for (std::size_t k = first; k <= sl.seg; ++k) {
+            auto src = e->segment_source(k);
+            if (!src) return kithara::fail(src.error());
+            if (auto r = cat->append(*src); !r) return r;
+        }
+        cat->on_demand([this, weak = std::weak_ptr<stream::concat_source>(cat)] {
+            auto c = weak.lock();
+            if (!c) return;
+            const auto& sg = e->media().segments;
+            const auto n = run_next;
+            const bool continues = n < sg.size() && !sg[n].gap && !sg[n].discontinuity &&
+                                   sg[n].map == sg[run_first].map && !e->failed_segment(n, n + 1);
+            if (continues && abr->take_slot_if(run_variant, n)) {
+                auto src = e->segment_source(n);
+                if (src && c->append(*src)) {
+                    run_next = n + 1;
+                    run_end = n + 1;
+                    return;
+                }
+                // Not appendable (an unsupported key): the run ends; the segment fails next.
+                abr_failed_seg = n;
+            }
+            c->finish();
+        });
+        if (sl.switch_in && !first_run && segs[sl.seg].discontinuity)
+            e->emit(make_event(event_kind::discontinuity, segs[sl.seg].resolved_uri,
+                               segs[sl.seg].media_sequence, sl.variant, items[sl.seg].start, {}));
+        if (!sl.switch_in && !first_run && s0.discontinuity)
+            e->emit(make_event(event_kind::discontinuity, s0.resolved_uri, s0.media_sequence,
+                               sl.variant, items[first].start, {}));
+        first_run = false;
+        auto opts = e->options().decode;
+        opts.sequential = true;
+        opts.reader.prefetch_bytes = 0;
+        opts.start_offset = std::chrono::nanoseconds(
+            static_cast<std::int64_t>(std::llround(items[first].start * 1e9)));
+        // The output format never changes with the variant: without one asked for, the first
+        // run's rate and channels stay (a 48 kHz variant after a 44.1 kHz one is resampled).
+        if (opts.sample_rate == 0) opts.sample_rate = rate;
+        if (opts.channels == 0) opts.channels = channels;
+        auto d = decode::decoder::open(cat, opts);
+        if (!d) {
+            if (auto f = e->failure()) return kithara::fail(*f);
+            auto err = d.error();
+            err.add_context("segment " + items[first].label);
+            return kithara::fail(std::move(err));
+        }
+        dec = std::move(*d);
+        next_seg = sl.seg + 1;
+        skip_frames = 0;
+        skip_seconds = 0;
+        // A switch (or a seek) continues exactly where the output is: drop what the new run
+        // decodes before `position` (the priming segment, and a switch point inside a segment).
+        if (sl.switch_in || after_seek) skip_seconds = std::max(0.0, position - items[first].start);
+        after_seek = false;
+        if (sl.switch_in && sl.variant != played_variant) {
+            announce = true;
+            decided_at = sl.decided_at;
+        }
+        return {};
+    }
+
+    // ABR: the next run, gap or end. False: the end of the stream.
+    result<bool> next_abr_run() {
+        if (abr_failed_seg) {  // a segment of the last run failed (failed_segment_as_gap)
+            session::slot sl;
+            sl.variant = run_variant;
+            sl.seg = *abr_failed_seg;
+            abr_failed_seg.reset();
+            abr_gap(sl);
+            return true;
+        }
+        auto sl = abr->take_slot();
+        if (!sl) {
+            abr->await_complete_requests();
+            return false;
+        }
+        e = abr->engine_of(sl->variant);
+        const auto& seg = e->media().segments[sl->seg];
+        if (seg.gap || e->failed_segment(sl->seg, sl->seg + 1)) {
+            abr_gap(*sl);
+            return true;
+        }
+        if (auto r = open_abr_run(*sl); !r) {
+            e->emit(make_event(event_kind::error, seg.resolved_uri, seg.media_sequence,
+                               sl->variant, e->items()[sl->seg].start, r.error().message()));
+            return kithara::fail(r.error());
+        }
+        return true;
+    }
+
+    // A gap slot (EXT-X-GAP, or a failed segment with failed_segment_as_gap): silence from the
+    // position to the segment's end (or nothing with gap_policy::skip).
+    void abr_gap(const session::slot& sl) {
+        e = abr->engine_of(sl.variant);
+        const auto& it = e->items()[sl.seg];
+        const auto& seg = e->media().segments[sl.seg];
+        std::string why;
+        if (!seg.gap) {
+            const auto f = e->item_failure(sl.seg);
+            why = "failed segment rendered as a gap: " + (f ? f->message() : "");
+        }
+        e->emit(make_event(event_kind::gap, seg.resolved_uri, seg.media_sequence, sl.variant,
+                           it.start, why));
+        if (e->options().gaps == gap_policy::silence) {
+            if (rate == 0) {
+                rate = e->options().decode.sample_rate ? e->options().decode.sample_rate : 44100;
+                channels = e->options().decode.channels ? e->options().decode.channels : 2;
+            }
+            const double from = std::max(position, it.start);
+            const auto r = static_cast<double>(rate);
+            const auto n = std::llround((it.start + it.duration) * r) - std::llround(from * r);
+            silence_at = std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(from * 1e9)));
+            silence_frames = n > 0 ? static_cast<std::uint64_t>(n) : 0;
+        }
+        after_seek = false;
     }
 
     result<> open_run(std::size_t first, double skip, std::uint64_t skip_n = 0,
@@ -104,6 +273,10 @@ struct player {
         if (!k) return false;
         dec.reset();
         next_seg = *k;
+        if (abr) {
+            abr_failed_seg = *k;  // consumed from the plan with the run: a gap next
+            if (*k == run_first) return true;
+        }
         if (*k == run_first) return true;
         // Frames decoded so far plus those still to drop (a seek's, or a previous cut's).
         const auto done = run_frames + skip_frames;
@@ -194,6 +367,12 @@ struct player {
                 }
                 return deliver(std::move(ch));
             }
+            if (abr) {
+                auto more = next_abr_run();
+                if (!more) return kithara::fail(more.error());
+                if (!*more) return std::optional<decode::pcm_chunk>{};
+                continue;
+            }
             if (next_seg >= segs.size()) {
                 e->await_complete_requests();  // stats() at the end counts every segment
                 return std::optional<decode::pcm_chunk>{};
@@ -241,6 +420,19 @@ struct player {
     }
 
     result<> seek(double t) {
+        if (abr) {
+            t = std::clamp(t, 0.0, abr->duration());
+            dec.reset();
+            silence_frames = 0;
+            skip_frames = 0;
+            skip_seconds = 0;
+            announce = false;
+            abr_failed_seg.reset();
+            position = t;
+            after_seek = true;
+            abr->seek(t);
+            return {};
+        }
         const auto& items = e->items();
         const auto n = e->media().segments.size();
         t = std::clamp(t, 0.0, e->info().duration);
@@ -262,8 +454,12 @@ struct player {
 hls_stream::hls_stream(std::shared_ptr<detail::engine> e) : engine_(std::move(e)) {}
 
 hls_stream::~hls_stream() {
+    auto abr = player_->abr;
     player_.reset();  // the decoder stops reading before the downloads are cancelled
-    engine_->shutdown();
+    if (abr)
+        abr->shutdown();
+    else
+        engine_->shutdown();
 }
 
 result<std::optional<decode::pcm_chunk>> hls_stream::next() {
@@ -275,28 +471,34 @@ result<> hls_stream::seek(double seconds) {
 }
 
 stream_info hls_stream::info() const {
+    if (player_->abr) return player_->abr->info();
     return engine_->info();
 }
 
 stream_stats hls_stream::stats() const {
+    if (player_->abr) return player_->abr->stats(player_->position);
     return engine_->stats(player_->position);
 }
 
 void hls_stream::lock_variant(std::optional<std::size_t> variant) {
-    engine_->lock_variant(variant);
+    if (player_->abr) player_->abr->lock_variant(variant);
 }
 
 void hls_stream::set_max_bandwidth(std::uint64_t bits_per_second) {
-    engine_->set_max_bandwidth(bits_per_second);
+    if (player_->abr) player_->abr->set_max_bandwidth(bits_per_second);
 }
 
 result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& store,
                                          net::client& client, stream_options options) {
-    auto e = detail::engine::create(std::move(url), store, client, std::move(options));
-    if (!e) return kithara::fail(e.error());
-    std::unique_ptr<hls_stream> s(new hls_stream(*e));
+    auto o = detail::session::open(std::move(url), store, client, std::move(options));
+    if (!o) return kithara::fail(o.error());
+    std::shared_ptr<detail::engine> first = o->single;
+    if (o->abr) first = o->abr->engine_of(o->abr->info().variant);
+    std::unique_ptr<hls_stream> s(new hls_stream(o->single));
     s->player_ = std::make_unique<detail::player>();
-    s->player_->e = *e;
+    s->player_->e = first;
+    s->player_->abr = o->abr;
+    if (o->abr) s->player_->played_variant = o->abr->info().variant;
     return s;
 }
 

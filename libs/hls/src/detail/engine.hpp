@@ -21,6 +21,7 @@
 #include <array>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,8 @@
 #include <vector>
 
 namespace kithara::hls::detail {
+
+class session;
 
 struct item {
     enum class state { idle, fetching, done, failed };
@@ -83,8 +86,19 @@ bool is_packed(const std::string& container);
 
 class engine : public std::enable_shared_from_this<engine> {
 public:
+    // Chooses the variant of a master when options name none (default: the lowest BANDWIDTH).
+    using chooser = std::function<std::size_t(const master_playlist&)>;
     static result<std::shared_ptr<engine>> create(std::string url, assets::asset_store& store,
-                                                  net::client& client, stream_options options);
+                                                  net::client& client, stream_options options,
+                                                  const chooser& choose = {},
+                                                  master_playlist* master_out = nullptr);
+    // Variant `v` of `master` (loaded from `asset_url`): its media playlist, in that asset.
+    static result<std::shared_ptr<engine>> create_variant(const std::string& asset_url,
+                                                          assets::asset_store& store,
+                                                          net::client& client,
+                                                          stream_options options,
+                                                          const master_playlist& master,
+                                                          std::size_t v);
     engine(net::client& client, stream_options options);
     ~engine();
 
@@ -133,15 +147,24 @@ public:
     void note_read_failure();
     bool take_read_failure();
 
-    // Adaptive bitrate controls (any thread).
-    void lock_variant(std::optional<std::size_t> v) {
-        std::lock_guard lock(mutex_);
-        locked_variant_ = v;
-    }
-    void set_max_bandwidth(std::uint64_t bps) {
-        std::lock_guard lock(mutex_);
-        max_bandwidth_ = bps;
-    }
+    // --- Adaptive bitrate: a session drives this engine's window (see session.hpp). ---
+    // From now on demand() and the fetch completions call the session instead of pump(), and
+    // media segment requests report throughput samples to it.
+    void attach(std::weak_ptr<session> s, std::size_t variant);
+    [[nodiscard]] std::size_t variant() const noexcept { return info_.variant; }
+    // Claims item i for a request when idle (counted in flight); start_claimed() starts it (I/O:
+    // no session lock held) and returns true when it finished without a request.
+    bool claim(std::size_t i);
+    bool start_claimed(std::size_t i) { return start_item(i); }
+    [[nodiscard]] item::state state_of(std::size_t i) const;
+    [[nodiscard]] std::size_t in_flight() const;
+    // The item's size once known (BYTERANGE, or the resource's final length), else nullopt.
+    [[nodiscard]] std::optional<std::uint64_t> size_of(std::size_t i) const;
+    // Cancels item i's running request (its bytes stay cached; the item becomes idle).
+    void cancel_item(std::size_t i);
+    // The last segment starting at or before t (1 ms tolerance), 0 when none.
+    [[nodiscard]] std::size_t segment_at(double t) const noexcept;
+    [[nodiscard]] stream_stats counters() const;
 
     // hls::pin: every segment, init section and key into the cache, with progress events.
     result<> download_all();
@@ -160,6 +183,8 @@ public:
     [[nodiscard]] std::shared_ptr<assets::streaming_handle> opened_resource(std::size_t i) const;
 
 private:
+    // Loads, checks and stores a media playlist, and builds the segment table.
+    result<> load_media(const std::string& uri, const master_playlist* master);
     result<loaded_playlist> load_playlist(const std::string& url);
     void store_playlist(loaded_playlist& p);
     result<> check_unchanged(const loaded_playlist& p, const media_playlist& now) const;
@@ -195,8 +220,8 @@ private:
     bool downloading_all_ = false;      // download_all: the window is the whole playlist
     std::uint64_t progress_bytes_ = 0;  // download_all: bytes in the cache (cached + fetched)
     std::uint64_t progress_emitted_ = 0;
-    std::optional<std::size_t> locked_variant_;
-    std::uint64_t max_bandwidth_ = 0;
+    std::weak_ptr<session> session_;
+    bool attached_ = false;
 };
 
 }  // namespace kithara::hls::detail

@@ -88,6 +88,7 @@ enum class abr_mode {
 // What a custom policy (abr_options::policy) sees when a segment's variant is chosen.
 struct abr_status {
     std::vector<std::uint64_t> bandwidths;  // per variant, bits/s: measured, AVERAGE-, or BANDWIDTH
+    std::vector<bool> available;            // per variant: its playlist loaded (others never play)
     std::size_t current = 0;                // the variant of the segment before
     std::optional<double> estimate;         // bits/s of the link (empty: not warm yet)
     double buffer_seconds = 0;              // media downloaded ahead of the play position
@@ -121,8 +122,9 @@ struct abr_options {
     // variant; an estimate older than estimate_max_age is ignored.
     bool persist_estimate = true;
     std::chrono::seconds estimate_max_age{6 * 3600};
-    // A custom policy: returns the variant for the next segment (called with the stream's lock
-    // not held, on the io thread or the decoding thread). Empty: the built-in rules above.
+    // A custom policy: returns the variant for the next segment. Called on the io thread or the
+    // decoding thread under the stream's ABR lock: keep it quick and never call the stream from
+    // it. Empty: the built-in rules above.
     std::function<std::size_t(const abr_status&)> policy;
 };
 

@@ -1,0 +1,540 @@
+// session: the ABR plan, the prefetch window across variants, the link estimate and the
+// emergency abort (see detail/session.hpp).
+#include "detail/session.hpp"
+
+#include "detail/abr_rules.hpp"
+
+#include <kithara/detail/log.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace kithara::hls::detail {
+
+namespace {
+
+// The bits/s a variant announces: AVERAGE-BANDWIDTH when present, else BANDWIDTH.
+std::uint64_t announced(const variant_stream& v) {
+    return v.average_bandwidth && *v.average_bandwidth > 0 ? *v.average_bandwidth : v.bandwidth;
+}
+
+}  // namespace
+
+session::session(std::string url, assets::asset_store& store, stream_options options)
+    : url_(std::move(url)),
+      store_(store),
+      opts_(std::move(options)),
+      cap_(opts_.abr.max_bandwidth),
+      estimator_(opts_.abr.estimator) {}
+
+session::~session() = default;
+
+result<session::opened> session::open(std::string url, assets::asset_store& store,
+                                      net::client& client, stream_options options) {
+    const bool may_adapt = !options.variant && !options.variant_bandwidth &&
+                           options.abr.mode == abr_mode::automatic && !options.offline;
+    if (!may_adapt) {
+        auto e = engine::create(std::move(url), store, client, std::move(options));
+        if (!e) return kithara::fail(e.error());
+        return opened{*e, nullptr};
+    }
+    auto s = std::make_shared<session>(url, store, options);
+    std::optional<double> seed;  // bits/s from a previous session on this host
+    master_playlist m;
+    bool adapt = false;
+    std::size_t pick = 0;
+    auto choose = [&](const master_playlist& mp) -> std::size_t {
+        adapt = mp.variants.size() >= 2;
+        abr_status st;
+        for (const auto& v : mp.variants) st.bandwidths.push_back(announced(v));
+        st.playback_speed = s->opts_.abr.playback_speed;
+        st.max_bandwidth = s->cap_;
+        // Without an estimate: the lowest variant within the cap (rate 0 fits nothing).
+        pick = best_fit(st, seed ? *seed : 0.0, s->opts_.abr.up_safety);
+        return pick;
+    };
+    auto e0 = engine::create(url, store, client, options, choose, &m);
+    if (!e0) return kithara::fail(e0.error());
+    if (!adapt) return opened{*e0, nullptr};
+
+    s->master_ = m;
+    const auto n = m.variants.size();
+    s->engines_.assign(n, nullptr);
+    s->measured_bytes_.assign(n, 0);
+    s->measured_seconds_.assign(n, 0);
+    s->measured_count_.assign(n, 0);
+    s->engines_[pick] = *e0;
+    (*e0)->attach(s, pick);
+    if (seed) s->estimator_.seed(*seed / 8.0);
+    s->played_variant_ = pick;
+    slot first;
+    first.variant = pick;
+    first.decided_at = clock::now();
+    s->plan_.push_back(first);
+    s->pump();  // the first segment's request goes out before the other playlists load
+    for (std::size_t v = 0; v < n; ++v) {
+        if (v == pick) continue;
+        auto e = engine::create_variant(url, store, client, options, m, v);
+        if (!e) {
+            KITHARA_LOG_WARN("hls: variant {} left out of adaptation: {}", v, e.error().message());
+            continue;
+        }
+        (*e)->attach(s, v);
+        std::lock_guard lock(s->mutex_);
+        s->engines_[v] = *e;
+    }
+    return opened{nullptr, s};
+}
+
+std::shared_ptr<engine> session::engine_of(std::size_t v) const {
+    std::lock_guard lock(mutex_);
+    return engines_[v];
+}
+
+double session::duration() const {
+    std::lock_guard lock(mutex_);
+    return engines_[played_variant_]->info().duration;
+}
+
+void session::emit(event e) const {
+    if (opts_.on_event) opts_.on_event(e);
+}
+
+double session::slot_end(const slot& s) const {
+    const auto& it = engines_[s.variant]->items()[s.seg];
+    return it.start + it.duration;
+}
+
+bool session::slot_complete_locked(const slot& s) const {
+    const auto& e = *engines_[s.variant];
+    const auto& seg = e.media().segments[s.seg];
+    if (seg.gap) return true;
+    if (e.state_of(s.seg) != item::state::done) return false;
+    if (auto m = e.map_item(s.seg); m != no_index && e.state_of(m) != item::state::done)
+        return false;
+    return true;
+}
+
+double session::buffer_locked() const {
+    // The contiguous complete slots from the one holding the position.
+    std::size_t i = 0;
+    while (i < plan_.size() && slot_end(plan_[i]) <= position_ + 1e-6) ++i;
+    double until = position_;
+    for (; i < plan_.size(); ++i) {
+        if (!slot_complete_locked(plan_[i])) break;
+        until = slot_end(plan_[i]);
+    }
+    return std::max(0.0, until - position_);
+}
+
+std::uint64_t session::bandwidth_locked(std::size_t v) const {
+    // Measured once two segments are known (what the variant really costs), else announced.
+    if (measured_count_[v] >= 2 && measured_seconds_[v] > 0)
+        return static_cast<std::uint64_t>(static_cast<double>(measured_bytes_[v]) * 8.0 /
+                                          measured_seconds_[v]);
+    return announced(master_.variants[v]);
+}
+
+std::optional<double> session::estimate_bps_locked() const {
+    auto e = estimator_.estimate();
+    if (!e) return std::nullopt;
+    return *e * 8.0;
+}
+
+abr_status session::status_locked(std::size_t current) const {
+    abr_status st;
+    for (std::size_t v = 0; v < engines_.size(); ++v) {
+        st.bandwidths.push_back(bandwidth_locked(v));
+        st.available.push_back(engines_[v] != nullptr);
+    }
+    st.current = current;
+    st.estimate = estimate_bps_locked();
+    st.buffer_seconds = buffer_locked();
+    st.playback_speed = opts_.abr.playback_speed;
+    st.max_bandwidth = cap_;
+    return st;
+}
+
+bool session::extend_locked(std::vector<event>& events) {
+    if (plan_.empty()) return false;
+    const slot last = plan_.back();
+    const auto& ev = *engines_[last.variant];
+    if (last.seg + 1 >= ev.media().segments.size()) return false;
+    const double t = slot_end(last);
+    std::size_t v = last.variant;
+    std::string why;
+    if (locked_ && *locked_ < engines_.size() && engines_[*locked_]) {
+        v = *locked_;
+        why = "locked";
+    } else if (opts_.abr.mode == abr_mode::automatic) {
+        const auto st = status_locked(last.variant);
+        if (opts_.abr.policy) {
+            v = opts_.abr.policy(st);
+            why = "policy";
+        } else {
+            abr_context c;
+            c.since_last_up = t - last_up_at_;
+            c.draining = last_fill_ < 1.0;
+            auto ch = choose_variant(st, opts_.abr, c);
+            v = ch.variant;
+            why = std::move(ch.reason);
+        }
+        if (v >= engines_.size() || !engines_[v]) v = last.variant;
+        if (st.bandwidths[v] > st.bandwidths[last.variant]) last_up_at_ = t;
+    }
+    slot s;
+    s.variant = v;
+    s.decided_at = clock::now();
+    if (v == last.variant) {
+        s.seg = last.seg + 1;
+        s.from = ev.items()[s.seg].start;
+    } else {
+        const auto& ew = *engines_[v];
+        s.seg = ew.segment_at(t);
+        const auto& it = ew.items()[s.seg];
+        if (it.start + it.duration <= t + 1e-3) {  // the new variant ends first: stay
+            s.variant = last.variant;
+            s.seg = last.seg + 1;
+            s.from = ev.items()[s.seg].start;
+        } else {
+            s.switch_in = true;
+            s.from = t;
+            const auto& seg = ew.media().segments[s.seg];
+            events.push_back(make_event(event_kind::abr_decision, seg.resolved_uri,
+                                        seg.media_sequence, v, t, why));
+            KITHARA_LOG_DEBUG("hls: abr variant {} -> {} at {:.3f} s: {}", last.variant, v, t,
+                              why);
+        }
+    }
+    plan_.push_back(s);
+    return true;
+}
+
+void session::trim_locked() {
+    // Slots the player finished with: consumed, and the next one consumed too, and over.
+    while (plan_.size() > 1 && next_take_ > 1 && plan_[1].consumed &&
+           slot_end(plan_[0]) <= position_ - 1e-6) {
+        plan_.pop_front();
+        --next_take_;
+    }
+}
+
+void session::pump() {
+    for (;;) {
+        std::vector<std::pair<std::shared_ptr<engine>, std::size_t>> to_start;
+        std::vector<event> events;
+        {
+            std::lock_guard lock(mutex_);
+            if (shut_down_) return;
+            trim_locked();
+            std::size_t running = 0;
+            for (const auto& e : engines_)
+                if (e) running += e->in_flight();
+            const auto now = clock::now();
+            double secs = 0;
+            std::uint64_t bytes = 0;
+            for (std::size_t i = 0; running < opts_.max_requests; ++i) {
+                if (i > 0 && (secs >= opts_.prefetch_seconds || bytes >= opts_.prefetch_bytes))
+                    break;
+                if (i == plan_.size() && !extend_locked(events)) break;
+                const slot& sl = plan_[i];
+                const auto& e = engines_[sl.variant];
+                const auto& segs = e->media().segments;
+                auto want = [&](std::size_t item) {
+                    if (running >= opts_.max_requests || !e->claim(item)) return;
+                    ++running;
+                    to_start.emplace_back(e, item);
+                    if (item < segs.size()) downloads_[{sl.variant, item}] = download{now};
+                };
+                // The priming segment of a switch (decoded before the slot, dropped).
+                if (sl.switch_in && opts_.abr.prime_decoder && sl.seg > 0 && !sl.consumed &&
+                    !segs[sl.seg].discontinuity && !segs[sl.seg - 1].gap &&
+                    segs[sl.seg - 1].map == segs[sl.seg].map) {
+                    if (auto m = e->map_item(sl.seg - 1); m != no_index) want(m);
+                    want(sl.seg - 1);
+                }
+                if (!segs[sl.seg].gap) {
+                    if (auto m = e->map_item(sl.seg); m != no_index) want(m);
+                    want(sl.seg);
+                }
+                const auto& it = e->items()[sl.seg];
+                secs += it.start + it.duration - std::max(sl.from, it.start);
+                if (auto size = e->size_of(sl.seg))
+                    bytes += *size;
+                else
+                    bytes += static_cast<std::uint64_t>(
+                        static_cast<double>(bandwidth_locked(sl.variant)) / 8.0 * it.duration);
+            }
+        }
+        for (auto& ev : events) emit(std::move(ev));
+        bool finished_any = false;
+        for (auto& [e, i] : to_start) finished_any |= e->start_claimed(i);
+        if (!finished_any) return;
+    }
+}
+
+void session::on_demand(std::size_t variant, std::size_t seg) {
+    {
+        std::lock_guard lock(mutex_);
+        if (last_demand_ == std::pair{variant, seg}) return;
+        last_demand_ = {variant, seg};
+    }
+    pump();
+}
+
+std::optional<session::slot> session::take_slot() {
+    std::optional<slot> out;
+    std::vector<event> events;
+    {
+        std::lock_guard lock(mutex_);
+        if (next_take_ == plan_.size() && !extend_locked(events)) return std::nullopt;
+        auto& s = plan_[next_take_++];
+        s.consumed = true;
+        out = s;
+    }
+    for (auto& ev : events) emit(std::move(ev));
+    pump();
+    return out;
+}
+
+bool session::take_slot_if(std::size_t v, std::size_t seg) {
+    bool taken = false;
+    std::vector<event> events;
+    {
+        std::lock_guard lock(mutex_);
+        if (next_take_ == plan_.size() && !extend_locked(events)) return false;
+        auto& s = plan_[next_take_];
+        if (s.variant == v && s.seg == seg && !s.switch_in) {
+            s.consumed = true;
+            ++next_take_;
+            taken = true;
+        }
+    }
+    for (auto& ev : events) emit(std::move(ev));
+    pump();
+    return taken;
+}
+
+void session::set_position(double seconds, std::size_t variant) {
+    std::lock_guard lock(mutex_);
+    position_ = seconds;
+    played_variant_ = variant;
+}
+
+void session::seek(double t) {
+    {
+        std::lock_guard lock(mutex_);
+        const std::size_t v = plan_.empty() ? played_variant_ : plan_.back().variant;
+        plan_.clear();
+        next_take_ = 0;
+        position_ = t;
+        slot s;
+        s.variant = v;
+        s.seg = engines_[v]->segment_at(t);
+        s.from = t;
+        s.switch_in = false;
+        s.decided_at = clock::now();
+        plan_.push_back(s);
+        last_demand_ = {static_cast<std::size_t>(-1), 0};
+    }
+    pump();
+}
+
+void session::on_sample(std::size_t variant, std::size_t seg, const net::throughput_sample& s) {
+    std::vector<std::pair<std::shared_ptr<engine>, std::size_t>> cancel;
+    std::vector<event> events;
+    {
+        std::lock_guard lock(mutex_);
+        if (shut_down_) return;
+        const auto now = clock::now();
+        if (auto r = meter_.add(s, now)) {
+            const double media_bps = static_cast<double>(bandwidth_locked(variant)) / 8.0;
+            estimator_.add(r->bytes_per_second(), r->weight(media_bps));
+        }
+        auto it = downloads_.find({variant, seg});
+        if (it != downloads_.end()) {
+            it->second.bytes = s.bytes;
+            if (s.interval_time.count() > 0 && s.interval_bytes > 0) {
+                it->second.rate = s.interval_bytes_per_second;
+                it->second.sampled = true;
+            }
+        }
+        if (!s.final) check_abort_locked(cancel, events);
+    }
+    for (auto& ev : events) emit(std::move(ev));
+    for (auto& [e, i] : cancel) e->cancel_item(i);
+}
+
+void session::check_abort_locked(
+    std::vector<std::pair<std::shared_ptr<engine>, std::size_t>>& cancel,
+    std::vector<event>& events) {
+    if (!opts_.abr.emergency_abort || opts_.abr.mode != abr_mode::automatic || locked_) return;
+    const double speed = opts_.abr.playback_speed > 0 ? opts_.abr.playback_speed : 1.0;
+    for (std::size_t i = next_take_; i < plan_.size(); ++i) {
+        const slot& sl = plan_[i];
+        auto d = downloads_.find({sl.variant, sl.seg});
+        if (d == downloads_.end() || !d->second.sampled || d->second.rate <= 0) continue;
+        const auto& e = *engines_[sl.variant];
+        const auto& it = e.items()[sl.seg];
+        const double media_bps = static_cast<double>(bandwidth_locked(sl.variant)) / 8.0;
+        const auto size = e.size_of(sl.seg);
+        const double expected =
+            size ? static_cast<double>(*size) : media_bps * it.duration;
+        const double remaining = std::max(0.0, expected - static_cast<double>(d->second.bytes));
+        const double rate = d->second.rate;
+        const double needed = remaining / rate;                            // wall seconds
+        const double until_needed = std::max(0.0, sl.from - position_) / speed;  // wall seconds
+        if (needed <= until_needed) continue;
+        // The best lower variant whose whole segment arrives in time at this rate, else the
+        // lowest; only worth it when it saves at least half of the wait.
+        auto st = status_locked(sl.variant);
+        st.estimate = rate * 8.0;
+        std::optional<std::size_t> pick;
+        for (std::size_t v = 0; v < engines_.size(); ++v) {
+            if (!engines_[v] || st.bandwidths[v] >= st.bandwidths[sl.variant]) continue;
+            if (cap_ && st.bandwidths[v] > cap_) continue;
+            const double t = static_cast<double>(st.bandwidths[v]) / 8.0 * it.duration / rate;
+            if (t <= until_needed * 0.8 && (!pick || st.bandwidths[v] > st.bandwidths[*pick]))
+                pick = v;
+        }
+        if (!pick) {
+            for (std::size_t v = 0; v < engines_.size(); ++v)
+                if (engines_[v] && (!pick || st.bandwidths[v] < st.bandwidths[*pick])) pick = v;
+        }
+        if (!pick || st.bandwidths[*pick] >= st.bandwidths[sl.variant]) return;
+        const double lower_time =
+            static_cast<double>(st.bandwidths[*pick]) / 8.0 * it.duration / rate;
+        if (lower_time > needed * 0.5) return;
+        // Abandon slot i and every later one (not consumed); decide slot i again.
+        for (std::size_t k = i; k < plan_.size(); ++k) {
+            const auto& later = plan_[k];
+            if (engines_[later.variant]->state_of(later.seg) == item::state::fetching)
+                cancel.emplace_back(engines_[later.variant], later.seg);
+        }
+        const slot old = sl;
+        plan_.erase(plan_.begin() + static_cast<std::ptrdiff_t>(i), plan_.end());
+        const std::size_t prev_variant = i > 0 ? plan_[i - 1].variant : played_variant_;
+        const double t = old.from;
+        slot s;
+        s.variant = *pick;
+        s.decided_at = clock::now();
+        const auto& ew = *engines_[*pick];
+        s.seg = ew.segment_at(t);
+        s.from = t;
+        s.switch_in = *pick != prev_variant || old.switch_in;
+        plan_.push_back(s);
+        ++aborts_;
+        char why[200];
+        std::snprintf(why, sizeof why,
+                      "emergency: %s of %s would take %.2f s at %s, %.2f s of buffer left",
+                      remaining >= 1024 ? (std::to_string(static_cast<long long>(remaining / 1024)) +
+                                           " KiB")
+                                              .c_str()
+                                        : "the rest",
+                      it.label.c_str(), needed, format_rate(rate * 8.0).c_str(), until_needed);
+        const auto& seg = ew.media().segments[s.seg];
+        events.push_back(make_event(event_kind::abr_decision, seg.resolved_uri,
+                                    seg.media_sequence, *pick, t, why));
+        KITHARA_LOG_INFO("hls: abr {}", why);
+        return;
+    }
+}
+
+void session::on_item_done(std::size_t variant, std::size_t item_index, bool ok) {
+    {
+        std::lock_guard lock(mutex_);
+        if (shut_down_) return;
+        auto d = downloads_.find({variant, item_index});
+        if (d != downloads_.end()) {
+            const auto& e = *engines_[variant];
+            if (ok) {
+                const auto& it = e.items()[item_index];
+                if (auto size = e.size_of(item_index)) {
+                    measured_bytes_[variant] += *size;
+                    measured_seconds_[variant] += it.duration;
+                    ++measured_count_[variant];
+                }
+                const double wall =
+                    std::chrono::duration<double>(clock::now() - d->second.started).count();
+                const double speed =
+                    opts_.abr.playback_speed > 0 ? opts_.abr.playback_speed : 1.0;
+                if (wall > 0) last_fill_ = it.duration / (wall * speed);
+            }
+            downloads_.erase(d);
+        }
+    }
+    pump();
+}
+
+void session::lock_variant(std::optional<std::size_t> v) {
+    std::lock_guard lock(mutex_);
+    locked_ = v;
+}
+
+void session::set_max_bandwidth(std::uint64_t bps) {
+    std::lock_guard lock(mutex_);
+    cap_ = bps;
+}
+
+void session::note_switch() {
+    std::lock_guard lock(mutex_);
+    ++switches_;
+}
+
+stream_stats session::stats(double position) const {
+    std::vector<std::shared_ptr<engine>> engines;
+    stream_stats out;
+    {
+        std::lock_guard lock(mutex_);
+        engines = engines_;
+        out.switches = switches_;
+        out.aborts = aborts_;
+        out.estimate_bps = estimate_bps_locked().value_or(0.0);
+        (void)position;
+        out.buffered_seconds = buffer_locked();
+    }
+    for (const auto& e : engines) {
+        if (!e) continue;
+        const auto c = e->counters();
+        out.bytes_from_network += c.bytes_from_network;
+        out.bytes_from_cache += c.bytes_from_cache;
+        out.requests += c.requests;
+        out.retries += c.retries;
+        out.segments_from_network += c.segments_from_network;
+        out.segments_from_cache += c.segments_from_cache;
+        out.stalls += c.stalls;
+        out.stall_seconds += c.stall_seconds;
+    }
+    return out;
+}
+
+stream_info session::info() const {
+    std::lock_guard lock(mutex_);
+    auto i = engines_[played_variant_]->info();
+    i.variant = played_variant_;
+    return i;
+}
+
+void session::await_complete_requests() {
+    std::vector<std::shared_ptr<engine>> engines;
+    {
+        std::lock_guard lock(mutex_);
+        engines = engines_;
+    }
+    for (auto& e : engines)
+        if (e) e->await_complete_requests();
+}
+
+void session::shutdown() {
+    std::vector<std::shared_ptr<engine>> engines;
+    {
+        std::lock_guard lock(mutex_);
+        shut_down_ = true;
+        engines = engines_;
+    }
+    for (auto& e : engines)
+        if (e) e->shutdown();
+}
+
+}  // namespace kithara::hls::detail
