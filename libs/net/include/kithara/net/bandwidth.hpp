@@ -19,6 +19,8 @@
 // estimator behaves the same at any playback speed or bitrate); estimate() is the lower of the
 // two (quick to fall, slow to rise). A median of the last three samples feeds them, so one
 // outlier in either direction moves nothing; a change that lasts shows from its second sample.
+// (The first sample feeds them as it is, the second the lower of the first two.) The averages
+// are bias-corrected like hls.js's EWMA, so the first samples are not pulled toward 0.
 // Until warmup_weight and warmup_samples are reached estimate() is empty, unless seed() gave a
 // prior (e.g. the estimate of a previous session), which samples then replace.
 //
@@ -38,8 +40,9 @@
 namespace kithara::net {
 
 struct estimator_options {
-    // Half-lives in units of sample weight (hls: media seconds of data downloaded). Defaults
-    // tuned on the ABR tests (docs/HLS.md, "Adaptive bitrate").
+    // Half-lives in units of sample weight (hls: media seconds of data downloaded): a sample of
+    // weight w keeps 0.5^(w / half_life) of the average. Defaults tuned on the ABR tests
+    // (docs/HLS.md, "Adaptive bitrate").
     double fast_half_life = 2.0;
     double slow_half_life = 8.0;
     // estimate() stays empty until this much weight and this many samples were added.
@@ -53,22 +56,25 @@ public:
 
     // A rate (bytes/s, > 0) measured over `weight` (> 0) units; other values are ignored.
     void add(double bytes_per_second, double weight);
-    // A prior: estimate() returns it until the warm-up is reached, then the samples rule.
+    // A prior (> 0, else ignored): estimate() returns it until the warm-up is reached, then
+    // the samples rule.
     void seed(double bytes_per_second);
     // Bytes/s: min(fast, slow) once warm, else the seed, else empty.
     [[nodiscard]] std::optional<double> estimate() const;
     [[nodiscard]] bool warm() const noexcept;
+    // The (bias-corrected) averages of the prefiltered samples, warm or not; 0 before any.
     [[nodiscard]] double fast() const noexcept { return fast_; }
     [[nodiscard]] double slow() const noexcept { return slow_; }
     [[nodiscard]] std::size_t samples() const noexcept { return samples_; }
     [[nodiscard]] double total_weight() const noexcept { return weight_; }
     // The last raw sample (0 before any): what the link does right now, unsmoothed.
     [[nodiscard]] double last() const noexcept { return last_; }
+    // Forgets everything, the seed included.
     void reset();
 
 private:
     estimator_options opts_;
-    double fast_ = 0;
+    double fast_ = 0;  // bias-corrected
     double slow_ = 0;
     double fast_weight_ = 0;  // sum of weights folded into fast_ (bias correction)
     double slow_weight_ = 0;
@@ -84,8 +90,9 @@ struct link_reading {
     std::uint64_t bytes = 0;
     std::chrono::nanoseconds busy{0};
     [[nodiscard]] double bytes_per_second() const noexcept {
-        return busy.count() > 0 ? static_cast<double>(bytes) * 1e9 / static_cast<double>(busy.count())
-                                : 0.0;
+        return busy.count() > 0
+                   ? static_cast<double>(bytes) * 1e9 / static_cast<double>(busy.count())
+                   : 0.0;
     }
     // The sample's weight for an estimator in media seconds: bytes over the media's bytes/s.
     [[nodiscard]] double weight(double media_bytes_per_second) const noexcept {
@@ -101,17 +108,28 @@ public:
 
     // A transfer's sample observed at `now` (its interval ends then): adds interval_bytes over
     // the part of [now - interval_time, now] not already counted as busy. Returns a reading
-    // once floor_bytes accumulated (and resets the accumulator), else nullopt. A final sample
-    // below the floor is kept for the next reading rather than dropped.
+    // once floor_bytes accumulated over some busy time (and resets the accumulator), else
+    // nullopt. A final sample below the floor is kept for the next reading rather than dropped.
     std::optional<link_reading> add(const throughput_sample& s, clock::time_point now);
     // What accumulated since the last reading (e.g. to judge a transfer that is collapsing).
     [[nodiscard]] link_reading pending() const noexcept { return pending_; }
+    [[nodiscard]] std::uint64_t floor_bytes() const noexcept { return floor_; }
+    // Forgets the pending bytes and the busy intervals (e.g. after a network change).
     void reset();
 
 private:
+    struct span {
+        clock::time_point begin, end;
+    };
+    // The busy time counted so far, as disjoint spans in time order: the union is exact while
+    // it has at most max_spans - 1 idle gaps; beyond that the oldest span is forgotten (time it
+    // covered would count again if a later interval reached back there: the rate errs low,
+    // never high).
+    static constexpr std::size_t max_spans = 8;
     std::uint64_t floor_;
     link_reading pending_;
-    std::optional<clock::time_point> busy_until_;  // end of the union counted so far
+    std::array<span, max_spans> spans_{};
+    std::size_t span_count_ = 0;
 };
 
 }  // namespace kithara::net
