@@ -69,47 +69,128 @@ void bandwidth_estimator::reset() {
     *this = bandwidth_estimator(opts_);
 }
 
-std::optional<link_reading> link_meter::add(const throughput_sample& s, clock::time_point now) {
-    pending_.bytes += s.interval_bytes;
-    const auto begin = now - std::chrono::duration_cast<clock::duration>(s.interval_time);
-    if (begin < now) {
-        // Busy time added: the part of [begin, now] no span covers; the spans it touches merge
-        // with it into one.
-        auto busy = now - begin;
-        span merged{begin, now};
-        std::array<span, max_spans + 1> out{};
-        std::size_t n = 0;
-        bool placed = false;
-        for (std::size_t i = 0; i < span_count_; ++i) {
-            const auto& sp = spans_[i];
-            if (sp.end < begin) {
-                out[n++] = sp;
-            } else if (sp.begin > now) {
-                if (!placed) out[n++] = merged;
-                placed = true;
-                out[n++] = sp;
-            } else {
-                busy -= std::min(sp.end, now) - std::max(sp.begin, begin);
-                merged.begin = std::min(merged.begin, sp.begin);
-                merged.end = std::max(merged.end, sp.end);
-            }
-        }
-        if (!placed) out[n++] = merged;
-        const std::size_t drop = n > max_spans ? n - max_spans : 0;  // forget the oldest
-        std::copy(out.begin() + static_cast<std::ptrdiff_t>(drop),
-                  out.begin() + static_cast<std::ptrdiff_t>(n), spans_.begin());
-        span_count_ = n - drop;
-        pending_.busy += std::chrono::duration_cast<std::chrono::nanoseconds>(busy);
+namespace {
+
+constexpr link_meter::clock::duration max_lag = std::chrono::seconds(2);
+
+}  // namespace
+
+link_meter::clock::duration link_meter::covered(clock::time_point a,
+                                                clock::time_point b) const noexcept {
+    clock::duration sum{0};
+    for (std::size_t i = 0; i < span_count_; ++i) {
+        const auto from = std::max(spans_[i].begin, a);
+        const auto to = std::min(spans_[i].end, b);
+        if (to > from) sum += to - from;
     }
-    if (pending_.bytes < floor_ || pending_.busy.count() <= 0) return std::nullopt;
-    const auto reading = pending_;
-    pending_ = {};
-    return reading;
+    return sum;
+}
+
+void link_meter::cover(clock::time_point begin, clock::time_point end) {
+    span merged{begin, end};
+    std::array<span, max_spans + 1> out{};
+    std::size_t n = 0;
+    bool placed = false;
+    for (std::size_t i = 0; i < span_count_; ++i) {
+        const auto& sp = spans_[i];
+        if (sp.end < begin) {
+            out[n++] = sp;
+        } else if (sp.begin > end) {
+            if (!placed) out[n++] = merged;
+            placed = true;
+            out[n++] = sp;
+        } else {  // touches [begin, end]: one span with it
+            merged.begin = std::min(merged.begin, sp.begin);
+            merged.end = std::max(merged.end, sp.end);
+        }
+    }
+    if (!placed) out[n++] = merged;
+    const std::size_t drop = n > max_spans ? n - max_spans : 0;  // forget the oldest
+    std::copy(out.begin() + static_cast<std::ptrdiff_t>(drop),
+              out.begin() + static_cast<std::ptrdiff_t>(n), spans_.begin());
+    span_count_ = n - drop;
+}
+
+void link_meter::settle(clock::time_point until) {
+    if (!settled_) return;
+    // Bytes: every piece's share of the time before `until` (or before what is settled already:
+    // a transfer's first interval can reach back there; its time was counted when it came).
+    const auto to = std::max(until, *settled_);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < piece_count_; ++i) {
+        auto p = pieces_[i];
+        if (p.end <= to) {
+            bytes_ += p.bytes;
+            continue;
+        }
+        if (p.from < to) {
+            const double share = std::chrono::duration<double>(to - p.from).count() /
+                                 std::chrono::duration<double>(p.end - p.from).count();
+            bytes_ += p.bytes * share;
+            p.bytes -= p.bytes * share;
+            p.from = to;
+        }
+        pieces_[kept++] = p;
+    }
+    piece_count_ = kept;
+    // Time: the busy part of (settled, until].
+    if (until > *settled_) {
+        busy_ += covered(*settled_, until);
+        settled_ = until;
+    }
+}
+
+std::optional<link_reading> link_meter::take() {
+    const auto bytes = static_cast<std::uint64_t>(std::llround(std::max(bytes_, 0.0)));
+    if (bytes < floor_ || busy_.count() <= 0 || bytes == 0) return std::nullopt;
+    link_reading r{.bytes = bytes, .busy = busy_};
+    bytes_ -= static_cast<double>(bytes);  // the rounding's remainder goes to the next reading
+    busy_ = {};
+    return r;
+}
+
+std::optional<link_reading> link_meter::add(const throughput_sample& s, clock::time_point now) {
+    last_ = std::max(last_, now);
+    const auto interval =
+        std::max(std::chrono::duration_cast<clock::duration>(s.interval_time), clock::duration{0});
+    const auto begin = now - interval;
+    if (!settled_) settled_ = begin;
+    if (begin < *settled_) {  // reaches back into settled time: its uncovered part counts now
+        const auto end = std::min(now, *settled_);
+        busy_ += std::chrono::duration_cast<std::chrono::nanoseconds>((end - begin) -
+                                                                      covered(begin, end));
+    }
+    if (begin < now) cover(begin, now);
+    if (s.interval_bytes > 0) {
+        if (piece_count_ == max_pieces) {  // no room: the oldest settles whole
+            bytes_ += pieces_[0].bytes;
+            std::move(pieces_.begin() + 1, pieces_.end(), pieces_.begin());
+            --piece_count_;
+        }
+        pieces_[piece_count_++] = {begin, now, static_cast<double>(s.interval_bytes)};
+    }
+    lags_[lag_next_] = std::min(interval, max_lag);
+    lag_next_ = (lag_next_ + 1) % max_lags;
+    settle(now - *std::max_element(lags_.begin(), lags_.end()));
+    return take();
+}
+
+std::optional<link_reading> link_meter::flush() {
+    settle(last_);
+    return take();
+}
+
+link_reading link_meter::pending() const noexcept {
+    double bytes = bytes_;
+    for (std::size_t i = 0; i < piece_count_; ++i) bytes += pieces_[i].bytes;
+    auto busy = busy_;
+    if (settled_ && last_ > *settled_)
+        busy += std::chrono::duration_cast<std::chrono::nanoseconds>(covered(*settled_, last_));
+    return {.bytes = static_cast<std::uint64_t>(std::llround(std::max(bytes, 0.0))), .busy = busy};
 }
 
 void link_meter::reset() {
-    pending_ = {};
-    span_count_ = 0;
+    *this = link_meter(floor_);
 }
 
 }  // namespace kithara::net

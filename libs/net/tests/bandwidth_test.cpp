@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace kithara::net {
 namespace {
@@ -233,14 +234,59 @@ constexpr std::uint64_t no_floor_reached = std::uint64_t{1} << 40;
 
 TEST(link_meter, one_transfer_reads_its_bytes_over_its_intervals) {
     link_meter m;  // floor 16 KiB
-    for (int i = 1; i <= 3; ++i) {
-        auto r = m.add(sample(64'000, 100ms), at(i * 100ms));
+    // A stretch is read one sample interval after it ended (a concurrent transfer could still
+    // report bytes of it), or at flush().
+    EXPECT_FALSE(m.add(sample(64'000, 100ms), at(100ms)));
+    for (int i = 2; i <= 4; ++i) {
+        auto r = i < 4 ? m.add(sample(64'000, 100ms), at(i * 100ms)) : m.flush();
         ASSERT_TRUE(r) << i;
         EXPECT_EQ(r->bytes, 64'000u);
         EXPECT_EQ(r->busy, 100ms);
         EXPECT_DOUBLE_EQ(r->bytes_per_second(), 640'000);
     }
     EXPECT_EQ(m.pending().bytes, 0u);
+    EXPECT_EQ(m.pending().busy, 0ns);
+    EXPECT_FALSE(m.flush());
+}
+
+TEST(link_meter, staggered_samples_of_concurrent_transfers_read_the_link) {
+    // Two transfers share a 1 MB/s link, each sampled every 100 ms, B 3 ms after A. Reading at
+    // each sample the bytes it brought over the time it added would alternate between A's half
+    // of the link and B's 50 kB over 3 ms (16 MB/s).
+    link_meter m;
+    std::vector<link_reading> readings;
+    for (int i = 1; i <= 10; ++i) {
+        if (auto r = m.add(sample(50'000, 100ms), at(i * 100ms))) readings.push_back(*r);
+        if (auto r = m.add(sample(50'000, 100ms), at(i * 100ms + 3ms))) readings.push_back(*r);
+    }
+    if (auto r = m.flush()) readings.push_back(*r);
+    ASSERT_GE(readings.size(), 9u);
+    std::uint64_t bytes = 0;
+    for (const auto& r : readings) {
+        bytes += r.bytes;
+        EXPECT_NEAR(r.bytes_per_second(), 1e6, 0.03e6) << r.bytes << " B over " << r.busy.count();
+    }
+    EXPECT_EQ(bytes, 1'000'000u);
+}
+
+TEST(link_meter, short_concurrent_transfers_with_one_sample_each_read_the_link) {
+    // Pairs of segments fetched together over a 1 MB/s link, each reporting only its final
+    // sample: A gets [t, t + 60] (30 kB), B [t, t + 64] (30 kB shared, then 4 kB alone).
+    link_meter m;
+    std::vector<link_reading> readings;
+    for (int k = 0; k < 10; ++k) {
+        const auto t = k * 100ms;
+        if (auto r = m.add(sample(30'000, 60ms), at(t + 60ms))) readings.push_back(*r);
+        if (auto r = m.add(sample(34'000, 64ms), at(t + 64ms))) readings.push_back(*r);
+    }
+    if (auto r = m.flush()) readings.push_back(*r);
+    ASSERT_GE(readings.size(), 5u);
+    std::uint64_t bytes = 0;
+    for (const auto& r : readings) {
+        bytes += r.bytes;
+        EXPECT_NEAR(r.bytes_per_second(), 1e6, 0.1e6) << r.bytes << " B over " << r.busy.count();
+    }
+    EXPECT_EQ(bytes, 640'000u);
 }
 
 TEST(link_meter, two_overlapping_transfers_count_the_union_of_their_time) {
@@ -278,28 +324,35 @@ TEST(link_meter, gaps_between_transfers_are_not_busy_time) {
 
 TEST(link_meter, readings_wait_for_the_floor_and_keep_the_remainder) {
     link_meter m(16 * 1024);
-    for (int i = 1; i <= 3; ++i) EXPECT_FALSE(m.add(sample(4096, 10ms), at(i * 10ms))) << i;
-    EXPECT_EQ(m.pending().bytes, 3u * 4096);
-    EXPECT_EQ(m.pending().busy, 30ms);
-    auto r = m.add(sample(4096, 10ms), at(40ms));
+    // 4 KiB every 10 ms: each stretch settles one interval later; the fourth settled makes 16 KiB.
+    for (int i = 1; i <= 4; ++i) EXPECT_FALSE(m.add(sample(4096, 10ms), at(i * 10ms))) << i;
+    EXPECT_EQ(m.pending().bytes, 4u * 4096);  // settled or not
+    EXPECT_EQ(m.pending().busy, 40ms);
+    auto r = m.add(sample(4096, 10ms), at(50ms));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->bytes, 16u * 1024);
     EXPECT_EQ(r->busy, 40ms);
-    EXPECT_EQ(m.pending().bytes, 0u);
-    EXPECT_EQ(m.pending().busy, 0ns);
+    EXPECT_EQ(m.pending().bytes, 4096u);  // the fifth, not settled yet
+    EXPECT_EQ(m.pending().busy, 10ms);
     // A final sample below the floor (a small last response) stays for the next reading.
     EXPECT_FALSE(m.add(sample(1000, 5ms), at(100ms)));
-    r = m.add(sample(20'000, 20ms), at(200ms));
+    EXPECT_FALSE(m.flush());
+    EXPECT_EQ(m.pending().bytes, 5096u);
+    EXPECT_EQ(m.pending().busy, 15ms);  // the idle gap [50, 95] is not busy
+    EXPECT_FALSE(m.add(sample(20'000, 20ms), at(200ms)));
+    r = m.flush();
     ASSERT_TRUE(r);
-    EXPECT_EQ(r->bytes, 21'000u);
-    EXPECT_EQ(r->busy, 25ms);
+    EXPECT_EQ(r->bytes, 25'096u);
+    EXPECT_EQ(r->busy, 35ms);
 }
 
 TEST(link_meter, bytes_without_busy_time_wait_for_time) {
     link_meter m(1000);
     EXPECT_FALSE(m.add(sample(5000, 0ms), at(100ms)));  // one read: bytes, no measurable time
+    EXPECT_FALSE(m.flush());
     EXPECT_EQ(m.pending().bytes, 5000u);
-    auto r = m.add(sample(5000, 50ms), at(150ms));
+    EXPECT_FALSE(m.add(sample(5000, 50ms), at(150ms)));
+    auto r = m.flush();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->bytes, 10'000u);
     EXPECT_EQ(r->busy, 50ms);
