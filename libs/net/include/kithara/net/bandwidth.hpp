@@ -7,6 +7,8 @@
 //   // on each throughput_sample s of a media request (on the executor):
 //   if (auto r = meter.add(s, std::chrono::steady_clock::now()))
 //       est.add(r->bytes_per_second(), r->weight(media_bytes_per_second));
+//   // when no media request is in flight any more: meter.flush() gives the rest
+//   if (auto r = meter.flush()) est.add(r->bytes_per_second(), r->weight(media_bytes_per_second));
 //   if (auto bps = est.estimate()) { /* bytes/s, once warmed up (or seeded) */ }
 //
 // link_meter turns per-transfer samples into readings of the link: the bytes of every transfer
