@@ -105,7 +105,13 @@ void link_meter::cover(clock::time_point begin, clock::time_point end) {
         }
     }
     if (!placed) out[n++] = merged;
-    const std::size_t drop = n > max_spans ? n - max_spans : 0;  // forget the oldest
+    std::size_t drop = 0;
+    if (n > max_spans) {  // one too many: forget the oldest
+        // Not settled yet (more gaps than spans within one lag): it joins the next one instead,
+        // the gap between them counted as busy (the rate errs low, never high).
+        if (settled_ && out[0].end > *settled_) out[1].begin = out[0].begin;
+        drop = 1;
+    }
     std::copy(out.begin() + static_cast<std::ptrdiff_t>(drop),
               out.begin() + static_cast<std::ptrdiff_t>(n), spans_.begin());
     span_count_ = n - drop;

@@ -375,6 +375,15 @@ TEST(link_meter, many_idle_gaps_err_toward_a_lower_rate) {
     m.add(sample(1000, 400ms), at(400ms));
     EXPECT_GE(m.pending().busy, 400ms);
     EXPECT_LE(m.pending().busy, 600ms);
+
+    // The same bursts while a long interval keeps them unsettled (a lag of 1 s): the oldest
+    // spans join their neighbours, their gaps count as busy.
+    link_meter n(no_floor_reached);
+    n.add(sample(1000, 1000ms), at(1000ms));
+    for (int i = 0; i < 20; ++i) n.add(sample(1000, 10ms), at(1000ms + i * 20ms + 20ms));
+    EXPECT_FALSE(n.flush());
+    EXPECT_GE(n.pending().busy, 1200ms);  // exact: 1 s + 20 x 10 ms
+    EXPECT_LE(n.pending().busy, 1400ms);  // the whole stretch
 }
 
 TEST(link_meter, reset_forgets_pending_bytes_and_busy_time) {
