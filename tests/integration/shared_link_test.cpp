@@ -263,7 +263,9 @@ TEST_F(shared_link_test, link_meter_reads_the_shared_link_while_each_transfer_se
         bytes += r.bytes;
         busy += r.busy;
         sum += r.bytes_per_second();
-        EXPECT_NEAR(r.bytes_per_second(), rate, 0.25 * rate)
+        // Each reading is of the link (alternating half/many times it would fail here); the
+        // bound leaves room for a loaded machine delaying the io thread.
+        EXPECT_NEAR(r.bytes_per_second(), rate, 0.4 * rate)
             << r.bytes << " B in " << r.busy.count();
     }
     EXPECT_EQ(bytes, 2 * size);  // every body byte, counted once
