@@ -1,5 +1,6 @@
 // The test server's shared link (one byte budget for every connection, a rate schedule, noise),
 // exercised through kithara::net as a client would see it.
+#include <kithara/net/bandwidth.hpp>
 #include <kithara/net/client.hpp>
 
 #include "io_thread.hpp"
@@ -217,6 +218,61 @@ TEST_F(shared_link_test, request_log_records_range_bytes_and_times) {
     EXPECT_TRUE(log[0].complete);
     EXPECT_GE(log[0].start, t0);
     expect_link_time(seconds(log[0].end - log[0].start), 25'000, mbit);
+}
+
+// What an ABR client does with the samples of concurrent segment downloads: a link_meter turns
+// them into readings of the link, which a single transfer's own rate (half of it) is not.
+TEST_F(shared_link_test, link_meter_reads_the_shared_link_while_each_transfer_sees_half) {
+    constexpr double rate = 1'000'000;  // bytes/s
+    constexpr std::size_t size = 600'000;
+    server_.set_link_rate(static_cast<std::uint64_t>(rate));
+    std::mutex m;  // samples arrive on the io thread; the test thread reads after the waits
+    net::link_meter meter;
+    std::vector<net::link_reading> readings;
+    std::vector<net::throughput_sample> finals;
+    std::vector<std::shared_ptr<timing_sink>> sinks;
+    for (int i = 0; i < 2; ++i) {
+        const auto path = "/m" + std::to_string(i);
+        server_.put(path, make_body(size, static_cast<std::uint32_t>(i + 1)));
+        net::request r{.url = server_.url(path)};
+        r.options.sampling.every = 100ms;
+        r.on_sample = [&](const net::throughput_sample& s) {
+            std::lock_guard lock(m);
+            if (s.final) finals.push_back(s);
+            if (auto reading = meter.add(s, clock::now())) readings.push_back(*reading);
+        };
+        sinks.push_back(std::make_shared<timing_sink>());
+        client_.start(r, sinks.back());
+    }
+    for (auto& sink : sinks) ASSERT_TRUE(sink->wait());
+    EXPECT_GE(server_.peak_concurrent_responses(), 2u);
+
+    std::lock_guard lock(m);
+    ASSERT_EQ(finals.size(), 2u);  // emitted before each transfer completes
+    if (auto reading = meter.flush()) readings.push_back(*reading);  // nothing is in flight
+    for (const auto& f : finals) {
+        EXPECT_TRUE(f.complete);
+        EXPECT_EQ(f.bytes, size);
+        EXPECT_NEAR(f.bytes_per_second, rate / 2, 0.15 * rate / 2) << f.url;
+    }
+    ASSERT_GE(readings.size(), 8u);
+    std::uint64_t bytes = meter.pending().bytes;
+    auto busy = meter.pending().busy;
+    double sum = 0;
+    for (const auto& r : readings) {
+        bytes += r.bytes;
+        busy += r.busy;
+        sum += r.bytes_per_second();
+        // Each reading is of the link (alternating half/many times it would fail here); the
+        // bound leaves room for a loaded machine delaying the io thread.
+        EXPECT_NEAR(r.bytes_per_second(), rate, 0.4 * rate)
+            << r.bytes << " B in " << r.busy.count();
+    }
+    EXPECT_EQ(bytes, 2 * size);  // every body byte, counted once
+    const double mean = sum / static_cast<double>(readings.size());
+    EXPECT_NEAR(mean, rate, 0.15 * rate);
+    const double overall = static_cast<double>(bytes) / std::chrono::duration<double>(busy).count();
+    EXPECT_NEAR(overall, rate, 0.15 * rate);
 }
 
 }  // namespace
