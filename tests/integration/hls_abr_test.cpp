@@ -345,14 +345,20 @@ TEST(hls_abr, a_noisy_constant_link_does_not_oscillate) {
     EXPECT_EQ(run.chunks.back().variant, 2u) << "1 Mbit/s fits the 256k variant";
 }
 
-// The link falls 20x while a 256k segment downloads (prefetch 4 s: little buffer): the download
-// is abandoned and the segment fetched from a lower variant, without a stall; exact length.
+// The link falls 20x (2 Mbit/s -> 100 kbit/s) while a 256k segment downloads, with little
+// buffer: the download is abandoned and the segment fetched from a lower variant in time, so the
+// device never runs dry (no stall beyond the tolerance); exact length. The link recovers at 44 s.
 TEST(hls_abr, a_20x_drop_mid_segment_aborts_the_download_and_refetches_lower) {
     env e("abr_emergency");
     timed_events ev;
-    const auto o = abr_options_for(ev, 4.0);
+    // Prefetch 3 s: a256_012 (65244 bytes) is requested with about 3 s buffered; after its first
+    // 4000 bytes the link carries 100 kbit/s, so the rest needs 4.9 s (it cannot finish in time)
+    // while a64_012 (17489 bytes) needs 1.4 s. min_buffer_up 1.5 (below the window) lets the
+    // stream reach a256 before.
+    auto o = abr_options_for(ev, 3.0);
+    o.abr.min_buffer_up = 1.5;
     e.srv->set_link(link_of({{0, 2e6}}));
-    e.srv->add_fault("/abr/a256_012.m4s", {.link_drop_after = 8000, .link_drop_factor = 20});
+    e.srv->add_fault("/abr/a256_012.m4s", {.link_drop_after = 4000, .link_drop_factor = 20});
     auto s = open(e.srv->url("/abr/master_fmp4.m3u8"), *e.store, *e.client, o);
     ASSERT_TRUE(s) << s.error().message();
     play_options po{.speed = k};
