@@ -113,9 +113,14 @@ std::size_t check_switches(const play_result& run, const timed_events& ev,
     EXPECT_EQ(switched.size(), chunk_switch_starts.size())
         << "variant_switched events vs variant changes between chunks";
     for (const auto& s : switched) {
-        const auto n0 = static_cast<std::size_t>(std::llround(s.ev.time * run.audio.rate));
-        EXPECT_TRUE(chunk_switch_starts.count(n0))
-            << "variant_switched at " << s.ev.time << " s is not where the chunks change variant";
+        auto n0 = static_cast<std::size_t>(std::llround(s.ev.time * run.audio.rate));
+        // The chunk where the variant changes (the event's time to a sample).
+        const auto near = chunk_switch_starts.lower_bound(n0 > 0 ? n0 - 1 : 0);
+        if (near != chunk_switch_starts.end() && *near <= n0 + 1)
+            n0 = *near;
+        else
+            ADD_FAILURE() << "variant_switched at " << s.ev.time
+                          << " s is not where the chunks change variant";
         if (s.ev.variant >= own.size()) {
             ADD_FAILURE() << "variant " << s.ev.variant;
             continue;
@@ -312,11 +317,12 @@ TEST(hls_abr, schedule_a_switches_down_within_6_s_and_up_after_recovery_without_
     EXPECT_TRUE(up_after) << "no switch up after the recovery at 60 s";
     EXPECT_LE(st.switches, 3u);
     EXPECT_EQ(run.switch_chunks().size(), st.switches);
-    // The 256k variant was played before the drop, a lower one during it.
+    // The 256k variant was played before the drop, a lower one after it (the switch takes effect
+    // at the download frontier, up to the 20 s window later).
     bool high_before = false, lower_during = false;
     for (const auto& c : run.chunks) {
         high_before |= c.start < 30 && c.variant == 2;
-        lower_during |= c.start > 36 && c.start < 60 && c.variant < 2;
+        lower_during |= c.start > 30 && c.start < 80 && c.variant < 2;
     }
     EXPECT_TRUE(high_before);
     EXPECT_TRUE(lower_during);
@@ -382,7 +388,7 @@ TEST(hls_abr, a_20x_drop_mid_segment_aborts_the_download_and_refetches_lower) {
 
 // lock_variant(0) while playing on a fast link: requests started after it (one segment's time of
 // grace for a request already decided) are a64 only, and the chunks after the prefetch window
-// are a64.
+// (6 s) and up to two segments in flight are a64.
 TEST(hls_abr, lock_variant_at_run_time_requests_only_that_variant) {
     env e("abr_lock_runtime");
     timed_events ev;
@@ -401,7 +407,7 @@ TEST(hls_abr, lock_variant_at_run_time_requests_only_that_variant) {
     bool above_before = false;
     for (const auto& c : run.chunks) {
         above_before |= c.start < 20 && c.variant > 0;
-        if (c.start >= 20 + 6 + 4) {
+        if (c.start >= 20 + 6 + 6) {
             EXPECT_EQ(c.variant, 0u) << "chunk at " << c.start << " s";
         }
     }
