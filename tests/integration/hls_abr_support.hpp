@@ -82,9 +82,11 @@ struct play_options {
     // Media seconds the device holds: next() is called when the device has room for a chunk,
     // i.e. when what was written minus what was played is below this.
     double device_buffer = 0.2;
-    // A next() that returns this many wall seconds after the device ran dry is a stall (below:
-    // scheduling noise of a loaded machine; the device clock still waits for it).
-    double stall_tolerance = 0.02;
+    // A next() that keeps the device dry longer than this (wall seconds) is a stall. Below it:
+    // scheduling noise of a loaded machine (a 2-core CI runner shared with builds: next() that
+    // opens a segment kept the device dry 31 ms); the device clock still waits for it. 0.05 s is
+    // 0.4 media s at k = 8, well below the stalls a wrong decision causes (a segment's download).
+    double stall_tolerance = 0.05;
     double max_media = std::numeric_limits<double>::infinity();  // stop after this much media
     // Actions run once, in order, after the chunk that reaches their media time was returned.
     std::vector<std::pair<double, std::function<void(hls::hls_stream&)>>> at;
