@@ -518,6 +518,13 @@ TEST(hls_abr, switching_between_fmp4_and_ts_keeps_the_pcm_continuous) {
 // -> 44.1 -> 48 forced with lock_variant; the length is the last variant's own (48 kHz timeline);
 // each switch matches the new variant's own decode at 48000 (a locked stream with the same
 // decoder options, so resampled the same way) and has no click.
+// Note for the engine: demo's 44.1 and 48 kHz variants each keep the encoder's 1024-frame
+// priming at their own rate (the fMP4 edit lists start at 0; TS says nothing), so their content
+// is 1024/44100 - 1024/48000 = 1.89 ms (90.6 frames at 48 kHz) apart at equal presentation
+// times. A hard cut at T is then a phase jump: hard splices of the two own decodes at segment
+// boundaries measured step ratios of 8 to 64 (SNR after T: exact). Passing needs a short
+// crossfade ending at T (the new decoder is primed, so its output before T exists) or aligning
+// the variants by their priming.
 TEST(hls_abr, switching_between_44_1_and_48_khz_keeps_the_pcm_continuous) {
     env e("abr_rates");
     timed_events ev;
