@@ -14,7 +14,7 @@ fail() {
 }
 [ -f "$dir/stamp" ] || fail "$dir/stamp is missing: build the kithara_hls_fixtures target first"
 fixtures="fmp4_multi ts_aac ts_mp3 packed_adts packed_mp3 byterange_ts byterange_fmp4 aes_ts aes_fmp4
-discontinuity rate48 gap short_tail flac_fmp4 opus_fmp4 ac3_ts demo"
+discontinuity rate48 gap short_tail flac_fmp4 opus_fmp4 ac3_ts demo abr"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 variants=0
@@ -105,7 +105,7 @@ for f in $fixtures; do
         esac
     done < "$tmp/lines"
     # Masters list only variants the manifest describes.
-    for m in "$d"/*master.m3u8; do
+    for m in "$d"/*master*.m3u8; do
         [ -f "$m" ] || continue
         m=${m##*/}
         for v in $(grep -v '^#' "$d/$m"); do

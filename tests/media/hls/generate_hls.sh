@@ -11,7 +11,7 @@ export LC_ALL=C
 out=${1:?usage: generate_hls.sh out-dir [fixture ...]}
 shift
 all="fmp4_multi ts_aac ts_mp3 packed_adts packed_mp3 byterange_ts byterange_fmp4 aes_ts aes_fmp4
-discontinuity rate48 gap short_tail flac_fmp4 opus_fmp4 ac3_ts demo"
+discontinuity rate48 gap short_tail flac_fmp4 opus_fmp4 ac3_ts demo abr"
 want=${*:-$all}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -659,6 +659,39 @@ if has demo; then
     ref_variant "$d" aac64k_44_ts.m3u8 aac mpegts
     ref_variant "$d" aac96k_48.m3u8 aac fmp4
     ref_variant "$d" aac128k_48.m3u8 aac fmp4
+    ref_end
+fi
+
+if has abr; then
+    # Adaptive bitrate: 99.5 s of the demo's chords (their 10 s cycle rendered once and looped:
+    # 441000 samples, so the loop keeps the timeline), AAC-LC 44.1 kHz stereo at 64k/128k/256k,
+    # each encoded once to ADTS and remuxed (stream copy) into fMP4 (aNN) and MPEG-TS (tNN): the
+    # two containers of a bit rate carry the same AAC frames (the same PCM) and every variant is
+    # cut at the same 2 s boundaries (87 or 86 frames). The three encodes run in parallel.
+    d=$out/abr; fresh abr
+    cached chords 44100 10 > /dev/null
+    pids=()
+    for b in 64 128 256; do
+        ff -stream_loop 9 -i "$tmp/chords_44100_10.wav" -t 99.5 $bx -c:a aac -b:a ${b}k \
+            -f adts "$tmp/abr$b.aac" &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+    for b in 64 128 256; do
+        hls_media "$d" a$b fmp4 -i "$tmp/abr$b.aac" -- -c:a copy -bsf:a aac_adtstoasc
+        hls_media "$d" t$b mpegts -i "$tmp/abr$b.aac" -- -c:a copy
+    done
+    printf '%s\n' 'a64.m3u8 mp4a.40.2' 'a128.m3u8 mp4a.40.2' 'a256.m3u8 mp4a.40.2' |
+        master "$d/master_fmp4.m3u8" 7
+    printf '%s\n' 't64.m3u8 mp4a.40.2' 't128.m3u8 mp4a.40.2' 't256.m3u8 mp4a.40.2' |
+        master "$d/master_ts.m3u8" 7
+    printf '%s\n' 'a64.m3u8 mp4a.40.2' 't128.m3u8 mp4a.40.2' 'a256.m3u8 mp4a.40.2' |
+        master "$d/master_mixed.m3u8" 7
+    ref_begin "$d" "adaptive bitrate: 99.5 s of the demo chords (10 s cycle looped), AAC-LC 44.1 kHz stereo 64k/128k/256k, each encode remuxed to fMP4 (a64/a128/a256) and MPEG-TS (t64/t128/t256: the same frames), 2 s segments at the same boundaries; master_fmp4, master_ts, master_mixed (a64, t128, a256)"
+    for b in 64 128 256; do
+        ref_variant "$d" a$b.m3u8 aac fmp4
+        ref_variant "$d" t$b.m3u8 aac mpegts
+    done
     ref_end
 fi
 
