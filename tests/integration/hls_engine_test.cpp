@@ -111,9 +111,11 @@ INSTANTIATE_TEST_SUITE_P(
         return n;
     });
 
-TEST(hls_engine, master_starts_on_the_lowest_variant_and_fetches_no_other) {
+TEST(hls_engine, fixed_abr_starts_on_the_lowest_variant_and_fetches_no_other) {
     env e("master");
-    auto s = open(e.srv->url("/fmp4_multi/master.m3u8"), *e.store, *e.client);
+    stream_options o;
+    o.abr.mode = abr_mode::fixed;
+    auto s = open(e.srv->url("/fmp4_multi/master.m3u8"), *e.store, *e.client, o);
     ASSERT_TRUE(s) << s.error().message();
     EXPECT_EQ((*s)->info().variants.size(), 4u);
     auto got = drain(**s);

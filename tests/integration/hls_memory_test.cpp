@@ -244,6 +244,7 @@ TEST_P(hls_prefetch_bound, bytes_ahead_never_exceed_prefetch_bytes_plus_one_segm
     const auto max_segment = *std::max_element(sizes.begin(), sizes.end());
     fetch_log f;
     hls::stream_options o;
+    o.abr.mode = hls::abr_mode::fixed;  // one variant's window (its segment sizes above)
     o.prefetch_seconds = 1e6;
     o.prefetch_bytes = 6 * max_segment;  // well below the stream's size
     o.on_event = [&](const hls::event& ev) { f.on_event(ev); };

@@ -245,7 +245,8 @@ void engine::note_stall(std::size_t seg) {
         if (stalled_since_) return;
         stalled_since_ = std::chrono::steady_clock::now();
         stalled_seg_ = seg;
-        ++stats_.stalls;
+        stall_counted_ = playing_.load(std::memory_order_relaxed);
+        if (stall_counted_) ++stats_.stalls;
     }
     const auto& it = items_[seg];
     emit(make_event(event_kind::stall, it.url, it.media_sequence, info_.variant, it.start,
@@ -261,7 +262,7 @@ void engine::note_resume() {
         waited = std::chrono::steady_clock::now() - *stalled_since_;
         seg = stalled_seg_;
         stalled_since_.reset();
-        stats_.stall_seconds += std::chrono::duration<double>(waited).count();
+        if (stall_counted_) stats_.stall_seconds += std::chrono::duration<double>(waited).count();
     }
     const auto& it = items_[seg];
     const auto ms = std::chrono::duration<double, std::milli>(waited).count();

@@ -30,6 +30,18 @@ struct player {
     session::clock::time_point decided_at{};
     std::size_t played_variant = 0;
     bool after_seek = false;  // the next run starts at `position` (a seek)
+    bool playing = false;     // a chunk was returned
+    // The crossfade at a switch: the last 5 ms of output are always held back (hold_back); when
+    // a run ends at a switch, the new (primed) run starts where they start, and its first frames
+    // are blended with them, old fading out, so the first chunk of the new variant begins
+    // exactly at the switch point with no step (a differently encoded variant never clicks).
+    std::vector<float> held;      // interleaved; at most a crossfade's frames (bounded)
+    std::vector<float> held_tmp;  // hold_back's scratch (same bound)
+    std::chrono::nanoseconds held_start{0};
+    std::size_t xfade_total = 0;  // frames of the crossfade in progress (0: none)
+    std::size_t xfade_done = 0;
+    std::optional<decode::pcm_chunk> pending;  // returned by the next call
+    bool pending_announces = false;
     std::optional<std::size_t> abr_failed_seg;  // a failed segment of the run, rendered next
     std::unique_ptr<decode::decoder> dec;
     std::size_t next_seg = 0;  // first segment of the next run
@@ -47,12 +59,123 @@ struct player {
     double position = 0;  // end of the last chunk returned (or the seek target), seconds
 
     // Remembers where the chunk about to be returned ends (for stats().buffered_seconds).
-    result<std::optional<decode::pcm_chunk>> deliver(decode::pcm_chunk c) {
+    decode::pcm_chunk make_chunk(std::size_t frames, std::chrono::nanoseconds start) {
+        auto& pool =
+            e->options().decode.pool ? *e->options().decode.pool : bufpool::default_sample_pool();
+        decode::pcm_chunk c;
+        c.samples = pool.get(frames * channels);
+        c.sample_rate = rate;
+        c.channels = channels;
+        c.source_rate = rate;
+        c.source_channels = channels;
+        c.start = start;
+        return c;
+    }
+
+    [[nodiscard]] std::size_t held_frames() const { return channels ? held.size() / channels : 0; }
+
+    std::chrono::nanoseconds frames_to_ns(std::size_t frames) const {
+        return std::chrono::nanoseconds(
+            static_cast<std::int64_t>(frames * 1'000'000'000ull / (rate ? rate : 1)));
+    }
+
+    // ABR keeps the last 5 ms of output held back (a delay line, in place: no allocation), so
+    // that when a run ends at a switch they can be crossfaded into the new variant. Returns the
+    // chunk shifted by the held frames; nullopt when all of it went into the held frames.
+    std::optional<decode::pcm_chunk> hold_back(decode::pcm_chunk ch) {
+        const std::size_t n = std::max<std::size_t>(1, ch.sample_rate / 200);  // 5 ms
+        const std::size_t len = ch.frames();
+        const std::size_t have = held_frames();
+        if (held.empty()) held_start = ch.start;
+        held.reserve(n * ch.channels);
+        if (have + len <= n) {
+            held.insert(held.end(), ch.samples.begin(), ch.samples.end());
+            return std::nullopt;
+        }
+        const std::size_t keep = n;  // frames held after this chunk
+        const std::size_t out_frames = have + len - keep;
+        // The last `keep` frames of (held + ch) become held; the first out_frames are returned
+        // in ch's buffer (out_frames <= len + have; ch grows only when it was shorter than the
+        // held frames, which cannot happen once n frames are held: then out_frames == len).
+        held_tmp.assign(ch.samples.end() - static_cast<std::ptrdiff_t>(std::min(len, keep) * channels),
+                        ch.samples.end());
+        if (len < keep) {  // the rest comes from the held frames' tail
+            held_tmp.insert(held_tmp.begin(),
+                            held.end() - static_cast<std::ptrdiff_t>((keep - len) * channels),
+                            held.end());
+        }
+        const std::size_t from_ch = out_frames > have ? out_frames - have : 0;
+        const std::size_t from_held = out_frames - from_ch;
+        if (from_held > 0) {
+            std::memmove(ch.samples.data() + from_held * channels, ch.samples.data(),
+                         from_ch * channels * sizeof(float));
+            std::copy_n(held.begin(), from_held * channels, ch.samples.begin());
+        }
+        ch.samples.resize(out_frames * channels);
+        ch.start = held_start;
+        held.swap(held_tmp);
+        held_start = held_start + frames_to_ns(out_frames);
+        return ch;
+    }
+
+    // The held frames as a chunk of their own (no crossfade possible).
+    void flush_held() {
+        if (held.empty()) return;
+        auto c = make_chunk(held_frames(), held_start);
+        std::copy(held.begin(), held.end(), c.samples.begin());
+        position = std::chrono::duration<double>(held_start).count() +
+                   static_cast<double>(held_frames()) / (rate ? rate : 1);
+        held.clear();
+        xfade_total = xfade_done = 0;
+        pending = std::move(c);
+        pending_announces = false;
+    }
+
+    // The new run's first chunk(s) during a crossfade: the blended frames are returned (still
+    // the old variant's), the rest of the chunk next (the first of the new variant).
+    decode::pcm_chunk crossfade(decode::pcm_chunk ch) {
+        const std::size_t m = std::min(held_frames(), ch.frames());
+        auto out = make_chunk(m, held_start);
+        for (std::size_t i = 0; i < m; ++i) {
+            const float w = static_cast<float>(static_cast<double>(xfade_done + i) + 0.5) /
+                            static_cast<float>(xfade_total);
+            for (std::size_t c = 0; c < channels; ++c) {
+                const auto k = i * channels + c;
+                out.samples[k] = held[k] * (1.0f - w) + ch.samples[k] * w;
+            }
+        }
+        xfade_done += m;
+        held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(m * channels));
+        held_start = held_start + frames_to_ns(m);
+        if (held.empty()) xfade_total = xfade_done = 0;
+        if (m < ch.frames()) {
+            const auto rest = ch.frames() - m;
+            std::memmove(ch.samples.data(), ch.samples.data() + m * channels,
+                         rest * channels * sizeof(float));
+            ch.samples.resize(rest * channels);
+            ch.start += frames_to_ns(m);
+            if (auto r = hold_back(std::move(ch))) {
+                pending = std::move(*r);
+                pending_announces = true;
+            }
+        }
+        return out;
+    }
+
+    result<std::optional<decode::pcm_chunk>> deliver(decode::pcm_chunk c,
+                                                     bool may_announce = true) {
+        if (!playing) {
+            playing = true;
+            if (abr)
+                abr->note_playing();
+            else
+                e->note_playing();
+        }
         if (c.sample_rate > 0)
             position = std::chrono::duration<double>(c.start).count() +
                        static_cast<double>(c.frames()) / c.sample_rate;
         if (abr) {
-            if (announce) {
+            if (announce && may_announce) {
                 announce = false;
                 const auto ms = std::chrono::duration<double, std::milli>(
                                     session::clock::now() - decided_at)
@@ -148,6 +271,15 @@ struct player {
         skip_seconds = 0;
         // A switch (or a seek) continues exactly where the output is: drop what the new run
         // decodes before `position` (the priming segment, and a switch point inside a segment).
+        if (!held.empty()) {
+            // The crossfade needs the new run's output from where the held frames start.
+            if (sl.switch_in && position >= items[first].start - 1e-9) {
+                xfade_total = held_frames();
+                xfade_done = 0;
+            } else {
+                flush_held();
+            }
+        }
         if (sl.switch_in || after_seek) skip_seconds = std::max(0.0, position - items[first].start);
         after_seek = false;
         if (sl.switch_in && sl.variant != played_variant) {
@@ -169,6 +301,10 @@ struct player {
         }
         auto sl = abr->take_slot();
         if (!sl) {
+            if (!held.empty()) {  // the held tail of the last run: returned, then the end
+                flush_held();
+                return true;
+            }
             abr->await_complete_requests();
             return false;
         }
@@ -189,6 +325,7 @@ struct player {
     // A gap slot (EXT-X-GAP, or a failed segment with failed_segment_as_gap): silence from the
     // position to the segment's end (or nothing with gap_policy::skip).
     void abr_gap(const session::slot& sl) {
+        flush_held();
         e = abr->engine_of(sl.variant);
         const auto& it = e->items()[sl.seg];
         const auto& seg = e->media().segments[sl.seg];
@@ -306,6 +443,11 @@ struct player {
     result<std::optional<decode::pcm_chunk>> next() {
         const auto& segs = e->media().segments;
         for (;;) {
+            if (pending) {
+                auto c = std::move(*pending);
+                pending.reset();
+                return deliver(std::move(c), std::exchange(pending_announces, false));
+            }
             if (silence_frames > 0) {
                 const auto chunk = e->options().decode.chunk_frames;
                 const auto n = std::min<std::uint64_t>(silence_frames, chunk ? chunk : 4096);
@@ -364,6 +506,27 @@ struct player {
                     ch.start += std::chrono::nanoseconds(
                         static_cast<std::int64_t>(skip * 1'000'000'000ull / ch.sample_rate));
                     skip_frames = 0;
+                }
+                if (abr) {
+                    // An emergency abort cut this run at a segment start: nothing after it.
+                    if (auto at = abr->cut_for(run_variant)) {
+                        const auto r = static_cast<double>(ch.sample_rate);
+                        const auto from = std::chrono::duration<double>(ch.start).count();
+                        const auto keep = std::llround(*at * r) - std::llround(from * r);
+                        if (keep < static_cast<long long>(ch.frames())) {
+                            const auto k = static_cast<std::size_t>(std::max(0LL, keep));
+                            ch.samples.resize(k * ch.channels);
+                            dec.reset();
+                            abr->cut_done();
+                            if (k == 0) continue;
+                        }
+                    }
+                }
+                if (abr && xfade_total > 0) return deliver(crossfade(std::move(ch)), false);
+                if (abr) {
+                    auto out = hold_back(std::move(ch));
+                    if (!out) continue;
+                    return deliver(std::move(*out));
                 }
                 return deliver(std::move(ch));
             }
@@ -428,6 +591,9 @@ struct player {
             skip_seconds = 0;
             announce = false;
             abr_failed_seg.reset();
+            held.clear();
+            xfade_total = xfade_done = 0;
+            pending.reset();
             position = t;
             after_seek = true;
             abr->seek(t);

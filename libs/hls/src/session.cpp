@@ -3,6 +3,7 @@
 #include "detail/session.hpp"
 
 #include "detail/abr_rules.hpp"
+#include "detail/estimate_store.hpp"
 
 #include <kithara/detail/log.hpp>
 
@@ -41,6 +42,8 @@ result<session::opened> session::open(std::string url, assets::asset_store& stor
     }
     auto s = std::make_shared<session>(url, store, options);
     std::optional<double> seed;  // bits/s from a previous session on this host
+    if (options.abr.persist_estimate)
+        seed = load_estimate(store, url, options.abr.estimate_max_age);
     master_playlist m;
     bool adapt = false;
     std::size_t pick = 0;
@@ -259,7 +262,8 @@ void session::pump() {
                     want(sl.seg);
                 }
                 const auto& it = e->items()[sl.seg];
-                secs += it.start + it.duration - std::max(sl.from, it.start);
+                // Media ahead of the position: the slot being played counts from the position.
+                secs += std::max(0.0, it.start + it.duration - std::max({sl.from, it.start, position_}));
                 if (auto size = e->size_of(sl.seg))
                     bytes += *size;
                 else
@@ -317,9 +321,12 @@ bool session::take_slot_if(std::size_t v, std::size_t seg) {
 }
 
 void session::set_position(double seconds, std::size_t variant) {
-    std::lock_guard lock(mutex_);
-    position_ = seconds;
-    played_variant_ = variant;
+    {
+        std::lock_guard lock(mutex_);
+        position_ = seconds;
+        played_variant_ = variant;
+    }
+    pump();  // the window slides with the position (a request when there is room)
 }
 
 void session::seek(double t) {
@@ -328,6 +335,7 @@ void session::seek(double t) {
         const std::size_t v = plan_.empty() ? played_variant_ : plan_.back().variant;
         plan_.clear();
         next_take_ = 0;
+        cut_.reset();
         position_ = t;
         slot s;
         s.variant = v;
@@ -369,33 +377,40 @@ void session::on_sample(std::size_t variant, std::size_t seg, const net::through
 void session::check_abort_locked(
     std::vector<std::pair<std::shared_ptr<engine>, std::size_t>>& cancel,
     std::vector<event>& events) {
-    if (!opts_.abr.emergency_abort || opts_.abr.mode != abr_mode::automatic || locked_) return;
+    if (!opts_.abr.emergency_abort || opts_.abr.mode != abr_mode::automatic || locked_ || cut_)
+        return;
     const double speed = opts_.abr.playback_speed > 0 ? opts_.abr.playback_speed : 1.0;
-    for (std::size_t i = next_take_; i < plan_.size(); ++i) {
+    // From the slot being played on: a slot the player took already is cut at its start (the
+    // player stops its run there), a later one simply replaced.
+    std::size_t first = 0;
+    while (first < plan_.size() && slot_end(plan_[first]) <= position_ + 1e-6) ++first;
+    for (std::size_t i = first; i < plan_.size(); ++i) {
         const slot& sl = plan_[i];
         auto d = downloads_.find({sl.variant, sl.seg});
         if (d == downloads_.end() || !d->second.sampled || d->second.rate <= 0) continue;
+        if (sl.consumed && sl.from <= position_ + 1e-6) continue;  // already playing into it
         const auto& e = *engines_[sl.variant];
         const auto& it = e.items()[sl.seg];
         const double media_bps = static_cast<double>(bandwidth_locked(sl.variant)) / 8.0;
         const auto size = e.size_of(sl.seg);
-        const double expected =
-            size ? static_cast<double>(*size) : media_bps * it.duration;
+        const double expected = size ? static_cast<double>(*size) : media_bps * it.duration;
         const double remaining = std::max(0.0, expected - static_cast<double>(d->second.bytes));
         const double rate = d->second.rate;
-        const double needed = remaining / rate;                            // wall seconds
+        const double needed = remaining / rate;                                  // wall seconds
         const double until_needed = std::max(0.0, sl.from - position_) / speed;  // wall seconds
         if (needed <= until_needed) continue;
-        // The best lower variant whose whole segment arrives in time at this rate, else the
-        // lowest; only worth it when it saves at least half of the wait.
-        auto st = status_locked(sl.variant);
-        st.estimate = rate * 8.0;
+        // The best lower variant whose segment arrives in time at this rate, else the lowest;
+        // only worth it when that saves at least half of the wait.
+        const auto st = status_locked(sl.variant);
+        auto seconds_for = [&](std::size_t v) {
+            return static_cast<double>(st.bandwidths[v]) / 8.0 * it.duration / rate;
+        };
         std::optional<std::size_t> pick;
         for (std::size_t v = 0; v < engines_.size(); ++v) {
             if (!engines_[v] || st.bandwidths[v] >= st.bandwidths[sl.variant]) continue;
             if (cap_ && st.bandwidths[v] > cap_) continue;
-            const double t = static_cast<double>(st.bandwidths[v]) / 8.0 * it.duration / rate;
-            if (t <= until_needed * 0.8 && (!pick || st.bandwidths[v] > st.bandwidths[*pick]))
+            if (seconds_for(v) <= until_needed * 0.8 &&
+                (!pick || st.bandwidths[v] > st.bandwidths[*pick]))
                 pick = v;
         }
         if (!pick) {
@@ -403,42 +418,58 @@ void session::check_abort_locked(
                 if (engines_[v] && (!pick || st.bandwidths[v] < st.bandwidths[*pick])) pick = v;
         }
         if (!pick || st.bandwidths[*pick] >= st.bandwidths[sl.variant]) return;
-        const double lower_time =
-            static_cast<double>(st.bandwidths[*pick]) / 8.0 * it.duration / rate;
-        if (lower_time > needed * 0.5) return;
-        // Abandon slot i and every later one (not consumed); decide slot i again.
+        if (seconds_for(*pick) > needed * 0.5) return;
+        // Abandon slot i and the later ones; slot i is decided again, from the same time.
+        const slot old = sl;
         for (std::size_t k = i; k < plan_.size(); ++k) {
             const auto& later = plan_[k];
+            if (k == i && old.consumed) continue;  // cancelled once the player cut its run
             if (engines_[later.variant]->state_of(later.seg) == item::state::fetching)
                 cancel.emplace_back(engines_[later.variant], later.seg);
         }
-        const slot old = sl;
+        if (old.consumed) cut_ = cut{old.variant, old.seg, old.from};
         plan_.erase(plan_.begin() + static_cast<std::ptrdiff_t>(i), plan_.end());
-        const std::size_t prev_variant = i > 0 ? plan_[i - 1].variant : played_variant_;
-        const double t = old.from;
+        next_take_ = std::min(next_take_, i);
         slot s;
         s.variant = *pick;
         s.decided_at = clock::now();
-        const auto& ew = *engines_[*pick];
-        s.seg = ew.segment_at(t);
-        s.from = t;
-        s.switch_in = *pick != prev_variant || old.switch_in;
+        s.seg = engines_[*pick]->segment_at(old.from);
+        s.from = old.from;
+        s.switch_in = true;
         plan_.push_back(s);
         ++aborts_;
-        char why[200];
+        char why[256];
         std::snprintf(why, sizeof why,
-                      "emergency: %s of %s would take %.2f s at %s, %.2f s of buffer left",
-                      remaining >= 1024 ? (std::to_string(static_cast<long long>(remaining / 1024)) +
-                                           " KiB")
-                                              .c_str()
-                                        : "the rest",
-                      it.label.c_str(), needed, format_rate(rate * 8.0).c_str(), until_needed);
-        const auto& seg = ew.media().segments[s.seg];
+                      "emergency: the rest of %s (%.0f KiB) would take %.2f s at %s, %.2f s "
+                      "before it plays",
+                      it.label.c_str(), remaining / 1024.0, needed,
+                      format_rate(rate * 8.0).c_str(), until_needed);
+        const auto& seg = engines_[*pick]->media().segments[s.seg];
         events.push_back(make_event(event_kind::abr_decision, seg.resolved_uri,
-                                    seg.media_sequence, *pick, t, why));
+                                    seg.media_sequence, *pick, old.from, why));
         KITHARA_LOG_INFO("hls: abr {}", why);
         return;
     }
+}
+
+std::optional<double> session::cut_for(std::size_t variant) const {
+    std::lock_guard lock(mutex_);
+    if (cut_ && cut_->variant == variant) return cut_->at;
+    return std::nullopt;
+}
+
+void session::cut_done() {
+    std::shared_ptr<engine> e;
+    std::size_t seg = 0;
+    {
+        std::lock_guard lock(mutex_);
+        if (!cut_) return;
+        e = engines_[cut_->variant];
+        seg = cut_->seg;
+        cut_.reset();
+    }
+    e->cancel_item(seg);  // its bytes stay cached for later
+    pump();
 }
 
 void session::on_item_done(std::size_t variant, std::size_t item_index, bool ok) {
@@ -462,6 +493,13 @@ void session::on_item_done(std::size_t variant, std::size_t item_index, bool ok)
                 if (wall > 0) last_fill_ = it.duration / (wall * speed);
             }
             downloads_.erase(d);
+            // Nothing else on the wire: what the meter holds is a reading now.
+            if (downloads_.empty()) {
+                if (auto r = meter_.flush()) {
+                    const double media_bps = static_cast<double>(bandwidth_locked(variant)) / 8.0;
+                    estimator_.add(r->bytes_per_second(), r->weight(media_bps));
+                }
+            }
         }
     }
     pump();
@@ -480,6 +518,12 @@ void session::set_max_bandwidth(std::uint64_t bps) {
 void session::note_switch() {
     std::lock_guard lock(mutex_);
     ++switches_;
+}
+
+void session::note_playing() {
+    std::lock_guard lock(mutex_);
+    for (auto& e : engines_)
+        if (e) e->note_playing();
 }
 
 stream_stats session::stats(double position) const {
@@ -528,13 +572,17 @@ void session::await_complete_requests() {
 
 void session::shutdown() {
     std::vector<std::shared_ptr<engine>> engines;
+    std::optional<double> estimate;
     {
         std::lock_guard lock(mutex_);
         shut_down_ = true;
         engines = engines_;
+        if (estimator_.warm()) estimate = estimate_bps_locked();
     }
     for (auto& e : engines)
         if (e) e->shutdown();
+    // The next session on this host starts on the variant this estimate fits.
+    if (estimate && opts_.abr.persist_estimate) save_estimate(store_, url_, *estimate);
 }
 
 }  // namespace kithara::hls::detail

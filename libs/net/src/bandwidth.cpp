@@ -48,6 +48,7 @@ void bandwidth_estimator::add(double bytes_per_second, double weight) {
     else if (samples_ >= 3)
         x = std::max(std::min(recent_[0], recent_[1]),
                      std::min(std::max(recent_[0], recent_[1]), recent_[2]));
+    median_ = x;
     fold(fast_, fast_weight_, x, weight, opts_.fast_half_life);
     fold(slow_, slow_weight_, x, weight, opts_.slow_half_life);
 }
@@ -61,7 +62,9 @@ bool bandwidth_estimator::warm() const noexcept {
 }
 
 std::optional<double> bandwidth_estimator::estimate() const {
-    if (warm()) return std::min(fast_, slow_);
+    // The median of the last three joins once there are three: a drop that lasts two samples
+    // counts at once (the averages would take several half-lives to fall that far).
+    if (warm()) return samples_ >= 3 ? std::min({fast_, slow_, median_}) : std::min(fast_, slow_);
     return seed_;
 }
 

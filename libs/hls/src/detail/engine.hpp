@@ -19,6 +19,7 @@
 #include <kithara/stream/source.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -140,6 +141,9 @@ public:
     // Stall accounting of the decoder's waits (segment_parts, on the decoding thread): a wait
     // for bytes not yet downloaded emits stall once, the end of that wait resume.
     void note_stall(std::size_t seg);
+    // The player returned a chunk: waits from now on count as stalls in stats (the wait for the
+    // first bytes at start is start-up, not a stall).
+    void note_playing() noexcept { playing_.store(true, std::memory_order_relaxed); }
     void note_resume();
     // A read of the decoder failed (a failed item's resource). The demuxer may still hand out a
     // packet cut short by the failure (mpegts flushes its partial PES): the player drops what
@@ -220,6 +224,8 @@ private:
     bool downloading_all_ = false;      // download_all: the window is the whole playlist
     std::uint64_t progress_bytes_ = 0;  // download_all: bytes in the cache (cached + fetched)
     std::uint64_t progress_emitted_ = 0;
+    std::atomic<bool> playing_{false};
+    bool stall_counted_ = false;  // the current stall counts (it began while playing)
     std::weak_ptr<session> session_;
     bool attached_ = false;
 };

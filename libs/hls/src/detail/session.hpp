@@ -70,6 +70,12 @@ public:
     // A seek: the plan restarts at t in the current variant.
     void seek(double t);
 
+    // Emergency abort of a slot the player took already: its run must stop at `at` (seconds);
+    // cut_done() once it did (the abandoned download is cancelled then: until the run stopped,
+    // the decoder may still need its first bytes).
+    [[nodiscard]] std::optional<double> cut_for(std::size_t variant) const;
+    void cut_done();
+
     void pump();
     void on_demand(std::size_t variant, std::size_t seg);
     void on_sample(std::size_t variant, std::size_t seg, const net::throughput_sample& s);
@@ -79,13 +85,19 @@ public:
     void set_max_bandwidth(std::uint64_t bps);
     [[nodiscard]] stream_stats stats(double position) const;
     [[nodiscard]] stream_info info() const;
-    void note_switch();  // the player returned the first chunk of a switched-to variant
+    void note_switch();
+    void note_playing();  // the first chunk was returned: later waits are stalls  // the player returned the first chunk of a switched-to variant
     void emit(event e) const;
     // Waits for every engine's complete requests to report (see engine).
     void await_complete_requests();
     void shutdown();
 
 private:
+    struct cut {
+        std::size_t variant = 0;
+        std::size_t seg = 0;
+        double at = 0;
+    };
     struct download {
         clock::time_point started{};
         std::uint64_t bytes = 0;
@@ -130,6 +142,7 @@ private:
     std::uint64_t switches_ = 0;
     std::uint64_t aborts_ = 0;
     std::pair<std::size_t, std::size_t> last_demand_{static_cast<std::size_t>(-1), 0};
+    std::optional<cut> cut_;
     bool shut_down_ = false;
 };
 

@@ -20,9 +20,10 @@
 //
 // bandwidth_estimator: two exponentially weighted moving averages of the rate whose half-lives
 // are given in units of sample weight (hls weighs a sample by the media seconds it carried, so the
-// estimator behaves the same at any playback speed or bitrate); estimate() is the lower of the
-// two (quick to fall, slow to rise). A median of the last three samples feeds them, so one
-// outlier in either direction moves nothing; a change that lasts shows from its second sample.
+// estimator behaves the same at any playback speed or bitrate). A median of the last three
+// samples feeds them, so one outlier in either direction moves nothing. estimate() is the lowest
+// of the two averages and (from the third sample) that median: slow to rise, and a drop that
+// lasts two samples counts at once (an 8x drop would take the averages three half-lives).
 // (The first sample feeds them as it is, the second the lower of the first two.) The averages
 // are bias-corrected like hls.js's EWMA, so the first samples are not pulled toward 0.
 // Until warmup_weight and warmup_samples are reached estimate() is empty, unless seed() gave a
@@ -83,6 +84,7 @@ private:
     double fast_weight_ = 0;  // sum of weights folded into fast_ (bias correction)
     double slow_weight_ = 0;
     double weight_ = 0;
+    double median_ = 0;  // the prefilter's last output (median of the last three)
     double last_ = 0;
     std::size_t samples_ = 0;
     std::array<double, 3> recent_{};  // the last raw samples (median-of-three prefilter)
