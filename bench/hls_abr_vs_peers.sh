@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Adaptive bitrate in real time: hls_playback --realtime against GStreamer playbin and playbin3
-# (and ffmpeg, whose HLS demuxer never switches: the baseline), each playing the same 3-variant
-# master (64k/128k/256k AAC) from a kithara_serve of its own whose one shared link follows a rate
-# schedule; one Markdown table per schedule and container (bench/lib/abr_bench.py says how each
-# figure is measured).
+# Adaptive bitrate in real time: hls_playback --realtime against GStreamer playbin and playbin3,
+# VLC (its adaptive demuxer, measured by the server's log only) and ffmpeg (its HLS demuxer never
+# switches: the baseline), each playing the same 3-variant master (64k/128k/256k AAC) from a
+# kithara_serve of its own whose one shared link follows a rate schedule; one Markdown table per
+# schedule and container (bench/lib/abr_bench.py says how each figure is measured).
 #
 #   bench/hls_abr_vs_peers.sh <build-dir> [schedules=A B C]
-#   KITHARA_BENCH_PLAYERS="kithara playbin playbin3 ffmpeg"   (the default: those installed)
+#   KITHARA_BENCH_PLAYERS="kithara playbin playbin3 vlc ffmpeg"   (the default: those installed)
 #   KITHARA_ABR_CONTAINERS="fmp4 ts"   KITHARA_ABR_KEEP=DIR (keep every run's JSON there)
 #
 # Schedules (bit/s; run length): A = 2 Mbit/s, 250 kbit/s at 30 s, 2 Mbit/s at 60 s (100 s);
@@ -20,10 +20,10 @@
 # length + 30 s; the servers stop on exit. Run it under `nice -n -15` on a shared machine.
 # Needs: the build targets hls_playback and kithara_serve (and kithara_hls_fixtures for the
 # `abr` fixture), gstreamer1.0-plugins-good/-bad (hlsdemux), python3-gi, gir1.2-gstreamer-1.0,
-# ffmpeg (scripts/install-deps.sh --bench).
+# ffmpeg, vlc-bin (scripts/install-deps.sh --bench).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-[[ $# -ge 1 ]] || { sed -n '8p' "$0" | sed 's/^# *//' >&2; exit 2; }
+[[ $# -ge 1 ]] || { grep -m1 '^#   bench/hls_abr_vs_peers.sh' "$0" | sed 's/^# *//' >&2; exit 2; }
 build=$(cd "$1" && pwd)
 schedules=${2:-A B C}
 hp=$build/examples/hls_playback
@@ -46,6 +46,7 @@ if [[ -z $players ]]; then
     else
         echo "GStreamer left out: needs python3-gi, gir1.2-gstreamer-1.0, gstreamer1.0-plugins-bad" >&2
     fi
+    command -v cvlc > /dev/null && command -v setpriv > /dev/null && players+=" vlc"
     command -v ffmpeg > /dev/null && players+=" ffmpeg"
 fi
 

@@ -12,7 +12,8 @@ server and writes the run (the server's request log, the player's own report, th
 variants and segments, the schedule) as JSON. Players: kithara (hls_playback --realtime
 --stats-json, a fresh cache dir: no persisted estimate), playbin and playbin3
 (bench/lib/abr_gst.py under /usr/bin/python3 with gi), ffmpeg (-re, the first variant: its HLS
-demuxer never switches; no stall or startup figure).
+demuxer never switches; no stall or startup figure), vlc (cvlc with the dummy audio output, as
+nobody; the figures of the server's log only).
 
 table: per run, from the server's log (the same for every player): the variant played per
 segment (the first complete response for each segment index: a segment refetched after an abort
@@ -101,6 +102,15 @@ def player_command(a, url, report, total):
     if a.player in ("playbin", "playbin3"):
         return ["/usr/bin/python3", os.path.join(here, "abr_gst.py"), a.player, url,
                 str(a.seconds), report]
+    if a.player == "vlc":
+        # VLC refuses to run as root: as nobody, with a HOME of its own; the dummy audio output
+        # still plays at the stream's pace.
+        home = tempfile.mkdtemp(prefix="kithara-abr-vlc-")
+        os.chmod(home, 0o777)
+        a.cleanup.append(home)
+        return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env",
+                f"HOME={home}", "cvlc", "-q", "--intf", "dummy", "--no-video", "--aout", "dummy",
+                "--play-and-exit", f"--run-time={a.seconds:g}", url]
     if a.player == "ffmpeg":
         return ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-i", url, "-map", "0:a:0",
                 "-t", str(a.seconds), "-f", "null", "-"]
@@ -110,6 +120,7 @@ def player_command(a, url, report, total):
 def run(a):
     variants = parse_master(a.root, a.master)
     total = sum(d for _, d in variants[0]["segments"])
+    a.cleanup = []
     a.work = a.work or tempfile.mkdtemp(prefix="kithara-abr-")
     os.makedirs(a.work, exist_ok=True)
     shutil.rmtree(os.path.join(a.work, "cache"), ignore_errors=True)
@@ -118,14 +129,19 @@ def run(a):
     for f in (log_file, report):
         if os.path.exists(f):
             os.remove(f)
+    # SIGTERM ends the run like Ctrl-C does: the finally below stops the player and the server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t_server = time.monotonic()
     srv = subprocess.Popen([a.serve, a.root, "--schedule", a.schedule, "--log", log_file],
                            stdout=subprocess.PIPE, text=True)
+    p = None
     try:
         port = int(srv.stdout.readline())
         url = f"http://127.0.0.1:{port}/{a.master}"
         cmd = player_command(a, url, report, total)
         t_player = time.monotonic()
+        # A session of its own: the timeout kills the player with its children (gst's threads,
+        # ffmpeg), nothing else.
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              start_new_session=True)
         timeout = a.seconds + 30
@@ -138,12 +154,17 @@ def run(a):
             status = f"killed after {timeout} s"
         t_end = time.monotonic()
     finally:
+        if p is not None and p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
         if srv.poll() is None:
             srv.send_signal(signal.SIGTERM)
             try:
                 srv.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 srv.kill()
+        for d in a.cleanup:
+            shutil.rmtree(d, ignore_errors=True)
     log = []
     if os.path.exists(log_file):
         with open(log_file) as f:
@@ -282,7 +303,7 @@ def table(title, files):
     notes = []
     for r in runs:
         a = analyse(r)
-        p = r["player"] + (" (no ABR)" if r["player"] == "ffmpeg" else "")
+        p = r["player"] + {"ffmpeg": " (no ABR)", "vlc": " (log only)"}.get(r["player"], "")
         runs_s = " → ".join(f"{kbit(bws[v])}×{n}" for v, n in a["runs"]) or "—"
         if a["drop"] is None:
             drop = "—"
