@@ -16,16 +16,18 @@ demuxer never switches; no stall or startup figure), vlc (cvlc with the dummy au
 nobody; the figures of the server's log only).
 
 table: per run, from the server's log (the same for every player): the variant played per
-segment (the first complete response for each segment index: a segment refetched after an abort
+segment, for every segment fetched during the run (the first complete response for each segment index: a segment refetched after an abort
 or fetched again to prime a decoder counts once, as played by its first complete fetch), switches
-(changes along that sequence), the seconds from the schedule's first drop to the first request of
+(changes along that sequence; in brackets those whose request started 10 s or more into the run), the seconds from the schedule's first drop to the first request of
 a variant with a lower BANDWIDTH than the one requested before the drop, extra segment fetches;
 from the player: stalls (count and seconds: the media position falling more than 100 ms behind
 the wall clock; kithara: its --realtime pacer's underruns and lateness, GStreamer: the rendered
 buffers' timestamps against the clock) and startup (process start to the first sample rendered);
 and average played BANDWIDTH over the ideal: each played segment is heard from the player's
 first sample (on the server's clock) plus its media time, and the ideal for that interval is the
-best variant whose BANDWIDTH fits the scheduled rate at each moment (the lowest when none fits).
+best variant whose BANDWIDTH fits the scheduled rate at each moment (the lowest when none fits);
+above 1 when a deep buffer plays a better variant through a dip than the link could carry, below
+when it still plays what it fetched before the link recovered. Stalls do not shift the heard time.
 """
 import argparse
 import json
@@ -297,7 +299,7 @@ def table(title, files):
     bws = [v["bandwidth"] for v in r0["variants"]]
     print(f"\n{title}: link {r0['schedule']} (bit/s, s:rate), {r0['seconds']} s, "
           f"{r0['master']} ({' / '.join(kbit(b) for b in bws)} BANDWIDTH)\n")
-    print("| player | variant per segment (BANDWIDTH×segments) | switches (after 10 s) |"
+    print("| player | variant per segment fetched (BANDWIDTH×segments) | switches (after 10 s) |"
           " drop → lower variant | stalls (time) | startup | avg / ideal | load |")
     print("|---|---|---|---|---|---|---|---|")
     notes = []
