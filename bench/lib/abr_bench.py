@@ -217,7 +217,10 @@ def analyse(r):
     seq = [played[i] for i in order]
     switch_at = [when[j] for i, j in zip(order, order[1:]) if played[i] != played[j]]
     a = {"segments": len(seq), "requests": len(requests),
-         "extra_fetches": len(requests) - len(seq), "switches": len(switch_at),
+         # Fetches of a segment besides the one that played it (aborts, priming, probing);
+         # a download the end of the run cut short is none.
+         "extra_fetches": sum(1 for _, _, si, _ in requests if si in played) - len(seq),
+         "switches": len(switch_at),
          "switches_after_10s": sum(1 for t in switch_at if t >= 10), "runs": []}
     for v in seq:
         if a["runs"] and a["runs"][-1][0] == v:
