@@ -3,7 +3,8 @@
 # VLC (its adaptive demuxer, measured by the server's log only) and ffmpeg (its HLS demuxer never
 # switches: the baseline), each playing the same 3-variant master (64k/128k/256k AAC) from a
 # kithara_serve of its own whose one shared link follows a rate schedule; one Markdown table per
-# schedule and container (bench/lib/abr_bench.py says how each figure is measured).
+# schedule and container (bench/lib/abr_bench.py says how each figure is measured), with
+# kithara's figures against issue 16's targets under the tables of A, B and C.
 #
 #   bench/hls_abr_vs_peers.sh <build-dir> [schedules=A B C]
 #   KITHARA_BENCH_PLAYERS="kithara playbin playbin3 vlc ffmpeg"   (the default: those installed)
@@ -141,7 +142,7 @@ for s in $schedules; do
                 --work "$work/run" || { echo "$p: the run failed" >&2; continue; }
             files+=("$out")
         done
-        python3 "$bench" table "schedule $name, $container" "${files[@]}"
+        python3 "$bench" table --targets "$name" "schedule $name, $container" "${files[@]}"
         if [[ -n ${KITHARA_ABR_KEEP:-} ]]; then
             mkdir -p "$KITHARA_ABR_KEEP"
             cp "${files[@]}" "$KITHARA_ABR_KEEP/"

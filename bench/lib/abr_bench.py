@@ -4,7 +4,9 @@ kithara_serve of its own (so the schedule's clock starts with the player), real 
 
     abr_bench.py run <out.json> --serve BIN --root DIR --master PATH --schedule S --seconds N
                      --player NAME [--hp BIN] [--work DIR]
-    abr_bench.py table <title> <run.json>...     Markdown table of the runs (one schedule)
+    abr_bench.py table [--targets A|B|C] <title> <run.json>...   Markdown table of the runs of
+                                                 one schedule (and kithara against issue 16's
+                                                 targets for that schedule)
 
 run: starts `kithara_serve ROOT --schedule S --log FILE`, then the player on
 http://127.0.0.1:PORT/MASTER, for N seconds of playback (every player has a timeout), stops the
@@ -294,7 +296,42 @@ def kbit(b):
     return f"{b / 1000:.0f}k"
 
 
-def table(title, files):
+def targets(name, results):
+    """Issue 16's targets for kithara on schedules A, B and C: "what: figure met|missed" lines."""
+    k = results.get("kithara")
+    if k is None or name not in ("A", "B", "C"):
+        return []
+
+    def line(what, ok, figure):
+        return f"{what}: {figure} — {'met' if ok else 'missed'}"
+
+    out = []
+    if name == "A":
+        d = k["drop_to_lower_s"]
+        out.append(line("switch down ≤ 6 s after the drop", d is not None and d <= 6,
+                        k.get("drop_note", "never") if d is None else f"{d:.1f} s"))
+        out.append(line("0 stalls", k["stalls"] == 0, f"{k['stalls']}"))
+        out.append(line("average / ideal ≥ 0.95", (k["ratio"] or 0) >= 0.95,
+                        f"{k['ratio']:.2f}" if k["ratio"] is not None else "—"))
+        out.append(line("≤ 3 switches", k["switches"] <= 3, f"{k['switches']}"))
+    elif name == "B":
+        st = k["startup_s"]
+        out.append(line("startup ≤ 0.6 s", st is not None and st <= 0.6,
+                        "—" if st is None else f"{st:.2f} s"))
+        out.append(line("0 stalls", k["stalls"] == 0, f"{k['stalls']}"))
+        out.append(line("no switch after the first 10 s", k["switches_after_10s"] == 0,
+                        f"{k['switches_after_10s']}"))
+    else:
+        peers = [a["stall_s"] for p, a in results.items()
+                 if p in ("playbin", "playbin3") and a["stall_s"] is not None]
+        if peers and k["stall_s"] is not None:
+            best = min(peers)
+            out.append(line("stall time ≤ 0.5 × the best peer's", k["stall_s"] <= 0.5 * best,
+                            f"{k['stall_s']:.2f} s against {best:.2f} s"))
+    return out
+
+
+def table(title, files, name=None):
     runs = [json.load(open(f)) for f in files]
     if not runs:
         return
@@ -306,8 +343,10 @@ def table(title, files):
           " drop → lower variant | stalls (time) | startup | avg / ideal | load |")
     print("|---|---|---|---|---|---|---|---|")
     notes = []
+    results = {}
     for r in runs:
         a = analyse(r)
+        results[r["player"]] = a
         p = r["player"] + {"ffmpeg": " (no ABR)", "vlc": " (log only)"}.get(r["player"], "")
         runs_s = " → ".join(f"{kbit(bws[v])}×{n}" for v, n in a["runs"]) or "—"
         if a["drop"] is None:
@@ -336,6 +375,9 @@ def table(title, files):
             extra.append(f"error: {a['error'][:120]}")
         if extra:
             notes.append(f"{r['player']}: " + "; ".join(extra))
+    goals = targets(name, results)
+    if goals:
+        notes.append("kithara against issue 16's targets: " + "; ".join(goals))
     for n in notes:
         print(f"\n- {n}", end="")
     if notes:
@@ -354,12 +396,13 @@ def main():
     rp.add_argument("--work")
     tp = sub.add_parser("table")
     tp.add_argument("title")
+    tp.add_argument("--targets", help="A, B or C: check kithara against issue 16's targets")
     tp.add_argument("files", nargs="*")
     a = ap.parse_args()
     if a.cmd == "run":
         run(a)
     else:
-        table(a.title, a.files)
+        table(a.title, a.files, a.targets)
 
 
 if __name__ == "__main__":
