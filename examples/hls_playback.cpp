@@ -1,8 +1,10 @@
-// hls_playback: plays an HLS VOD stream (master or media playlist) through kithara::hls: one
-// variant downloaded segment by segment into a persistent cache while it decodes to PCM.
+// hls_playback: plays an HLS VOD stream (master or media playlist) through kithara::hls: segments
+// downloaded into a persistent cache while they decode to PCM, with adaptive bitrate over a
+// master's variants.
 //
 //   hls_playback [URL] [--out FILE|-|null] [--format wav|f32le|s16le] [--rate HZ] [--channels N]
-//                [--variant N|BANDWIDTH] [--list] [--seek S] [--duration S] [--cache-dir DIR]
+//                [--variant N|BANDWIDTH] [--abr auto|fixed] [--max-bandwidth BITS_PER_S]
+//                [--speed X] [--list] [--seek S] [--duration S] [--cache-dir DIR]
 //                [--max-cache BYTES] [--offline] [--pin] [--gaps-on-error] [--realtime]
 //                [--stats-json FILE] [--verbose] [--quiet]
 //
@@ -10,8 +12,14 @@
 // --format wav (default) is a float32 WAV; f32le and s16le are raw interleaved samples, e.g.
 //   hls_playback URL --out - --format s16le --rate 48000 --channels 2 | aplay -f S16_LE -c2
 //   -r48000
-// --variant picks the variant: a number below 1000 is an index into the master's variants (as
-// --list prints them), a larger one a BANDWIDTH; default: the lowest-bandwidth variant.
+// A master without --variant plays with adaptive bitrate (--abr auto): it starts on the variant a
+// persisted estimate fits (else the lowest) and switches at segment boundaries by the measured
+// bandwidth and the buffer; --max-bandwidth caps it (bits/s, k or M suffix), --abr fixed stays on
+// the starting variant. --variant locks a variant: a number below 1000 is an index into the
+// master's variants (as --list prints them), a larger one a BANDWIDTH. --speed X plays X media
+// seconds per wall second: the adaptation budgets X times the bitrate and --realtime (output
+// paced like a sound card) paces at X times real time. With a variant that changes the sample
+// rate, pass --rate to keep one output format (null output needs none).
 // --seek S starts at S seconds exactly; --duration S stops after exactly round(S * rate) frames
 // (fewer available: exit 1). --pin downloads the chosen variant whole without decoding it
 // (hls::pin: the cache asset is pinned, never evicted; a progress bar on a terminal), after which
@@ -22,18 +30,25 @@
 // at 44.1 and 48 kHz, one MPEG-TS) generated at build time with the ffmpeg CLI and served on
 // 127.0.0.1 by the project's loopback test server (no internet needed). Progress goes to stderr
 // when it is a terminal; a summary (time to first sample, realtime factor, variant, bytes and
-// segments from the network vs the cache, requests) ends the run, and --stats-json writes the
-// same as JSON; --verbose prints every event (stall, resume, gap, progress...) with its time and
-// the progress line says "stalled" while playback waits for the network. Exit 0: ok; 1: failure
-// or incomplete audio; 2: usage error.
+// segments from the network vs the cache, requests; switches, aborts, the bandwidth estimate,
+// the variant per segment, stalls) ends the run, and --stats-json writes the same as JSON:
+// time_to_first_sample_ms (the startup), switches, aborts, estimate_bps, stalls and
+// stall_seconds (the stream's: next() waited for the network), stall_events, segment_variants
+// ([{time, variant}]: the variant played for each media segment requested), variant_runs
+// ("0:6,2:4"), abr_decisions and switch_times ([{wall_s, time, variant, message}], wall_s from
+// the process start), with --realtime output_underruns and output_late_s (what a sound card
+// would have heard as silence). --verbose prints every event (stall, resume, gap, abr_decision,
+// variant_switched...) with its time and the progress line says "stalled" while playback waits
+// for the network. Exit 0: ok; 1: failure or incomplete audio; 2: usage error.
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/hls/hls_stream.hpp>
-#include <kithara/hls/loader.hpp>
 #include <kithara/net/client.hpp>
 #include <kithara/worker/blocking_pool.hpp>
 #include <kithara/worker/io_runtime.hpp>
 
 #include "support/cli.hpp"
+#include "support/hls_events.hpp"
+#include "support/hls_list.hpp"
 #include "support/hls_pin.hpp"
 #include "support/output_sink.hpp"
 #include "support/pacer.hpp"
@@ -45,6 +60,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -113,62 +129,24 @@ std::optional<std::uint64_t> parse_bytes(const std::string& s) {
     return std::stoull(digits) * mult;
 }
 
-const char* event_name(hls::event_kind k) {
-    switch (k) {
-        case hls::event_kind::playlist_loaded:
-            return "playlist_loaded";
-        case hls::event_kind::variant_chosen:
-            return "variant_chosen";
-        case hls::event_kind::segment_requested:
-            return "segment_requested";
-        case hls::event_kind::segment_complete:
-            return "segment_complete";
-        case hls::event_kind::discontinuity:
-            return "discontinuity";
-        case hls::event_kind::gap:
-            return "gap";
-        case hls::event_kind::stall:
-            return "stall";
-        case hls::event_kind::progress:
-            return "progress";
-        case hls::event_kind::abr_decision:
-            return "abr_decision";
-        case hls::event_kind::variant_switched:
-            return "variant_switched";
-        case hls::event_kind::resume:
-            return "resume";
-        case hls::event_kind::error:
-            return "error";
-    }
-    return "?";
-}
-
-// What the events tell that stream_stats does not: they arrive on the io thread, hence atomics.
-struct event_counts {
-    std::atomic<std::uint64_t> stalls{0};
-    std::atomic<std::uint64_t> gaps{0};
-    std::atomic<std::uint64_t> failed_segments{0};  // gaps standing for a failed segment
-    std::atomic<std::uint64_t> discontinuities{0};
-    std::atomic<bool> stalled{false};  // between a stall and its resume
-};
-
-// --verbose: one line per event, with the time since the process started.
-void print_event(const hls::event& e) {
-    if (e.kind == hls::event_kind::progress) {
-        std::fprintf(stderr, "[%8.1f ms] %-17s %llu / %s%llu bytes, %zu / %zu segments\n",
-                     ms_since_start(), event_name(e.kind),
-                     static_cast<unsigned long long>(e.bytes_done), e.bytes_total_exact ? "" : "~",
-                     static_cast<unsigned long long>(e.bytes_total), e.segments_done,
-                     e.segments_total);
-        return;
-    }
-    std::fprintf(stderr, "[%8.1f ms] %-17s t=%7.3f s seq %llu %s%s%s\n", ms_since_start(),
-                 event_name(e.kind), e.time, static_cast<unsigned long long>(e.media_sequence),
-                 e.uri.c_str(), e.message.empty() ? "" : " ", e.message.c_str());
+// "256k", "1.5M", "64000" (bits/s; k and M decimal) -> bits/s.
+std::optional<std::uint64_t> parse_bits(const std::string& s) {
+    double mult = 1;
+    std::string digits = s;
+    if (!s.empty() && (s.back() == 'k' || s.back() == 'K')) mult = 1e3;
+    if (!s.empty() && (s.back() == 'm' || s.back() == 'M')) mult = 1e6;
+    if (mult != 1) digits.pop_back();
+    if (digits.empty() || digits.size() > 15 ||
+        !std::isdigit(static_cast<unsigned char>(digits[0])))
+        return std::nullopt;
+    char* end = nullptr;
+    const double v = std::strtod(digits.c_str(), &end);
+    if (end != digits.c_str() + digits.size()) return std::nullopt;
+    return static_cast<std::uint64_t>(std::llround(v * mult));
 }
 
 // The stream's own counters into the run's statistics (summary and --stats-json).
-void fill_stats(ex::run_stats& st, const hls::stream_stats& x, const event_counts& counts) {
+void fill_stats(ex::run_stats& st, const hls::stream_stats& x, const ex::hls_event_log& log) {
     st.bytes_network = x.bytes_from_network;
     st.bytes_cache = x.bytes_from_cache;
     st.requests = x.requests;
@@ -176,10 +154,15 @@ void fill_stats(ex::run_stats& st, const hls::stream_stats& x, const event_count
     st.extra["segments_from_network"] = x.segments_from_network;
     st.extra["segments_from_cache"] = x.segments_from_cache;
     st.extra["buffered_s"] = x.buffered_seconds;
-    st.extra["stalls"] = counts.stalls.load();
-    st.extra["gaps"] = counts.gaps.load();
-    st.extra["failed_segments"] = counts.failed_segments.load();
-    st.extra["discontinuities"] = counts.discontinuities.load();
+    st.extra["switches"] = x.switches;
+    st.extra["aborts"] = x.aborts;
+    st.extra["estimate_bps"] = x.estimate_bps;
+    st.extra["stalls"] = x.stalls;
+    st.extra["stall_seconds"] = x.stall_seconds;
+    st.extra["stall_events"] = log.stalls.load();
+    st.extra["gaps"] = log.gaps.load();
+    st.extra["failed_segments"] = log.failed_segments.load();
+    st.extra["discontinuities"] = log.discontinuities.load();
 }
 
 std::string kbit(std::uint64_t bits_per_second) {
@@ -197,93 +180,39 @@ std::string variant_label(const hls::stream_info& info) {
            v.uri.substr(v.uri.find_last_of('/') + 1) + ")";
 }
 
-// --list: the master's variants (indexes for --variant) and renditions, or the media playlist.
-int list_variants(kithara::net::client& client, const std::string& url) {
-    auto p = hls::load_playlist(client, url);
-    if (!p) {
-        std::fprintf(stderr, "hls_playback: %s: %s\n", url.c_str(), p.error().message().c_str());
-        return ex::exit_failure;
-    }
-    if (!p->content.is_master()) {
-        const auto& m = p->content.media();
-        std::printf("media playlist %s: %zu segments, %.3f s (no variants)\n", url.c_str(),
-                    m.segments.size(), m.duration());
-        return ex::exit_ok;
-    }
-    const auto& m = p->content.master();
-    std::printf("%zu variants of %s:\n", m.variants.size(), url.c_str());
-    for (std::size_t i = 0; i < m.variants.size(); ++i) {
-        const auto& v = m.variants[i];
-        std::printf("  %zu  BANDWIDTH=%llu", i, static_cast<unsigned long long>(v.bandwidth));
-        if (v.average_bandwidth)
-            std::printf(" AVERAGE-BANDWIDTH=%llu",
-                        static_cast<unsigned long long>(*v.average_bandwidth));
-        if (v.codecs) std::printf(" CODECS=%s", v.codecs->c_str());
-        if (v.audio) std::printf(" AUDIO=%s", v.audio->c_str());
-        std::printf("  %s\n", v.uri.c_str());
-    }
-    if (!m.renditions.empty()) {
-        std::printf("%zu renditions:\n", m.renditions.size());
-        for (const auto& r : m.renditions) {
-            std::printf("  %s GROUP-ID=%s NAME=\"%s\"", hls::to_string(r.type), r.group_id.c_str(),
-                        r.name.c_str());
-            if (r.language) std::printf(" LANGUAGE=%s", r.language->c_str());
-            if (r.channels) std::printf(" CHANNELS=%s", r.channels->c_str());
-            if (r.is_default) std::printf(" DEFAULT");
-            std::printf("  %s\n", r.uri ? r.uri->c_str() : "(in the variant's stream)");
+// The summary's adaptive-bitrate and stall lines (only what happened: no line for a run with
+// nothing to say).
+void print_abr_summary(const ex::run_stats& st) {
+    const auto& x = st.extra;
+    const auto u = [&x](const char* k) { return x.value(k, std::uint64_t{0}); };
+    if (x.value("abr", std::string()) == "auto") {
+        std::string at;
+        for (const auto& r : x.value("switch_times", nlohmann::json::array())) {
+            char b[48];
+            std::snprintf(b, sizeof b, "%s%.1f s -> %llu", at.empty() ? "" : ", ",
+                          r.value("wall_s", 0.0),
+                          static_cast<unsigned long long>(r.value("variant", std::uint64_t{0})));
+            at += b;
         }
+        std::fprintf(
+            stderr,
+            "  abr: %llu switches%s%s%s, %llu aborts, estimate %.0f kbit/s; variant per "
+            "segment (variant:count) %s\n",
+            static_cast<unsigned long long>(u("switches")), at.empty() ? "" : " (at ", at.c_str(),
+            at.empty() ? "" : ")", static_cast<unsigned long long>(u("aborts")),
+            x.value("estimate_bps", 0.0) / 1e3, x.value("variant_runs", std::string("-")).c_str());
     }
-    return ex::exit_ok;
-}
-
-// --list --offline: the variants the cached master lists, each marked by whether its media
-// playlist is cached too (opened offline, one index after the other: no request is made).
-int list_cached(kithara::assets::asset_store& store, kithara::net::client& client,
-                const std::string& url) {
-    std::optional<hls::stream_info> info;
-    std::vector<bool> cached;
-    std::string first_error;
-    std::atomic<bool> master_cached{false};
-    for (std::size_t i = 0; i < 1000; ++i) {
-        hls::stream_options o;
-        o.offline = true;
-        o.variant = i;
-        o.on_event = [&master_cached](const hls::event& e) {
-            if (e.kind == hls::event_kind::variant_chosen) master_cached = true;
-        };
-        auto s = hls::open(url, store, client, o);
-        if (s) {
-            if (!info) info = (*s)->info();
-            cached.resize(i + 1);
-            cached[i] = true;
-            if (info->variants.empty()) break;  // a media playlist
-        } else if (s.error().code() == hls::errc::offline_miss) {
-            if (first_error.empty()) first_error = s.error().message();
-            if (!master_cached) break;  // not even the master playlist is cached
-        } else {
-            break;  // past the last variant (or nothing usable cached)
-        }
-        if (info && i + 1 >= info->variants.size()) break;
-    }
-    if (!info) {
-        std::fprintf(stderr, "hls_playback: %s: no playable variant in the cache%s%s\n",
-                     url.c_str(), first_error.empty() ? "" : ": ", first_error.c_str());
-        return ex::exit_failure;
-    }
-    if (info->variants.empty()) {
-        std::printf("media playlist %s: %zu segments, %.3f s (no variants; cached)\n", url.c_str(),
-                    info->segments, info->duration);
-        return ex::exit_ok;
-    }
-    cached.resize(info->variants.size());
-    std::printf("%zu variants of %s (from the cache):\n", info->variants.size(), url.c_str());
-    for (std::size_t i = 0; i < info->variants.size(); ++i) {
-        const auto& v = info->variants[i];
-        std::printf("  %zu  BANDWIDTH=%llu CODECS=%s  %s%s\n", i,
-                    static_cast<unsigned long long>(v.bandwidth), v.codecs.value_or("?").c_str(),
-                    v.uri.c_str(), cached[i] ? "" : "  (not cached)");
-    }
-    return ex::exit_ok;
+    if (u("stalls") || u("stall_events") || u("gaps"))
+        std::fprintf(stderr,
+                     "  %llu stalls (%.3f s; %llu stall events), %llu gaps (%llu failed "
+                     "segments)\n",
+                     static_cast<unsigned long long>(u("stalls")), x.value("stall_seconds", 0.0),
+                     static_cast<unsigned long long>(u("stall_events")),
+                     static_cast<unsigned long long>(u("gaps")),
+                     static_cast<unsigned long long>(u("failed_segments")));
+    if (st.output_underruns)
+        std::fprintf(stderr, "  realtime output %.3f s late in all\n",
+                     x.value("output_late_s", 0.0));
 }
 
 }  // namespace
@@ -295,13 +224,16 @@ int main(int argc, char** argv) {
     bool list = false;
     bool pin = false;
     bool gaps_on_error = false;
+    std::string abr = "auto";
+    std::uint64_t max_bandwidth = 0;
+    double speed = 1.0;
     CLI::App app{"Plays an HLS VOD stream (master or media playlist) through kithara::hls.",
                  "hls_playback"};
     ex::add_common_options(app, a);
     app.add_option_function<std::string>(
            "--variant", [&variant](const std::string& v) { variant = std::stoull(v); },
-           "variant to play: an index (< 1000, as --list numbers them) or a BANDWIDTH "
-           "(default: the lowest bandwidth)")
+           "lock a variant: an index (< 1000, as --list numbers them) or a BANDWIDTH "
+           "(default: adaptive bitrate, see --abr)")
         ->check([](const std::string& v) {
             return !v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == v.npos
                        ? std::string()
@@ -326,7 +258,32 @@ int main(int argc, char** argv) {
                  "a segment that cannot be downloaded (after the retries) becomes a gap, silence "
                  "of its duration with a gap event naming the error, instead of ending the run "
                  "(exit 0; the summary and --stats-json count failed_segments)");
+    app.add_option("--abr", abr,
+                   "adaptive bitrate over a master's variants: auto (switch by the measured "
+                   "bandwidth and the buffer; the default without --variant) or fixed (stay on "
+                   "the variant chosen at open)")
+        ->check(CLI::IsMember({"auto", "fixed"}))
+        ->capture_default_str();
+    app.add_option_function<std::string>(
+           "--max-bandwidth",
+           [&max_bandwidth](const std::string& s) { max_bandwidth = *parse_bits(s); },
+           "never a variant above BITS_PER_S (suffix k or M, e.g. 256k; the lowest plays when "
+           "none fits)")
+        ->check([](const std::string& s) {
+            auto b = parse_bits(s);
+            return b && *b > 0 ? std::string() : "not a rate in bits/s (e.g. 256k): " + s;
+        });
+    app.add_option("--speed", speed,
+                   "playback speed: media seconds per wall second, for the bitrate adaptation "
+                   "and --realtime's pacing (default 1)")
+        ->check(CLI::Range(0.1, 16.0));
     if (auto rc = ex::parse_command_line(app, argc, argv, a)) return *rc;
+    if (variant && app.count("--abr") && abr == "auto") {
+        std::fprintf(stderr,
+                     "hls_playback: --abr auto and --variant exclude each other (--variant "
+                     "locks a variant)\nRun with --help for the options.\n");
+        return ex::exit_usage;
+    }
 
     ex::run_stats st;
     st.tool = "hls_playback";
@@ -391,10 +348,7 @@ int main(int argc, char** argv) {
                              st.extra.value("variant_label", std::string("?")).c_str(),
                              num("segments_from_network").c_str(),
                              num("segments_from_cache").c_str());
-            if (num("stalls") != "0" || num("gaps") != "0")
-                std::fprintf(stderr, "  %s stalls, %s gaps (%s failed segments)\n",
-                             num("stalls").c_str(), num("gaps").c_str(),
-                             num("failed_segments").c_str());
+            if (!pin) print_abr_summary(st);
             if (pin && st.ok)
                 std::fprintf(stderr, "  kept offline (never evicted): play it with --offline\n");
         }
@@ -413,14 +367,14 @@ int main(int argc, char** argv) {
     if (auto r = io.start(); !r) return finish(r.error().message());
     if (list && !a.offline) {
         kithara::net::client client(io.executor());
-        return list_variants(client, a.url);
+        return ex::list_variants(client, a.url);
     }
     // Disk work that must not run on the io thread: durability flushes, metadata writes, cache
     // eviction and index rewrites.
     kithara::worker::blocking_pool background(
         {.threads = 1, .max_queued = 64, .name = "kithara-bg"});
     std::string error;
-    event_counts counts;
+    ex::hls_event_log log(process_start);
     {
         kithara::assets::store_options so;
         if (max_cache) so.max_bytes = *max_cache;
@@ -442,43 +396,29 @@ int main(int argc, char** argv) {
         ho.decode.start_chunk_frames = 1024;  // start playing as soon as ~20 ms are decoded
         ho.offline = a.offline;
         ho.failed_segment_as_gap = gaps_on_error;
+        ho.abr.mode = abr == "fixed" ? hls::abr_mode::fixed : hls::abr_mode::automatic;
+        ho.abr.max_bandwidth = max_bandwidth;
+        ho.abr.playback_speed = speed;
         // The progress line, redrawn from the event callback when a stall or resume happens on
         // this thread (inside next(), where they are reported): set once the loop below starts.
         const auto main_thread = std::this_thread::get_id();
         std::function<void()> redraw;
         const bool verbose = a.verbose;
-        ho.on_event = [&counts, &redraw, main_thread, verbose](const hls::event& e) {
-            switch (e.kind) {
-                case hls::event_kind::stall:
-                    counts.stalls++;
-                    counts.stalled = true;
-                    break;
-                case hls::event_kind::resume:
-                    counts.stalled = false;
-                    break;
-                case hls::event_kind::gap:
-                    counts.gaps++;
-                    if (!e.message.empty()) counts.failed_segments++;  // names the error
-                    break;
-                case hls::event_kind::discontinuity:
-                    counts.discontinuities++;
-                    break;
-                default:
-                    break;
-            }
-            if (verbose) print_event(e);
+        ho.on_event = [&log, &redraw, main_thread, verbose](const hls::event& e) {
+            log.on_event(e);
+            if (verbose) ex::print_event(e, process_start);
             if ((e.kind == hls::event_kind::stall || e.kind == hls::event_kind::resume) &&
                 std::this_thread::get_id() == main_thread && redraw)
                 redraw();
         };
-        if (list) return list_cached(*store, client, a.url);  // --list --offline
+        if (list) return ex::list_cached(*store, client, a.url);  // --list --offline
         if (pin) {
             // Download only; then an offline open (no request) names what was pinned.
             auto r = ex::pin_with_progress(a.url, *store, client, ho, !a.quiet);
             if (!r)
                 return finish("pin: " + r.error().message() +
                               " (what was downloaded stays pinned; --pin again resumes)");
-            fill_stats(st, *r, counts);
+            fill_stats(st, *r, log);
             st.extra["pinned"] = true;
             hls::stream_options oo = ho;
             oo.offline = true;
@@ -507,6 +447,15 @@ int main(int argc, char** argv) {
         }
         st.extra["variant"] = info.variant;
         st.extra["variant_label"] = label;
+        // Adaptive bitrate runs over a master's variants unless one is locked (--variant) or
+        // --abr fixed.
+        const bool adaptive = info.variants.size() >= 2 && !variant && abr == "auto";
+        st.extra["abr"] = info.variants.size() < 2 ? "off" : variant ? "locked" : abr;
+        st.extra["max_bandwidth"] = max_bandwidth;
+        st.extra["speed"] = speed;
+        auto bandwidths = nlohmann::json::array();
+        for (const auto& v : info.variants) bandwidths.push_back(v.bandwidth);
+        st.extra["variant_bandwidths"] = std::move(bandwidths);
         st.extra["variants"] = info.variants.size();
         st.extra["duration_s"] = info.duration;
         st.extra["segments"] = info.segments;
@@ -516,7 +465,11 @@ int main(int argc, char** argv) {
         if (a.verbose)
             std::fprintf(stderr, "[%8.1f ms] opened: variant %s, %.3f s in %zu segments\n",
                          ms_since_start(), label.c_str(), info.duration, info.segments);
-        auto fill_stream_stats = [&] { fill_stats(st, stream.stats(), counts); };
+        auto fill_stream_stats = [&] {
+            fill_stats(st, stream.stats(), log);
+            log.to_json(info.variant, st.extra);
+            st.extra["final_variant"] = stream.info().variant;
+        };
         if (a.seek && *a.seek > info.duration) {
             fill_stream_stats();
             char msg[120];
@@ -543,12 +496,12 @@ int main(int argc, char** argv) {
         auto last_time = clock_type::now();
         double rate_kib = 0;
         double buffered = 0;
+        std::size_t playing = info.variant;
         auto show_progress = [&] {
             char line[200];
-            std::snprintf(line, sizeof line,
-                          "%7.1f / %.1f s  variant %zu  buffered %5.1f s  %7.1f KiB/s%s", pos,
-                          info.duration, info.variant, buffered, rate_kib,
-                          counts.stalled ? "  stalled" : "");
+            std::snprintf(
+                line, sizeof line, "%7.1f / %.1f s  variant %zu  buffered %5.1f s  %7.1f KiB/s%s",
+                pos, info.duration, playing, buffered, rate_kib, log.stalled ? "  stalled" : "");
             progress.show(line);
         };
         if (progress.enabled()) redraw = show_progress;
@@ -579,8 +532,9 @@ int main(int argc, char** argv) {
                 begun = true;
                 if (a.duration)
                     limit = static_cast<std::uint64_t>(std::llround(*a.duration * ch.sample_rate));
-                if (a.realtime) pace.emplace(ch.sample_rate);
+                if (a.realtime) pace.emplace(ch.sample_rate, speed);
             }
+            if (pace) pace->set_rate(ch.sample_rate);  // an adaptive switch may change it
             if (!sink->discards() && (ch.sample_rate != st.rate || ch.channels != st.channels)) {
                 // The WAV header and raw consumers assume one format: say so rather than write
                 // a stream whose meaning changes silently.
@@ -607,6 +561,7 @@ int main(int argc, char** argv) {
                 last_bytes = x.bytes_from_network;
                 last_time = now;
                 buffered = x.buffered_seconds;
+                if (adaptive) playing = stream.info().variant;
                 show_progress();
             }
         }
@@ -619,7 +574,10 @@ int main(int argc, char** argv) {
             if (!sink->begin(st.rate, st.channels)) error = sink->error();
         }
         if (!sink->finish() && error.empty()) error = sink->error();
-        if (pace) st.output_underruns = pace->underruns();
+        if (pace) {
+            st.output_underruns = pace->underruns();
+            st.extra["output_late_s"] = secs(pace->late());
+        }
         fill_stream_stats();
         st.extra["end_position_s"] = pos;
         s->reset();

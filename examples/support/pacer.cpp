@@ -4,12 +4,12 @@
 
 namespace kithara::examples {
 
-pacer::pacer(std::uint32_t rate, clock::duration slack) noexcept
-    : rate_(rate == 0 ? 1 : rate), slack_(slack) {}
+pacer::pacer(std::uint32_t rate, double speed, clock::duration slack) noexcept
+    : rate_(rate == 0 ? 1 : rate), speed_(speed > 0 ? speed : 1.0), slack_(slack) {}
 
 pacer::clock::time_point pacer::due() const noexcept {
-    const auto ns =
-        static_cast<std::int64_t>(static_cast<double>(frames_) * 1e9 / static_cast<double>(rate_));
+    const auto ns = static_cast<std::int64_t>(static_cast<double>(frames_) * 1e9 /
+                                              (static_cast<double>(rate_) * speed_));
     return anchor_ + std::chrono::duration_cast<clock::duration>(std::chrono::nanoseconds(ns));
 }
 
@@ -23,6 +23,7 @@ void pacer::wait(std::uint64_t frames) {
     const auto at = due();
     if (now > at + slack_) {
         ++underruns_;
+        late_ += now - at;
         anchor_ = now;
         frames_ = 0;
     } else if (now < at) {

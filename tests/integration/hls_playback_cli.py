@@ -5,7 +5,8 @@ its reference.json.
 
     hls_playback_cli.py <hls_playback> <kithara_serve> <demo-dir> <case>
 
-cases: demo (no URL: the built-in demo), variants (each variant's PCM length and the
+cases: demo (no URL: the built-in demo), abr (the adaptive-bitrate record in --stats-json,
+--max-bandwidth, --abr fixed, --realtime --speed), variants (each variant's PCM length and the
 s16le stdout pipe), trim (--seek/--duration exact and equal to the same window of the full
 decode), list, offline (after a full play: zero requests in the server log), cached (a second
 online play takes every segment from the cache: no segment request), pin (--pin downloads
@@ -123,8 +124,9 @@ check(len(variants) >= 4, f"the demo has {len(variants)} variants")
 lowest = min(range(len(variants)), key=lambda i: variants[i][1])
 
 if case == "demo":
-    # No URL: the built-in demo, the lowest-bandwidth variant, every sample of it.
-    s = stats("--format", "f32le", "--out", path("demo.f32"))
+    # No URL: the built-in demo, the lowest-bandwidth variant (adaptation off: its variants
+    # change the sample rate), every sample of it.
+    s = stats("--format", "f32le", "--out", path("demo.f32"), "--abr", "fixed")
     ref = ref_of(variants[lowest][0])
     check(s["ok"] and s["variant"] == lowest, f"demo played variant {s.get('variant')}")
     check(s["frames"] == ref["pcm_samples"],
@@ -268,10 +270,10 @@ elif case == "gaps_on_error":
     os.remove(os.path.join(root, os.path.dirname(uri), missing))
     srv = server(root)
     url = srv.url("master.m3u8")
-    p = run(url, "--quiet", "--cache-dir", path("cache"), expect=1)
+    p = run(url, "--quiet", "--cache-dir", path("cache"), "--abr", "fixed", expect=1)
     check(b"404" in p.stderr and missing.encode() in p.stderr,
           f"the failure does not name {missing} and 404:\n{p.stderr.decode()}")
-    s = stats(url, "--cache-dir", path("cache2"), "--gaps-on-error")
+    s = stats(url, "--cache-dir", path("cache2"), "--gaps-on-error", "--abr", "fixed")
     ref = ref_of(uri)
     rate = rate_of(ref)
     check(s["ok"] and s["gaps"] == 1 and s["failed_segments"] == 1,
@@ -283,10 +285,64 @@ elif case == "gaps_on_error":
     p = run(url, "--help")
     check(b"--gaps-on-error" in p.stdout, "--help does not list --gaps-on-error")
 
+elif case == "abr":
+    # Adaptive bitrate is the default on a master: the record of what played is complete and
+    # consistent; --max-bandwidth is honoured; --abr fixed stays; --speed paces --realtime.
+    srv = server()
+    url = srv.url("master.m3u8")
+    bws = [bw for _, bw in variants]
+
+    def check_record(s, what):
+        for k in ("switches", "aborts", "stalls", "stall_events"):
+            check(isinstance(s[k], int) and s[k] >= 0, f"{what}: {k} {s[k]!r}")
+        for k in ("estimate_bps", "stall_seconds"):
+            check(isinstance(s[k], (int, float)) and s[k] >= 0, f"{what}: {k} {s[k]!r}")
+        check(s["time_to_first_sample_ms"] > 0, f"{what}: no startup time")
+        check(s["variant_bandwidths"] == bws, f"{what}: variant_bandwidths {s['variant_bandwidths']}")
+        segs = s["segment_variants"]
+        times = [x["time"] for x in segs]
+        check(len(segs) == s["segments"], f"{what}: {len(segs)} segment_variants, the stream has "
+                                          f"{s['segments']} segments")
+        check(times == sorted(times) and times[0] == 0, f"{what}: segment times {times}")
+        check(all(0 <= x["variant"] < len(bws) for x in segs), f"{what}: variants {segs}")
+        runs = [tuple(map(int, r.split(":"))) for r in s["variant_runs"].split(",")]
+        check(sum(n for _, n in runs) == len(segs), f"{what}: variant_runs {s['variant_runs']}")
+        check(len(s["switch_times"]) == s["switches"],
+              f"{what}: {len(s['switch_times'])} switch_times, {s['switches']} switches")
+        check(all(r["wall_s"] > 0 for r in s["switch_times"] + s["abr_decisions"]),
+              f"{what}: wall times")
+        return segs
+
+    s = stats(url, "--cache-dir", path("auto"))
+    check(s["ok"] and s["abr"] == "auto" and s["frames"] > 0, f"auto: {s['abr']}, {s['frames']}")
+    check_record(s, "auto")
+    cap = sorted(bws)[1]  # the second-lowest: the lowest and it may play, nothing above
+    s = stats(url, "--cache-dir", path("capped"), "--max-bandwidth", str(cap))
+    segs = check_record(s, "capped")
+    check(all(bws[x["variant"]] <= cap for x in segs),
+          f"--max-bandwidth {cap}: played {s['variant_runs']} (bandwidths {bws})")
+    s = stats(url, "--cache-dir", path("fixed"), "--abr", "fixed")
+    segs = check_record(s, "fixed")
+    check(s["abr"] == "fixed" and s["switches"] == 0 and s["switch_times"] == [] and
+          all(x["variant"] == s["variant"] for x in segs), f"--abr fixed: {s['variant_runs']}")
+    check(s["frames"] == ref_of(variants[s["variant"]][0])["pcm_samples"], "--abr fixed: frames")
+    s = stats(url, "--cache-dir", path("locked"), "--variant", "2")
+    check(s["abr"] == "locked" and s["variant_runs"] == f"2:{s['segments']}",
+          f"--variant 2: {s['abr']} {s['variant_runs']}")
+    # 6 s of audio paced at twice real time: 3 s of waiting, never the 6 s of real time.
+    s = stats(url, "--cache-dir", path("fixed"), "--abr", "fixed", "--realtime", "--speed", "2",
+              "--duration", "6")
+    check(s["speed"] == 2 and 2.8 <= s["wall_s"] < 5.5,
+          f"--realtime --speed 2 --duration 6 took {s['wall_s']:.2f} s")
+    check(s["output_underruns"] == 0 and s["output_late_s"] == 0,
+          f"--realtime from the cache: {s['output_underruns']} underruns")
+
 elif case == "usage":
     for args in (["--bogus"], ["--variant", "-1"], ["--format", "mp3"], ["--pin", "--seek", "1"],
                  ["--max-cache", "lots"], ["--seek", "-2"], ["--quiet", "--verbose"],
-                 ["--out", "-", "--stats-json", "-"]):
+                 ["--out", "-", "--stats-json", "-"], ["--abr", "sometimes"], ["--speed", "0"],
+                 ["--max-bandwidth", "fast"], ["--max-bandwidth", "0"],
+                 ["--variant", "1", "--abr", "auto"]):
         p = run(*args, expect=2)
         check(p.stderr, f"{args}: exit 2 without a message")
 
