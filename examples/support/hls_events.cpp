@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace kithara::examples {
 
@@ -85,7 +86,7 @@ void hls_event_log::on_event(const hls::event& e) {
     const double wall = secs_since(start_);
     std::lock_guard lock(mutex_);
     if (e.kind == hls::event_kind::segment_requested && e.message != "key") {
-        if (segment_times_.size() < max_records) segment_times_.push_back(e.time);
+        if (segment_times_.size() < max_records) segment_times_.push_back({e.time, e.variant});
     } else if (e.kind == hls::event_kind::abr_decision) {
         if (decisions_.size() < max_records)
             decisions_.push_back({wall, e.time, e.variant, e.message});
@@ -96,31 +97,47 @@ void hls_event_log::on_event(const hls::event& e) {
 }
 
 std::vector<std::pair<double, std::size_t>> hls_event_log::played(std::size_t initial) const {
-    std::vector<double> times;
+    std::vector<std::pair<double, std::size_t>> requests;
     std::vector<record> switches;
     {
         std::lock_guard lock(mutex_);
-        times = segment_times_;
+        requests = segment_times_;
         switches = switches_;
     }
-    // Segment start times to the millisecond (an init section shares its segment's time; a
-    // segment requested again, after an abort or for priming, counts once).
-    for (auto& t : times) t = std::round(t * 1000) / 1000;
-    std::sort(times.begin(), times.end());
-    times.erase(std::unique(times.begin(), times.end()), times.end());
     std::stable_sort(switches.begin(), switches.end(),
                      [](const record& a, const record& b) { return a.time < b.time; });
-    std::vector<std::pair<double, std::size_t>> out;
-    out.reserve(times.size());
-    std::size_t v = initial;
-    std::size_t next = 0;
-    for (double t : times) {
-        // A switch whose first chunk starts within the segment (up to a millisecond before its
-        // start: chunk times are sample-exact, segment times EXTINF sums) takes it.
-        while (next < switches.size() && switches[next].time <= t + 0.001)
-            v = switches[next++].variant;
-        out.emplace_back(t, v);
+    // The variant played over [from, to): runs from the variant at open, changed by each switch
+    // (its first chunk's time, sample-exact).
+    struct run {
+        double from, to;
+        std::size_t variant;
+    };
+    std::vector<run> runs{{-1e300, 1e300, initial}};
+    for (const auto& s : switches) {
+        runs.back().to = s.time;
+        runs.push_back({s.time, 1e300, s.variant});
     }
+    // Segment start times to the millisecond (an init section shares its segment's time; a
+    // segment requested again, after an abort, counts once). A run's segments are its variant's
+    // requests that start inside it, plus the one holding its start (variants at other sample
+    // rates have other boundaries; priming requests before a switch are not played).
+    for (auto& r : requests) r.first = std::round(r.first * 1000) / 1000;
+    std::sort(requests.begin(), requests.end());
+    requests.erase(std::unique(requests.begin(), requests.end()), requests.end());
+    std::vector<std::pair<double, std::size_t>> out;
+    for (const auto& rn : runs) {
+        std::optional<double> holding;  // the latest request of this variant at or before from
+        for (const auto& [t, v] : requests) {
+            if (v != rn.variant) continue;
+            if (t <= rn.from + 0.001)
+                holding = t;
+            else if (t < rn.to - 0.001)
+                out.emplace_back(t, v);
+        }
+        if (holding && *holding < rn.to - 0.001)
+            out.emplace_back(std::max(*holding, rn.from < 0 ? *holding : rn.from), rn.variant);
+    }
+    std::sort(out.begin(), out.end());
     return out;
 }
 

@@ -69,7 +69,8 @@ private:
 
     std::chrono::steady_clock::time_point start_;
     mutable std::mutex mutex_;
-    std::vector<double> segment_times_;  // media segments requested (start times, any order)
+    // Media segments requested: start time and variant, any order.
+    std::vector<std::pair<double, std::size_t>> segment_times_;
     std::vector<record> decisions_;
     std::vector<record> switches_;
 };

@@ -100,11 +100,11 @@ abr_choice choose_variant(const abr_status& st, const abr_options& o, const abr_
     if (st.bandwidths[fit] > st.bandwidths[cur]) {
         if (st.buffer_seconds < o.min_buffer_up) return {cur, "up held: buffer too short"};
         if (c.since_last_up < o.min_switch_interval) return {cur, "up held: too soon"};
-        std::snprintf(why, sizeof why, "up: estimate %s x %.2f >= %s, buffer %.1f s",
-                      format_rate(est).c_str(), o.up_safety,
-                      format_rate(static_cast<double>(st.bandwidths[fit]) * st.playback_speed)
-                          .c_str(),
-                      st.buffer_seconds);
+        std::snprintf(
+            why, sizeof why, "up: estimate %s x %.2f >= %s, buffer %.1f s",
+            format_rate(est).c_str(), o.up_safety,
+            format_rate(static_cast<double>(st.bandwidths[fit]) * st.playback_speed).c_str(),
+            st.buffer_seconds);
         return {fit, why};
     }
     return {cur, "stay"};

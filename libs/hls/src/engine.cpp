@@ -99,8 +99,7 @@ result<> engine::load_media(const std::string& uri, const master_playlist* maste
 
 result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_store& store,
                                                net::client& client, stream_options options,
-                                               const chooser& choose,
-                                               master_playlist* master_out) {
+                                               const chooser& choose, master_playlist* master_out) {
     auto e = std::make_shared<engine>(client, std::move(options));
     auto asset = store.open_asset(url);
     if (!asset) return kithara::fail(asset.error());
@@ -111,8 +110,7 @@ result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_st
     auto parsed = parse_playlist(top->body, top->final_url);
     if (!parsed) return kithara::fail(parsed.error());
     if (!parsed->is_master()) {
-        if (auto r = e->check_unchanged(*top, parsed->media()); !r)
-            return kithara::fail(r.error());
+        if (auto r = e->check_unchanged(*top, parsed->media()); !r) return kithara::fail(r.error());
         e->store_playlist(*top);
         e->media_ = parsed->media();
         if (!e->media_.endlist)
@@ -153,8 +151,7 @@ result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_st
 
 result<std::shared_ptr<engine>> engine::create_variant(const std::string& asset_url,
                                                        assets::asset_store& store,
-                                                       net::client& client,
-                                                       stream_options options,
+                                                       net::client& client, stream_options options,
                                                        const master_playlist& master,
                                                        std::size_t v) {
     auto e = std::make_shared<engine>(client, std::move(options));

@@ -347,9 +347,9 @@ bool engine::start_item(std::size_t i, bool resumed) {
         // Samples often enough to see a collapsing link within a fraction of a segment, also
         // when playing faster than real time.
         const double speed = opts_.abr.playback_speed > 1 ? opts_.abr.playback_speed : 1.0;
-        req.options.sampling.every = std::max(
-            std::chrono::milliseconds(20),
-            std::chrono::milliseconds(static_cast<long>(250.0 / speed)));
+        req.options.sampling.every =
+            std::max(std::chrono::milliseconds(20),
+                     std::chrono::milliseconds(static_cast<long>(250.0 / speed)));
         req.options.sampling.every_bytes = 16 * 1024;
         req.on_sample = [weak = session_, v = info_.variant, i](const net::throughput_sample& t) {
             if (auto s = weak.lock()) s->on_sample(v, i, t);

@@ -97,8 +97,9 @@ struct player {
         // The last `keep` frames of (held + ch) become held; the first out_frames are returned
         // in ch's buffer (out_frames <= len + have; ch grows only when it was shorter than the
         // held frames, which cannot happen once n frames are held: then out_frames == len).
-        held_tmp.assign(ch.samples.end() - static_cast<std::ptrdiff_t>(std::min(len, keep) * channels),
-                        ch.samples.end());
+        held_tmp.assign(
+            ch.samples.end() - static_cast<std::ptrdiff_t>(std::min(len, keep) * channels),
+            ch.samples.end());
         if (len < keep) {  // the rest comes from the held frames' tail
             held_tmp.insert(held_tmp.begin(),
                             held.end() - static_cast<std::ptrdiff_t>((keep - len) * channels),
@@ -177,9 +178,9 @@ struct player {
         if (abr) {
             if (announce && may_announce) {
                 announce = false;
-                const auto ms = std::chrono::duration<double, std::milli>(
-                                    session::clock::now() - decided_at)
-                                    .count();
+                const auto ms =
+                    std::chrono::duration<double, std::milli>(session::clock::now() - decided_at)
+                        .count();
                 char msg[96];
                 std::snprintf(msg, sizeof msg, "decided %.0f ms before", ms);
                 played_variant = run_variant;
@@ -315,8 +316,8 @@ struct player {
             return true;
         }
         if (auto r = open_abr_run(*sl); !r) {
-            e->emit(make_event(event_kind::error, seg.resolved_uri, seg.media_sequence,
-                               sl->variant, e->items()[sl->seg].start, r.error().message()));
+            e->emit(make_event(event_kind::error, seg.resolved_uri, seg.media_sequence, sl->variant,
+                               e->items()[sl->seg].start, r.error().message()));
             return kithara::fail(r.error());
         }
         return true;
@@ -344,7 +345,8 @@ struct player {
             const double from = std::max(position, it.start);
             const auto r = static_cast<double>(rate);
             const auto n = std::llround((it.start + it.duration) * r) - std::llround(from * r);
-            silence_at = std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(from * 1e9)));
+            silence_at =
+                std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(from * 1e9)));
             silence_frames = n > 0 ? static_cast<std::uint64_t>(n) : 0;
         }
         after_seek = false;

@@ -206,8 +206,7 @@ bool session::extend_locked(std::vector<event>& events) {
             const auto& seg = ew.media().segments[s.seg];
             events.push_back(make_event(event_kind::abr_decision, seg.resolved_uri,
                                         seg.media_sequence, v, t, why));
-            KITHARA_LOG_DEBUG("hls: abr variant {} -> {} at {:.3f} s: {}", last.variant, v, t,
-                              why);
+            KITHARA_LOG_DEBUG("hls: abr variant {} -> {} at {:.3f} s: {}", last.variant, v, t, why);
         }
     }
     plan_.push_back(s);
@@ -263,7 +262,8 @@ void session::pump() {
                 }
                 const auto& it = e->items()[sl.seg];
                 // Media ahead of the position: the slot being played counts from the position.
-                secs += std::max(0.0, it.start + it.duration - std::max({sl.from, it.start, position_}));
+                secs += std::max(0.0,
+                                 it.start + it.duration - std::max({sl.from, it.start, position_}));
                 if (auto size = e->size_of(sl.seg))
                     bytes += *size;
                 else
@@ -442,11 +442,11 @@ void session::check_abort_locked(
         std::snprintf(why, sizeof why,
                       "emergency: the rest of %s (%.0f KiB) would take %.2f s at %s, %.2f s "
                       "before it plays",
-                      it.label.c_str(), remaining / 1024.0, needed,
-                      format_rate(rate * 8.0).c_str(), until_needed);
+                      it.label.c_str(), remaining / 1024.0, needed, format_rate(rate * 8.0).c_str(),
+                      until_needed);
         const auto& seg = engines_[*pick]->media().segments[s.seg];
-        events.push_back(make_event(event_kind::abr_decision, seg.resolved_uri,
-                                    seg.media_sequence, *pick, old.from, why));
+        events.push_back(make_event(event_kind::abr_decision, seg.resolved_uri, seg.media_sequence,
+                                    *pick, old.from, why));
         KITHARA_LOG_INFO("hls: abr {}", why);
         return;
     }
@@ -488,8 +488,7 @@ void session::on_item_done(std::size_t variant, std::size_t item_index, bool ok)
                 }
                 const double wall =
                     std::chrono::duration<double>(clock::now() - d->second.started).count();
-                const double speed =
-                    opts_.abr.playback_speed > 0 ? opts_.abr.playback_speed : 1.0;
+                const double speed = opts_.abr.playback_speed > 0 ? opts_.abr.playback_speed : 1.0;
                 if (wall > 0) last_fill_ = it.duration / (wall * speed);
             }
             downloads_.erase(d);

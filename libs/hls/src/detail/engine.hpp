@@ -94,12 +94,9 @@ public:
                                                   const chooser& choose = {},
                                                   master_playlist* master_out = nullptr);
     // Variant `v` of `master` (loaded from `asset_url`): its media playlist, in that asset.
-    static result<std::shared_ptr<engine>> create_variant(const std::string& asset_url,
-                                                          assets::asset_store& store,
-                                                          net::client& client,
-                                                          stream_options options,
-                                                          const master_playlist& master,
-                                                          std::size_t v);
+    static result<std::shared_ptr<engine>> create_variant(
+        const std::string& asset_url, assets::asset_store& store, net::client& client,
+        stream_options options, const master_playlist& master, std::size_t v);
     engine(net::client& client, stream_options options);
     ~engine();
 

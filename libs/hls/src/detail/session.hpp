@@ -86,7 +86,8 @@ public:
     [[nodiscard]] stream_stats stats(double position) const;
     [[nodiscard]] stream_info info() const;
     void note_switch();
-    void note_playing();  // the first chunk was returned: later waits are stalls  // the player returned the first chunk of a switched-to variant
+    void
+    note_playing();  // the first chunk was returned: later waits are stalls  // the player returned the first chunk of a switched-to variant
     void emit(event e) const;
     // Waits for every engine's complete requests to report (see engine).
     void await_complete_requests();

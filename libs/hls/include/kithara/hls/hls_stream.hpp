@@ -164,7 +164,7 @@ struct variant_info {
 struct stream_info {
     std::vector<variant_info> variants;  // empty when a media playlist was opened
     std::size_t variant = 0;             // the variant of the last chunk returned (or at open)
-    double duration = 0;  // sum of EXTINF, seconds
+    double duration = 0;                 // sum of EXTINF, seconds
     std::size_t segments = 0;
 };
 
