@@ -1,19 +1,25 @@
-// kithara::hls::hls_stream: HLS VOD audio as PCM. open() loads the (master and) media playlist,
-// picks one variant, and returns a stream that downloads segments into the asset store (one asset
-// keyed by the URL opened) while decoding them in order.
+// kithara::hls::hls_stream: HLS VOD audio as PCM. open() loads the (master and) media playlists
+// and returns a stream that downloads segments into the asset store (one asset keyed by the URL
+// opened) while decoding them in order. On a master with several variants it adapts the bitrate
+// (abr_options): each segment's variant is chosen from the network's measured throughput, the
+// buffer and a cap; switches happen at segment boundaries with a continuous PCM timeline (the
+// new variant's decoder primed on its previous segment, a 5 ms crossfade, the output format
+// kept); a download that would stall is abandoned for a lower variant.
 //
 //   auto s = kithara::hls::open(url, store, client, {}).value();
 //   while (auto c = s->next()) { if (!*c) break; play((*c)->samples, (*c)->start); }
 //   s->seek(42.0);  // the next chunk starts at 42 s exactly (sample-accurate)
+//   s->set_max_bandwidth(200'000);  // e.g. on a cellular link; lock_variant(1) to pin one
 //   auto pinned = kithara::hls::pin(url, store, client, {});  // whole variant, for offline play
 //
 // Threads: open() and pin() block (never call them on the client's executor thread). next(),
 // seek(), info() and stats() are called by one application thread at a time; AES-128 keys are
 // fetched on that thread, never on the executor. The download runs on the client's executor;
 // events (options.on_event) are called on the executor or on the thread calling open(), pin(),
-// next() or seek(), without any lock of the stream held. Locks: one mutex in the stream guards the
-// segment table, the prefetch window and the counters; it is never held across I/O, a wait or an
-// event callback. Buffers: chunks come from options.decode.pool (bufpool) and belong to the caller;
+// next() or seek(), without any lock of the stream held; lock_variant() and set_max_bandwidth()
+// from any thread. Locks: one mutex per variant guards its segment table and counters, one ABR
+// mutex the plan, the estimate and the prefetch window (taken before a variant's); neither is
+// held across I/O, a wait or an event callback. Buffers: chunks come from options.decode.pool (bufpool) and belong to the caller;
 // segments are streaming resources of the asset (disk), read while they download; the only memory
 // that grows with a segment is an AES-128 segment's clear bytes (bounded by the segment size).
 #pragma once
