@@ -3,6 +3,7 @@
 // factors and a minimum interval between switches up.
 #include "detail/abr_rules.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -98,7 +99,11 @@ abr_choice choose_variant(const abr_status& st, const abr_options& o, const abr_
         }
     }
     if (st.bandwidths[fit] > st.bandwidths[cur]) {
-        if (st.buffer_seconds < o.min_buffer_up) return {cur, "up held: buffer too short"};
+        // The buffer asked for shrinks with the headroom: twice what the variant needs halves
+        // the risk of the next segment arriving late.
+        const double need = static_cast<double>(st.bandwidths[fit]) * st.playback_speed;
+        const double required = o.min_buffer_up * std::min(1.0, 2.0 * need / (est * o.up_safety));
+        if (st.buffer_seconds < required) return {cur, "up held: buffer too short"};
         if (c.since_last_up < o.min_switch_interval) return {cur, "up held: too soon"};
         std::snprintf(
             why, sizeof why, "up: estimate %s x %.2f >= %s, buffer %.1f s",

@@ -283,10 +283,10 @@ struct player {
         }
         if (sl.switch_in || after_seek) skip_seconds = std::max(0.0, position - items[first].start);
         after_seek = false;
-        if (sl.switch_in && sl.variant != played_variant) {
-            announce = true;
-            decided_at = sl.decided_at;
-        }
+        // A switch announces itself with its first chunk; one that never returned a chunk (the
+        // plan switched again before) is not announced.
+        announce = sl.switch_in && sl.variant != played_variant;
+        if (announce) decided_at = sl.decided_at;
         return {};
     }
 

@@ -365,7 +365,7 @@ void session::on_sample(std::size_t variant, std::size_t seg, const net::through
             it->second.bytes = s.bytes;
             if (s.interval_time.count() > 0 && s.interval_bytes > 0) {
                 it->second.rate = s.interval_bytes_per_second;
-                it->second.sampled = true;
+                ++it->second.samples;
             }
         }
         if (!s.final) check_abort_locked(cancel, events);
@@ -387,7 +387,10 @@ void session::check_abort_locked(
     for (std::size_t i = first; i < plan_.size(); ++i) {
         const slot& sl = plan_[i];
         auto d = downloads_.find({sl.variant, sl.seg});
-        if (d == downloads_.end() || !d->second.sampled || d->second.rate <= 0) continue;
+        // Judged on two interval samples at least (the first holds TCP's slow start), and only
+        // once playing (at start-up there is no buffer to protect yet).
+        if (!playing_ || d == downloads_.end() || d->second.samples < 2 || d->second.rate <= 0)
+            continue;
         if (sl.consumed && sl.from <= position_ + 1e-6) continue;  // already playing into it
         const auto& e = *engines_[sl.variant];
         const auto& it = e.items()[sl.seg];
@@ -521,6 +524,7 @@ void session::note_switch() {
 
 void session::note_playing() {
     std::lock_guard lock(mutex_);
+    playing_ = true;
     for (auto& e : engines_)
         if (e) e->note_playing();
 }

@@ -102,8 +102,8 @@ private:
     struct download {
         clock::time_point started{};
         std::uint64_t bytes = 0;
-        double rate = 0;  // bytes/s of the latest interval sample
-        bool sampled = false;
+        double rate = 0;          // bytes/s of the latest interval sample
+        std::size_t samples = 0;  // interval samples so far
     };
     void add_variants(const master_playlist& m);
     [[nodiscard]] double slot_end(const slot& s) const;
@@ -144,6 +144,7 @@ private:
     std::uint64_t aborts_ = 0;
     std::pair<std::size_t, std::size_t> last_demand_{static_cast<std::size_t>(-1), 0};
     std::optional<cut> cut_;
+    bool playing_ = false;  // the player returned a chunk
     bool shut_down_ = false;
 };
 

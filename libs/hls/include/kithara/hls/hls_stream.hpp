@@ -109,9 +109,14 @@ struct abr_options {
     std::uint64_t max_bandwidth = 0;
     // Media seconds played per wall-clock second (audiobooks at 1.5x need 1.5x the bitrate).
     double playback_speed = 1.0;
-    net::estimator_options estimator;
+    // Trusted after one reading (at start the first segments come back to back: waiting for a
+    // second held the stream on the lowest variant for 12 s of schedule A).
+    net::estimator_options estimator{
+        .fast_half_life = 2.0, .slow_half_life = 8.0, .warmup_weight = 1.0, .warmup_samples = 1};
     // Up only to a variant whose bandwidth <= estimate * up_safety, with at least min_buffer_up
-    // seconds buffered; down (to the best variant within up_safety) when the current variant's
+    // seconds buffered (less with more headroom: min_buffer_up * 2 * need / (estimate *
+    // up_safety) when that is smaller, so a fast link leaves the lowest variant after one
+    // segment); down (to the best variant within up_safety) when the current variant's
     // bandwidth > estimate * down_safety, or when the buffer drains faster than it fills.
     double up_safety = 0.7;
     double down_safety = 0.95;
