@@ -239,7 +239,13 @@ void session::pump() {
             for (std::size_t i = 0; running < opts_.max_requests; ++i) {
                 if (i > 0 && (secs >= opts_.prefetch_seconds || bytes >= opts_.prefetch_bytes))
                     break;
-                if (i == plan_.size() && !extend_locked(events)) break;
+                if (i == plan_.size()) {
+                    // Never decide blind while the first measurement is under way: at start
+                    // the second segment waits for the first one's reading (which it would
+                    // otherwise share the link with) and is decided with it.
+                    if (!estimator_.estimate() && !downloads_.empty()) break;
+                    if (!extend_locked(events)) break;
+                }
                 const slot& sl = plan_[i];
                 const auto& e = engines_[sl.variant];
                 const auto& segs = e->media().segments;
