@@ -426,26 +426,22 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, b
                         info_.variant, items_[i].start, "network"));
         emit_progress();
     }
-    if (attached_) {
-        // The session counts requests across variants: this one is over before it selects more.
-        // It must not outlive shutdown(): the session checks its own shutdown flag, and a
-        // request it starts on a shut-down engine finishes without one (start_item).
-        auto s = session_.lock();
-        {
-            std::lock_guard lock(mutex_);
-            --in_flight_;
-        }
-        idle_.notify_all();
-        if (s) s->on_item_done(info_.variant, i, outcome.has_value());
-        return;
-    }
-    pump();
-    // Last: shutdown() returns once this count is 0, so no event or request comes after it.
+    // This request is over before the window selects more: counted in flight, a request that
+    // completed while another was finishing could leave both pumps seeing the window full and
+    // nobody selecting again (the prefetch stopped short). A pump after shutdown() returned
+    // starts nothing: start_item() on a shut-down engine finishes without a request, and the
+    // sink keeps this engine alive until it returns.
+    auto s = attached_ ? session_.lock() : nullptr;
     {
         std::lock_guard lock(mutex_);
         --in_flight_;
     }
     idle_.notify_all();
+    if (attached_) {
+        if (s) s->on_item_done(info_.variant, i, outcome.has_value());
+        return;
+    }
+    pump();
 }
 
 void engine::emit_progress() {
