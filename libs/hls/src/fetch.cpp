@@ -314,10 +314,12 @@ bool engine::start_item(std::size_t i, bool resumed) {
             items_[i].st = item::state::done;
             if (i < media_.segments.size()) ++stats_.segments_from_cache;
         }
-        finish_without_request();
+        // Events first: while this item counts in flight, shutdown() cannot return (and the
+        // application's callback go away) under them.
         emit(make_event(event_kind::segment_complete, it.url, it.media_sequence, info_.variant,
                         it.start, "cache"));
         emit_progress();
+        finish_without_request();
         return true;
     }
     if (opts_.offline) {

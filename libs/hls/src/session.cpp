@@ -100,6 +100,21 @@ double session::duration() const {
     return engines_[played_variant_]->info().duration;
 }
 
+bool session::enter() {
+    std::lock_guard lock(mutex_);
+    if (shut_down_) return false;
+    ++busy_;
+    return true;
+}
+
+void session::leave() {
+    {
+        std::lock_guard lock(mutex_);
+        --busy_;
+    }
+    idle_.notify_all();
+}
+
 void session::emit(event e) const {
     if (opts_.on_event) opts_.on_event(e);
 }
@@ -223,6 +238,11 @@ void session::trim_locked() {
 }
 
 void session::pump() {
+    if (!enter()) return;
+    struct scope {
+        session* s;
+        ~scope() { s->leave(); }
+    } guard{this};
     for (;;) {
         std::vector<std::pair<std::shared_ptr<engine>, std::size_t>> to_start;
         std::vector<event> events;
@@ -356,6 +376,11 @@ void session::seek(double t) {
 }
 
 void session::on_sample(std::size_t variant, std::size_t seg, const net::throughput_sample& s) {
+    if (!enter()) return;
+    struct scope {
+        session* s;
+        ~scope() { s->leave(); }
+    } guard{this};
     std::vector<std::pair<std::shared_ptr<engine>, std::size_t>> cancel;
     std::vector<event> events;
     {
@@ -482,6 +507,11 @@ void session::cut_done() {
 }
 
 void session::on_item_done(std::size_t variant, std::size_t item_index, bool ok) {
+    if (!enter()) return;
+    struct scope {
+        session* s;
+        ~scope() { s->leave(); }
+    } guard{this};
     {
         std::lock_guard lock(mutex_);
         if (shut_down_) return;
@@ -583,8 +613,10 @@ void session::shutdown() {
     std::vector<std::shared_ptr<engine>> engines;
     std::optional<double> estimate;
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         shut_down_ = true;
+        // Executor calls in progress finish first (they may emit events).
+        idle_.wait(lock, [&] { return busy_ == 0; });
         engines = engines_;
         if (estimator_.warm()) estimate = estimate_bps_locked();
     }

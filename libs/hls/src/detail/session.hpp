@@ -22,6 +22,7 @@
 #include <kithara/net/bandwidth.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
@@ -75,6 +76,11 @@ public:
     // the decoder may still need its first bytes).
     [[nodiscard]] std::optional<double> cut_for(std::size_t variant) const;
     void cut_done();
+
+    // An executor call (pump, a sample, a completion) enters unless the session is shut down
+    // (false: return at once) and leaves at its end; shutdown() waits for the calls in progress.
+    bool enter();
+    void leave();
 
     void pump();
     void on_demand(std::size_t variant, std::size_t seg);
@@ -145,6 +151,11 @@ private:
     std::pair<std::size_t, std::size_t> last_demand_{static_cast<std::size_t>(-1), 0};
     std::optional<cut> cut_;
     bool playing_ = false;  // the player returned a chunk
+    // Calls in progress from the executor (pump, samples, completions): shutdown() waits for
+    // them, so no event reaches the application after it returned.
+    std::size_t busy_ = 0;
+    std::condition_variable idle_;
+
     bool shut_down_ = false;
 };
 
