@@ -4,7 +4,7 @@
 //
 //   hls_playback [URL] [--out FILE|-|null] [--format wav|f32le|s16le] [--rate HZ] [--channels N]
 //                [--variant N|BANDWIDTH] [--abr auto|fixed] [--max-bandwidth BITS_PER_S]
-//                [--speed X] [--list] [--seek S] [--duration S] [--cache-dir DIR]
+//                [--speed X] [--audio NAME|LANGS] [--list] [--seek S] [--duration S] [--cache-dir DIR]
 //                [--max-cache BYTES] [--offline] [--pin] [--gaps-on-error] [--realtime]
 //                [--stats-json FILE] [--verbose] [--quiet]
 //
@@ -19,7 +19,9 @@
 // master's variants (as --list prints them), a larger one a BANDWIDTH. --speed X plays X media
 // seconds per wall second: the adaptation budgets X times the bitrate and --realtime (output
 // paced like a sound card) paces at X times real time. With a variant that changes the sample
-// rate, pass --rate to keep one output format (null output needs none).
+// rate, pass --rate to keep one output format (null output needs none). --audio picks the
+// alternate audio rendition (EXT-X-MEDIA TYPE=AUDIO; --list shows the groups): a NAME, else
+// languages in order of preference (de-AT,en), else the DEFAULT one; every bit-rate tier keeps it.
 // --seek S starts at S seconds exactly; --duration S stops after exactly round(S * rate) frames
 // (fewer available: exit 1). --pin downloads the chosen variant whole without decoding it
 // (hls::pin: the cache asset is pinned, never evicted; a progress bar on a terminal), after which
@@ -273,6 +275,11 @@ int main(int argc, char** argv) {
             auto b = parse_bits(s);
             return b && *b > 0 ? std::string() : "not a rate in bits/s (e.g. 256k): " + s;
         });
+    std::string audio;
+    app.add_option("--audio", audio,
+                   "alternate audio: a rendition NAME, else preferred languages, most wanted "
+                   "first (RFC 5646 tags, comma-separated: de-AT,en); default: the DEFAULT "
+                   "rendition");
     app.add_option("--speed", speed,
                    "playback speed: media seconds per wall second, for the bitrate adaptation "
                    "and --realtime's pacing (default 1)")
@@ -399,6 +406,14 @@ int main(int argc, char** argv) {
         ho.abr.mode = abr == "fixed" ? hls::abr_mode::fixed : hls::abr_mode::automatic;
         ho.abr.max_bandwidth = max_bandwidth;
         ho.abr.playback_speed = speed;
+        if (!audio.empty()) {
+            ho.audio.name = audio;  // a NAME that matches wins over the languages
+            for (std::size_t from = 0; from <= audio.size();) {
+                const auto comma = std::min(audio.find(',', from), audio.size());
+                if (comma > from) ho.audio.languages.push_back(audio.substr(from, comma - from));
+                from = comma + 1;
+            }
+        }
         // The progress line, redrawn from the event callback when a stall or resume happens on
         // this thread (inside next(), where they are reported): set once the loop below starts.
         const auto main_thread = std::this_thread::get_id();

@@ -43,8 +43,10 @@ int list_variants(net::client& client, const std::string& url) {
             std::printf("  %s GROUP-ID=%s NAME=\"%s\"", hls::to_string(r.type), r.group_id.c_str(),
                         r.name.c_str());
             if (r.language) std::printf(" LANGUAGE=%s", r.language->c_str());
+            if (r.assoc_language) std::printf(" ASSOC-LANGUAGE=%s", r.assoc_language->c_str());
             if (r.channels) std::printf(" CHANNELS=%s", r.channels->c_str());
             if (r.is_default) std::printf(" DEFAULT");
+            if (r.autoselect) std::printf(" AUTOSELECT");
             std::printf("  %s\n", r.uri ? r.uri->c_str() : "(in the variant's stream)");
         }
     }

@@ -12,7 +12,8 @@ decode), list, offline (after a full play: zero requests in the server log), cac
 online play takes every segment from the cache: no segment request), pin (--pin downloads
 without decoding, then --offline plays every sample with zero requests), gaps_on_error (a
 missing segment ends the run, or with --gaps-on-error becomes one gap), usage (exit 2),
-not_found (a 404 URL exits 1 naming the status).
+not_found (a 404 URL exits 1 naming the status), audio (--list shows renditions; --audio picks
+one by NAME or language).
 """
 import atexit
 import json
@@ -284,6 +285,28 @@ elif case == "gaps_on_error":
     check_counters(s | {"segments": len(segs) - 1}, "--gaps-on-error")
     p = run(url, "--help")
     check(b"--gaps-on-error" in p.stdout, "--help does not list --gaps-on-error")
+
+elif case == "audio":
+    # Alternate audio: --list shows the groups and renditions; --audio picks one by NAME or by
+    # language (RFC 4647 lookup), and only that rendition's segments are requested.
+    root = os.path.join(os.path.dirname(demo_dir), "renditions")
+    with open(os.path.join(root, "reference.json")) as f:
+        rref = {v["playlist"]: v for v in json.load(f)["variants"]}
+    srv = server(root)
+    url = srv.url("master.m3u8")
+    out = run(url, "--list").stdout.decode()
+    for needle in ('GROUP-ID=aac-64 NAME="Deutsch" LANGUAGE=de', 'ASSOC-LANGUAGE=en-GB',
+                   'GROUP-ID=aac-128 NAME="English" LANGUAGE=en CHANNELS=2 DEFAULT AUTOSELECT'):
+        check(needle in out, f"--list lacks {needle!r}:\n{out}")
+    for arg, want in (("Deutsch", "de64"), ("fr,de-AT", "de64"), ("English (mono)", "enmono64")):
+        srv = server(root)
+        s = stats(srv.url("master.m3u8"), "--audio", arg, "--abr", "fixed", "--cache-dir",
+                  path("audio-" + want))
+        check(s["ok"] and s["frames"] == rref[want + ".m3u8"]["pcm_samples"],
+              f"--audio {arg}: {s['frames']} frames, want {want}'s")
+        segs = {os.path.basename(l[1]).split("_")[0] for l in srv.log()
+                if l[1].endswith(".m4s")}
+        check(segs == {want}, f"--audio {arg}: segments of {sorted(segs)}, want {want}")
 
 elif case == "abr":
     # Adaptive bitrate is the default on a master: the record of what played is complete and

@@ -1,6 +1,7 @@
 // engine: open (master -> variant -> media playlist), the segment table, the prefetch window's
 // position, failures, stall accounting, statistics and shutdown.
 #include "detail/engine.hpp"
+#include "detail/renditions.hpp"
 
 #include "detail/session.hpp"
 
@@ -142,9 +143,11 @@ result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_st
             if (m.variants[i].bandwidth < m.variants[pick].bandwidth) pick = i;
     }
     e->info_.variant = pick;
-    e->emit(make_event(event_kind::variant_chosen, m.variants[pick].resolved_uri, 0, pick, 0, {}));
-    if (auto r = e->load_media(m.variants[pick].resolved_uri, &m); !r)
-        return kithara::fail(r.error());
+    const auto audio = audio_for(m, pick, e->opts_.audio);
+    e->set_audio(m, pick, audio);
+    e->emit(make_event(event_kind::variant_chosen, m.variants[pick].resolved_uri, 0, pick, 0,
+                       audio_label(m, audio)));
+    if (auto r = e->load_media(audio.uri, &m); !r) return kithara::fail(r.error());
     if (master_out) *master_out = m;
     return e;
 }
@@ -152,8 +155,8 @@ result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_st
 result<std::shared_ptr<engine>> engine::create_variant(const std::string& asset_url,
                                                        assets::asset_store& store,
                                                        net::client& client, stream_options options,
-                                                       const master_playlist& master,
-                                                       std::size_t v) {
+                                                       const master_playlist& master, std::size_t v,
+                                                       const hls::rendition* like) {
     auto e = std::make_shared<engine>(client, std::move(options));
     auto asset = store.open_asset(asset_url);
     if (!asset) return kithara::fail(asset.error());
@@ -161,9 +164,24 @@ result<std::shared_ptr<engine>> engine::create_variant(const std::string& asset_
     for (const auto& mv : master.variants)
         e->info_.variants.push_back({mv.bandwidth, mv.codecs, mv.resolved_uri});
     e->info_.variant = v;
-    if (auto r = e->load_media(master.variants[v].resolved_uri, &master); !r)
-        return kithara::fail(r.error());
+    const auto audio = audio_for(master, v, e->opts_.audio, like);
+    e->set_audio(master, v, audio);
+    if (auto r = e->load_media(audio.uri, &master); !r) return kithara::fail(r.error());
     return e;
+}
+
+void engine::set_audio(const master_playlist& m, std::size_t v, const audio_choice& c) {
+    describe_audio(m, v, c, info_.renditions, info_.rendition);
+    rendition_ = c.rendition;
+}
+
+std::string audio_label(const master_playlist& m, const audio_choice& c) {
+    if (!c.rendition) return {};
+    const auto& r = m.renditions[*c.rendition];
+    std::string out = "audio \"" + r.name + "\"";
+    if (r.language) out += " (" + *r.language + ")";
+    if (!r.uri) out += " in the variant's stream";
+    return out;
 }
 
 std::uint32_t engine::map_item(std::size_t seg) const noexcept {

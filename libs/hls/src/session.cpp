@@ -4,6 +4,7 @@
 
 #include "detail/abr_rules.hpp"
 #include "detail/estimate_store.hpp"
+#include "detail/renditions.hpp"
 
 #include <kithara/detail/log.hpp>
 
@@ -18,6 +19,22 @@ namespace {
 // The bits/s a variant announces: AVERAGE-BANDWIDTH when present, else BANDWIDTH.
 std::uint64_t announced(const variant_stream& v) {
     return v.average_bandwidth && *v.average_bandwidth > 0 ? *v.average_bandwidth : v.bandwidth;
+}
+
+// Per variant: false when a cheaper variant (or an equal one listed before it) plays the same
+// audio media playlist.
+std::vector<bool> distinct_audio(const master_playlist& m, const audio_preferences& prefs) {
+    const auto n = m.variants.size();
+    std::vector<std::string> uris;
+    for (std::size_t v = 0; v < n; ++v) uris.push_back(audio_for(m, v, prefs).uri);
+    std::vector<bool> out(n, true);
+    for (std::size_t v = 0; v < n; ++v)
+        for (std::size_t w = 0; w < n; ++w) {
+            if (w == v || uris[w] != uris[v]) continue;
+            const auto bv = announced(m.variants[v]), bw = announced(m.variants[w]);
+            if (bw < bv || (bw == bv && w < v)) out[v] = false;
+        }
+    return out;
 }
 
 }  // namespace
@@ -47,10 +64,15 @@ result<session::opened> session::open(std::string url, assets::asset_store& stor
     master_playlist m;
     bool adapt = false;
     std::size_t pick = 0;
+    // Variants whose audio is the same media playlist (video tiers sharing one AUDIO group, for
+    // a player of audio) are one choice: the cheapest of them stands for the others.
+    std::vector<bool> distinct;
     auto choose = [&](const master_playlist& mp) -> std::size_t {
-        adapt = mp.variants.size() >= 2;
+        distinct = distinct_audio(mp, options.audio);
+        adapt = std::count(distinct.begin(), distinct.end(), true) >= 2;
         abr_status st;
         for (const auto& v : mp.variants) st.bandwidths.push_back(announced(v));
+        st.available = distinct;
         st.playback_speed = s->opts_.abr.playback_speed;
         st.max_bandwidth = s->cap_;
         // Without an estimate: the lowest variant within the cap (rate 0 fits nothing).
@@ -76,9 +98,11 @@ result<session::opened> session::open(std::string url, assets::asset_store& stor
     first.decided_at = clock::now();
     s->plan_.push_back(first);
     s->pump();  // the first segment's request goes out before the other playlists load
+    const auto r0 = (*e0)->rendition();
+    const rendition* like = r0 ? &m.renditions[*r0] : nullptr;
     for (std::size_t v = 0; v < n; ++v) {
-        if (v == pick) continue;
-        auto e = engine::create_variant(url, store, client, options, m, v);
+        if (v == pick || !distinct[v]) continue;
+        auto e = engine::create_variant(url, store, client, options, m, v, like);
         if (!e) {
             KITHARA_LOG_WARN("hls: variant {} left out of adaptation: {}", v, e.error().message());
             continue;

@@ -11,7 +11,7 @@ export LC_ALL=C
 out=${1:?usage: generate_hls.sh out-dir [fixture ...]}
 shift
 all="fmp4_multi ts_aac ts_mp3 packed_adts packed_mp3 byterange_ts byterange_fmp4 aes_ts aes_fmp4
-discontinuity rate48 gap short_tail flac_fmp4 opus_fmp4 ac3_ts demo abr"
+discontinuity rate48 gap short_tail flac_fmp4 opus_fmp4 ac3_ts demo abr renditions"
 want=${*:-$all}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -692,6 +692,41 @@ if has abr; then
         ref_variant "$d" a$b.m3u8 aac fmp4
         ref_variant "$d" t$b.m3u8 aac mpegts
     done
+    ref_end
+fi
+
+if has renditions; then
+    # Alternate audio: 20 s in two languages (en: the main tones, de: the falling sweep; the
+    # content tells them apart), AAC-LC 44.1 kHz stereo at 64k and 128k, fMP4, 2 s segments, plus
+    # a mono English commentary at 64k. Each tier has its own AUDIO group (Apple's authoring
+    # rule: a group per bit rate); the variants' own URIs name video playlists that do not exist
+    # (an audio player never requests them). master.m3u8: en DEFAULT; master_shared.m3u8: two
+    # video tiers sharing the 128k group (one audio choice).
+    d=$out/renditions; fresh renditions
+    for b in 64 128; do
+        hls_media "$d" en$b fmp4 $(src 44100 20) -- -ac 2 -c:a aac -b:a ${b}k
+        hls_media "$d" de$b fmp4 $(src_b 44100 20) -- -ac 2 -c:a aac -b:a ${b}k
+    done
+    hls_media "$d" enmono64 fmp4 $(src 44100 20) -- -ac 1 -c:a aac -b:a 64k
+    {
+        printf '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n'
+        for b in 64 128; do
+            printf '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac-%s",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="en%s.m3u8"\n' $b $b
+            printf '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac-%s",NAME="Deutsch",LANGUAGE="de",AUTOSELECT=YES,CHANNELS="2",URI="de%s.m3u8"\n' $b $b
+        done
+        printf '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac-64",NAME="English (mono)",LANGUAGE="en",ASSOC-LANGUAGE="en-GB",CHANNELS="1",URI="enmono64.m3u8"\n'
+        printf '#EXT-X-STREAM-INF:BANDWIDTH=400000,CODECS="avc1.4d401e,mp4a.40.2",AUDIO="aac-64"\nvideo/v400.m3u8\n'
+        printf '#EXT-X-STREAM-INF:BANDWIDTH=1200000,CODECS="avc1.4d401f,mp4a.40.2",AUDIO="aac-128"\nvideo/v1200.m3u8\n'
+    } > "$d/master.m3u8"
+    {
+        printf '#EXTM3U\n#EXT-X-VERSION:7\n'
+        printf '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,URI="en128.m3u8"\n'
+        printf '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="Deutsch",LANGUAGE="de",AUTOSELECT=YES,URI="de128.m3u8"\n'
+        printf '#EXT-X-STREAM-INF:BANDWIDTH=800000,CODECS="avc1.4d401e,mp4a.40.2",AUDIO="aac"\nvideo/v800.m3u8\n'
+        printf '#EXT-X-STREAM-INF:BANDWIDTH=2400000,CODECS="avc1.4d401f,mp4a.40.2",AUDIO="aac"\nvideo/v2400.m3u8\n'
+    } > "$d/master_shared.m3u8"
+    ref_begin "$d" "alternate audio renditions: 20 s, en (main tones) and de (falling sweep), AAC-LC 44.1 kHz stereo 64k/128k fMP4, and a mono English 64k; master.m3u8 (a group per tier, video URIs that do not exist), master_shared.m3u8 (two video tiers, one group)"
+    for n in en64 de64 en128 de128 enmono64; do ref_variant "$d" $n.m3u8 aac fmp4; done
     ref_end
 fi
 

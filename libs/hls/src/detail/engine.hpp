@@ -12,6 +12,8 @@
 // Buffers: segment bytes live in the asset's streaming resources; keys in keys_ (16 bytes each).
 #pragma once
 
+#include "renditions.hpp"
+
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/hls/hls_stream.hpp>
 #include <kithara/hls/playlist.hpp>
@@ -96,7 +98,8 @@ public:
     // Variant `v` of `master` (loaded from `asset_url`): its media playlist, in that asset.
     static result<std::shared_ptr<engine>> create_variant(
         const std::string& asset_url, assets::asset_store& store, net::client& client,
-        stream_options options, const master_playlist& master, std::size_t v);
+        stream_options options, const master_playlist& master, std::size_t v,
+        const hls::rendition* like = nullptr);
     engine(net::client& client, stream_options options);
     ~engine();
 
@@ -104,6 +107,8 @@ public:
     [[nodiscard]] const stream_options& options() const noexcept { return opts_; }
     [[nodiscard]] const std::vector<item>& items() const noexcept { return items_; }
     [[nodiscard]] stream_info info() const { return info_; }
+    // The alternate audio rendition it plays (an index into the master's renditions), if any.
+    [[nodiscard]] std::optional<std::size_t> rendition() const noexcept { return rendition_; }
     // Counters, and buffered_seconds ahead of `position` (the player's position, seconds).
     [[nodiscard]] stream_stats stats(double position) const;
     // The init section item of segment `seg`, or no_index.
@@ -184,6 +189,7 @@ public:
     [[nodiscard]] std::shared_ptr<assets::streaming_handle> opened_resource(std::size_t i) const;
 
 private:
+    void set_audio(const master_playlist& m, std::size_t v, const audio_choice& c);
     // Loads, checks and stores a media playlist, and builds the segment table.
     result<> load_media(const std::string& uri, const master_playlist* master);
     result<loaded_playlist> load_playlist(const std::string& url);
@@ -225,6 +231,10 @@ private:
     bool stall_counted_ = false;  // the current stall counts (it began while playing)
     std::weak_ptr<session> session_;
     bool attached_ = false;
+    std::optional<std::size_t> rendition_;
 };
+
+// "audio "English" (en)" for the variant_chosen event; "" without a rendition.
+std::string audio_label(const master_playlist& m, const audio_choice& c);
 
 }  // namespace kithara::hls::detail

@@ -139,6 +139,32 @@ struct abr_options {
     std::function<std::size_t(const abr_status&)> policy;
 };
 
+// Alternate audio (EXT-X-MEDIA TYPE=AUDIO): which rendition of a variant's AUDIO group plays.
+// A variant naming an AUDIO group plays a rendition of that group (its own URI may be video, or
+// a muxed stream); the choice is made once at open and applies to every variant, so that ABR
+// across variants with different groups (one per bitrate tier) keeps the same language and name.
+// Order: a rendition whose NAME equals `name`; else the first of `languages` that matches a
+// rendition's LANGUAGE, then one that matches its ASSOC-LANGUAGE (RFC 4647 lookup: "de-AT" also
+// takes "de", and "de" takes "de-AT"); else DEFAULT=YES, then AUTOSELECT=YES, then the first.
+// Among equal candidates, the one whose CHANNELS count is `channels` (stereo by default).
+struct audio_preferences {
+    std::string name;
+    std::vector<std::string> languages;  // RFC 5646 tags, most preferred first
+    unsigned channels = 2;
+};
+
+// One audio rendition of a group (stream_info::renditions).
+struct rendition_info {
+    std::string group;  // GROUP-ID
+    std::string name;
+    std::string language;  // "" when absent
+    std::string assoc_language;
+    unsigned channels = 0;  // CHANNELS' count, 0 when absent
+    bool is_default = false;
+    bool autoselect = false;
+    std::string uri;  // the rendition's media playlist; "" when it is in the variant's stream
+};
+
 struct stream_options {
     // The variant to play: an index into the master's variants, or the variant with this
     // BANDWIDTH; either one locks it (no adaptation). Neither: adaptive bitrate (abr) over the
@@ -164,6 +190,7 @@ struct stream_options {
     net::request_options request;
     std::function<void(const event&)> on_event;
     abr_options abr;
+    audio_preferences audio;  // which alternate audio rendition plays (see audio_preferences)
 };
 
 struct variant_info {
@@ -177,6 +204,9 @@ struct stream_info {
     std::size_t variant = 0;             // the variant of the last chunk returned (or at open)
     double duration = 0;                 // sum of EXTINF, seconds
     std::size_t segments = 0;
+    // The AUDIO group of the playing variant (empty without one) and the rendition playing.
+    std::vector<rendition_info> renditions;
+    std::optional<std::size_t> rendition;
 };
 
 struct stream_stats {
