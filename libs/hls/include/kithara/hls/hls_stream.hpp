@@ -4,7 +4,8 @@
 // (abr_options): each segment's variant is chosen from the network's measured throughput, the
 // buffer and a cap; switches happen at segment boundaries with a continuous PCM timeline (the
 // new variant's decoder primed on its previous segment, a 5 ms crossfade, the output format
-// kept); a download that would stall is abandoned for a lower variant.
+// kept); a download that would stall is abandoned for a lower variant. Variants naming an AUDIO
+// group play the alternate audio rendition options.audio picks (language, name, channels).
 //
 //   auto s = kithara::hls::open(url, store, client, {}).value();
 //   while (auto c = s->next()) { if (!*c) break; play((*c)->samples, (*c)->start); }
