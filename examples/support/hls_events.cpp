@@ -41,6 +41,8 @@ const char* event_name(hls::event_kind k) {
             return "abr_decision";
         case hls::event_kind::variant_switched:
             return "variant_switched";
+        case hls::event_kind::rendition_switched:
+            return "rendition_switched";
     }
     return "?";
 }

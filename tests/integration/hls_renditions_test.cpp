@@ -5,6 +5,7 @@
 // tiers with one group per bit rate keeps the rendition.
 #include "hls_support.hpp"
 
+#include <kithara/hls/error.hpp>
 #include <kithara/hls/hls_stream.hpp>
 #include <test_server.hpp>
 
@@ -12,6 +13,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -178,6 +181,120 @@ TEST(hls_renditions, variants_sharing_one_audio_playlist_are_one_choice) {
     const auto req = requests_of(*e.srv);
     EXPECT_FALSE(req.video);
     EXPECT_EQ(req.playlists, (std::vector<std::string>{"de128"}));
+}
+
+// select_audio() at run time: the rendition changes at the end of the segment being played, the
+// timeline stays whole (every frame once, chunk starts contiguous), the PCM before the switch is
+// English and after it German (each close to its own local decode: the new decoder was primed),
+// and one rendition_switched event marks the first German chunk.
+void switch_at_run_time(hls::abr_mode mode, const std::string& name) {
+    env e(name);
+    hls::stream_options o;
+    o.abr.mode = mode;
+    std::mutex m;
+    std::vector<hls::event> switched;
+    o.on_event = [&](const hls::event& ev) {
+        if (ev.kind != hls::event_kind::rendition_switched) return;
+        std::lock_guard lock(m);
+        switched.push_back(ev);
+    };
+    auto s = hls::open(e.srv->url("/renditions/master.m3u8"), *e.store, *e.client, o);
+    ASSERT_TRUE(s) << s.error().message();
+    auto audio = drain(**s, 44100 * 5);  // 5 s of English
+    ASSERT_FALSE(audio.failure);
+    const std::size_t requests_before = e.srv->log().size();
+    hls::audio_preferences de;
+    de.languages = {"de"};
+    ASSERT_TRUE((*s)->select_audio(de));
+    const auto rest = drain(**s);
+    ASSERT_FALSE(rest.failure) << rest.failure->message();
+    audio.samples.insert(audio.samples.end(), rest.samples.begin(), rest.samples.end());
+    audio.starts.insert(audio.starts.end(), rest.starts.begin(), rest.starts.end());
+    const auto log = e.srv->log();  // before the reference plays below
+    // References: each rendition played whole, on the same variant, by the same stream path.
+    auto whole = [&](const std::string& lang) {
+        hls::stream_options f;
+        f.abr.mode = hls::abr_mode::fixed;
+        f.audio.languages = {lang};
+        auto w = hls::open(e.srv->url("/renditions/master.m3u8"), *e.store, *e.client, f);
+        EXPECT_TRUE(w);
+        return w ? drain(**w) : pcm{};
+    };
+    const auto en_ref = whole("en");
+    const auto de_ref = whole("de");
+    ASSERT_EQ(audio.frames(), en_ref.frames());
+    ASSERT_EQ(de_ref.frames(), en_ref.frames());
+    {
+        std::lock_guard lock(m);
+        ASSERT_EQ(switched.size(), 1u);
+        EXPECT_EQ(switched[0].message, "Deutsch (de)");
+    }
+    const double at = switched[0].time;
+    EXPECT_GT(at, 5.0 - 1e-6);
+    EXPECT_LE(at, 8.0 + 1e-6);  // the end of the segment being played (2 s segments)
+    const auto cut = static_cast<std::size_t>(std::llround(at * 44100)) * 2;
+    const std::size_t fade = 44100 / 100 * 2;  // the 5 ms crossfade is within 10 ms of it
+    const float* got = audio.samples.data();
+    const auto before_en = snr_db(got, en_ref.samples.data(), cut - fade);
+    const auto before_de = snr_db(got, de_ref.samples.data(), cut - fade);
+    const auto n_after = audio.samples.size() - cut - fade;
+    const auto after_de = snr_db(got + cut + fade, de_ref.samples.data() + cut + fade, n_after);
+    const auto after_en = snr_db(got + cut + fade, en_ref.samples.data() + cut + fade, n_after);
+    if (mode == hls::abr_mode::fixed) {
+        // One variant throughout: the same decodes, sample for sample (the new decoder primed).
+        EXPECT_GT(before_en, 40.0) << "before the switch: not the English play";
+        EXPECT_GT(after_de, 40.0) << "after the switch: not the German play";
+    } else {
+        // ABR may change the tier too (64k/128k encodes of the same signal): the language is
+        // told by which reference is near.
+        EXPECT_GT(before_en, 8.0) << "before the switch: not English";
+        EXPECT_GT(after_de, 8.0) << "after the switch: not German";
+    }
+    EXPECT_LT(before_de, 1.0) << "before the switch: German";
+    EXPECT_LT(after_en, 1.0) << "after the switch: English";
+    // Chunk starts are contiguous: no gap, no duplicate across the switch.
+    ASSERT_FALSE(audio.starts.empty());
+    for (std::size_t i = 1; i < audio.starts.size(); ++i)
+        ASSERT_GE(audio.starts[i], audio.starts[i - 1]) << "chunk " << i;
+    // The German segments requested: the one before the switch (priming the decoder) and every
+    // one from the switch on, once each; no German one before that.
+    const auto k = static_cast<std::size_t>(std::llround(at / 2.0));  // 2 s segments (~2.0)
+    std::vector<std::size_t> german;
+    for (std::size_t i = requests_before; i < log.size(); ++i) {
+        const auto file = log[i].path.substr(log[i].path.rfind('/') + 1);
+        if (file.starts_with("de64_") && file.ends_with(".m4s"))
+            german.push_back(static_cast<std::size_t>(std::stoul(file.substr(5, 3))));
+    }
+    std::sort(german.begin(), german.end());
+    std::vector<std::size_t> want;
+    for (std::size_t j = k - 1; j <= 10; ++j) want.push_back(j);
+    if (mode == hls::abr_mode::fixed) {
+        EXPECT_EQ(german, want);
+    } else {  // the 128k tier may play some of them: each requested at most once, none early
+        for (std::size_t j = 0; j < german.size(); ++j) {
+            EXPECT_GE(german[j], k - 1);
+            if (j > 0) {
+                EXPECT_NE(german[j], german[j - 1]);
+            }
+        }
+    }
+}
+
+TEST(hls_renditions, select_audio_at_run_time_switches_seamlessly) {
+    switch_at_run_time(hls::abr_mode::fixed, "rend_switch_fixed");
+}
+
+TEST(hls_renditions, select_audio_at_run_time_switches_seamlessly_with_abr) {
+    switch_at_run_time(hls::abr_mode::automatic, "rend_switch_abr");
+}
+
+TEST(hls_renditions, select_audio_without_a_choice_is_not_supported) {
+    env e("rend_none");
+    auto s = hls::open(e.srv->url("/abr/master_fmp4.m3u8"), *e.store, *e.client, fixed());
+    ASSERT_TRUE(s) << s.error().message();
+    const auto r = (*s)->select_audio({});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), make_error_code(hls::errc::not_supported));
 }
 
 }  // namespace

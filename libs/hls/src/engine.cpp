@@ -230,7 +230,7 @@ std::optional<error> engine::item_failure(std::size_t i) const {
 
 void engine::demand(std::size_t seg) {
     if (attached_) {
-        if (auto s = session_.lock()) s->on_demand(info_.variant, seg);
+        if (auto s = session_.lock()) s->on_demand(track_, seg);
         return;
     }
     {
@@ -286,10 +286,10 @@ void engine::note_resume() {
     emit(make_event(event_kind::resume, it.url, it.media_sequence, info_.variant, it.start, msg));
 }
 
-void engine::attach(std::weak_ptr<session> s, std::size_t variant) {
+void engine::attach(std::weak_ptr<session> s, std::size_t track) {
     session_ = std::move(s);
     attached_ = true;
-    info_.variant = variant;
+    track_ = track;
 }
 
 bool engine::claim(std::size_t i) {

@@ -353,7 +353,7 @@ bool engine::start_item(std::size_t i, bool resumed) {
             std::max(std::chrono::milliseconds(20),
                      std::chrono::milliseconds(static_cast<long>(250.0 / speed)));
         req.options.sampling.every_bytes = 16 * 1024;
-        req.on_sample = [weak = session_, v = info_.variant, i](const net::throughput_sample& t) {
+        req.on_sample = [weak = session_, v = track_, i](const net::throughput_sample& t) {
             if (auto s = weak.lock()) s->on_sample(v, i, t);
         };
     }
@@ -440,7 +440,7 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, b
     }
     idle_.notify_all();
     if (attached_) {
-        if (s) s->on_item_done(info_.variant, i, outcome.has_value());
+        if (s) s->on_item_done(track_, i, outcome.has_value());
         return;
     }
     pump();

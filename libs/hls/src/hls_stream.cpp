@@ -183,10 +183,19 @@ struct player {
                         .count();
                 char msg[96];
                 std::snprintf(msg, sizeof msg, "decided %.0f ms before", ms);
+                const auto before = played_variant;
                 played_variant = run_variant;
-                abr->note_switch();
-                e->emit(make_event(event_kind::variant_switched, {}, 0, run_variant,
-                                   std::chrono::duration<double>(c.start).count(), msg));
+                const double at = std::chrono::duration<double>(c.start).count();
+                const auto v = abr->variant_of(run_variant);
+                if (abr->variant_of(before) != v) {
+                    abr->note_switch();
+                    e->emit(make_event(event_kind::variant_switched, {}, 0, v, at, msg));
+                }
+                // Renditions of two groups (bit-rate tiers) are the same audio when their NAME
+                // and LANGUAGE are.
+                if (abr->rendition_label(before) != abr->rendition_label(run_variant))
+                    e->emit(make_event(event_kind::rendition_switched, {}, 0, v, at,
+                                       abr->rendition_label(run_variant)));
             }
             abr->set_position(position, played_variant);
         }
@@ -245,10 +254,11 @@ struct player {
         });
         if (sl.switch_in && !first_run && segs[sl.seg].discontinuity)
             e->emit(make_event(event_kind::discontinuity, segs[sl.seg].resolved_uri,
-                               segs[sl.seg].media_sequence, sl.variant, items[sl.seg].start, {}));
+                               segs[sl.seg].media_sequence, abr->variant_of(sl.variant),
+                               items[sl.seg].start, {}));
         if (!sl.switch_in && !first_run && s0.discontinuity)
             e->emit(make_event(event_kind::discontinuity, s0.resolved_uri, s0.media_sequence,
-                               sl.variant, items[first].start, {}));
+                               abr->variant_of(sl.variant), items[first].start, {}));
         first_run = false;
         auto opts = e->options().decode;
         opts.sequential = true;
@@ -316,8 +326,9 @@ struct player {
             return true;
         }
         if (auto r = open_abr_run(*sl); !r) {
-            e->emit(make_event(event_kind::error, seg.resolved_uri, seg.media_sequence, sl->variant,
-                               e->items()[sl->seg].start, r.error().message()));
+            e->emit(make_event(event_kind::error, seg.resolved_uri, seg.media_sequence,
+                               abr->variant_of(sl->variant), e->items()[sl->seg].start,
+                               r.error().message()));
             return kithara::fail(r.error());
         }
         return true;
@@ -335,8 +346,8 @@ struct player {
             const auto f = e->item_failure(sl.seg);
             why = "failed segment rendered as a gap: " + (f ? f->message() : "");
         }
-        e->emit(make_event(event_kind::gap, seg.resolved_uri, seg.media_sequence, sl.variant,
-                           it.start, why));
+        e->emit(make_event(event_kind::gap, seg.resolved_uri, seg.media_sequence,
+                           abr->variant_of(sl.variant), it.start, why));
         if (e->options().gaps == gap_policy::silence) {
             if (rate == 0) {
                 rate = e->options().decode.sample_rate ? e->options().decode.sample_rate : 44100;
@@ -656,17 +667,25 @@ void hls_stream::set_max_bandwidth(std::uint64_t bits_per_second) {
     if (player_->abr) player_->abr->set_max_bandwidth(bits_per_second);
 }
 
+result<> hls_stream::select_audio(const audio_preferences& preferences) {
+    if (!player_->abr)
+        return kithara::fail(
+            errc::not_supported,
+            "no alternate audio to switch to (no AUDIO group with two renditions)");
+    return player_->abr->select_audio(preferences);
+}
+
 result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& store,
                                          net::client& client, stream_options options) {
     auto o = detail::session::open(std::move(url), store, client, std::move(options));
     if (!o) return kithara::fail(o.error());
     std::shared_ptr<detail::engine> first = o->single;
-    if (o->abr) first = o->abr->engine_of(o->abr->info().variant);
+    if (o->abr) first = o->abr->engine_of(o->abr->first_track());
     std::unique_ptr<hls_stream> s(new hls_stream(o->single));
     s->player_ = std::make_unique<detail::player>();
     s->player_->e = first;
     s->player_->abr = o->abr;
-    if (o->abr) s->player_->played_variant = o->abr->info().variant;
+    if (o->abr) s->player_->played_variant = o->abr->first_track();
     return s;
 }
 

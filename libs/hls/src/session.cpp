@@ -7,6 +7,7 @@
 #include "detail/renditions.hpp"
 
 #include <kithara/detail/log.hpp>
+#include <kithara/hls/error.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -50,25 +51,22 @@ session::~session() = default;
 
 result<session::opened> session::open(std::string url, assets::asset_store& store,
                                       net::client& client, stream_options options) {
-    const bool may_adapt = !options.variant && !options.variant_bandwidth &&
-                           options.abr.mode == abr_mode::automatic && !options.offline;
-    if (!may_adapt) {
+    if (options.offline) {  // nothing to adapt or switch to without the network
         auto e = engine::create(std::move(url), store, client, std::move(options));
         if (!e) return kithara::fail(e.error());
         return opened{*e, nullptr};
     }
+    const bool may_adapt =
+        !options.variant && !options.variant_bandwidth && options.abr.mode == abr_mode::automatic;
     auto s = std::make_shared<session>(url, store, options);
+    s->client_ = &client;
     std::optional<double> seed;  // bits/s from a previous session on this host
-    if (options.abr.persist_estimate)
+    if (may_adapt && options.abr.persist_estimate)
         seed = load_estimate(store, url, options.abr.estimate_max_age);
     master_playlist m;
     bool adapt = false;
-    std::size_t pick = 0;
-    // Variants whose audio is the same media playlist (video tiers sharing one AUDIO group, for
-    // a player of audio) are one choice: the cheapest of them stands for the others.
-    std::vector<bool> distinct;
     auto choose = [&](const master_playlist& mp) -> std::size_t {
-        distinct = distinct_audio(mp, options.audio);
+        const auto distinct = distinct_audio(mp, options.audio);
         adapt = std::count(distinct.begin(), distinct.end(), true) >= 2;
         abr_status st;
         for (const auto& v : mp.variants) st.bandwidths.push_back(announced(v));
@@ -76,42 +74,182 @@ result<session::opened> session::open(std::string url, assets::asset_store& stor
         st.playback_speed = s->opts_.abr.playback_speed;
         st.max_bandwidth = s->cap_;
         // Without an estimate: the lowest variant within the cap (rate 0 fits nothing).
-        pick = best_fit(st, seed ? *seed : 0.0, s->opts_.abr.up_safety);
-        return pick;
+        return best_fit(st, seed ? *seed : 0.0, s->opts_.abr.up_safety);
     };
-    auto e0 = engine::create(url, store, client, options, choose, &m);
+    auto e0 = may_adapt ? engine::create(url, store, client, options, choose, &m)
+                        : engine::create(url, store, client, options, {}, &m);
     if (!e0) return kithara::fail(e0.error());
-    if (!adapt) return opened{*e0, nullptr};
+    // A session when the bitrate adapts or the audio can be switched at run time (a group with
+    // two renditions or more); otherwise the one engine plays alone, as before.
+    bool switchable = false;
+    for (const auto& v : m.variants)
+        if (v.audio && audio_group(m, *v.audio).size() >= 2) switchable = true;
+    if (!adapt && !switchable) return opened{*e0, nullptr};
 
     s->master_ = m;
-    const auto n = m.variants.size();
+    s->adapt_ = adapt;
+    const std::size_t pick = (*e0)->variant();
+    for (std::size_t v = 0; v < m.variants.size(); ++v) {
+        const auto& variant = m.variants[v];
+        const auto members =
+            variant.audio ? audio_group(m, *variant.audio) : std::vector<std::size_t>{};
+        if (members.empty()) s->tracks_.push_back({v, std::nullopt, variant.resolved_uri});
+        for (auto r : members)
+            s->tracks_.push_back(
+                {v, r, m.renditions[r].uri ? m.renditions[r].resolved_uri : variant.resolved_uri});
+    }
+    const auto n = s->tracks_.size();
     s->engines_.assign(n, nullptr);
     s->measured_bytes_.assign(n, 0);
     s->measured_seconds_.assign(n, 0);
     s->measured_count_.assign(n, 0);
-    s->engines_[pick] = *e0;
-    (*e0)->attach(s, pick);
+    s->active_ = s->choose_tracks(options.audio, pick, adapt);
+    const std::size_t t0 = s->active_[pick];
+    if (t0 == none || s->tracks_[t0].rendition != (*e0)->rendition())
+        return kithara::fail(errc::bad_response,
+                             "alternate audio: no track for the chosen rendition");
+    if (!may_adapt) s->locked_ = pick;
+    s->engines_[t0] = *e0;
+    (*e0)->attach(s, t0);
     if (seed) s->estimator_.seed(*seed / 8.0);
-    s->played_variant_ = pick;
+    s->played_variant_ = t0;
     slot first;
-    first.variant = pick;
+    first.variant = t0;
     first.decided_at = clock::now();
     s->plan_.push_back(first);
     s->pump();  // the first segment's request goes out before the other playlists load
+    if (!adapt) return opened{nullptr, s};
     const auto r0 = (*e0)->rendition();
     const rendition* like = r0 ? &m.renditions[*r0] : nullptr;
-    for (std::size_t v = 0; v < n; ++v) {
-        if (v == pick || !distinct[v]) continue;
+    for (std::size_t v = 0; v < m.variants.size(); ++v) {
+        const auto t = s->active_[v];
+        if (v == pick || t == none) continue;
         auto e = engine::create_variant(url, store, client, options, m, v, like);
         if (!e) {
             KITHARA_LOG_WARN("hls: variant {} left out of adaptation: {}", v, e.error().message());
             continue;
         }
-        (*e)->attach(s, v);
+        (*e)->attach(s, t);
         std::lock_guard lock(s->mutex_);
-        s->engines_[v] = *e;
+        s->engines_[t] = *e;
     }
     return opened{nullptr, s};
+}
+
+std::vector<std::size_t> session::choose_tracks(const audio_preferences& p, std::size_t lead,
+                                                bool dedupe) const {
+    const auto n = master_.variants.size();
+    std::vector<std::optional<std::size_t>> chosen(n);
+    const auto first = audio_for(master_, lead, p);
+    const rendition* like = first.rendition ? &master_.renditions[*first.rendition] : nullptr;
+    for (std::size_t v = 0; v < n; ++v)
+        chosen[v] = v == lead ? first.rendition : audio_for(master_, v, p, like).rendition;
+    std::vector<std::size_t> out(n, none);
+    for (std::size_t t = 0; t < tracks_.size(); ++t)
+        if (tracks_[t].rendition == chosen[tracks_[t].variant]) out[tracks_[t].variant] = t;
+    if (dedupe) {
+        for (std::size_t v = 0; v < n; ++v)
+            for (std::size_t w = 0; w < n; ++w) {
+                if (w == v || out[v] == none || out[w] == none ||
+                    tracks_[out[w]].uri != tracks_[out[v]].uri)
+                    continue;
+                const auto bv = announced(master_.variants[v]), bw = announced(master_.variants[w]);
+                if ((bw < bv || (bw == bv && w < v)) && v != lead) out[v] = none;
+            }
+    }
+    return out;
+}
+
+bool session::usable_locked(std::size_t v) const {
+    return v < active_.size() && active_[v] != none && engines_[active_[v]] != nullptr;
+}
+
+std::size_t session::first_track() const {
+    std::lock_guard lock(mutex_);
+    return played_variant_;
+}
+
+std::string session::rendition_label(std::size_t t) const {
+    const auto r = tracks_[t].rendition;
+    if (!r) return {};
+    const auto& x = master_.renditions[*r];
+    return x.language ? x.name + " (" + *x.language + ")" : x.name;
+}
+
+result<> session::select_audio(const audio_preferences& p) {
+    std::size_t lead = 0;
+    std::vector<std::size_t> next;
+    std::vector<std::pair<std::size_t, std::size_t>> load;  // (variant, track) without engine
+    {
+        std::lock_guard lock(mutex_);
+        if (shut_down_) return kithara::fail(errc::invalid_value, "the stream is closed");
+        audio_pending_ = true;
+        lead = tracks_[plan_.empty() ? played_variant_ : plan_.back().variant].variant;
+        next = choose_tracks(p, lead, adapt_);
+        for (std::size_t v = 0; v < next.size(); ++v)
+            if (next[v] != none && !engines_[next[v]] && (adapt_ || v == lead))
+                load.emplace_back(v, next[v]);
+    }
+    struct pending_scope {
+        session* s;
+        ~pending_scope() {
+            {
+                std::lock_guard lock(s->mutex_);
+                s->audio_pending_ = false;
+            }
+            s->pump();
+        }
+    } pending{this};
+    if (next[lead] == none)
+        return kithara::fail(errc::invalid_value, "alternate audio: no rendition to play");
+    // The playlists of the new choice (I/O, no lock held).
+    auto options = opts_;
+    options.audio = p;
+    const auto r0 = tracks_[next[lead]].rendition;
+    const rendition* like = r0 ? &master_.renditions[*r0] : nullptr;
+    std::vector<std::pair<std::size_t, std::shared_ptr<engine>>> loaded;
+    for (auto [v, t] : load) {
+        auto e = engine::create_variant(url_, store_, *client_, options, master_, v, like);
+        if (!e) {
+            if (v == lead) return kithara::fail(e.error());
+            KITHARA_LOG_WARN("hls: variant {} left out of adaptation: {}", v, e.error().message());
+            next[v] = none;
+            continue;
+        }
+        (*e)->attach(weak_from_this(), t);
+        if (playing_) (*e)->note_playing();
+        loaded.emplace_back(t, *e);
+    }
+    std::vector<std::pair<std::shared_ptr<engine>, std::size_t>> cancel;
+    {
+        std::lock_guard lock(mutex_);
+        if (shut_down_) return kithara::fail(errc::invalid_value, "the stream is closed");
+        audio_pending_ = false;
+        for (auto& [t, e] : loaded) engines_[t] = std::move(e);
+        opts_.audio = p;
+        if (next == active_) return {};
+        active_ = std::move(next);
+        // The slots the player did not take yet are decided again (their downloads stop; the
+        // bytes stay cached); with none taken, the plan restarts at the position.
+        for (std::size_t i = next_take_; i < plan_.size(); ++i)
+            if (engines_[plan_[i].variant]->state_of(plan_[i].seg) == item::state::fetching)
+                cancel.emplace_back(engines_[plan_[i].variant], plan_[i].seg);
+        if (next_take_ == 0) {
+            const auto t = active_[lead];
+            slot s;
+            s.variant = t;
+            s.seg = engines_[t]->segment_at(position_);
+            s.from = position_;
+            s.decided_at = clock::now();
+            plan_.assign(1, s);
+            played_variant_ = t;
+        } else {
+            plan_.erase(plan_.begin() + static_cast<std::ptrdiff_t>(next_take_), plan_.end());
+        }
+        last_demand_ = {static_cast<std::size_t>(-1), 0};
+    }
+    for (auto& [e, i] : cancel) e->cancel_item(i);
+    return {};  // pending's end pumps
 }
 
 std::shared_ptr<engine> session::engine_of(std::size_t v) const {
@@ -175,7 +313,7 @@ std::uint64_t session::bandwidth_locked(std::size_t v) const {
     if (measured_count_[v] >= 2 && measured_seconds_[v] > 0)
         return static_cast<std::uint64_t>(static_cast<double>(measured_bytes_[v]) * 8.0 /
                                           measured_seconds_[v]);
-    return announced(master_.variants[v]);
+    return announced(master_.variants[tracks_[v].variant]);
 }
 
 std::optional<double> session::estimate_bps_locked() const {
@@ -185,12 +323,14 @@ std::optional<double> session::estimate_bps_locked() const {
 }
 
 abr_status session::status_locked(std::size_t current) const {
+    // The rules and the policy see the master's variants, each through its current track.
     abr_status st;
-    for (std::size_t v = 0; v < engines_.size(); ++v) {
-        st.bandwidths.push_back(bandwidth_locked(v));
-        st.available.push_back(engines_[v] != nullptr);
+    for (std::size_t v = 0; v < active_.size(); ++v) {
+        const auto t = active_[v];
+        st.bandwidths.push_back(t != none ? bandwidth_locked(t) : announced(master_.variants[v]));
+        st.available.push_back(usable_locked(v));
     }
-    st.current = current;
+    st.current = tracks_[current].variant;
     st.estimate = estimate_bps_locked();
     st.buffer_seconds = buffer_locked();
     st.playback_speed = opts_.abr.playback_speed;
@@ -199,17 +339,20 @@ abr_status session::status_locked(std::size_t current) const {
 }
 
 bool session::extend_locked(std::vector<event>& events) {
-    if (plan_.empty()) return false;
+    // While select_audio() loads the new rendition, nothing is decided with the old one.
+    if (plan_.empty() || audio_pending_) return false;
     const slot last = plan_.back();
     const auto& ev = *engines_[last.variant];
     if (last.seg + 1 >= ev.media().segments.size()) return false;
     const double t = slot_end(last);
-    std::size_t v = last.variant;
+    // Decided in the master's variants; played as each one's current track.
+    const std::size_t last_v = tracks_[last.variant].variant;
+    std::size_t v = last_v;
     std::string why;
-    if (locked_ && *locked_ < engines_.size() && engines_[*locked_]) {
+    if (locked_ && usable_locked(*locked_)) {
         v = *locked_;
         why = "locked";
-    } else if (opts_.abr.mode == abr_mode::automatic) {
+    } else if (opts_.abr.mode == abr_mode::automatic && adapt_) {
         const auto st = status_locked(last.variant);
         if (opts_.abr.policy) {
             v = opts_.abr.policy(st);
@@ -222,20 +365,27 @@ bool session::extend_locked(std::vector<event>& events) {
             v = ch.variant;
             why = std::move(ch.reason);
         }
-        if (v >= engines_.size() || !engines_[v]) v = last.variant;
-        if (st.bandwidths[v] > st.bandwidths[last.variant]) last_up_at_ = t;
+        if (!usable_locked(v)) v = last_v;
+        if (st.bandwidths[v] > st.bandwidths[last_v]) last_up_at_ = t;
     }
+    std::size_t tr = last.variant;
+    if (usable_locked(v))
+        tr = active_[v];
+    else if (usable_locked(last_v))
+        tr = active_[last_v];
+    if (tr != last.variant && tracks_[tr].variant == last_v)
+        why = "audio: " + rendition_label(tr);  // select_audio()
     slot s;
-    s.variant = v;
+    s.variant = tr;
     s.decided_at = clock::now();
-    if (v == last.variant) {
+    if (tr == last.variant) {
         s.seg = last.seg + 1;
         s.from = ev.items()[s.seg].start;
     } else {
-        const auto& ew = *engines_[v];
+        const auto& ew = *engines_[tr];
         s.seg = ew.segment_at(t);
         const auto& it = ew.items()[s.seg];
-        if (it.start + it.duration <= t + 1e-3) {  // the new variant ends first: stay
+        if (it.start + it.duration <= t + 1e-3) {  // the new track ends first: stay
             s.variant = last.variant;
             s.seg = last.seg + 1;
             s.from = ev.items()[s.seg].start;
@@ -244,8 +394,8 @@ bool session::extend_locked(std::vector<event>& events) {
             s.from = t;
             const auto& seg = ew.media().segments[s.seg];
             events.push_back(make_event(event_kind::abr_decision, seg.resolved_uri,
-                                        seg.media_sequence, v, t, why));
-            KITHARA_LOG_DEBUG("hls: abr variant {} -> {} at {:.3f} s: {}", last.variant, v, t, why);
+                                        seg.media_sequence, tracks_[tr].variant, t, why));
+            KITHARA_LOG_DEBUG("hls: abr track {} -> {} at {:.3f} s: {}", last.variant, tr, t, why);
         }
     }
     plan_.push_back(s);
@@ -299,8 +449,11 @@ void session::pump() {
                     to_start.emplace_back(e, item);
                     if (item < segs.size()) downloads_[{sl.variant, item}] = download{now};
                 };
-                // The priming segment of a switch (decoded before the slot, dropped).
-                if (sl.switch_in && opts_.abr.prime_decoder && sl.seg > 0 && !sl.consumed &&
+                // The priming segment of a switch (decoded before the slot, dropped): until the
+                // output reaches the switch point (the player may take the slot before the
+                // window came to it: right after select_audio(), or a seek).
+                const bool priming_needed = !sl.consumed || position_ < sl.from - 1e-6;
+                if (sl.switch_in && opts_.abr.prime_decoder && sl.seg > 0 && priming_needed &&
                     !segs[sl.seg].discontinuity && !segs[sl.seg - 1].gap &&
                     segs[sl.seg - 1].map == segs[sl.seg].map) {
                     if (auto m = e->map_item(sl.seg - 1); m != no_index) want(m);
@@ -382,7 +535,8 @@ void session::set_position(double seconds, std::size_t variant) {
 void session::seek(double t) {
     {
         std::lock_guard lock(mutex_);
-        const std::size_t v = plan_.empty() ? played_variant_ : plan_.back().variant;
+        std::size_t v = plan_.empty() ? played_variant_ : plan_.back().variant;
+        if (usable_locked(tracks_[v].variant)) v = active_[tracks_[v].variant];
         plan_.clear();
         next_take_ = 0;
         cut_.reset();
@@ -459,24 +613,27 @@ void session::check_abort_locked(
         if (needed <= until_needed) continue;
         // The best lower variant whose segment arrives in time at this rate, else the lowest;
         // only worth it when that saves at least half of the wait.
-        const auto st = status_locked(sl.variant);
+        const auto st = status_locked(sl.variant);  // in variants
+        const std::size_t cur = st.current;
         auto seconds_for = [&](std::size_t v) {
             return static_cast<double>(st.bandwidths[v]) / 8.0 * it.duration / rate;
         };
         std::optional<std::size_t> pick;
-        for (std::size_t v = 0; v < engines_.size(); ++v) {
-            if (!engines_[v] || st.bandwidths[v] >= st.bandwidths[sl.variant]) continue;
+        for (std::size_t v = 0; v < active_.size(); ++v) {
+            if (!usable_locked(v) || st.bandwidths[v] >= st.bandwidths[cur]) continue;
             if (cap_ && st.bandwidths[v] > cap_) continue;
             if (seconds_for(v) <= until_needed * 0.8 &&
                 (!pick || st.bandwidths[v] > st.bandwidths[*pick]))
                 pick = v;
         }
         if (!pick) {
-            for (std::size_t v = 0; v < engines_.size(); ++v)
-                if (engines_[v] && (!pick || st.bandwidths[v] < st.bandwidths[*pick])) pick = v;
+            for (std::size_t v = 0; v < active_.size(); ++v)
+                if (usable_locked(v) && (!pick || st.bandwidths[v] < st.bandwidths[*pick]))
+                    pick = v;
         }
-        if (!pick || st.bandwidths[*pick] >= st.bandwidths[sl.variant]) return;
+        if (!pick || st.bandwidths[*pick] >= st.bandwidths[cur]) return;
         if (seconds_for(*pick) > needed * 0.5) return;
+        const std::size_t pick_track = active_[*pick];
         // Abandon slot i and the later ones; slot i is decided again, from the same time.
         const slot old = sl;
         for (std::size_t k = i; k < plan_.size(); ++k) {
@@ -489,9 +646,9 @@ void session::check_abort_locked(
         plan_.erase(plan_.begin() + static_cast<std::ptrdiff_t>(i), plan_.end());
         next_take_ = std::min(next_take_, i);
         slot s;
-        s.variant = *pick;
+        s.variant = pick_track;
         s.decided_at = clock::now();
-        s.seg = engines_[*pick]->segment_at(old.from);
+        s.seg = engines_[pick_track]->segment_at(old.from);
         s.from = old.from;
         s.switch_in = true;
         plan_.push_back(s);
@@ -502,7 +659,7 @@ void session::check_abort_locked(
                       "before it plays",
                       it.label.c_str(), remaining / 1024.0, needed, format_rate(rate * 8.0).c_str(),
                       until_needed);
-        const auto& seg = engines_[*pick]->media().segments[s.seg];
+        const auto& seg = engines_[pick_track]->media().segments[s.seg];
         events.push_back(make_event(event_kind::abr_decision, seg.resolved_uri, seg.media_sequence,
                                     *pick, old.from, why));
         KITHARA_LOG_INFO("hls: abr {}", why);
@@ -619,7 +776,7 @@ stream_stats session::stats(double position) const {
 stream_info session::info() const {
     std::lock_guard lock(mutex_);
     auto i = engines_[played_variant_]->info();
-    i.variant = played_variant_;
+    i.variant = tracks_[played_variant_].variant;
     return i;
 }
 

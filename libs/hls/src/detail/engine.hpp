@@ -156,7 +156,9 @@ public:
     // --- Adaptive bitrate: a session drives this engine's window (see session.hpp). ---
     // From now on demand() and the fetch completions call the session instead of pump(), and
     // media segment requests report throughput samples to it.
-    void attach(std::weak_ptr<session> s, std::size_t variant);
+    // `track`: the session's index of this engine (a variant, or a variant's rendition), passed
+    // back with every call; info().variant stays the master's variant index.
+    void attach(std::weak_ptr<session> s, std::size_t track);
     [[nodiscard]] std::size_t variant() const noexcept { return info_.variant; }
     // Claims item i for a request when idle (counted in flight); start_claimed() starts it (I/O:
     // no session lock held) and returns true when it finished without a request.
@@ -231,6 +233,7 @@ private:
     bool stall_counted_ = false;  // the current stall counts (it began while playing)
     std::weak_ptr<session> session_;
     bool attached_ = false;
+    std::size_t track_ = 0;
     std::optional<std::size_t> rendition_;
 };
 

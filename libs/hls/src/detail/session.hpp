@@ -9,6 +9,14 @@
 // download that cannot finish before the buffer runs out is abandoned for a lower variant while
 // its slot is not yet consumed by the player (emergency abort; the bytes stay cached).
 //
+// Alternate audio: the session plays tracks, a track being a variant or one rendition of its
+// AUDIO group (tracks_); slot.variant, the per-track measurements and the engines are indexed by
+// track. The rules, the policy, lock_variant and events speak of the master's variants: active_
+// maps each variant to its track under the current audio choice. select_audio() changes the
+// choice at run time: the plan after the slots the player took is decided again, so the switch to
+// the new rendition happens at the end of the segment being played, primed and crossfaded like a
+// variant switch.
+//
 // Threads: take_slot*/seek/set_position from the decoding thread; on_sample/on_item_done on the
 // executor; pump/on_demand from both; lock_variant/set_max_bandwidth/stats/info from any thread.
 // Locks: mutex_ guards the plan, the estimator, the downloads' progress and the counters; lock
@@ -58,7 +66,20 @@ public:
     ~session();
 
     [[nodiscard]] const stream_options& options() const noexcept { return opts_; }
-    [[nodiscard]] std::shared_ptr<engine> engine_of(std::size_t v) const;
+    // Track t's engine (null until its playlist loaded), master variant and rendition (an index
+    // into the master's renditions). Tracks never change after open (no lock needed for these).
+    [[nodiscard]] std::shared_ptr<engine> engine_of(std::size_t t) const;
+    [[nodiscard]] std::size_t variant_of(std::size_t t) const { return tracks_[t].variant; }
+    [[nodiscard]] std::optional<std::size_t> rendition_of(std::size_t t) const {
+        return tracks_[t].rendition;
+    }
+    // The track the player starts with (decided at open).
+    [[nodiscard]] std::size_t first_track() const;
+    // "English (en)" for events; "" without a rendition.
+    [[nodiscard]] std::string rendition_label(std::size_t t) const;
+    // Plays the rendition `p` picks from now on (the end of the segment being played). Loads the
+    // playlists it needs on the calling thread (blocking I/O; not on the executor).
+    result<> select_audio(const audio_preferences& p);
     [[nodiscard]] double duration() const;
 
     // Decoding thread: the next slot of the plan (decided now if the window did not reach it),
@@ -100,6 +121,17 @@ public:
     void shutdown();
 
 private:
+    struct track {
+        std::size_t variant = 0;
+        std::optional<std::size_t> rendition;  // index into master_.renditions
+        std::string uri;                       // its media playlist
+    };
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);
+    // Per variant, its track under audio choice `p` (none: the same audio as a cheaper variant's
+    // when `dedupe`). `lead`: the variant whose group chooses first (the others follow its NAME).
+    [[nodiscard]] std::vector<std::size_t> choose_tracks(const audio_preferences& p,
+                                                         std::size_t lead, bool dedupe) const;
+    [[nodiscard]] bool usable_locked(std::size_t v) const;
     struct cut {
         std::size_t variant = 0;
         std::size_t seg = 0;
@@ -127,11 +159,16 @@ private:
 
     std::string url_;
     assets::asset_store& store_;
+    net::client* client_ = nullptr;
     stream_options opts_;
     master_playlist master_;
+    std::vector<track> tracks_;   // fixed at open
+    bool adapt_ = false;          // automatic ABR over the variants (else one variant plays)
+    bool audio_pending_ = false;  // select_audio() is loading: the plan is not extended
 
     mutable std::mutex mutex_;
-    std::vector<std::shared_ptr<engine>> engines_;  // per variant; null until its playlist loaded
+    std::vector<std::shared_ptr<engine>> engines_;  // per track; null until its playlist loaded
+    std::vector<std::size_t> active_;               // per variant: its track (or none)
     std::deque<slot> plan_;
     std::size_t next_take_ = 0;  // index in plan_ of the player's next slot
     double position_ = 0;

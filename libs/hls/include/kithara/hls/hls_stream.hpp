@@ -68,6 +68,9 @@ enum class event_kind {
     abr_decision,
     // The first chunk of `variant` is returned (time: its start); message: when it was decided.
     variant_switched,
+    // The first chunk of another alternate audio rendition is returned (select_audio());
+    // message: its NAME and LANGUAGE.
+    rendition_switched,
 };
 
 struct event {
@@ -255,6 +258,12 @@ public:
     // bandwidth (bits/s, 0 = none). They apply from the next segment downloaded.
     void lock_variant(std::optional<std::size_t> variant);
     void set_max_bandwidth(std::uint64_t bits_per_second);
+    // Alternate audio at run time (the application's thread; blocks while the new rendition's
+    // playlists load): plays the rendition `preferences` picks (see audio_preferences) from the
+    // end of the segment being played, seamlessly (primed and crossfaded like a variant switch;
+    // a rendition_switched event marks its first chunk). Errors: not_supported when the stream
+    // has no AUDIO group with two renditions, the playlist's error when it cannot load.
+    result<> select_audio(const audio_preferences& preferences);
 
 private:
     friend KITHARA_HLS_EXPORT result<std::unique_ptr<hls_stream>> open(std::string,
