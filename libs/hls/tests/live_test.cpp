@@ -315,6 +315,37 @@ TEST(live_timeline, played_slid_out_segments_are_forgotten_and_the_caps_hold) {
     EXPECT_GT(all.bytes(), 5 * sizeof(live_segment));
 }
 
+TEST(live_timeline, random_reloads_keep_the_timeline_ordered_continuous_and_bounded) {
+    live_timeline_options o;
+    o.max_segments = 40;
+    o.restart_after_backwards = 1000;  // stale copies only, never a restart
+    live_timeline tl(o);
+    std::uint64_t x = 12345, first = 1000;
+    std::vector<std::uint64_t> appended;
+    for (int k = 0; k < 400; ++k) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        const auto roll = static_cast<int>((x >> 33) % 20);
+        // Mostly 0..2 forward, sometimes backwards (stale copy) or a jump (lost segments).
+        if (roll == 0 && first > 3)
+            first -= 3;
+        else if (roll == 1)
+            first += 9;
+        else
+            first += static_cast<std::uint64_t>(roll % 3);
+        tl.set_playing(first);
+        auto r = tl.merge(window(first, 6, roll % 2 ? 4.0 : 3.5));
+        for (const auto& s : r.appended) appended.push_back(s.msn);
+        const auto& segs = tl.segments();
+        ASSERT_LE(segs.size(), 40u);
+        for (std::size_t i = 1; i < segs.size(); ++i) {
+            ASSERT_LT(segs[i - 1].msn, segs[i].msn);
+            ASSERT_DOUBLE_EQ(segs[i - 1].end(), segs[i].start);
+        }
+        ASSERT_EQ(tl.at(tl.end_time() - 0.5), &segs.back());
+    }
+    for (std::size_t i = 1; i < appended.size(); ++i) ASSERT_LT(appended[i - 1], appended[i]);
+}
+
 // --- sliding_window_eviction -------------------------------------------------------------------
 
 TEST(live_eviction, removes_what_slid_out_and_was_played) {
