@@ -224,6 +224,30 @@ TEST(live_timeline, delta_update_takes_skipped_segments_from_what_is_known) {
     EXPECT_EQ(d.slid_out[0].msn, 10u);
 }
 
+TEST(live_timeline, delta_update_numbers_discontinuities_from_the_skipped_segments) {
+    // A discontinuity before 12; the delta skips 11..13, so its listed segments cannot count it.
+    const std::string head =
+        "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:4\n"
+        "#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=24\n";
+    std::string full = head + "#EXT-X-MEDIA-SEQUENCE:10\n#EXT-X-DISCONTINUITY-SEQUENCE:2\n";
+    for (int i = 10; i < 16; ++i) {
+        if (i == 12) full += "#EXT-X-DISCONTINUITY\n";
+        full += "#EXTINF:4,\nseg" + std::to_string(i) + ".aac\n";
+    }
+    std::string delta = head +
+                        "#EXT-X-MEDIA-SEQUENCE:11\n#EXT-X-DISCONTINUITY-SEQUENCE:2\n"
+                        "#EXT-X-SKIP:SKIPPED-SEGMENTS=3\n";
+    for (int i = 14; i < 17; ++i) delta += "#EXTINF:4,\nseg" + std::to_string(i) + ".aac\n";
+    live_timeline tl;
+    (void)tl.merge(parse(full));
+    EXPECT_EQ(tl.find(15)->discontinuity_sequence, 3u);
+    auto d = tl.merge(parse(delta));
+    EXPECT_TRUE(d.anomalies.empty()) << d.anomalies.front().message;
+    ASSERT_EQ(d.appended.size(), 1u);
+    EXPECT_EQ(d.appended[0].discontinuity_sequence, 3u);
+    EXPECT_FALSE(d.appended[0].discontinuity);
+}
+
 TEST(live_timeline, delta_update_over_unknown_segments_asks_for_a_full_reload) {
     const std::string control = "#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=24\n";
     std::string delta = window_text(14, 3, 4.0, control + "#EXT-X-SKIP:SKIPPED-SEGMENTS=3\n");
