@@ -231,8 +231,8 @@ std::optional<std::vector<std::string>> decode_id3_text(std::uint8_t encoding,
     return values;
 }
 
-result<id3_tag> parse_id3(std::span<const std::uint8_t> in, std::uint64_t offset,
-                          std::size_t limit) {
+result<id3_tag> parse_id3(std::span<const std::uint8_t> in, std::uint64_t offset, std::size_t limit,
+                          std::size_t slack) {
     if (in.size() < id3_header_bytes)
         return bad(offset, "header truncated (" + std::to_string(in.size()) + " of 10 bytes)");
     if (std::memcmp(in.data(), "ID3", 3) != 0) return bad(offset, "header missing (no \"ID3\")");
@@ -317,14 +317,21 @@ result<id3_tag> parse_id3(std::span<const std::uint8_t> in, std::uint64_t offset
                 frame_boundary(body, pos + head_len + plain, id_len))
                 size = plain;
         }
-        if (size > body.size() - pos - head_len)
+        const std::size_t room = body.size() - pos - head_len;
+        // A last frame may run into the bytes after a tag declared short (unsynchronised and
+        // footed tags excepted: their end is not in doubt).
+        const std::size_t after = in.size() - total;
+        const bool overrun =
+            size > room && resynced.empty() && !footer && size - room <= std::min(slack, after);
+        if (size > room && !overrun)
             return bad_in_body(pos, "frame " + std::string(h, h + id_len) + " of " +
                                         std::to_string(size) + " bytes runs past the tag");
         if (tag.frames.size() == max_id3_frames)
             return bad_in_body(pos, "more than " + std::to_string(max_id3_frames) + " frames");
         id3_frame f;
         f.id.assign(h, h + id_len);
-        bytes data = body.subspan(pos + head_len, size);
+        bytes data = overrun ? in.subspan(id3_header_bytes + pos + head_len, size)
+                             : body.subspan(pos + head_len, size);
         if (tag.version >= 3) {
             const std::uint8_t fmt = h[9];
             std::size_t extra = 0;
@@ -353,6 +360,7 @@ result<id3_tag> parse_id3(std::span<const std::uint8_t> in, std::uint64_t offset
             f.data.assign(data.begin(), data.end());
         }
         tag.frames.push_back(std::move(f));
+        if (overrun) break;
         pos += head_len + size;
     }
     return tag;

@@ -264,8 +264,13 @@ void packed_audio_scanner::process(bool at_end, std::vector<scanned_tag>& out) {
                     synced_ = true;
                     continue;
                 }
-                if (avail < *size && !at_end) return;
-                report(out, *size, parse_id3(rest.first(std::min(*size, avail)), pos_));
+                // The bytes just after the tag too: a tag declared short takes its last frame's
+                // end from there (the scanner then resyncs over them).
+                const std::size_t with_slack = *size + id3_short_tag_slack;
+                if (avail < with_slack && !at_end) return;
+                report(out, *size,
+                       parse_id3(rest.first(std::min(with_slack, avail)), pos_, max_tag_bytes_,
+                                 id3_short_tag_slack));
                 consume(std::min(*size, avail));
                 synced_ = true;
                 continue;

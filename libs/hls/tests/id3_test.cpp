@@ -140,6 +140,22 @@ TEST(id3, transport_stream_timestamp_is_masked_to_33_bits) {
     EXPECT_TRUE(timestamp_only(*t));
 }
 
+TEST(id3, a_tag_declared_short_reads_its_last_frame_within_the_slack) {
+    const auto b = kithara::test::id3_priv(90000, 3);  // declares 3 bytes fewer than it has
+    bytes tag(reinterpret_cast<const std::uint8_t*>(b.data()),
+              reinterpret_cast<const std::uint8_t*>(b.data()) + b.size());
+    tag.insert(tag.end(), {0xFF, 0xF1});  // the audio after it
+    const auto strict = message_of(parse_id3(tag));
+    EXPECT_NE(strict.find("frame PRIV of 53 bytes runs past the tag"), std::string::npos) << strict;
+    auto t = parse_id3(tag, 0, max_id3_tag_bytes, 16);
+    ASSERT_TRUE(t) << t.error().message();
+    EXPECT_EQ(t->size, b.size() - 3);
+    EXPECT_EQ(transport_stream_timestamp(*t), 90000u);
+    // Not beyond the slack, nor beyond the bytes given.
+    EXPECT_FALSE(parse_id3(tag, 0, max_id3_tag_bytes, 2));
+    EXPECT_FALSE(parse_id3(bytes(tag.begin(), tag.end() - 4), 0, max_id3_tag_bytes, 16));
+}
+
 TEST(id3, v23_whole_tag_unsynchronisation_is_undone) {
     const bytes data = {0, 'a', 0xFF, 0xE0, 'b', 0xFF, 0x00, 'c', 0xFF};
     const bytes body = id3b::frame(3, "TIT2", data) + id3b::frame(3, "TPE1", id3b::text(0, "x"));

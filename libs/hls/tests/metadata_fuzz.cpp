@@ -150,7 +150,8 @@ void fuzz_emsg(std::span<const std::uint8_t> in, std::size_t chunk) {
     if (whole) {
         check(!failed);
         check(offsets.size() == whole->boxes.size());
-        for (std::size_t i = 0; i < offsets.size(); ++i) check(offsets[i] == whole->boxes[i].offset);
+        for (std::size_t i = 0; i < offsets.size(); ++i)
+            check(offsets[i] == whole->boxes[i].offset);
     }
 }
 

@@ -291,10 +291,15 @@ TEST(packed_scanner, resyncs_after_garbage_and_counts_it) {
 TEST(packed_scanner, a_tag_declared_short_is_resynced_after) {
     const auto es = without_tag(test::read_fixture("title.aac"));
     bytes seg = priv_tag(1234, 3) + es;  // the header says 3 bytes fewer than the tag has
-    const auto r = scan(seg);
-    ASSERT_EQ(r.tags.size(), 1u);
-    EXPECT_EQ(r.frames, frame_offsets(es).size());
-    EXPECT_EQ(r.skipped, 3u);
+    for (std::size_t chunk : {0u, 1u, 50u}) {
+        const auto r = scan(seg, chunk);
+        ASSERT_EQ(r.tags.size(), 1u);
+        ASSERT_TRUE(r.tags[0].tag) << r.tags[0].tag.error().message();
+        EXPECT_EQ(transport_stream_timestamp(*r.tags[0].tag), 1234u);  // its last bytes read
+        EXPECT_EQ(r.tags[0].size, seg.size() - es.size() - 3);
+        EXPECT_EQ(r.frames, frame_offsets(es).size());
+        EXPECT_EQ(r.skipped, 3u);
+    }
 }
 
 TEST(packed_scanner, mp3_and_ac3_segments_with_a_tag_in_the_middle) {

@@ -44,10 +44,17 @@ struct id3_tag {
 // Parses the tag at the start of `bytes` (which may hold more after it). `offset` is where
 // `bytes` starts in its container, for error messages. Errors (errc::bad_metadata) name what and
 // the absolute offset: not a tag, a size over `limit`, truncated, a bad syncsafe integer, an
-// extended header or frame running past the tag, a bad frame id, a missing footer.
+// extended header or frame running past the tag, a bad frame id, a missing footer. A compressed
+// ID3v2.2 tag (no scheme was ever defined) has no frames. `slack`: how many bytes after the
+// declared end the last frame may take from `bytes` (packagers that declare a tag a few bytes
+// short); the tag's size stays the declared one.
 [[nodiscard]] result<id3_tag> parse_id3(std::span<const std::uint8_t> bytes,
                                         std::uint64_t offset = 0,
-                                        std::size_t limit = max_id3_tag_bytes);
+                                        std::size_t limit = max_id3_tag_bytes,
+                                        std::size_t slack = 0);
+
+// The slack the packed-audio scanner allows (the engine's id3_skip_source resyncs as far).
+inline constexpr std::size_t id3_short_tag_slack = 16;
 
 // ID3 text (encoding 0 ISO-8859-1, 1 UTF-16 with BOM, 2 UTF-16BE, 3 UTF-8) as UTF-8 strings, one
 // per NUL-terminated value; invalid sequences become U+FFFD. nullopt for an unknown encoding.
