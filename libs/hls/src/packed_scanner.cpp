@@ -10,6 +10,7 @@ namespace kithara::hls::detail {
 namespace {
 
 constexpr std::size_t max_header_bytes = 7;  // the longest header parse_audio_frame_header reads
+constexpr std::size_t id3v1_bytes = 128;
 
 constexpr std::array<std::uint32_t, 13> adts_rates = {
     96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350};
@@ -277,6 +278,15 @@ void packed_audio_scanner::process(bool at_end, std::vector<scanned_tag>& out) {
             }
         }
         if (avail < max_header_bytes && !at_end) return;
+        // An ID3v1 tag (128 bytes from "TAG") ends an MP3 stream: not audio, not garbage. Until
+        // the end is known, bytes that could be one wait.
+        if (avail >= 3 && avail <= id3v1_bytes && std::memcmp(rest.data(), "TAG", 3) == 0) {
+            if (!at_end) return;
+            if (avail == id3v1_bytes) {
+                consume(avail);
+                return;
+            }
+        }
         const auto h = parse_audio_frame_header(rest);
         if (!h) {
             garbage(1);

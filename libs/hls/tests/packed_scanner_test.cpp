@@ -359,6 +359,22 @@ TEST(packed_scanner, cut_short_tags_are_errors_and_cut_frames_are_not_counted) {
     EXPECT_EQ(r.frames, 6u);
 }
 
+TEST(packed_scanner, takes_std_byte_chunks_and_a_final_id3v1_tag) {
+    const auto es = without_tag(test::read_fixture("title.aac"));
+    bytes v1 = test::str("TAG") + bytes(125, 0x20);
+    const auto seg = priv_tag(0) + es + v1;
+    packed_audio_scanner s;
+    std::vector<scanned_tag> tags;
+    const auto* p = reinterpret_cast<const std::byte*>(seg.data());
+    s.feed(std::span(p, 1000), tags);
+    s.feed(std::span(p + 1000, seg.size() - 1000), tags);
+    s.finish(tags);
+    EXPECT_EQ(tags.size(), 1u);
+    EXPECT_EQ(s.frames(), frame_offsets(es).size());
+    EXPECT_EQ(s.skipped_bytes(), 0u);
+    EXPECT_EQ(s.resyncs(), 0u);
+}
+
 TEST(packed_scanner, garbage_alone_is_skipped_without_frames) {
     bytes noise(20000);
     std::uint32_t x = 12345;
