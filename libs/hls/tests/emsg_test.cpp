@@ -125,8 +125,8 @@ with_emsg insert_emsg(const bytes& mp4) {
     std::size_t pos = 0;
     std::uint32_t id = 0;
     while (pos + 8 <= mp4.size()) {
-        std::uint64_t size = static_cast<std::uint64_t>(mp4[pos]) << 24 | mp4[pos + 1] << 16 |
-                             mp4[pos + 2] << 8 | mp4[pos + 3];
+        std::uint64_t size = 0;
+        for (std::size_t i = 0; i < 4; ++i) size = size << 8 | mp4[pos + i];
         if (size < 8 || pos + size > mp4.size()) break;
         if (type_at(mp4, pos) == "moof") {
             out.at.push_back(out.file.size());

@@ -288,7 +288,7 @@ TEST(id3, malformed_tags_give_errors_with_offsets) {
     EXPECT_FALSE(id3_tag_size(bad_size));
     // Every prefix of a good tag: an error that says truncated, never a crash or a short tag.
     for (std::size_t n = 10; n < good.size(); ++n) {
-        const auto m = message_of(parse_id3(bytes(good.begin(), good.begin() + n)));
+        const auto m = message_of(parse_id3(std::span(good).first(n)));
         EXPECT_NE(m.find("truncated"), std::string::npos) << n << ": " << m;
     }
     // A frame that claims more bytes than the tag holds.
