@@ -161,8 +161,9 @@ TEST(condition_map, hls) {
            {errc::not_supported, std::nullopt},
            {errc::segment_failed, std::nullopt},
            {errc::offline_miss, condition::unavailable},
-           {errc::content_changed, condition::content_changed}},
-          static_cast<int>(errc::content_changed));
+           {errc::content_changed, condition::content_changed},
+           {errc::bad_metadata, std::nullopt}},
+          static_cast<int>(errc::bad_metadata));
 }
 
 TEST(condition_map, the_same_condition_spans_layers) {

@@ -53,6 +53,8 @@ public:
                 return "not in the cache (offline)";
             case errc::content_changed:
                 return "content changed on the server";
+            case errc::bad_metadata:
+                return "malformed timed metadata";
         }
         return "unknown hls error";
     }

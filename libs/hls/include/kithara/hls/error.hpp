@@ -39,6 +39,7 @@ enum class errc {
     segment_failed,            // a segment, init section or key could not be had (URI, status)
     offline_miss,              // offline mode and the bytes are not in the cache
     content_changed,           // a segment's validator or a VOD playlist's segments changed
+    bad_metadata,              // timed metadata (ID3 tag, emsg box) malformed or over its limit
 };
 
 [[nodiscard]] KITHARA_HLS_EXPORT const std::error_category& category() noexcept;
