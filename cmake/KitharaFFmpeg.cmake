@@ -1,11 +1,12 @@
 # Which FFmpeg kithara::decode links: KITHARA_FFMPEG=bundled|system.
 #
-# bundled (default for Kithara's own builds): an audio-only, static, LGPL FFmpeg built once per
-#   build tree from Debian's source package, which scripts/install-deps.sh fetches with
-#   `apt-get source ffmpeg` into .deps/ffmpeg/source (never fetched by the CMake build). No
-#   programs, protocols, network, devices, filters or video; PIC; symbols hidden, so a shared
-#   libkithara_decode does not re-export them. Provides the same FFmpeg::<lib> imported targets
-#   as system mode, so no code outside cmake/ knows the difference.
+# bundled (default for Kithara's own builds): an audio-only, static, LGPL FFmpeg built from
+#   Debian's source package, which scripts/install-deps.sh fetches with `apt-get source ffmpeg`
+#   into .deps/ffmpeg/source (never fetched by the CMake build). Built once per content key into
+#   a cache the build trees of one checkout share (see below). No programs, protocols, network,
+#   devices, filters or video; PIC; symbols hidden, so a shared libkithara_decode does not
+#   re-export them. Provides the same FFmpeg::<lib> imported targets as system mode, so no code
+#   outside cmake/ knows the difference.
 # system: pkg-config's libavformat/libavcodec/libavutil/libswresample (cmake/FindFFmpeg.cmake).
 
 include_guard(GLOBAL)
@@ -35,8 +36,17 @@ if(NOT EXISTS ${KITHARA_FFMPEG_SOURCE_DIR}/configure)
     "KITHARA_FFMPEG_SOURCE_DIR at a source tree, or configure with -DKITHARA_FFMPEG=system.")
 endif()
 
-include(ExternalProject)
 find_program(KITHARA_MAKE_PROGRAM NAMES make gmake REQUIRED)
+find_program(KITHARA_FLOCK_PROGRAM flock REQUIRED)  # used by cmake/ffmpeg_cached_build.sh
+
+# The C compiler FFmpeg is built with. The sanitizer presets build FFmpeg with gcc like the
+# default preset (FFmpeg gets none of our flags anyway), so every tree shares one FFmpeg build.
+set(KITHARA_FFMPEG_CC ${CMAKE_C_COMPILER} CACHE STRING
+    "C compiler the bundled FFmpeg is built with (name or path)")
+find_program(_ff_cc NAMES ${KITHARA_FFMPEG_CC} NO_CACHE)
+if(NOT _ff_cc)
+  message(FATAL_ERROR "KITHARA_FFMPEG_CC: no C compiler '${KITHARA_FFMPEG_CC}' found")
+endif()
 
 # What a player needs, and nothing else.
 set(_ff_demuxers mp3 aac mov mpegts flac ogg wav matroska caf w64 aiff ac3 eac3 loas)
@@ -46,34 +56,63 @@ set(_ff_parsers mpegaudio aac aac_latm flac opus vorbis ac3)
 list(JOIN _ff_demuxers "," _ff_demuxers)
 list(JOIN _ff_decoders "," _ff_decoders)
 list(JOIN _ff_parsers "," _ff_parsers)
+# FFmpeg is built without our sanitizer flags: it is not our code, and its hand-written assembly
+# does not take them. Audio decoders run single-threaded here, so TSan sees no hidden races.
+set(_ff_configure_args
+  --cc=${_ff_cc} --enable-static --disable-shared --enable-pic
+  --disable-programs --disable-doc --disable-htmlpages --disable-manpages --disable-podpages
+  --disable-txtpages --disable-network --disable-autodetect --disable-everything
+  --disable-avdevice --disable-avfilter --disable-swscale --disable-postproc
+  --enable-avformat --enable-avcodec --enable-avutil --enable-swresample
+  --enable-demuxer=${_ff_demuxers} --enable-decoder=${_ff_decoders}
+  --enable-parser=${_ff_parsers} --enable-bsf=aac_adtstoasc
+  --extra-cflags=-fvisibility=hidden)
 
-set(_ff_prefix ${CMAKE_BINARY_DIR}/_deps/ffmpeg)
+# FFmpeg is built once per content key into a cache the build trees of one checkout share (like
+# the HLS fixtures): `scripts/dev test` builds the default and asan presets, and built the same
+# FFmpeg twice before. The key: the source (its path, Debian version, applied patches, RELEASE and
+# VERSION files), the configure arguments, the compiler (path and version) and the build script.
+set(_ff_script ${CMAKE_CURRENT_LIST_DIR}/ffmpeg_cached_build.sh)
+file(REAL_PATH ${KITHARA_FFMPEG_SOURCE_DIR} _ff_source)
+file(REAL_PATH ${_ff_cc} _ff_cc_real)
+execute_process(COMMAND ${_ff_cc} --version OUTPUT_VARIABLE _ff_cc_version ERROR_QUIET)
+string(REGEX MATCH "^[^\n]*" _ff_cc_version "${_ff_cc_version}")
+file(SHA256 ${_ff_script} _ff_key)
+string(APPEND _ff_key "|${_ff_source}|${_ff_cc_real}|${_ff_cc_version}|${_ff_configure_args}")
+foreach(_file debian/changelog debian/patches/series .pc/applied-patches RELEASE VERSION)
+  if(EXISTS ${_ff_source}/${_file})
+    file(SHA256 ${_ff_source}/${_file} _ff_hash)
+    string(APPEND _ff_key "|${_file}=${_ff_hash}")
+    # A new source (install-deps fetched a newer Debian version) reconfigures, so a new key.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+                 ${KITHARA_FFMPEG_SOURCE_DIR}/${_file})
+  endif()
+endforeach()
+string(SHA256 _ff_key "${_ff_key}")
+string(SUBSTRING "${_ff_key}" 0 16 _ff_key)
+cmake_path(IS_PREFIX PROJECT_SOURCE_DIR "${PROJECT_BINARY_DIR}" NORMALIZE _ff_in_tree)
+get_filename_component(_ff_binary_parent ${PROJECT_BINARY_DIR} DIRECTORY)
+if(_ff_in_tree AND _ff_binary_parent STREQUAL "${PROJECT_SOURCE_DIR}/build")
+  set(_ff_cache_root ${_ff_binary_parent}/.fixture-cache)
+else()
+  set(_ff_cache_root ${PROJECT_BINARY_DIR}/_deps/.fixture-cache)
+endif()
+set(_ff_prefix ${_ff_cache_root}/ffmpeg-${_ff_key})
+set(KITHARA_BUNDLED_FFMPEG_PREFIX ${_ff_prefix} CACHE INTERNAL
+    "Where the bundled FFmpeg of this build tree is installed (a shared, content-keyed cache)")
+
 set(_ff_libs avformat avcodec swresample avutil)  # link order
 set(_ff_byproducts)
 foreach(_lib IN LISTS _ff_libs)
   list(APPEND _ff_byproducts ${_ff_prefix}/lib/lib${_lib}.a)
 endforeach()
-
-# FFmpeg is built without our sanitizer flags: it is not our code, and its hand-written assembly
-# does not take them. Audio decoders run single-threaded here, so TSan sees no hidden races.
-ExternalProject_Add(kithara_ffmpeg_build
-  SOURCE_DIR ${KITHARA_FFMPEG_SOURCE_DIR}
-  PREFIX ${CMAKE_BINARY_DIR}/_deps/ffmpeg-build
-  INSTALL_DIR ${_ff_prefix}
-  CONFIGURE_COMMAND ${KITHARA_FFMPEG_SOURCE_DIR}/configure
-    --prefix=<INSTALL_DIR> --cc=${CMAKE_C_COMPILER} --enable-static --disable-shared --enable-pic
-    --disable-programs --disable-doc --disable-htmlpages --disable-manpages --disable-podpages
-    --disable-txtpages --disable-network --disable-autodetect --disable-everything
-    --disable-avdevice --disable-avfilter --disable-swscale --disable-postproc
-    --enable-avformat --enable-avcodec --enable-avutil --enable-swresample
-    --enable-demuxer=${_ff_demuxers} --enable-decoder=${_ff_decoders}
-    --enable-parser=${_ff_parsers} --enable-bsf=aac_adtstoasc
-    "--extra-cflags=-fvisibility=hidden"
-  BUILD_COMMAND ${KITHARA_MAKE_PROGRAM} -j2
-  INSTALL_COMMAND ${KITHARA_MAKE_PROGRAM} install
-  BUILD_BYPRODUCTS ${_ff_byproducts}
-  LOG_CONFIGURE ON LOG_BUILD ON LOG_INSTALL ON LOG_OUTPUT_ON_FAILURE ON
-  EXCLUDE_FROM_ALL ON)
+add_custom_command(OUTPUT ${_ff_prefix}/stamp
+  BYPRODUCTS ${_ff_byproducts}
+  COMMAND ${_ff_script} ${_ff_prefix} ${_ff_source} ${KITHARA_MAKE_PROGRAM} ${_ff_configure_args}
+  DEPENDS ${_ff_script}
+  COMMENT "Building the bundled FFmpeg (or reusing the one built for this checkout)"
+  VERBATIM)
+add_custom_target(kithara_ffmpeg_build DEPENDS ${_ff_prefix}/stamp)
 
 file(MAKE_DIRECTORY ${_ff_prefix}/include)
 find_package(Threads REQUIRED)
