@@ -5,6 +5,7 @@
 #include <asio/buffer.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/read_until.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
@@ -77,6 +78,8 @@ const char* reason(int status) {
             return "Partial Content";
         case 302:
             return "Found";
+        case 304:
+            return "Not Modified";
         case 400:
             return "Bad Request";
         case 404:
@@ -121,6 +124,7 @@ struct http_server::impl {
     std::map<std::string, content, std::less<>> file_cache;
     std::map<std::string, int, std::less<>> counters;
     std::vector<rule> rules;
+    std::map<std::string, route_handler, std::less<>> routes;  // by path prefix
     std::uint64_t rate = 0;
     std::vector<log_entry> log;
     std::uint64_t log_generation = 0;  // bumped by clear_log: stale indices are ignored
@@ -131,6 +135,7 @@ struct http_server::impl {
 
     void accept();
     std::optional<content> find_content(const std::string& path);  // mutex held
+    route_handler find_route(std::string_view path) const;         // mutex held
 };
 
 namespace {
@@ -204,110 +209,167 @@ private:
         std::getline(in, line);
         std::istringstream rl(line);
         rl >> method >> target >> version;
-        std::map<std::string, std::string> hdr;
+        hdr_.clear();
         while (std::getline(in, line)) {
             auto colon = line.find(':');
             if (colon == std::string::npos) continue;
-            hdr[lower(trim(std::string_view(line).substr(0, colon)))] =
+            hdr_[lower(trim(std::string_view(line).substr(0, colon)))] =
                 std::string(trim(std::string_view(line).substr(colon + 1)));
         }
-        std::string path = target.substr(0, target.find('?'));
+        const auto query = target.find('?');
+        method_ = method;
+        path_ = target.substr(0, query);
+        received_ = clock::now();
         head_only_ = method == "HEAD";
-        keep_alive_ = version == "HTTP/1.1" && lower(hdr["connection"]) != "close";
-        const std::string range = hdr["range"];
-        const std::string if_range = hdr["if-range"];
+        keep_alive_ = version == "HTTP/1.1" && lower(hdr_["connection"]) != "close";
 
-        int status = 200;
-        std::vector<std::string> extra;
+        route_handler handler;
         {
             std::lock_guard lock(srv_.mutex);
-            int number = ++srv_.counters[path];
+            number_ = ++srv_.counters[path_];
             f_ = fault{};
             for (const auto& r : srv_.rules)
-                if (r.path == path && number >= r.first &&
-                    (r.count == 0 || number < r.first + r.count))
+                if (r.path == path_ && number_ >= r.first &&
+                    (r.count == 0 || number_ < r.first + r.count))
                     f_ = r.f;
             rate_ = f_.rate;
-            auto c = srv_.find_content(path);
+            if (f_.redirect_to.empty() && f_.status == 0) handler = srv_.find_route(path_);
+            if (!handler) prepare(nullptr);
+        }
+        if (!handler) return send();
+        route_request req{method,
+                          path_,
+                          query == std::string::npos ? std::string() : target.substr(query + 1),
+                          {hdr_.begin(), hdr_.end()},
+                          received_};
+        auto self = shared_from_this();
+        handler(req, sock_.get_executor(), [self](route_response r) {
+            auto ex = self->sock_.get_executor();
+            asio::post(ex, [self, r = std::move(r)] {
+                {
+                    std::lock_guard lock(self->srv_.mutex);
+                    self->prepare(&r);
+                }
+                self->send();
+            });
+        });
+    }
+
+    // Mutex held: the status, headers and body of the response to the current request, from the
+    // fault, the route's answer or the content; appends the log entry.
+    void prepare(const route_response* routed) {
+        const std::string range = hdr_["range"];
+        const std::string if_range = hdr_["if-range"];
+        status_ = 200;
+        extra_.clear();
+        no_length_ = false;
+        content_type_ = "application/octet-stream";
+        std::optional<content> c;
+        if (routed) {
+            if (!routed->content_type.empty()) content_type_ = routed->content_type;
+            for (const auto& h : routed->headers) extra_.push_back(h);
+            if (routed->status == 200 && routed->body) {
+                c = content{routed->body, routed->etag, routed->last_modified};
+            } else {
+                status_ = routed->status;
+                if (!routed->etag.empty()) extra_.push_back("ETag: " + routed->etag);
+                if (!routed->last_modified.empty())
+                    extra_.push_back("Last-Modified: " + routed->last_modified);
+            }
+        } else if (f_.redirect_to.empty() && f_.status == 0) {
+            c = srv_.find_content(path_);
+        }
+        body_.reset();
+        pos_ = end_ = 0;
+        int& status = status_;
+        auto& extra = extra_;
+        if (!f_.redirect_to.empty()) {
+            status = 302;
+            extra.push_back("Location: " + f_.redirect_to);
+        } else if (f_.status != 0) {
+            status = f_.status;
+            if (!f_.retry_after.empty()) extra.push_back("Retry-After: " + f_.retry_after);
+        } else if (routed && !c) {
+            if (routed->body) body_ = routed->body;
+        } else if (!c) {
+            status = 404;
+        } else {
+            body_ = c->body;
+            end_ = body_->size();
+            if (!f_.no_etag && !c->etag.empty()) extra.push_back("ETag: " + c->etag);
+            if (!f_.no_last_modified && !c->last_modified.empty())
+                extra.push_back("Last-Modified: " + c->last_modified);
+            extra.push_back("Accept-Ranges: bytes");
+            bool range_ok =
+                !range.empty() && !f_.ignore_range &&
+                (if_range.empty() || if_range == c->etag || if_range == c->last_modified);
+            if (range_ok && range.rfind("bytes=", 0) == 0 && range.find(',') == std::string::npos) {
+                std::string_view spec = std::string_view(range).substr(6);
+                auto dash = spec.find('-');
+                std::optional<std::uint64_t> a, b;
+                if (dash != std::string_view::npos) {
+                    a = to_u64(spec.substr(0, dash));
+                    b = to_u64(spec.substr(dash + 1));
+                }
+                const std::uint64_t size = body_->size();
+                if (dash != std::string_view::npos && !a && b) {  // suffix range
+                    status = 206;
+                    pos_ = *b >= size ? 0 : size - *b;
+                    end_ = size;
+                } else if (a && (!b || *b >= *a) && dash == spec.find('-')) {
+                    if (*a >= size) {
+                        status = 416;
+                        extra.push_back("Content-Range: bytes */" + std::to_string(size));
+                    } else {
+                        status = 206;
+                        pos_ = *a;
+                        end_ = b ? std::min(*b + 1, size) : size;
+                    }
+                }
+            }
+            if (status == 206)
+                extra.push_back("Content-Range: bytes " + std::to_string(pos_) + "-" +
+                                std::to_string(end_ - 1) + "/" + std::to_string(body_->size()));
+            if (f_.replace_after && !routed) {
+                srv_.contents[path_] = make_content(*f_.replace_after, ++srv_.version);
+            }
+        }
+        if (status == 304 || status == 204) {
+            no_length_ = true;
             body_.reset();
             pos_ = end_ = 0;
-            if (!f_.redirect_to.empty()) {
-                status = 302;
-                extra.push_back("Location: " + f_.redirect_to);
-            } else if (f_.status != 0) {
-                status = f_.status;
-                if (!f_.retry_after.empty()) extra.push_back("Retry-After: " + f_.retry_after);
-            } else if (!c) {
-                status = 404;
-            } else {
-                body_ = c->body;
-                end_ = body_->size();
-                if (!f_.no_etag) extra.push_back("ETag: " + c->etag);
-                if (!f_.no_last_modified) extra.push_back("Last-Modified: " + c->last_modified);
-                extra.push_back("Accept-Ranges: bytes");
-                bool range_ok =
-                    !range.empty() && !f_.ignore_range &&
-                    (if_range.empty() || if_range == c->etag || if_range == c->last_modified);
-                if (range_ok && range.rfind("bytes=", 0) == 0 &&
-                    range.find(',') == std::string::npos) {
-                    std::string_view spec = std::string_view(range).substr(6);
-                    auto dash = spec.find('-');
-                    std::optional<std::uint64_t> a, b;
-                    if (dash != std::string_view::npos) {
-                        a = to_u64(spec.substr(0, dash));
-                        b = to_u64(spec.substr(dash + 1));
-                    }
-                    const std::uint64_t size = body_->size();
-                    if (dash != std::string_view::npos && !a && b) {  // suffix range
-                        status = 206;
-                        pos_ = *b >= size ? 0 : size - *b;
-                        end_ = size;
-                    } else if (a && (!b || *b >= *a) && dash == spec.find('-')) {
-                        if (*a >= size) {
-                            status = 416;
-                            extra.push_back("Content-Range: bytes */" + std::to_string(size));
-                        } else {
-                            status = 206;
-                            pos_ = *a;
-                            end_ = b ? std::min(*b + 1, size) : size;
-                        }
-                    }
-                }
-                if (status == 206)
-                    extra.push_back("Content-Range: bytes " + std::to_string(pos_) + "-" +
-                                    std::to_string(end_ - 1) + "/" + std::to_string(body_->size()));
-                if (f_.replace_after) {
-                    srv_.contents[path] = make_content(*f_.replace_after, ++srv_.version);
-                }
-            }
-            if (status != 200 && status != 206) {
-                status_body_ =
+        } else if (status != 200 && status != 206) {
+            if (!body_)
+                body_ =
                     std::make_shared<const std::string>("status " + std::to_string(status) + "\n");
-                body_ = status_body_;
-                pos_ = 0;
-                end_ = body_->size();
-            }
-            log_index_ = srv_.log.size();
-            log_generation_ = srv_.log_generation;
-            srv_.log.push_back({method,
-                                path,
-                                range,
-                                if_range,
-                                status,
-                                0,
-                                clock::now(),
-                                {},
-                                false,
-                                id_,
-                                number,
-                                {hdr.begin(), hdr.end()}});
+            pos_ = 0;
+            end_ = body_->size();
         }
+        log_index_ = srv_.log.size();
+        log_generation_ = srv_.log_generation;
+        srv_.log.push_back({method_,
+                            path_,
+                            range,
+                            if_range,
+                            status,
+                            0,
+                            received_,
+                            {},
+                            false,
+                            id_,
+                            number_,
+                            {hdr_.begin(), hdr_.end()}});
+        srv_.log_changed.notify_all();
+    }
 
+    void send() {
+        const int status = status_;
         std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\n";
-        for (const auto& e : extra) head += e + "\r\n";
-        head += "Content-Type: application/octet-stream\r\n";
+        for (const auto& e : extra_) head += e + "\r\n";
+        if (!no_length_) head += "Content-Type: " + content_type_ + "\r\n";
         const std::uint64_t len = end_ - pos_;
-        if (f_.chunked) {
+        if (no_length_) {
+        } else if (f_.chunked) {
             head += "Transfer-Encoding: chunked\r\n";
         } else {
             auto advertised = static_cast<std::int64_t>(len) + f_.length_lie;
@@ -318,7 +380,7 @@ private:
         if (!keep_alive_) head += "Connection: close\r\n";
         head += "\r\n";
         head_ = std::move(head);
-        if (head_only_) end_ = pos_;
+        if (head_only_ || no_length_) end_ = pos_;
         sent_ = 0;
         stalled_ = false;
         link_dropped_ = false;
@@ -443,7 +505,7 @@ private:
             if (ec || !self->keep_alive_ || self->f_.length_lie != 0) return self->close();
             self->read();
         };
-        if (f_.chunked && !head_only_) {
+        if (f_.chunked && !head_only_ && !no_length_) {
             asio::async_write(sock_, asio::buffer("0\r\n\r\n", 5), next);
         } else {
             next({}, 0);
@@ -459,7 +521,13 @@ private:
     std::uint64_t id_;
     fault f_;
     std::uint64_t rate_ = 0;
-    std::shared_ptr<const std::string> body_, status_body_;
+    std::shared_ptr<const std::string> body_;
+    std::map<std::string, std::string> hdr_;  // the current request's headers, names lower-case
+    std::string method_, path_, content_type_;
+    std::vector<std::string> extra_;  // response header lines
+    clock::time_point received_{};
+    int number_ = 0, status_ = 200;
+    bool no_length_ = false;
     std::string head_, chunk_head_;
     std::uint64_t pos_ = 0, end_ = 0, sent_ = 0;
     std::size_t log_index_ = 0;
@@ -489,6 +557,17 @@ std::optional<content> http_server::impl::find_content(const std::string& path) 
     auto c = make_content(std::move(body), ++version);
     file_cache[key] = c;
     return c;
+}
+
+route_handler http_server::impl::find_route(std::string_view path) const {
+    const route_handler* best = nullptr;
+    std::size_t best_len = 0;
+    for (const auto& [prefix, h] : routes)
+        if (path.substr(0, prefix.size()) == prefix && (!best || prefix.size() > best_len)) {
+            best = &h;
+            best_len = prefix.size();
+        }
+    return best ? *best : route_handler{};
 }
 
 void http_server::impl::accept() {
@@ -564,6 +643,26 @@ void http_server::scale_link(double factor) {
 
 std::uint64_t http_server::link_rate_at(double link_seconds) const {
     return impl_->link.rate_at(link_seconds);
+}
+
+void http_server::route(std::string prefix, route_handler handler) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->routes[std::move(prefix)] = std::move(handler);
+}
+
+void http_server::unroute(std::string_view prefix) {
+    std::lock_guard lock(impl_->mutex);
+    if (auto it = impl_->routes.find(prefix); it != impl_->routes.end()) impl_->routes.erase(it);
+}
+
+asio::any_io_executor http_server::executor() const {
+    return impl_->io.get_executor();
+}
+
+std::string route_request::header(std::string_view lower_case_name) const {
+    for (const auto& [name, value] : headers)
+        if (name == lower_case_name) return value;
+    return {};
 }
 
 std::vector<log_entry> http_server::log() const {
