@@ -8,8 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace kithara::test {
 namespace {
@@ -433,6 +439,71 @@ TEST(test_server_live, fault_jump_and_rewind) {
     live->rewind_next_reload(2);
     EXPECT_EQ(parse(c.get("/live/radio.m3u8").body).media_sequence, 2u);  // backwards once
     EXPECT_EQ(parse(c.get("/live/radio.m3u8").body).media_sequence, 4u);
+}
+
+// kithara_serve --live: a child process serving a fixture as a live stream with LL-HLS parts.
+struct serve_process {
+    explicit serve_process(std::vector<std::string> args) {
+        int fds[2];
+        if (pipe(fds) != 0) return;
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+        posix_spawn_file_actions_addclose(&actions, fds[0]);
+        std::vector<char*> argv;
+        args.insert(args.begin(), KITHARA_SERVE);
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        if (posix_spawn(&pid, KITHARA_SERVE, &actions, nullptr, argv.data(), environ) != 0) pid = 0;
+        posix_spawn_file_actions_destroy(&actions);
+        close(fds[1]);
+        out = fdopen(fds[0], "r");
+    }
+    ~serve_process() {
+        if (pid > 0 && !exited) {
+            kill(pid, SIGTERM);
+            wait();
+        }
+        if (out) fclose(out);
+    }
+    std::string line() {  // blocks until the child writes a line or exits
+        char buf[256];
+        return out && fgets(buf, sizeof buf, out) ? std::string(buf) : std::string();
+    }
+    int wait() {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        exited = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    pid_t pid = 0;
+    bool exited = false;
+    FILE* out = nullptr;
+};
+
+TEST(test_server_live, kithara_serve_serves_a_vod_fixture_live) {
+    const auto vod = (fixtures / "ts_aac/index.m3u8").string();
+    serve_process serve({"/nonexistent", "--live", "/live/radio.m3u8=" + vod, "--live-window", "3",
+                         "--live-time-scale", "10", "--live-ll-parts", "4"});
+    ASSERT_GT(serve.pid, 0);
+    const auto port = serve.line();
+    ASSERT_FALSE(port.empty());
+    raw_client c(static_cast<std::uint16_t>(std::stoi(port)));
+    const auto r = c.get("/live/radio.m3u8");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("#EXT-X-PART-INF:PART-TARGET=0.506\n"), std::string::npos) << r.body;
+    auto p = parse(r.body);
+    ASSERT_EQ(p.uris.size(), 3u);
+    const auto seg = c.get("/live/" + p.uris.back());
+    EXPECT_EQ(seg.body, read(fixtures / "ts_aac" /
+                             ("index_00" + std::to_string((p.media_sequence + 2) % 5) + ".ts")));
+    // The blocking reload for the next segment returns once it is out (a segment per ~200 ms).
+    const auto next = p.media_sequence + 3;
+    const auto blocked = c.get("/live/radio.m3u8?_HLS_msn=" + std::to_string(next));
+    EXPECT_NE(blocked.body.find("radio_" + std::to_string(next) + ".ts"), std::string::npos);
+
+    serve_process bad({"/nonexistent", "--live", "/live/x.m3u8=/nonexistent/vod.m3u8"});
+    EXPECT_EQ(bad.wait(), 2);
 }
 
 }  // namespace
