@@ -4,6 +4,9 @@
 //                 [--schedule "0:2000000,30:250000,60:2000000"] [--time-scale X]
 //                 [--noise PERCENT] [--noise-seed N] [--noise-period S] [--tick-ms MS]
 //                 [--log FILE]
+//                 [--live /PATH.m3u8=VOD.m3u8 ...] [--live-window N] [--live-time-scale X]
+//                 [--live-ll-parts N] [--live-end-after N] [--live-type live|event]
+//                 [--live-media-sequence N] [--live-block-timeout-ms MS]
 //
 // --rate paces each connection on its own (bytes/s). --link-rate / --schedule make one shared
 // link for every connection (bits/s, suffixes k and M allowed: 1M = 1 Mbit/s); the schedule is
@@ -11,8 +14,18 @@
 // [1 - p %, 1 + p %] per --noise-period link seconds from --noise-seed. --log writes the request
 // log (one line per request: path, range, status, bytes, start and end in ms since the server
 // started) when the server stops.
+// --live serves a live HLS media playlist at /PATH.m3u8 (segments /PATH_<msn>.<ext> beside it)
+// whose window advances over the segments of the VOD media playlist VOD.m3u8 in a loop, with a
+// discontinuity at each wrap (test_server_live.hpp); repeat it for more streams. The --live-*
+// flags apply to all of them: --live-window segments (default 6), --live-time-scale media
+// seconds per wall second (default 1), --live-ll-parts N cuts each segment into N LL-HLS parts
+// with blocking playlist reload, --live-end-after N ends the stream with EXT-X-ENDLIST after N
+// segments, --live-type event keeps every segment (EXT-X-PLAYLIST-TYPE:EVENT).
+//   kithara_serve /tmp/empty --live /live/radio.m3u8=build/dev/tests/media/hls_fixtures/ts_aac/index.m3u8
+//   ffmpeg -i http://127.0.0.1:PORT/live/radio.m3u8 -f null -
 // Prints the port on stdout (one line), then serves until SIGINT or SIGTERM.
 #include "test_server.hpp"
+#include "test_server_live.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -24,13 +37,17 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
 constexpr const char* usage =
     "usage: kithara_serve <dir> [--rate BYTES_PER_S] [--port-file FILE]\n"
     "       [--link-rate BITS_PER_S] [--schedule \"S:BITS_PER_S,...\"] [--time-scale X]\n"
-    "       [--noise PERCENT] [--noise-seed N] [--noise-period S] [--tick-ms MS] [--log FILE]\n";
+    "       [--noise PERCENT] [--noise-seed N] [--noise-period S] [--tick-ms MS] [--log FILE]\n"
+    "       [--live /PATH.m3u8=VOD.m3u8 ...] [--live-window N] [--live-time-scale X]\n"
+    "       [--live-ll-parts N] [--live-end-after N] [--live-type live|event]\n"
+    "       [--live-media-sequence N] [--live-block-timeout-ms MS]\n";
 
 // "1000000", "1M", "250k" -> bits/s; nullopt on anything else.
 std::optional<double> parse_bits(std::string_view s) {
@@ -77,7 +94,14 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     kithara::test::http_server server{std::filesystem::path(argv[1])};
     kithara::test::link_options link;
-    std::string log_file;
+    std::string log_file, port_file;
+    std::vector<std::pair<std::string, std::string>> lives;  // (served path, VOD playlist)
+    kithara::test::live_stream_options live;
+    auto count = [](const std::string& v) -> std::optional<std::uint64_t> {
+        auto n = parse_number(v);
+        if (!n || *n != static_cast<double>(static_cast<std::uint64_t>(*n))) return std::nullopt;
+        return static_cast<std::uint64_t>(*n);
+    };
     for (int i = 2; i + 1 < argc; i += 2) {
         const std::string flag = argv[i], value = argv[i + 1];
         if (flag == "--rate") {
@@ -85,7 +109,7 @@ int main(int argc, char** argv) {
             if (!v) return fail("--rate: not a number of bytes/s: " + value);
             server.set_rate(static_cast<std::uint64_t>(*v));
         } else if (flag == "--port-file") {
-            std::ofstream(value) << server.port() << '\n';
+            port_file = value;  // written once the live streams are up
         } else if (flag == "--link-rate") {
             auto v = parse_bits(value);
             if (!v || *v == 0) return fail("--link-rate: not a rate in bits/s: " + value);
@@ -128,11 +152,58 @@ int main(int argc, char** argv) {
             link.tick = std::chrono::milliseconds(static_cast<long>(*v));
         } else if (flag == "--log") {
             log_file = value;
+        } else if (flag == "--live") {
+            const auto eq = value.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
+                return fail("--live: not /PATH.m3u8=VOD.m3u8: " + value);
+            lives.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+        } else if (flag == "--live-window") {
+            auto v = count(value);
+            if (!v || *v == 0) return fail("--live-window: not a count >= 1: " + value);
+            live.window = static_cast<std::size_t>(*v);
+        } else if (flag == "--live-time-scale") {
+            auto v = parse_number(value);
+            if (!v || *v == 0) return fail("--live-time-scale: not a positive number: " + value);
+            live.time_scale = *v;
+        } else if (flag == "--live-ll-parts") {
+            auto v = count(value);
+            if (!v || *v > 100) return fail("--live-ll-parts: not a count up to 100: " + value);
+            live.parts_per_segment = static_cast<int>(*v);
+        } else if (flag == "--live-end-after") {
+            auto v = count(value);
+            if (!v || *v == 0) return fail("--live-end-after: not a count >= 1: " + value);
+            live.end_after = *v;
+        } else if (flag == "--live-type") {
+            if (value != "live" && value != "event")
+                return fail("--live-type: neither live nor event: " + value);
+            live.type = value == "event" ? kithara::test::live_playlist_type::event
+                                         : kithara::test::live_playlist_type::live;
+        } else if (flag == "--live-media-sequence") {
+            auto v = count(value);
+            if (!v) return fail("--live-media-sequence: not a count: " + value);
+            live.media_sequence = *v;
+        } else if (flag == "--live-block-timeout-ms") {
+            auto v = count(value);
+            if (!v || *v == 0) return fail("--live-block-timeout-ms: not a count >= 1: " + value);
+            live.block_timeout = std::chrono::milliseconds(static_cast<long>(*v));
         } else {
             return fail("unknown flag " + flag);
         }
     }
     if (!link.schedule.empty()) server.set_link(link);
+    std::vector<std::unique_ptr<kithara::test::live_stream>> streams;  // before the server dies
+    for (const auto& [path, vod] : lives) {
+        std::string error;
+        auto source = kithara::test::live_source::from_vod_playlist(vod, error);
+        if (!source) return fail("--live: " + error);
+        auto o = live;
+        o.path = path;
+        o.source = std::move(*source);
+        auto stream = kithara::test::live_stream::create(server, std::move(o), error);
+        if (!stream) return fail("--live: " + error);
+        streams.push_back(std::move(stream));
+    }
+    if (!port_file.empty()) std::ofstream(port_file) << server.port() << '\n';
     std::cout << server.port() << std::endl;
     int sig = 0;
     sigwait(&set, &sig);

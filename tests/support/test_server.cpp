@@ -1,46 +1,21 @@
 #include "test_server.hpp"
 
-#include "test_server_link.hpp"
+#include "test_server_impl.hpp"
 
-#include <asio/buffer.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read_until.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/streambuf.hpp>
-#include <asio/write.hpp>
+#include <asio/post.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <condition_variable>
-#include <ctime>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 namespace kithara::test {
 
 using asio::ip::tcp;
-using clock = std::chrono::steady_clock;
 
-namespace {
-
-struct content {
-    std::shared_ptr<const std::string> body;
-    std::string etag;
-    std::string last_modified;
-};
-
-struct rule {
-    std::string path;
-    int first = 1;
-    int count = 1;
-    fault f;
-};
+namespace detail {
 
 std::string http_date(std::time_t t) {
     std::tm tm{};
@@ -77,6 +52,8 @@ const char* reason(int status) {
             return "Partial Content";
         case 302:
             return "Found";
+        case 304:
+            return "Not Modified";
         case 400:
             return "Bad Request";
         case 404:
@@ -105,372 +82,10 @@ content make_content(std::string body, int version) {
             http_date(1'700'000'000 + version)};
 }
 
-}  // namespace
+}  // namespace detail
 
-struct http_server::impl {
-    asio::io_context io;
-    detail::shared_link link{io};  // after io: waiting responses hold connections
-    tcp::acceptor acceptor{io};
-    std::thread thread;
-    std::filesystem::path root;
-    std::uint16_t port = 0;
-
-    mutable std::mutex mutex;  // guards everything below
-    std::condition_variable log_changed;
-    std::map<std::string, content, std::less<>> contents;
-    std::map<std::string, content, std::less<>> file_cache;
-    std::map<std::string, int, std::less<>> counters;
-    std::vector<rule> rules;
-    std::uint64_t rate = 0;
-    std::vector<log_entry> log;
-    std::uint64_t log_generation = 0;  // bumped by clear_log: stale indices are ignored
-    std::uint64_t connections = 0;
-    std::uint64_t responding = 0;       // responses whose head went out and body is not done
-    std::uint64_t peak_responding = 0;  // high-water mark of `responding` since clear_log
-    int version = 0;
-
-    void accept();
-    std::optional<content> find_content(const std::string& path);  // mutex held
-};
-
-namespace {
-
-class connection : public std::enable_shared_from_this<connection> {
-public:
-    connection(http_server::impl& srv, tcp::socket s, std::uint64_t id)
-        : srv_(srv), sock_(std::move(s)), timer_(sock_.get_executor()), id_(id) {}
-
-    void read() {
-        auto self = shared_from_this();
-        asio::async_read_until(sock_, buf_, "\r\n\r\n",
-                               [self](const std::error_code& ec, std::size_t n) {
-                                   if (ec) return self->close();
-                                   self->handle(n);
-                               });
-    }
-
-private:
-    // Overlap accounting: a response counts from its head until its body ends or the connection
-    // closes.
-    void begin_response() {
-        std::lock_guard lock(srv_.mutex);
-        responding_ = true;
-        ++responses_;
-        srv_.peak_responding = std::max(srv_.peak_responding, ++srv_.responding);
-    }
-    void end_response(bool complete = false) {
-        std::lock_guard lock(srv_.mutex);
-        if (responding_) --srv_.responding;
-        if (responding_ && log_generation_ == srv_.log_generation) {
-            auto& e = srv_.log[log_index_];
-            e.end = clock::now();
-            e.complete = complete;
-            srv_.log_changed.notify_all();
-        }
-        responding_ = false;
-    }
-
-    // While a body is sent, a client (no pipelining) sends nothing: the socket turning readable
-    // means it closed or reset. Noticing at once keeps the overlap accounting exact for cancelled
-    // requests, instead of waiting for the next (throttled) write to fail.
-    void watch_peer() {
-        auto self = shared_from_this();
-        const auto response = responses_;
-        sock_.async_wait(tcp::socket::wait_read, [self, response](const std::error_code& ec) {
-            if (ec || !self->responding_ || response != self->responses_) return;
-            char c = 0;
-            std::error_code rec;
-            const auto n = self->sock_.receive(asio::buffer(&c, 1), tcp::socket::message_peek, rec);
-            if (rec || n == 0) self->close();
-        });
-    }
-
-    void close() {
-        if (waiting_link_) srv_.link.cancel(id_);
-        waiting_link_ = false;
-        end_response();
-        std::error_code ec;
-        sock_.shutdown(tcp::socket::shutdown_both, ec);
-        sock_.close(ec);
-        timer_.cancel();
-    }
-
-    void handle(std::size_t n) {
-        std::string text(asio::buffers_begin(buf_.data()),
-                         asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(n));
-        buf_.consume(n);
-        std::istringstream in(text);
-        std::string line, method, target, version;
-        std::getline(in, line);
-        std::istringstream rl(line);
-        rl >> method >> target >> version;
-        std::map<std::string, std::string> hdr;
-        while (std::getline(in, line)) {
-            auto colon = line.find(':');
-            if (colon == std::string::npos) continue;
-            hdr[lower(trim(std::string_view(line).substr(0, colon)))] =
-                std::string(trim(std::string_view(line).substr(colon + 1)));
-        }
-        std::string path = target.substr(0, target.find('?'));
-        head_only_ = method == "HEAD";
-        keep_alive_ = version == "HTTP/1.1" && lower(hdr["connection"]) != "close";
-        const std::string range = hdr["range"];
-        const std::string if_range = hdr["if-range"];
-
-        int status = 200;
-        std::vector<std::string> extra;
-        {
-            std::lock_guard lock(srv_.mutex);
-            int number = ++srv_.counters[path];
-            f_ = fault{};
-            for (const auto& r : srv_.rules)
-                if (r.path == path && number >= r.first &&
-                    (r.count == 0 || number < r.first + r.count))
-                    f_ = r.f;
-            rate_ = f_.rate;
-            auto c = srv_.find_content(path);
-            body_.reset();
-            pos_ = end_ = 0;
-            if (!f_.redirect_to.empty()) {
-                status = 302;
-                extra.push_back("Location: " + f_.redirect_to);
-            } else if (f_.status != 0) {
-                status = f_.status;
-                if (!f_.retry_after.empty()) extra.push_back("Retry-After: " + f_.retry_after);
-            } else if (!c) {
-                status = 404;
-            } else {
-                body_ = c->body;
-                end_ = body_->size();
-                if (!f_.no_etag) extra.push_back("ETag: " + c->etag);
-                if (!f_.no_last_modified) extra.push_back("Last-Modified: " + c->last_modified);
-                extra.push_back("Accept-Ranges: bytes");
-                bool range_ok =
-                    !range.empty() && !f_.ignore_range &&
-                    (if_range.empty() || if_range == c->etag || if_range == c->last_modified);
-                if (range_ok && range.rfind("bytes=", 0) == 0 &&
-                    range.find(',') == std::string::npos) {
-                    std::string_view spec = std::string_view(range).substr(6);
-                    auto dash = spec.find('-');
-                    std::optional<std::uint64_t> a, b;
-                    if (dash != std::string_view::npos) {
-                        a = to_u64(spec.substr(0, dash));
-                        b = to_u64(spec.substr(dash + 1));
-                    }
-                    const std::uint64_t size = body_->size();
-                    if (dash != std::string_view::npos && !a && b) {  // suffix range
-                        status = 206;
-                        pos_ = *b >= size ? 0 : size - *b;
-                        end_ = size;
-                    } else if (a && (!b || *b >= *a) && dash == spec.find('-')) {
-                        if (*a >= size) {
-                            status = 416;
-                            extra.push_back("Content-Range: bytes */" + std::to_string(size));
-                        } else {
-                            status = 206;
-                            pos_ = *a;
-                            end_ = b ? std::min(*b + 1, size) : size;
-                        }
-                    }
-                }
-                if (status == 206)
-                    extra.push_back("Content-Range: bytes " + std::to_string(pos_) + "-" +
-                                    std::to_string(end_ - 1) + "/" + std::to_string(body_->size()));
-                if (f_.replace_after) {
-                    srv_.contents[path] = make_content(*f_.replace_after, ++srv_.version);
-                }
-            }
-            if (status != 200 && status != 206) {
-                status_body_ =
-                    std::make_shared<const std::string>("status " + std::to_string(status) + "\n");
-                body_ = status_body_;
-                pos_ = 0;
-                end_ = body_->size();
-            }
-            log_index_ = srv_.log.size();
-            log_generation_ = srv_.log_generation;
-            srv_.log.push_back({method,
-                                path,
-                                range,
-                                if_range,
-                                status,
-                                0,
-                                clock::now(),
-                                {},
-                                false,
-                                id_,
-                                number,
-                                {hdr.begin(), hdr.end()}});
-        }
-
-        std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\n";
-        for (const auto& e : extra) head += e + "\r\n";
-        head += "Content-Type: application/octet-stream\r\n";
-        const std::uint64_t len = end_ - pos_;
-        if (f_.chunked) {
-            head += "Transfer-Encoding: chunked\r\n";
-        } else {
-            auto advertised = static_cast<std::int64_t>(len) + f_.length_lie;
-            head +=
-                "Content-Length: " + std::to_string(std::max<std::int64_t>(advertised, 0)) + "\r\n";
-            if (f_.length_lie != 0) keep_alive_ = false;
-        }
-        if (!keep_alive_) head += "Connection: close\r\n";
-        head += "\r\n";
-        head_ = std::move(head);
-        if (head_only_) end_ = pos_;
-        sent_ = 0;
-        stalled_ = false;
-        link_dropped_ = false;
-
-        auto self = shared_from_this();
-        auto send_head = [self] {
-            asio::async_write(self->sock_, asio::buffer(self->head_),
-                              [self](const std::error_code& ec, std::size_t) {
-                                  if (ec) return self->close();
-                                  self->watch_peer();
-                                  self->anchor_time_ = clock::now();
-                                  self->anchor_sent_ = 0;
-                                  self->anchor_rate_ = self->current_rate();
-                                  self->send_body();
-                              });
-        };
-        begin_response();
-        if (f_.first_byte_delay.count() > 0) {
-            timer_.expires_after(f_.first_byte_delay);
-            timer_.async_wait([self, send_head](const std::error_code& ec) {
-                if (ec) return self->close();
-                send_head();
-            });
-        } else {
-            send_head();
-        }
-    }
-
-    std::uint64_t current_rate() {
-        if (rate_) return rate_;
-        std::lock_guard lock(srv_.mutex);
-        return srv_.rate;
-    }
-
-    void add_sent(std::uint64_t n) {
-        std::lock_guard lock(srv_.mutex);
-        if (log_generation_ == srv_.log_generation) srv_.log[log_index_].bytes_sent += n;
-    }
-
-    void send_body() {
-        auto self = shared_from_this();
-        if (f_.drop_after && sent_ >= *f_.drop_after) return close();
-        if (f_.stall_after && !stalled_ && sent_ >= *f_.stall_after) {
-            stalled_ = true;
-            timer_.expires_after(f_.stall_for);
-            timer_.async_wait([self](const std::error_code& ec) {
-                if (ec) return self->close();
-                self->send_body();
-            });
-            return;
-        }
-        if (f_.link_drop_after && !link_dropped_ && sent_ >= *f_.link_drop_after) {
-            link_dropped_ = true;
-            if (f_.link_drop_factor > 0) srv_.link.scale(1.0 / f_.link_drop_factor);
-        }
-        if (pos_ >= end_) return finish();
-        const bool linked = srv_.link.enabled();
-        // On the shared link the link's grants cut the slices; leave it room at high rates.
-        std::uint64_t slice =
-            std::min<std::uint64_t>(end_ - pos_, linked ? 1024 * 1024 : 64 * 1024);
-        if (f_.drop_after) slice = std::min(slice, *f_.drop_after - sent_);
-        if (f_.stall_after && !stalled_) slice = std::min(slice, *f_.stall_after - sent_);
-        if (f_.link_drop_after && !link_dropped_)
-            slice = std::min(slice, *f_.link_drop_after - sent_);
-        const std::uint64_t rate = current_rate();
-        if (rate != anchor_rate_) {  // re-anchor pacing when the rate changes
-            anchor_rate_ = rate;
-            anchor_time_ = clock::now();
-            anchor_sent_ = sent_;
-        }
-        if (rate > 0) {
-            slice = std::min(slice, std::max<std::uint64_t>(rate / 50, 1));
-            auto due = anchor_time_ + std::chrono::microseconds(static_cast<std::int64_t>(
-                                          (sent_ - anchor_sent_) * 1'000'000 / rate));
-            if (due > clock::now() + std::chrono::milliseconds(1)) {
-                timer_.expires_at(due);
-                timer_.async_wait([self](const std::error_code& ec) {
-                    if (ec) return self->close();
-                    self->send_body();
-                });
-                return;
-            }
-        }
-        if (linked) {
-            waiting_link_ = true;
-            srv_.link.request(id_, slice, [self](std::uint64_t granted) {
-                self->waiting_link_ = false;
-                self->write_slice(granted);
-            });
-            return;
-        }
-        write_slice(slice);
-    }
-
-    void write_slice(std::uint64_t slice) {
-        auto self = shared_from_this();
-        add_sent(slice);
-        const char* data = body_->data() + pos_;
-        auto done = [self, slice](const std::error_code& ec, std::size_t) {
-            if (ec) return self->close();
-            self->pos_ += slice;
-            self->sent_ += slice;
-            self->send_body();
-        };
-        if (f_.chunked) {
-            std::ostringstream h;
-            h << std::hex << slice << "\r\n";
-            chunk_head_ = h.str();
-            std::array<asio::const_buffer, 3> bufs{
-                asio::buffer(chunk_head_), asio::buffer(data, static_cast<std::size_t>(slice)),
-                asio::buffer("\r\n", 2)};
-            asio::async_write(sock_, bufs, done);
-        } else {
-            asio::async_write(sock_, asio::buffer(data, static_cast<std::size_t>(slice)), done);
-        }
-    }
-
-    void finish() {
-        end_response(true);
-        auto self = shared_from_this();
-        auto next = [self](const std::error_code& ec, std::size_t) {
-            if (ec || !self->keep_alive_ || self->f_.length_lie != 0) return self->close();
-            self->read();
-        };
-        if (f_.chunked && !head_only_) {
-            asio::async_write(sock_, asio::buffer("0\r\n\r\n", 5), next);
-        } else {
-            next({}, 0);
-        }
-    }
-
-    http_server::impl& srv_;
-    bool responding_ = false;
-    std::uint64_t responses_ = 0;  // responses begun on this connection
-    tcp::socket sock_;
-    asio::steady_timer timer_;
-    asio::streambuf buf_{64 * 1024};
-    std::uint64_t id_;
-    fault f_;
-    std::uint64_t rate_ = 0;
-    std::shared_ptr<const std::string> body_, status_body_;
-    std::string head_, chunk_head_;
-    std::uint64_t pos_ = 0, end_ = 0, sent_ = 0;
-    std::size_t log_index_ = 0;
-    std::uint64_t log_generation_ = 0;
-    bool keep_alive_ = true, head_only_ = false, stalled_ = false;
-    bool link_dropped_ = false, waiting_link_ = false;
-    clock::time_point anchor_time_{};
-    std::uint64_t anchor_sent_ = 0, anchor_rate_ = 0;
-};
-
-}  // namespace
+using detail::content;
+using detail::make_content;
 
 std::optional<content> http_server::impl::find_content(const std::string& path) {
     if (auto it = contents.find(path); it != contents.end()) return it->second;
@@ -491,6 +106,17 @@ std::optional<content> http_server::impl::find_content(const std::string& path) 
     return c;
 }
 
+route_handler http_server::impl::find_route(std::string_view path) const {
+    const route_handler* best = nullptr;
+    std::size_t best_len = 0;
+    for (const auto& [prefix, h] : routes)
+        if (path.substr(0, prefix.size()) == prefix && (!best || prefix.size() > best_len)) {
+            best = &h;
+            best_len = prefix.size();
+        }
+    return best ? *best : route_handler{};
+}
+
 void http_server::impl::accept() {
     acceptor.async_accept([this](const std::error_code& ec, tcp::socket s) {
         if (ec) return;
@@ -501,7 +127,7 @@ void http_server::impl::accept() {
             std::lock_guard lock(mutex);
             id = ++connections;
         }
-        std::make_shared<connection>(*this, std::move(s), id)->read();
+        detail::start_connection(*this, std::move(s), id);
         accept();
     });
 }
@@ -564,6 +190,26 @@ void http_server::scale_link(double factor) {
 
 std::uint64_t http_server::link_rate_at(double link_seconds) const {
     return impl_->link.rate_at(link_seconds);
+}
+
+void http_server::route(std::string prefix, route_handler handler) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->routes[std::move(prefix)] = std::move(handler);
+}
+
+void http_server::unroute(std::string_view prefix) {
+    std::lock_guard lock(impl_->mutex);
+    if (auto it = impl_->routes.find(prefix); it != impl_->routes.end()) impl_->routes.erase(it);
+}
+
+asio::any_io_executor http_server::executor() const {
+    return impl_->io.get_executor();
+}
+
+std::string route_request::header(std::string_view lower_case_name) const {
+    for (const auto& [name, value] : headers)
+        if (name == lower_case_name) return value;
+    return {};
 }
 
 std::vector<log_entry> http_server::log() const {

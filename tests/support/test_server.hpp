@@ -12,11 +12,18 @@
 // connections (a client's access link), split fairly among the responses sending, whose rate
 // follows a schedule (time-scaled, seeded noise, a live factor):
 //   srv.set_link({.schedule = {{0, 250'000}, {30, 31'250}, {60, 250'000}}, .time_scale = 10});
+// Routes hand every request below a path prefix to a handler that answers now or later (the live
+// HLS generator, test_server_live.hpp, holds blocking playlist reloads on timers this way):
+//   srv.route("/live/", [](const route_request& r, const asio::any_io_executor& ex,
+//                          route_reply reply) { reply({.status = 404}); });
 // Threads: every public member may be called from any thread; the server runs its own io
-// thread. One mutex guards content, faults, rate and the log; the link has its own leaf mutex
-// for its configuration; neither is held across I/O.
+// thread. One mutex guards content, faults, rate, routes and the log; the link has its own leaf
+// mutex for its configuration; neither is held across I/O. Route handlers run on the io thread
+// with no lock held.
 // Buffers: bodies are shared immutable strings; a connection keeps its version alive while sending.
 #pragma once
+
+#include <asio/any_io_executor.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -85,6 +92,36 @@ struct log_entry {
     std::vector<std::pair<std::string, std::string>> headers;  // request headers, names lower-case
 };
 
+// A request as a route handler sees it.
+struct route_request {
+    std::string method;
+    std::string path;                                          // without the query
+    std::string query;                                         // after '?', "" if none
+    std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+    std::chrono::steady_clock::time_point received{};
+    [[nodiscard]] std::string header(std::string_view lower_case_name) const;
+};
+
+// A route handler's answer. Status 200 with a body is served like put() content (HEAD, Range,
+// If-Range, faults' pacing and drops); other statuses send their body as is (null body: a short
+// "status N" text; 304 and 204: none, no Content-Length).
+struct route_response {
+    int status = 200;
+    std::shared_ptr<const std::string> body;
+    std::string etag;                  // ETag header when not empty (with any status)
+    std::string last_modified;         // Last-Modified header when not empty
+    std::string content_type;          // "" = application/octet-stream
+    std::vector<std::string> headers;  // extra "Name: value" lines
+};
+
+// Called once per answer, from any thread; the answer is sent on the server's io thread.
+using route_reply = std::function<void(route_response)>;
+// Runs on the server's io thread, no lock held; may keep `reply` and call it later (timers on
+// `executor`). A fault's status or redirect for the path wins over the route (the handler is
+// not asked); other fault fields (delays, drops, rate) apply to the handler's answer.
+using route_handler =
+    std::function<void(const route_request&, const asio::any_io_executor& executor, route_reply)>;
+
 class http_server {
 public:
     http_server();
@@ -113,6 +150,13 @@ public:
     void scale_link(double factor);
     // The link's rate at a link time, noise and factor included (0 = no link).
     [[nodiscard]] std::uint64_t link_rate_at(double link_seconds) const;
+
+    // Hands requests whose path starts with prefix to handler (the longest matching prefix wins;
+    // routes win over put() content and files). A new handler for the same prefix replaces it.
+    void route(std::string prefix, route_handler handler);
+    void unroute(std::string_view prefix);
+    // The server's io executor (timers for route handlers).
+    [[nodiscard]] asio::any_io_executor executor() const;
 
     [[nodiscard]] std::vector<log_entry> log() const;
     [[nodiscard]] std::vector<log_entry> log_for(std::string_view path) const;

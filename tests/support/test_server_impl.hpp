@@ -1,0 +1,85 @@
+// Internal to the test server: the server's state (http_server::impl) shared by the public API
+// (test_server.cpp) and the connections (test_server_connection.cpp), and the small helpers both
+// use.
+//
+//   detail::start_connection(impl, std::move(socket), id);  // io thread: serves its requests
+//
+// Threads: impl's io_context runs on impl.thread; connections live on it. Locks: impl.mutex
+// guards content, faults, routes, rate, counters and the log (never held across I/O); the link
+// has its own leaf mutex. Buffers: bodies are shared immutable strings.
+#pragma once
+
+#include "test_server.hpp"
+#include "test_server_link.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <condition_variable>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace kithara::test {
+
+namespace detail {
+
+struct content {
+    std::shared_ptr<const std::string> body;
+    std::string etag;
+    std::string last_modified;
+};
+
+struct rule {
+    std::string path;
+    int first = 1;
+    int count = 1;
+    fault f;
+};
+
+std::string http_date(std::time_t t);
+std::string lower(std::string_view s);
+std::string_view trim(std::string_view s);
+std::optional<std::uint64_t> to_u64(std::string_view s);
+const char* reason(int status);
+content make_content(std::string body, int version);
+
+}  // namespace detail
+
+struct http_server::impl {
+    asio::io_context io;
+    detail::shared_link link{io};  // after io: waiting responses hold connections
+    asio::ip::tcp::acceptor acceptor{io};
+    std::thread thread;
+    std::filesystem::path root;
+    std::uint16_t port = 0;
+
+    mutable std::mutex mutex;  // guards everything below
+    std::condition_variable log_changed;
+    std::map<std::string, detail::content, std::less<>> contents;
+    std::map<std::string, detail::content, std::less<>> file_cache;
+    std::map<std::string, int, std::less<>> counters;
+    std::vector<detail::rule> rules;
+    std::map<std::string, route_handler, std::less<>> routes;  // by path prefix
+    std::uint64_t rate = 0;
+    std::vector<log_entry> log;
+    std::uint64_t log_generation = 0;  // bumped by clear_log: stale indices are ignored
+    std::uint64_t connections = 0;
+    std::uint64_t responding = 0;       // responses whose head went out and body is not done
+    std::uint64_t peak_responding = 0;  // high-water mark of `responding` since clear_log
+    int version = 0;
+
+    void accept();
+    std::optional<detail::content> find_content(const std::string& path);  // mutex held
+    route_handler find_route(std::string_view path) const;                 // mutex held
+};
+
+namespace detail {
+
+// io thread: a connection on s that serves requests until the peer or the server closes it.
+void start_connection(http_server::impl& srv, asio::ip::tcp::socket s, std::uint64_t id);
+
+}  // namespace detail
+
+}  // namespace kithara::test
