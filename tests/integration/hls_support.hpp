@@ -25,7 +25,9 @@
 #include <kithara/worker/io_runtime.hpp>
 
 #include <gtest/gtest.h>
+
 #include <openssl/evp.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -64,7 +66,10 @@ struct client_env {
     std::optional<net::client> client;
     std::optional<assets::asset_store> store;
     explicit client_env(const std::string& name) {
-        cache = fs::temp_directory_path() / ("kithara_hls_verify_" + name);
+        // Per process too: CTest runs tests of several executables at once, and two may share
+        // a name (hls_engine and hls_faults both had "restart").
+        cache = fs::temp_directory_path() /
+                ("kithara_hls_verify_" + name + "_" + std::to_string(::getpid()));
         fs::remove_all(cache);
         EXPECT_TRUE(io.start());
         client.emplace(io.executor());
@@ -91,7 +96,8 @@ struct env {
     std::optional<net::client> client;
     std::optional<assets::asset_store> store;
     explicit env(const std::string& name, assets::store_options so = {}) {
-        cache = fs::temp_directory_path() / ("kithara_hls_env_" + name);
+        cache = fs::temp_directory_path() /
+                ("kithara_hls_env_" + name + "_" + std::to_string(::getpid()));
         fs::remove_all(cache);
         srv.emplace(fixtures);
         EXPECT_TRUE(io.start());
