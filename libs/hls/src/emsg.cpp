@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <limits>
 
 namespace kithara::hls::detail {
 
@@ -187,10 +188,13 @@ result<emsg_walk> find_emsg(std::span<const std::uint8_t> segment, std::uint64_t
                                    " bytes left)");
             break;
         }
-        const box_header& b = **h;
-        if (b.size == 0) break;  // extends to the end of a segment still arriving: the last box
-        const bool emsg = std::memcmp(b.type.data(), "emsg", 4) == 0;
+        box_header b = **h;
         const std::uint64_t left = segment.size() - at;
+        if (b.size == 0) {         // the box extends to the end of the segment: the last one
+            if (!complete) break;  // still arriving
+            b.size = left;
+        }
+        const bool emsg = std::memcmp(b.type.data(), "emsg", 4) == 0;
         if (b.size > left) {
             if (complete)
                 return bad(at, "box " + type_name(b.type) + " of " + std::to_string(b.size) +
@@ -212,7 +216,10 @@ result<emsg_walk> find_emsg(std::span<const std::uint8_t> segment, std::uint64_t
                     w.errors.push_back(e.error());
             }
         }
-        w.next = at + b.size;
+        // Saturating: a largesize near 2^64 must not wrap the resume offset back into the data.
+        w.next = b.size > std::numeric_limits<std::uint64_t>::max() - at
+                     ? std::numeric_limits<std::uint64_t>::max()
+                     : at + b.size;
         if (b.size > left) break;  // a box passed over before its bytes arrived
         at += static_cast<std::size_t>(b.size);
     }

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 
 namespace kithara::hls::detail {
 namespace {
@@ -191,6 +192,25 @@ TEST(emsg, walks_largesize_and_size_zero_boxes) {
     ASSERT_EQ(w->boxes.size(), 1u);
     EXPECT_EQ(w->boxes[0].offset, large.size());
     EXPECT_EQ(w->next, seg.size());
+}
+
+// A largesize near 2^64 seen before its bytes arrived: the resume offset saturates instead of
+// wrapping back into the data (found by hls.metadata_fuzz), and the complete walk is an error.
+TEST(emsg, a_huge_largesize_never_moves_the_resume_offset_back) {
+    const auto box = emsg_v0("s", "v", 1, 2, 3, 4, {});
+    bytes huge;
+    test::put_be(huge, 1, 4);
+    huge = huge + test::str("mdat");
+    test::put_be(huge, 0xFFFFFFFFFFFFFFFFull, 8);
+    const auto seg = box + huge + bytes(40, 0xFF);
+    auto part = find_emsg(std::span(seg).first(box.size() + 20), 0, false);
+    ASSERT_TRUE(part) << part.error().message();
+    ASSERT_EQ(part->boxes.size(), 1u);
+    EXPECT_EQ(part->next, std::numeric_limits<std::uint64_t>::max());
+    auto rest = find_emsg(seg, part->next, true);
+    ASSERT_TRUE(rest);
+    EXPECT_TRUE(rest->boxes.empty());
+    EXPECT_FALSE(find_emsg(seg, 0, true));
 }
 
 TEST(emsg, broken_box_structure_is_an_error_with_its_offset) {

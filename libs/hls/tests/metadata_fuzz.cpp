@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <span>
 #include <string_view>
@@ -26,9 +27,13 @@ namespace {
 
 using namespace kithara::hls;
 
-void check(bool ok) {
-    if (!ok) std::abort();
+// An invariant of the parsers: a failure names its line before aborting (the fuzzer's crash).
+void check_at(bool ok, int line) {
+    if (ok) return;
+    std::fprintf(stderr, "metadata_fuzz.cpp:%d: invariant failed\n", line);
+    std::abort();
 }
+#define check(ok) check_at((ok), __LINE__)
 
 bool valid_utf8(std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
