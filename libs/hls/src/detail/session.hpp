@@ -66,13 +66,10 @@ public:
     ~session();
 
     [[nodiscard]] const stream_options& options() const noexcept { return opts_; }
-    // Track t's engine (null until its playlist loaded), master variant and rendition (an index
-    // into the master's renditions). Tracks never change after open (no lock needed for these).
+    // Track t's engine (null until its playlist loaded) and master variant. Tracks never change
+    // after open (no lock needed for these).
     [[nodiscard]] std::shared_ptr<engine> engine_of(std::size_t t) const;
     [[nodiscard]] std::size_t variant_of(std::size_t t) const { return tracks_[t].variant; }
-    [[nodiscard]] std::optional<std::size_t> rendition_of(std::size_t t) const {
-        return tracks_[t].rendition;
-    }
     // The track the player starts with (decided at open).
     [[nodiscard]] std::size_t first_track() const;
     // "English (en)" for events; "" without a rendition.
