@@ -43,6 +43,20 @@ const char* event_name(hls::event_kind k) {
             return "variant_switched";
         case hls::event_kind::rendition_switched:
             return "rendition_switched";
+        case hls::event_kind::live_reloaded:
+            return "live_reloaded";
+        case hls::event_kind::live_stuck:
+            return "live_stuck";
+        case hls::event_kind::live_recovered:
+            return "live_recovered";
+        case hls::event_kind::live_anomaly:
+            return "live_anomaly";
+        case hls::event_kind::live_jump:
+            return "live_jump";
+        case hls::event_kind::live_ended:
+            return "live_ended";
+        case hls::event_kind::live_reload_failed:
+            return "live_reload_failed";
     }
     return "?";
 }

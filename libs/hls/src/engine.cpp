@@ -3,6 +3,7 @@
 #include "detail/engine.hpp"
 #include "detail/renditions.hpp"
 
+#include "detail/live_reloader.hpp"
 #include "detail/session.hpp"
 
 #include <kithara/detail/log.hpp>
@@ -42,13 +43,20 @@ void engine::emit(event e) const {
     if (opts_.on_event) opts_.on_event(e);
 }
 
-namespace {
-
-// The segment table of `e`'s media playlist: segments, then one item per EXT-X-MAP.
-void build_items(engine& e, const media_playlist& media, std::vector<item>& items,
-                 std::vector<bool>& needed, stream_info& info) {
+void engine::build_items() {
+    // A live table grows (append_live) into storage reserved now: elements never move.
+    const bool is_live = !media_.endlist && !opts_.offline;
+    const auto n = media_.segments.size();
+    const auto cap = is_live ? std::max(opts_.live.max_segments, n) : n;
+    items_.reserve(cap);
+    media_.segments.reserve(cap);
+    const auto map_cap =
+        is_live ? std::max<std::size_t>(1024, media_.maps.size()) : media_.maps.size();
+    maps_.reserve(map_cap);
+    media_.maps.reserve(map_cap);
+    if (is_live) media_.keys.reserve(std::max<std::size_t>(cap, media_.keys.size()));
     double t = 0;
-    for (const auto& s : media.segments) {
+    for (const auto& s : media_.segments) {
         item it;
         it.url = s.resolved_uri;
         it.range = s.range;
@@ -56,27 +64,28 @@ void build_items(engine& e, const media_playlist& media, std::vector<item>& item
         it.duration = s.duration;
         it.media_sequence = s.media_sequence;
         it.label = s.uri + " (media sequence " + std::to_string(s.media_sequence) + ")";
-        items.push_back(std::move(it));
+        items_.push_back(std::move(it));
         t += s.duration;
     }
-    for (const auto& m : media.maps) {
+    for (const auto& m : media_.maps) {
         item it;
         it.url = m.resolved_uri;
         it.range = m.range;
         it.label = m.uri + " (init section)";
-        items.push_back(std::move(it));
+        maps_.push_back(std::move(it));
     }
-    info.duration = t;
-    info.segments = media.segments.size();
-    needed.assign(items.size(), false);
-    for (std::size_t k = 0; k < media.segments.size(); ++k) {
-        if (media.segments[k].gap) continue;
-        needed[k] = true;
-        if (auto m = e.map_item(k); m != no_index) needed[m] = true;
+    info_.duration = t;
+    info_.segments = n;
+    for (const auto& e : pdt_.add_playlist(media_))
+        KITHARA_LOG_WARN("hls: EXT-X-PROGRAM-DATE-TIME ignored: {}", e.message());
+    needed_.assign(n, false);
+    map_needed_.assign(maps_.size(), false);
+    for (std::size_t k = 0; k < n; ++k) {
+        if (media_.segments[k].gap) continue;
+        needed_[k] = true;
+        if (auto m = media_.segments[k].map; m != no_index) map_needed_[m] = true;
     }
 }
-
-}  // namespace
 
 result<> engine::load_media(const std::string& uri, const master_playlist* master) {
     auto media = load_playlist(uri);
@@ -92,9 +101,8 @@ result<> engine::load_media(const std::string& uri, const master_playlist* maste
     if (auto r = check_unchanged(*media, mp->media()); !r) return kithara::fail(r.error());
     store_playlist(*media);
     media_ = mp->media();
-    if (!media_.endlist)
-        KITHARA_LOG_WARN("hls: playlist without EXT-X-ENDLIST played as VOD (no reload)");
-    build_items(*this, media_, items_, needed_, info_);
+    build_items();
+    if (!media_.endlist && !opts_.offline) return start_live(*media);
     return {};
 }
 
@@ -114,9 +122,10 @@ result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_st
         if (auto r = e->check_unchanged(*top, parsed->media()); !r) return kithara::fail(r.error());
         e->store_playlist(*top);
         e->media_ = parsed->media();
-        if (!e->media_.endlist)
-            KITHARA_LOG_WARN("hls: playlist without EXT-X-ENDLIST played as VOD (no reload)");
-        build_items(*e, e->media_, e->items_, e->needed_, e->info_);
+        e->build_items();
+        if (!e->media_.endlist && !e->opts_.offline) {
+            if (auto r = e->start_live(*top); !r) return kithara::fail(r.error());
+        }
         return e;
     }
     e->store_playlist(*top);
@@ -187,7 +196,7 @@ std::string audio_label(const master_playlist& m, const audio_choice& c) {
 std::uint32_t engine::map_item(std::size_t seg) const noexcept {
     const auto m = media_.segments[seg].map;
     if (m == no_index) return no_index;
-    return static_cast<std::uint32_t>(media_.segments.size() + m);
+    return static_cast<std::uint32_t>(map_base + m);
 }
 
 stream_stats engine::stats(double position) const {
@@ -199,11 +208,11 @@ stream_stats engine::stats(double position) const {
         std::upper_bound(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(n), position,
                          [](double t, const item& it) { return t < it.start + it.duration; }) -
         items_.begin());
-    double until = k < n ? items_[k].start : info_.duration;
+    double until = k < n ? at(k).start : info_.duration;
     for (; k < n; ++k) {
-        if (!media_.segments[k].gap && items_[k].st != item::state::done) break;
-        if (auto m = map_item(k); m != no_index && items_[m].st != item::state::done) break;
-        until = items_[k].start + items_[k].duration;
+        if (!media_.segments[k].gap && at(k).st != item::state::done) break;
+        if (auto m = map_item(k); m != no_index && at(m).st != item::state::done) break;
+        until = at(k).start + at(k).duration;
     }
     s.buffered_seconds = std::max(0.0, until - position);
     return s;
@@ -219,13 +228,13 @@ std::optional<std::size_t> engine::failed_segment(std::size_t first, std::size_t
     std::lock_guard lock(mutex_);
     end = std::min(end, media_.segments.size());
     for (std::size_t k = first; k < end; ++k)
-        if (items_[k].st == item::state::failed) return k;
+        if (at(k).st == item::state::failed) return k;
     return std::nullopt;
 }
 
 std::optional<error> engine::item_failure(std::size_t i) const {
     std::lock_guard lock(mutex_);
-    return items_[i].failure;
+    return at(i).failure;
 }
 
 void engine::demand(std::size_t seg) {
@@ -263,7 +272,7 @@ void engine::note_stall(std::size_t seg) {
         stall_counted_ = playing_.load(std::memory_order_relaxed);
         if (stall_counted_) ++stats_.stalls;
     }
-    const auto& it = items_[seg];
+    const auto& it = at(seg);
     emit(make_event(event_kind::stall, it.url, it.media_sequence, info_.variant, it.start,
                     "waiting for the network"));
 }
@@ -279,7 +288,7 @@ void engine::note_resume() {
         stalled_since_.reset();
         if (stall_counted_) stats_.stall_seconds += std::chrono::duration<double>(waited).count();
     }
-    const auto& it = items_[seg];
+    const auto& it = at(seg);
     const auto ms = std::chrono::duration<double, std::milli>(waited).count();
     char msg[64];
     std::snprintf(msg, sizeof msg, "after %.1f ms", ms);
@@ -294,8 +303,8 @@ void engine::attach(std::weak_ptr<session> s, std::size_t track) {
 
 bool engine::claim(std::size_t i) {
     std::lock_guard lock(mutex_);
-    if (shut_down_ || items_[i].st != item::state::idle) return false;
-    items_[i].st = item::state::fetching;
+    if (shut_down_ || at(i).st != item::state::idle) return false;
+    at(i).st = item::state::fetching;
     started_ = true;
     ++in_flight_;
     return true;
@@ -303,7 +312,7 @@ bool engine::claim(std::size_t i) {
 
 item::state engine::state_of(std::size_t i) const {
     std::lock_guard lock(mutex_);
-    return items_[i].st;
+    return at(i).st;
 }
 
 std::size_t engine::in_flight() const {
@@ -312,9 +321,9 @@ std::size_t engine::in_flight() const {
 }
 
 std::optional<std::uint64_t> engine::size_of(std::size_t i) const {
-    if (items_[i].range) return items_[i].range->length;
+    if (at(i).range) return at(i).range->length;
     std::lock_guard lock(mutex_);
-    if (items_[i].res) return items_[i].res->resource().final_length();
+    if (at(i).res) return at(i).res->resource().final_length();
     return std::nullopt;
 }
 
@@ -322,8 +331,8 @@ void engine::cancel_item(std::size_t i) {
     net::request_handle h;
     {
         std::lock_guard lock(mutex_);
-        if (items_[i].st != item::state::fetching) return;
-        h = items_[i].request;
+        if (at(i).st != item::state::fetching) return;
+        h = at(i).request;
     }
     h.cancel();
 }
@@ -331,7 +340,7 @@ void engine::cancel_item(std::size_t i) {
 std::size_t engine::segment_at(double t) const noexcept {
     const auto n = media_.segments.size();
     std::size_t k = 0;
-    while (k + 1 < n && items_[k + 1].start <= t + 1e-3) ++k;
+    while (k + 1 < n && at(k + 1).start <= t + 1e-3) ++k;
     return k;
 }
 
@@ -355,7 +364,7 @@ void engine::await_complete_requests() {
     idle_.wait(lock, [&] {
         if (shut_down_) return true;
         for (std::size_t k = 0; k < media_.segments.size(); ++k) {
-            const auto& it = items_[k];
+            const auto& it = at(k);
             if (it.st != item::state::fetching || !it.res) continue;
             auto& r = it.res->resource();
             const std::uint64_t b = it.range ? it.range->offset : 0;
@@ -368,19 +377,21 @@ void engine::await_complete_requests() {
 }
 
 void engine::shutdown() {
+    if (live_) live_->close();  // no reload runs from here on
     std::vector<net::request_handle> running;
     {
         std::lock_guard lock(mutex_);
         shut_down_ = true;
-        for (auto& it : items_)
+        for_each_item([&](item& it) {
             if (it.st == item::state::fetching) running.push_back(it.request);
+        });
     }
     for (auto& h : running) h.cancel();
     std::vector<std::shared_ptr<assets::streaming_handle>> handles;
     {
         std::unique_lock lock(mutex_);
         idle_.wait(lock, [&] { return in_flight_ == 0; });
-        for (auto& it : items_) handles.push_back(std::move(it.res));
+        for_each_item([&](item& it) { handles.push_back(std::move(it.res)); });
     }
     // Close the resources (range maps written) and end the lease here, not on the io thread
     // after the caller has moved on (e.g. closed the store).

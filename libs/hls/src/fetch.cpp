@@ -15,13 +15,13 @@
 
 namespace kithara::hls::detail {
 
-namespace {
-
-constexpr std::uint64_t progress_every_bytes = 64 * 1024;
-
 std::string validators_name(const std::string& url) {
     return "kithara-hls://validators/" + assets::resource_key(url).hex();
 }
+
+namespace {
+
+constexpr std::uint64_t progress_every_bytes = 64 * 1024;
 
 // A failure worth a new request at the first missing byte (the request made progress).
 bool resumable(const kithara::error& e) {
@@ -104,16 +104,16 @@ std::uint64_t retries_of(const result<net::fetched>& r, const net::request_optio
 
 bool engine::has_validators(std::size_t i) const {
     std::lock_guard lock(mutex_);
-    return !items_[i].etag.empty() || !items_[i].last_modified.empty();
+    return !at(i).etag.empty() || !at(i).last_modified.empty();
 }
 
 void engine::load_validators(std::size_t i) {
     {
         std::lock_guard lock(mutex_);
-        if (items_[i].validators_loaded) return;
+        if (at(i).validators_loaded) return;
     }
     std::string etag, last_modified;
-    if (auto h = asset_.open_atomic(validators_name(items_[i].url)); h && h->exists()) {
+    if (auto h = asset_.open_atomic(validators_name(at(i).url)); h && h->exists()) {
         if (auto b = h->read()) {
             std::string all(reinterpret_cast<const char*>(b->data()), b->size());
             for (std::size_t p = 0; p < all.size();) {
@@ -127,23 +127,23 @@ void engine::load_validators(std::size_t i) {
         }
     }
     std::lock_guard lock(mutex_);
-    if (items_[i].validators_loaded) return;
-    items_[i].validators_loaded = true;
-    items_[i].etag = std::move(etag);
-    items_[i].last_modified = std::move(last_modified);
+    if (at(i).validators_loaded) return;
+    at(i).validators_loaded = true;
+    at(i).etag = std::move(etag);
+    at(i).last_modified = std::move(last_modified);
 }
 
 result<> engine::on_head(std::size_t i, const net::response_head& head, bool resuming) {
     std::string etag, last_modified;
     {
         std::lock_guard lock(mutex_);
-        etag = items_[i].etag;
-        last_modified = items_[i].last_modified;
+        etag = at(i).etag;
+        last_modified = at(i).last_modified;
     }
     const bool had = !etag.empty() || !last_modified.empty();
     auto changed = [&](const std::string& why) {
         return kithara::fail(errc::content_changed,
-                             "segment " + items_[i].label + " changed on the server (" + why +
+                             "segment " + at(i).label + " changed on the server (" + why +
                                  "): the cached bytes are not mixed with the new ones");
     };
     if (had) {
@@ -159,20 +159,21 @@ result<> engine::on_head(std::size_t i, const net::response_head& head, bool res
     if (head.etag.empty() && head.last_modified.empty()) return {};
     {
         std::lock_guard lock(mutex_);
-        items_[i].etag = head.etag;
-        items_[i].last_modified = head.last_modified;
+        at(i).etag = head.etag;
+        at(i).last_modified = head.last_modified;
         // BYTERANGE siblings share the file, hence its validators.
-        for (auto& it : items_) {
-            if (it.url == items_[i].url) {
+        const std::string url = at(i).url;
+        for_each_item([&](item& it) {
+            if (it.url == url) {
                 it.validators_loaded = true;
                 it.etag = head.etag;
                 it.last_modified = head.last_modified;
             }
-        }
+        });
     }
     // One small atomic write per downloaded file (on the executor: the resource opens here too).
     const std::string text = "etag " + head.etag + "\nlast_modified " + head.last_modified + "\n";
-    if (auto h = asset_.open_atomic(validators_name(items_[i].url)); h) {
+    if (auto h = asset_.open_atomic(validators_name(at(i).url)); h) {
         if (auto r =
                 h->replace(std::span(reinterpret_cast<const std::byte*>(text.data()), text.size()));
             !r)
@@ -196,8 +197,8 @@ void engine::pump() {
             std::size_t running = in_flight_;
             const auto n = media_.segments.size();
             auto take = [&](std::size_t i) {
-                if (items_[i].st != item::state::idle || running >= opts_.max_requests) return;
-                items_[i].st = item::state::fetching;
+                if (at(i).st != item::state::idle || running >= opts_.max_requests) return;
+                at(i).st = item::state::fetching;
                 ++running;
                 ++in_flight_;
                 to_start.push_back(i);
@@ -209,19 +210,19 @@ void engine::pump() {
                     break;
                 if (auto m = map_item(k); m != no_index) take(m);
                 take(k);
-                secs += items_[k].duration;
-                if (items_[k].range)
-                    bytes += items_[k].range->length;
+                secs += at(k).duration;
+                if (at(k).range)
+                    bytes += at(k).range->length;
                 else if (media_.segments[k].bitrate_kbps)
                     bytes += static_cast<std::uint64_t>(
                         static_cast<double>(media_.segments[k].bitrate_kbps) * 125.0 *
-                        items_[k].duration);
-                else if (items_[k].res && items_[k].res->resource().final_length())
-                    bytes += *items_[k].res->resource().final_length();
+                        at(k).duration);
+                else if (at(k).res && at(k).res->resource().final_length())
+                    bytes += *at(k).res->resource().final_length();
                 else if (!info_.variants.empty())  // the variant's BANDWIDTH (a peak) as estimate
                     bytes += static_cast<std::uint64_t>(
                         static_cast<double>(info_.variants[info_.variant].bandwidth) / 8.0 *
-                        items_[k].duration);
+                        at(k).duration);
             }
         }
         // Items complete in the cache finish at once: select again (a loop, not a recursion).
@@ -231,23 +232,24 @@ void engine::pump() {
     }
 }
 
-void engine::fail_item(std::size_t i, const error& e) {
+void engine::fail_item(std::size_t i, const error& e, bool lost) {
     std::shared_ptr<assets::streaming_handle> res;
     // With failed_segment_as_gap a media segment that cannot be had becomes a gap (the player
     // renders it and emits the gap event); changed content, keys and init sections stay fatal.
-    const bool as_gap = opts_.failed_segment_as_gap && i < media_.segments.size() &&
-                        e.code() == make_error_code(errc::segment_failed);
+    const bool as_gap = lost || (opts_.failed_segment_as_gap && i < map_base &&
+                                 e.code() == make_error_code(errc::segment_failed));
     {
         std::lock_guard lock(mutex_);
-        items_[i].st = item::state::failed;
-        items_[i].failure = e;
+        at(i).st = item::state::failed;
+        at(i).failure = e;
+        at(i).lost = lost;
         if (!failure_ && !as_gap) failure_ = e;
-        res = items_[i].res;
+        res = at(i).res;
     }
     idle_.notify_all();
     if (!as_gap)
-        emit(make_event(event_kind::error, items_[i].url, items_[i].media_sequence, info_.variant,
-                        items_[i].start, e.message()));
+        emit(make_event(event_kind::error, at(i).url, at(i).media_sequence, info_.variant,
+                        at(i).start, e.message()));
     // Wake the decoder waiting on it (in memory: the cached bytes stay on disk).
     if (res) res->resource().fail(e);
 }
@@ -264,7 +266,7 @@ bool engine::start_item(std::size_t i, bool resumed) {
     {
         std::lock_guard lock(mutex_);
         closing = shut_down_;
-        if (closing) items_[i].st = item::state::idle;
+        if (closing) at(i).st = item::state::idle;
     }
     if (closing) {
         finish_without_request();
@@ -277,7 +279,7 @@ bool engine::start_item(std::size_t i, bool resumed) {
         return true;
     }
     auto& r = (*res)->resource();
-    const item& it = items_[i];
+    const item& it = at(i);
     const std::uint64_t b = it.range ? it.range->offset : 0;
     std::optional<std::uint64_t> e =
         it.range ? std::optional(it.range->offset + it.range->length) : r.final_length();
@@ -302,17 +304,17 @@ bool engine::start_item(std::size_t i, bool resumed) {
         std::lock_guard lock(mutex_);
         // Once per item: a follow-up request for a later gap must not count what the first
         // request brought.
-        if (!items_[i].cache_counted) {
+        if (!at(i).cache_counted) {
             stats_.bytes_from_cache += cached;
             progress_bytes_ += cached;
         }
-        items_[i].cache_counted = true;
+        at(i).cache_counted = true;
     }
     if (!from) {
         {
             std::lock_guard lock(mutex_);
-            items_[i].st = item::state::done;
-            if (i < media_.segments.size()) ++stats_.segments_from_cache;
+            at(i).st = item::state::done;
+            if (i < map_base) ++stats_.segments_from_cache;
         }
         // Events first: while this item counts in flight, shutdown() cannot return (and the
         // application's callback go away) under them.
@@ -336,7 +338,7 @@ bool engine::start_item(std::size_t i, bool resumed) {
     if (it.range || *from > 0) req.range = net::byte_range{*from, length};
     if (resuming) {
         std::lock_guard lock(mutex_);
-        req.if_range = net::http::if_range_validator(items_[i].etag, items_[i].last_modified);
+        req.if_range = net::http::if_range_validator(at(i).etag, at(i).last_modified);
     }
     {
         std::lock_guard lock(mutex_);
@@ -345,7 +347,7 @@ bool engine::start_item(std::size_t i, bool resumed) {
     if (!resumed)
         emit(make_event(event_kind::segment_requested, it.url, it.media_sequence, info_.variant,
                         it.start, {}));
-    if (attached_ && i < media_.segments.size()) {
+    if (attached_ && i < map_base) {
         // Samples often enough to see a collapsing link within a fraction of a segment, also
         // when playing faster than real time.
         const double speed = opts_.abr.playback_speed > 1 ? opts_.abr.playback_speed : 1.0;
@@ -360,7 +362,7 @@ bool engine::start_item(std::size_t i, bool resumed) {
     auto sink = std::make_shared<fetch_sink>(shared_from_this(), i, *res, !it.range, resuming);
     auto h = client_.start(std::move(req), std::move(sink));
     std::lock_guard lock(mutex_);
-    items_[i].request = h;
+    at(i).request = h;
     return false;
 }
 
@@ -383,7 +385,7 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, b
         stats_.retries += retries_of(outcome, opts_.request);
         if (!outcome) {
             if (shut_down_ || outcome.error().code() == net::errc::cancelled) {
-                items_[i].st = item::state::idle;
+                at(i).st = item::state::idle;
             } else if (progressed && resumable(outcome.error())) {
                 // net's retry budget is per request: one that made progress is resumed by a new
                 // one at the first missing byte (each resume needs progress: no endless loop).
@@ -400,22 +402,25 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, b
             fail_item(i, err);
         } else {
             const int status = net::http_status_of(err);
-            std::string what = (i < media_.segments.size() ? "segment " : "") + items_[i].label;
+            std::string what = (i < map_base ? "segment " : "") + at(i).label;
             if (status > 0) what += ": HTTP status " + std::to_string(status);
-            fail_item(i, error(errc::segment_failed, what + ": " + err.message()));
+            // A live segment the server no longer has (it left the window while we were away):
+            // lost, not fatal; the player resumes at the window (live_jump).
+            const bool lost = live_ && i < map_base && (status == 404 || status == 410);
+            fail_item(i, error(errc::segment_failed, what + ": " + err.message()), lost);
         }
     } else if (outcome) {
         // A response bounded by the next cached byte may leave later gaps: fetch them too.
-        auto& r = items_[i].res->resource();
-        const std::uint64_t b = items_[i].range ? items_[i].range->offset : 0;
-        auto e = items_[i].range ? std::optional(items_[i].range->offset + items_[i].range->length)
-                                 : r.final_length();
+        auto& r = at(i).res->resource();
+        const std::uint64_t b = at(i).range ? at(i).range->offset : 0;
+        auto e = at(i).range ? std::optional(at(i).range->offset + at(i).range->length)
+                             : r.final_length();
         std::lock_guard lock(mutex_);
         if (e && r.available().first_gap({b, *e})) {
             again = true;  // stays "fetching"
         } else {
-            items_[i].st = item::state::done;
-            if (i < media_.segments.size()) ++stats_.segments_from_network;
+            at(i).st = item::state::done;
+            if (i < map_base) ++stats_.segments_from_network;
         }
     }
     if (again) {
@@ -424,8 +429,8 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, b
         return;
     }
     if (outcome) {
-        emit(make_event(event_kind::segment_complete, items_[i].url, items_[i].media_sequence,
-                        info_.variant, items_[i].start, "network"));
+        emit(make_event(event_kind::segment_complete, at(i).url, at(i).media_sequence,
+                        info_.variant, at(i).start, "network"));
         emit_progress();
     }
     // This request is over before the window selects more: counted in flight, a request that
@@ -457,14 +462,14 @@ void engine::emit_progress() {
         progress_emitted_ = progress_bytes_;
         bool exact = true;
         std::uint64_t total = 0;
-        const auto n = media_.segments.size();
-        for (std::size_t i = 0; i < items_.size(); ++i) {
-            if (!needed_[i]) continue;
-            if (i < n) {
+        auto count = [&](std::size_t i) {
+            if (!needed(i)) return;
+            const auto& it = at(i);
+            const bool seg = i < map_base;
+            if (seg) {
                 ++ev.segments_total;
-                if (items_[i].st == item::state::done) ++ev.segments_done;
+                if (it.st == item::state::done) ++ev.segments_done;
             }
-            const auto& it = items_[i];
             if (it.range) {
                 total += it.range->length;
             } else if (it.res && it.res->resource().final_length()) {
@@ -472,14 +477,16 @@ void engine::emit_progress() {
             } else {
                 exact = false;
                 const double kbps =
-                    i < n && media_.segments[i].bitrate_kbps
+                    seg && media_.segments[i].bitrate_kbps
                         ? static_cast<double>(media_.segments[i].bitrate_kbps)
                     : info_.variants.empty()
                         ? 0.0
                         : static_cast<double>(info_.variants[info_.variant].bandwidth) / 1000.0;
                 total += static_cast<std::uint64_t>(kbps * 125.0 * it.duration);
             }
-        }
+        };
+        for (std::size_t i = 0; i < items_.size(); ++i) count(i);
+        for (std::size_t m = 0; m < maps_.size(); ++m) count(map_base + m);
         ev.bytes_total = std::max(total, ev.bytes_done);
         ev.bytes_total_exact = exact;
     }
@@ -487,10 +494,13 @@ void engine::emit_progress() {
 }
 
 bool engine::all_settled() const {
-    for (std::size_t i = 0; i < items_.size(); ++i) {
-        if (!needed_[i]) continue;
-        if (items_[i].st != item::state::done && items_[i].st != item::state::failed) return false;
-    }
+    auto settled = [&](std::size_t i) {
+        return !needed(i) || at(i).st == item::state::done || at(i).st == item::state::failed;
+    };
+    for (std::size_t i = 0; i < items_.size(); ++i)
+        if (!settled(i)) return false;
+    for (std::size_t m = 0; m < maps_.size(); ++m)
+        if (!settled(map_base + m)) return false;
     return in_flight_ == 0;
 }
 
@@ -505,15 +515,18 @@ result<> engine::download_all() {
     for (std::size_t k = 0; k < media_.segments.size(); ++k) {
         const key* kk = media_.key_of(media_.segments[k]);
         if (!kk || kk->method != key_method::aes_128 || kk->keyformat != "identity") continue;
-        if (auto r = key_for(*kk, items_[k].label); !r) return kithara::fail(r.error());
+        if (auto r = key_for(*kk, at(k).label); !r) return kithara::fail(r.error());
     }
     pump();
     {
         std::unique_lock lock(mutex_);
         idle_.wait(lock, [&] { return shut_down_ || all_settled(); });
         if (failure_) return kithara::fail(*failure_);
-        for (const auto& it : items_)
-            if (it.st == item::state::failed && it.failure) return kithara::fail(*it.failure);
+        std::optional<error> failed;
+        for_each_item([&](const item& it) {
+            if (!failed && it.st == item::state::failed && it.failure) failed = *it.failure;
+        });
+        if (failed) return kithara::fail(*failed);
     }
     emit_progress();
     return {};

@@ -363,6 +363,83 @@ struct player {
         after_seek = false;
     }
 
+    // Live: may segment n follow the run (same decoder)? Refreshes the table when n is not
+    // known yet, waiting for the next reload until it is, or the playlist ended.
+    bool live_continues(std::size_t n) {
+        for (;;) {
+            const auto& sg = e->media().segments;
+            if (n < sg.size()) {
+                if (sg[n].gap || sg[n].discontinuity || sg[n].map != sg[run_first].map ||
+                    e->failed_segment(n, n + 1) || e->lost_segment(n, n + 1))
+                    return false;
+                // Out of the server's window and not cached: the run ends; the next one jumps.
+                return n >= e->window_first() || e->state_of(n) == item::state::done;
+            }
+            if (e->ended() || e->failure()) return false;
+            if (!e->refresh(true)) return false;  // ended, or the reloads stopped
+        }
+    }
+
+    // Live: the run appends each next segment when the decoder reaches the end of the last.
+    void grow_live(const std::shared_ptr<stream::concat_source>& cat) {
+        cat->on_demand([this, weak = std::weak_ptr<stream::concat_source>(cat)] {
+            auto c = weak.lock();
+            if (!c) return;
+            const auto n = run_end;
+            if (live_continues(n)) {
+                if (auto src = e->segment_source(n); src && c->append(*src)) {
+                    run_end = n + 1;
+                    next_seg = n + 1;
+                    e->evict_behind(n);
+                    return;
+                }
+            }
+            c->finish();
+        });
+    }
+
+    // Live: next_seg left the server's window while we were away (a long pause) and is not
+    // cached: resume at the oldest segment still available, with an event.
+    void live_catch_up() {
+        const auto wf = e->window_first();
+        if (next_seg >= wf || e->state_of(next_seg) == item::state::done) return;
+        const auto& it = e->items()[wf];
+        e->emit(make_event(event_kind::live_jump, it.url, it.media_sequence, e->info().variant,
+                           it.start,
+                           "behind the server's window: resuming at its oldest segment (" +
+                               std::to_string(it.start - position) + " s later)"));
+        next_seg = wf;
+        skip_seconds = 0;
+        position = it.start;
+        e->set_position(wf);
+    }
+
+    // Live: segment k of the run is gone from the server (we were away too long): the run
+    // ends, and playback resumes at the oldest segment the server still has, after k.
+    bool live_skip_lost() {
+        if (!e->live()) return false;
+        const auto k = e->lost_segment(run_first, std::max(run_end, next_seg + 1));
+        if (!k) return false;
+        dec.reset();
+        (void)e->refresh(false);
+        const auto to = std::max(*k + 1, e->window_first());
+        const auto& segs = e->media().segments;
+        if (to >= segs.size()) {
+            next_seg = segs.size();  // at the end of the table: wait for the next reload
+            return true;
+        }
+        const auto& it = e->items()[to];
+        e->emit(make_event(event_kind::live_jump, it.url, it.media_sequence, e->info().variant,
+                           it.start,
+                           "segment " + e->items()[*k].label +
+                               " is gone from the server: resuming at its oldest segment"));
+        next_seg = to;
+        skip_seconds = 0;
+        position = it.start;
+        e->set_position(to);
+        return true;
+    }
+
     result<> open_run(std::size_t first, double skip, std::uint64_t skip_n = 0,
                       std::optional<std::size_t> stop_at = std::nullopt) {
         const auto& segs = e->media().segments;
@@ -389,7 +466,13 @@ struct player {
             if (!src) return kithara::fail(src.error());
             if (auto r = cat->append(*src); !r) return r;
         }
-        cat->finish();
+        // A live run ends where the table ends now only when something else ends it; otherwise
+        // it grows as reloads add segments.
+        if (e->live() && !stop_at && end == segs.size())
+            grow_live(cat);
+        else
+            cat->finish();
+        if (e->live()) e->evict_behind(first);
         if (!first_run && s.discontinuity)
             e->emit(make_event(event_kind::discontinuity, s.resolved_uri, s.media_sequence,
                                e->info().variant, e->items()[first].start, {}));
@@ -470,6 +553,7 @@ struct player {
             if (dec) {
                 auto c = dec->next();
                 if (!c) {
+                    if (live_skip_lost()) continue;
                     if (auto f = e->failure()) return kithara::fail(*f);
                     auto cut = cut_run_at_failure();
                     if (!cut) return kithara::fail(cut.error());
@@ -478,6 +562,7 @@ struct player {
                 }
                 if (e->take_read_failure()) {
                     // Decoded after a read failed: possibly a packet cut short. Never returned.
+                    if (live_skip_lost()) continue;
                     if (auto f = e->failure()) return kithara::fail(*f);
                     auto cut = cut_run_at_failure();
                     if (!cut) return kithara::fail(cut.error());
@@ -549,6 +634,23 @@ struct player {
                 if (!*more) return std::optional<decode::pcm_chunk>{};
                 continue;
             }
+            if (e->live()) {
+                (void)e->refresh(false);
+                if (next_seg >= segs.size() && !e->ended() && !e->failure()) {
+                    if (e->refresh(true)) continue;  // waited for the next reload
+                    if (!e->ended())
+                        return kithara::fail(errc::segment_failed,
+                                             "live playlist " + e->media().url +
+                                                 ": the reloads stopped before EXT-X-ENDLIST");
+                }
+                if (auto f = e->failure()) return kithara::fail(*f);
+                if (next_seg < segs.size()) live_catch_up();
+                if (next_seg < segs.size() && e->lost_segment(next_seg, next_seg + 1)) {
+                    run_first = run_end = next_seg;
+                    (void)live_skip_lost();
+                    continue;
+                }
+            }
             if (next_seg >= segs.size()) {
                 e->await_complete_requests();  // stats() at the end counts every segment
                 return std::optional<decode::pcm_chunk>{};
@@ -583,6 +685,7 @@ struct player {
             const double skip = skip_seconds;
             skip_seconds = 0;
             if (auto r = open_run(next_seg, skip); !r) {
+                if (live_skip_lost()) continue;
                 // A segment the decoder's probe ran into failed (failed_segment_as_gap).
                 skip_seconds = skip;
                 auto cut = cut_run_at_failure();
@@ -612,9 +715,12 @@ struct player {
             abr->seek(t);
             return {};
         }
+        if (e->live()) (void)e->refresh(false);
         const auto& items = e->items();
         const auto n = e->media().segments.size();
-        t = std::clamp(t, 0.0, e->info().duration);
+        const auto info = e->info();
+        t = e->live() ? std::clamp(t, info.window_start, info.window_end)
+                      : std::clamp(t, 0.0, info.duration);
         std::size_t k = 0;
         while (k + 1 < n && items[k + 1].start <= t) ++k;
         dec.reset();
@@ -654,6 +760,18 @@ stream_info hls_stream::info() const {
     return engine_->info();
 }
 
+result<> hls_stream::seek_to_live_edge() {
+    if (player_->abr || !engine_->live())
+        return kithara::fail(errc::not_supported, "not a live stream: no live edge to go to");
+    (void)engine_->refresh(false);
+    return player_->seek(engine_->items()[engine_->live_edge()].start);
+}
+
+std::optional<std::chrono::system_clock::time_point> hls_stream::wall_clock(double seconds) const {
+    if (player_->abr) return player_->abr->engine_of(player_->run_variant)->wall_clock_at(seconds);
+    return engine_->wall_clock_at(seconds);
+}
+
 stream_stats hls_stream::stats() const {
     if (player_->abr) return player_->abr->stats(player_->position);
     return engine_->stats(player_->position);
@@ -686,6 +804,13 @@ result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& s
     s->player_->e = first;
     s->player_->abr = o->abr;
     if (o->abr) s->player_->played_variant = o->abr->first_track();
+    if (!o->abr && first->live() && !first->items().empty()) {
+        // The live edge (or EXT-X-START, or an EVENT's beginning): the first run starts there.
+        auto& p = *s->player_;
+        p.next_seg = first->start_segment();
+        p.position = first->items()[p.next_seg].start;
+        first->set_position(p.next_seg);
+    }
     return s;
 }
 

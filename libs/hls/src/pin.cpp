@@ -3,6 +3,8 @@
 
 #include "detail/engine.hpp"
 
+#include <kithara/hls/error.hpp>
+
 #include <limits>
 
 namespace kithara::hls {
@@ -16,6 +18,13 @@ result<stream_stats> pin(std::string url, assets::asset_store& store, net::clien
     options.prefetch_bytes = std::numeric_limits<std::uint64_t>::max();
     auto e = detail::engine::create(std::move(url), store, client, std::move(options));
     if (!e) return kithara::fail(e.error());
+    if ((*e)->live()) {
+        (*e)->shutdown();
+        return kithara::fail(errc::not_supported,
+                             "a live playlist has no end to download: pin it once it has "
+                             "EXT-X-ENDLIST (play it with live_options::keep_event to keep an "
+                             "EVENT playlist's segments)");
+    }
     auto done = (*e)->download_all();
     (*e)->shutdown();
     if (!done) return kithara::fail(done.error());

@@ -49,6 +49,7 @@ bool same_segment(const media_playlist& a, const segment& x, const media_playlis
 
 result<loaded_playlist> engine::load_playlist(const std::string& url) {
     loaded_playlist out;
+    out.started = std::chrono::steady_clock::now();
     auto res = asset_.open_atomic(url);
     if (!res) return kithara::fail(res.error());
     std::optional<std::string> cached;
@@ -82,6 +83,9 @@ result<loaded_playlist> engine::load_playlist(const std::string& url) {
         emit(make_event(event_kind::playlist_loaded, url, 0, 0, 0, how));
         out.body = *cached;
         out.final_url = cached_url;
+        out.etag = etag;
+        out.last_modified = last_modified;
+        out.finished = std::chrono::steady_clock::now();
         return std::move(out);
     };
     if (opts_.offline) {
@@ -123,6 +127,9 @@ result<loaded_playlist> engine::load_playlist(const std::string& url) {
     }
     out.final_url = got->stats.redirects > 0 && !got->head.url.empty() ? got->head.url : url;
     out.body = to_text(got->body);
+    out.etag = got->head.etag;
+    out.last_modified = got->head.last_modified;
+    out.finished = std::chrono::steady_clock::now();
     if (cached && *cached != out.body) out.previous = cached;
     out.stored = std::string(playlist_magic) + "url " + out.final_url + "\netag " + got->head.etag +
                  "\nlast_modified " + got->head.last_modified + "\n\n" + out.body;

@@ -120,21 +120,21 @@ private:
 
 std::shared_ptr<assets::streaming_handle> engine::opened_resource(std::size_t i) const {
     std::lock_guard lock(mutex_);
-    return items_[i].res;
+    return at(i).res;
 }
 
 result<std::shared_ptr<assets::streaming_handle>> engine::resource_for(std::size_t i) {
     {
         std::lock_guard lock(mutex_);
-        if (items_[i].res) return items_[i].res;
+        if (at(i).res) return at(i).res;
     }
-    auto h = asset_.open_streaming(items_[i].url);
+    auto h = asset_.open_streaming(at(i).url);
     if (!h) return kithara::fail(h.error());
     auto shared = std::make_shared<assets::streaming_handle>(std::move(*h));
     std::lock_guard lock(mutex_);
     // Items that name the same URL (BYTERANGE sub-ranges) share one storage object anyway.
-    if (!items_[i].res) items_[i].res = shared;
-    return items_[i].res;
+    if (!at(i).res) at(i).res = shared;
+    return at(i).res;
 }
 
 result<std::array<std::uint8_t, 16>> engine::key_for(const key& k, const std::string& what) {
@@ -192,7 +192,7 @@ result<std::array<std::uint8_t, 16>> engine::key_for(const key& k, const std::st
 
 result<std::shared_ptr<stream::source>> engine::map_source(std::uint32_t i, std::size_t seg) {
     return std::shared_ptr<stream::source>(
-        std::make_shared<segment_part>(shared_from_this(), seg, i, items_[i].range));
+        std::make_shared<segment_part>(shared_from_this(), seg, i, at(i).range));
 }
 
 result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) {
@@ -202,16 +202,16 @@ result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) 
               k->keyformat != "identity")) {
         return kithara::fail(errc::not_supported, "METHOD=" + k->method_text + " KEYFORMAT=\"" +
                                                       k->keyformat + "\" for segment " +
-                                                      items_[seg].label);
+                                                      at(seg).label);
     }
     std::shared_ptr<stream::source> src =
-        std::make_shared<segment_part>(shared_from_this(), seg, seg, items_[seg].range);
+        std::make_shared<segment_part>(shared_from_this(), seg, seg, at(seg).range);
     const auto container = container_of(s.resolved_uri, s.map != no_index);
     if (k) {
         const auto iv = k->iv ? *k->iv : hls_iv(s.media_sequence);
         std::weak_ptr<engine> weak = shared_from_this();
         key what = *k;
-        std::string label = items_[seg].label;
+        std::string label = at(seg).label;
         src = decrypt_source::create(
             std::move(src),
             [weak, what, label]() -> result<std::array<std::uint8_t, 16>> {

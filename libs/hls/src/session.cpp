@@ -79,6 +79,13 @@ result<session::opened> session::open(std::string url, assets::asset_store& stor
     auto e0 = may_adapt ? engine::create(url, store, client, options, choose, &m)
                         : engine::create(url, store, client, options, {}, &m);
     if (!e0) return kithara::fail(e0.error());
+    // Live playlists play one variant (the chooser's) for now: adapting across live variants
+    // needs their timelines aligned by media sequence, which the session does not do yet.
+    if ((*e0)->live()) {
+        if (adapt)
+            KITHARA_LOG_INFO("hls: live stream: playing one variant (no adaptive bitrate yet)");
+        return opened{*e0, nullptr};
+    }
     // A session when the bitrate adapts or the audio can be switched at run time (a group with
     // two renditions or more); otherwise the one engine plays alone, as before.
     bool switchable = false;

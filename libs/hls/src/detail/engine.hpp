@@ -12,6 +12,7 @@
 // Buffers: segment bytes live in the asset's streaming resources; keys in keys_ (16 bytes each).
 #pragma once
 
+#include "live.hpp"
 #include "renditions.hpp"
 
 #include <kithara/assets/asset_store.hpp>
@@ -35,6 +36,7 @@
 namespace kithara::hls::detail {
 
 class session;
+class live_reloader;
 
 struct item {
     enum class state { idle, fetching, done, failed };
@@ -49,6 +51,7 @@ struct item {
     std::shared_ptr<assets::streaming_handle> res;
     net::request_handle request;
     std::optional<error> failure;  // why it failed (state::failed)
+    bool lost = false;             // live: the server no longer has it (404/410), not fatal
     // Validators of the cached bytes (ETag / Last-Modified of the response that brought them),
     // persisted beside the resource; loaded when the item is first started.
     bool validators_loaded = false;
@@ -62,6 +65,10 @@ struct loaded_playlist {
     std::string final_url;
     std::optional<std::string> previous;  // the cached body a new network copy replaces
     std::string stored;                   // what store_playlist() writes (empty: nothing new)
+    std::string etag;                     // validators of the copy loaded (live reloads use them)
+    std::string last_modified;
+    steady_time started{};  // when the request began and ended (the live reload schedule)
+    steady_time finished{};
     std::optional<assets::atomic_handle> res;
 };
 
@@ -81,6 +88,9 @@ inline event make_event(event_kind kind, std::string uri, std::uint64_t media_se
 // net's retries of one request: attempts - 1, or every retry the policy allows when it gave up.
 std::uint64_t retries_of(const result<net::transfer_stats>& r, const net::request_options& o);
 std::uint64_t retries_of(const result<net::fetched>& r, const net::request_options& o);
+
+// The cache resource holding a segment's validators (ETag, Last-Modified).
+std::string validators_name(const std::string& url);
 
 // FFmpeg demuxer name for a segment URI ("mov" with an EXT-X-MAP), "" when unknown.
 std::string container_of(const std::string& uri, bool has_map);
@@ -102,6 +112,9 @@ public:
         const hls::rendition* like = nullptr);
     engine(net::client& client, stream_options options);
     ~engine();
+
+    // Map items (EXT-X-MAP) have indices from map_base on; segment k is item k.
+    static constexpr std::size_t map_base = std::size_t{1} << 30;
 
     [[nodiscard]] const media_playlist& media() const noexcept { return media_; }
     [[nodiscard]] const stream_options& options() const noexcept { return opts_; }
@@ -185,12 +198,61 @@ public:
     void on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, bool progressed);
     [[nodiscard]] bool has_validators(std::size_t i) const;
 
+    // --- Live and event playlists (no EXT-X-ENDLIST at open; see live_reloader). ---
+    // The segment table grows at the end as reloads add segments. Growth happens on the decoding
+    // thread only (extend), under mutex_, into storage reserved at open: elements never move, so
+    // a reference to item k stays valid on every thread; the io thread reads the table's size
+    // only under mutex_.
+    [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
+    // The newest playlist a reload published, folded into the table (decoding thread). `wait`:
+    // blocks until there is one newer than what the table holds, the playlist ended, the reloads
+    // failed for good, or shutdown. Returns false when nothing new came (ended or shut down).
+    bool refresh(bool wait);
+    // ENDLIST seen: no segment will be added (decoding thread).
+    [[nodiscard]] bool ended() const noexcept { return ended_; }
+    // The first segment whose bytes may still be had from the server (its window), and the
+    // segment the live start rules pick (3 target durations from the end, EXT-X-START, ...).
+    [[nodiscard]] std::size_t window_first() const;
+    [[nodiscard]] std::size_t live_edge() const;
+    [[nodiscard]] std::size_t start_segment() const noexcept { return live_start_; }
+    // Wall clock of timeline position t (EXT-X-PROGRAM-DATE-TIME), if the playlist dates it.
+    [[nodiscard]] std::optional<std::chrono::system_clock::time_point> wall_clock_at(
+        double t) const;
+    // The player reads segment `seg`: live segments behind it that left the server's window
+    // leave the cache (sliding window), unless options.live.keep_event.
+    void evict_behind(std::size_t seg);
+    // Live: the first segment in [first, end) the server no longer had (see item::lost).
+    [[nodiscard]] std::optional<std::size_t> lost_segment(std::size_t first, std::size_t end) const;
+
     // Item i's streaming resource, opened (cache files: I/O) on first use.
     result<std::shared_ptr<assets::streaming_handle>> resource_for(std::size_t i);
     // Item i's resource if it is open already, else null (no I/O).
     [[nodiscard]] std::shared_ptr<assets::streaming_handle> opened_resource(std::size_t i) const;
 
 private:
+    friend class live_reloader;
+    [[nodiscard]] item& at(std::size_t i) {
+        return i >= map_base ? maps_[i - map_base] : items_[i];
+    }
+    [[nodiscard]] const item& at(std::size_t i) const {
+        return i >= map_base ? maps_[i - map_base] : items_[i];
+    }
+    [[nodiscard]] bool needed(std::size_t i) const {
+        return i >= map_base ? map_needed_[i - map_base] : needed_[i];
+    }
+    template <class F>
+    void for_each_item(F&& f) {
+        for (auto& it : items_) f(it);
+        for (auto& it : maps_) f(it);
+    }
+    void build_items();
+    // Live: a reloaded playlist's new segments appended (decoding thread).
+    void append_live(const live_merge_result& r);
+    [[nodiscard]] std::size_t index_of_msn(std::uint64_t msn) const;  // first at or after msn
+    void update_window();  // info_'s window from the table (mutex_ held, or at open)
+    std::uint32_t map_index(const std::shared_ptr<const init_section>& m);
+    std::uint32_t key_index(const std::shared_ptr<const hls::key>& k);
+    result<> start_live(const loaded_playlist& p);
     void set_audio(const master_playlist& m, std::size_t v, const audio_choice& c);
     // Loads, checks and stores a media playlist, and builds the segment table.
     result<> load_media(const std::string& uri, const master_playlist* master);
@@ -201,7 +263,10 @@ private:
     void pump();
     // Starts item i's request; true when it finished without one (cached, failed, closing).
     bool start_item(std::size_t i, bool resumed = false);
-    void fail_item(std::size_t i, const error& e);
+    void fail_item(std::size_t i, const error& e, bool lost = false);
+    // Live: closes the handles of these cached resources and removes them (behind the player,
+    // out of the server's window), except those a segment at or after `keep_from` still uses.
+    void remove_cached(const std::vector<std::string>& urls, std::size_t keep_from);
     void load_validators(std::size_t i);
     void emit_progress();
     [[nodiscard]] bool all_settled() const;  // download_all: every item done or failed (locked)
@@ -211,8 +276,21 @@ private:
     assets::asset_handle asset_;
     media_playlist media_;
     stream_info info_;
-    std::vector<item> items_;   // segments, then one per EXT-X-MAP
-    std::vector<bool> needed_;  // per item: fetched at all (not a gap; a map some non-gap uses)
+    // Segments (item k = segment k) and init sections (item map_base + m). Both are reserved
+    // at open (a live playlist: options.live.max_segments) and only grow at the end.
+    std::vector<item> items_;
+    std::vector<item> maps_;
+    std::vector<bool> needed_;      // per segment: fetched at all (VOD: not a gap)
+    std::vector<bool> map_needed_;  // per init section: some non-gap segment uses it
+    // Live (null for VOD): the reloads, the timeline they build, the wall clock of positions.
+    std::shared_ptr<live_reloader> live_;
+    live_timeline timeline_;
+    pdt_map pdt_;
+    std::shared_ptr<const media_playlist> latest_;  // the newest playlist folded in
+    std::uint64_t merged_ = 0;                      // the reloader's publication folded in last
+    bool ended_ = true;                             // VOD; live until ENDLIST
+    std::uint64_t evict_from_ = 0;                  // sliding_window_eviction's cursor (an MSN)
+    std::size_t live_start_ = 0;                    // the start rule's segment at open
 
     mutable std::mutex mutex_;
     std::condition_variable idle_;  // in-flight requests reached 0; download_all's progress

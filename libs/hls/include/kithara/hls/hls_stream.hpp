@@ -1,4 +1,4 @@
-// kithara::hls::hls_stream: HLS VOD audio as PCM. open() loads the (master and) media playlists
+// kithara::hls::hls_stream: HLS audio as PCM. open() loads the (master and) media playlists
 // and returns a stream that downloads segments into the asset store (one asset keyed by the URL
 // opened) while decoding them in order. On a master with several variants it adapts the bitrate
 // (abr_options): each segment's variant is chosen from the network's measured throughput, the
@@ -6,14 +6,19 @@
 // new variant's decoder primed on its previous segment, a 5 ms crossfade, the output format
 // kept); a download that would stall is abandoned for a lower variant. Variants naming an AUDIO
 // group play the alternate audio rendition options.audio picks (language, name, channels).
+// A live or event playlist (no EXT-X-ENDLIST) starts at the live edge (live_options), is
+// reloaded on the RFC 8216 schedule while it plays, keeps a sliding window in the cache, and
+// ends cleanly after EXT-X-ENDLIST; next() waits for the next reload at the live edge.
 //
 //   auto s = kithara::hls::open(url, store, client, {}).value();
 //   while (auto c = s->next()) { if (!*c) break; play((*c)->samples, (*c)->start); }
 //   s->seek(42.0);  // the next chunk starts at 42 s exactly (sample-accurate)
 //   s->set_max_bandwidth(200'000);  // e.g. on a cellular link; lock_variant(1) to pin one
 //   auto pinned = kithara::hls::pin(url, store, client, {});  // whole variant, for offline play
+//   s->seek_to_live_edge();  // a live stream: back to the edge; s->wall_clock(t): its PDT
 //
-// Threads: open() and pin() block (never call them on the client's executor thread). next(),
+// Threads: open() and pin() block (never call them on the client's executor thread); live
+// reloads run on the executor (a timer and a request, no thread of their own). next(),
 // seek(), info() and stats() are called by one application thread at a time; AES-128 keys are
 // fetched on that thread, never on the executor. The download runs on the client's executor;
 // events (options.on_event) are called on the executor or on the thread calling open(), pin(),
@@ -32,6 +37,7 @@
 #include <kithara/net/bandwidth.hpp>
 #include <kithara/net/client.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -71,6 +77,21 @@ enum class event_kind {
     // The first chunk of another alternate audio rendition is returned (select_audio());
     // message: its NAME and LANGUAGE.
     rendition_switched,
+    // Live and event playlists. live_reloaded: a reload brought new segments (message: how
+    // many, the newest media sequence). live_stuck: unchanged for 3.5 target durations (the
+    // reloads go on); live_recovered: it changed again. live_anomaly: the media sequence went
+    // backwards, skipped segments never seen, or a segment changed (message says which).
+    // live_jump: playback was behind the server's window (a long pause): it resumes at the
+    // oldest segment still available (time: where). live_ended: EXT-X-ENDLIST appeared; the
+    // stream ends after its last segment. live_reload_failed: a reload failed (message: why;
+    // the reloads back off and go on).
+    live_reloaded,
+    live_stuck,
+    live_recovered,
+    live_anomaly,
+    live_jump,
+    live_ended,
+    live_reload_failed,
 };
 
 struct event {
@@ -169,6 +190,26 @@ struct rendition_info {
     std::string uri;  // the rendition's media playlist; "" when it is in the variant's stream
 };
 
+// Live and event playlists (no EXT-X-ENDLIST): where playback starts and what the cache keeps.
+// A live stream starts at the live edge RFC 8216 prescribes (HOLD-BACK, three target durations
+// from the end) or at EXT-X-START; its playlist is reloaded on the target-duration schedule with
+// conditional requests (blocking reloads where the server offers CAN-BLOCK-RELOAD).
+struct live_options {
+    bool event_from_beginning = false;  // EVENT playlists: start at the first segment
+    // EVENT playlists: keep every segment in the cache (to rewind to the start). Otherwise
+    // segments that left the server's window and were played leave the cache, so a 24-hour
+    // stream uses bounded disk.
+    bool keep_event = false;
+    // Bound of the segment table (reserved at open): after this many segments the stream ends
+    // with errc::limit_exceeded (reopen to continue). 100'000 is 55 hours of 2 s segments.
+    std::size_t max_segments = 100'000;
+    // Media seconds the server publishes per wall-clock second: 1 for every real server. A test
+    // or benchmark generator that runs a live stream faster than real time (the project's test
+    // server, kithara_serve --live-time-scale) sets it, so that the reload timing (target
+    // durations, backoff, the stuck rule) runs on the same clock.
+    double time_scale = 1.0;
+};
+
 struct stream_options {
     // The variant to play: an index into the master's variants, or the variant with this
     // BANDWIDTH; either one locks it (no adaptation). Neither: adaptive bitrate (abr) over the
@@ -195,6 +236,7 @@ struct stream_options {
     std::function<void(const event&)> on_event;
     abr_options abr;
     audio_preferences audio;  // which alternate audio rendition plays (see audio_preferences)
+    live_options live;
 };
 
 struct variant_info {
@@ -211,6 +253,13 @@ struct stream_info {
     // The AUDIO group of the playing variant (empty without one) and the rendition playing.
     std::vector<rendition_info> renditions;
     std::optional<std::size_t> rendition;
+    // Live and event playlists: live until EXT-X-ENDLIST appears (then `ended`). Times are
+    // seconds on the stream's timeline (0 = the start of the first segment seen); the window is
+    // what the server still offers, [window_start, window_end); duration is window_end.
+    bool live = false;
+    bool ended = true;
+    double window_start = 0;
+    double window_end = 0;
 };
 
 struct stream_stats {
@@ -253,6 +302,13 @@ public:
     // holds it (and its init section and key).
     result<> seek(double seconds);
     [[nodiscard]] stream_info info() const;
+    // Live: the next chunk starts at the live edge (the position the start rules pick on the
+    // newest playlist). A VOD stream: not_supported.
+    result<> seek_to_live_edge();
+    // The wall-clock time of timeline position `seconds` (EXT-X-PROGRAM-DATE-TIME, carried
+    // forward from the newest date before it), or nullopt when the playlist dates nothing there.
+    [[nodiscard]] std::optional<std::chrono::system_clock::time_point> wall_clock(
+        double seconds) const;
     [[nodiscard]] stream_stats stats() const;
     // Adaptive bitrate at run time (any thread): lock a variant (nullopt: adapt again), cap the
     // bandwidth (bits/s, 0 = none). They apply from the next segment downloaded.

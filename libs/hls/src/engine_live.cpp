@@ -1,0 +1,256 @@
+// engine (live): the segment table of a live or event playlist. The reloads (live_reloader) run
+// on the executor; the decoding thread folds what they publish into the table (refresh), which
+// grows at the end into storage reserved at open; segments behind the player that left the
+// server's window leave the cache (evict_behind).
+#include "detail/engine.hpp"
+#include "detail/live_reloader.hpp"
+
+#include <kithara/detail/log.hpp>
+#include <kithara/hls/error.hpp>
+
+#include <algorithm>
+
+namespace kithara::hls::detail {
+
+result<> engine::start_live(const loaded_playlist& p) {
+    live_timeline_options to;
+    to.keep_all = opts_.live.keep_event && media_.type == playlist_type::event;
+    timeline_ = live_timeline(to);
+    (void)timeline_.merge(media_);  // the table already holds these segments (build_items)
+    start_options so;
+    so.event_from_beginning = opts_.live.event_from_beginning;
+    so.low_latency = false;  // whole segments: parts are not played yet
+    auto st = live_start(media_, so);
+    if (!st) return kithara::fail(st.error());
+    live_start_ = index_of_msn(st->msn);
+    latest_ = std::make_shared<const media_playlist>(media_);
+    ended_ = false;
+    info_.live = true;
+    info_.ended = false;
+    update_window();
+    auto on_event = opts_.on_event;
+    live_ =
+        std::make_shared<live_reloader>(client_, p.final_url, opts_, [on_event](const event& e) {
+            if (on_event) on_event(e);
+        });
+    live_->start(media_, p.started, p.finished, p.etag, p.last_modified);
+    KITHARA_LOG_DEBUG("hls: live playlist, {} segments, starting at media sequence {}",
+                      media_.segments.size(), st->msn);
+    return {};
+}
+
+std::size_t engine::index_of_msn(std::uint64_t msn) const {
+    // Segments are in ascending media sequence (a lost range leaves a hole in the numbers).
+    auto it = std::lower_bound(items_.begin(), items_.end(), msn,
+                               [](const item& x, std::uint64_t m) { return x.media_sequence < m; });
+    return static_cast<std::size_t>(it - items_.begin());
+}
+
+void engine::update_window() {
+    if (items_.empty()) return;
+    const auto first = std::min(index_of_msn(timeline_.window_first()), items_.size() - 1);
+    info_.window_start = items_[first].start;
+    info_.window_end = items_.back().start + items_.back().duration;
+    info_.duration = info_.window_end;
+    info_.segments = items_.size();
+    info_.ended = ended_;
+}
+
+bool engine::refresh(bool wait) {
+    if (!live_) return false;
+    auto p = live_->take(merged_, wait);
+    if (!p) return false;
+    merged_ = p->seq;
+    latest_ = p->playlist;
+    auto r = timeline_.merge(*p->playlist);
+    for (const auto& a : r.anomalies) {
+        KITHARA_LOG_WARN("hls: live playlist: {}", a.message);
+        emit(make_event(event_kind::live_anomaly, media_.url, a.first_msn, info_.variant, 0,
+                        std::string(to_string(a.kind)) + ": " + a.message));
+    }
+    append_live(r);
+    // Segments the timeline forgot (out of the window and played) leave the cache.
+    if (!r.dropped.empty() && !(opts_.live.keep_event && media_.type == playlist_type::event)) {
+        std::vector<std::string> urls;
+        for (const auto& d : r.dropped) urls.push_back(d.resolved_uri);
+        remove_cached(urls, index_of_msn(r.dropped.back().msn + 1));
+    }
+    if (r.ended && !ended_) {
+        {
+            std::lock_guard lock(mutex_);
+            ended_ = true;
+            info_.ended = true;
+        }
+        emit(make_event(event_kind::live_ended, media_.url, timeline_.last_msn(), info_.variant,
+                        info_.window_end, "EXT-X-ENDLIST: the stream ends after its last segment"));
+    }
+    return true;
+}
+
+std::uint32_t engine::map_index(const std::shared_ptr<const init_section>& m) {
+    for (std::size_t k = 0; k < media_.maps.size(); ++k) {
+        const auto& x = media_.maps[k];
+        if (x.resolved_uri == m->resolved_uri && x.range.has_value() == m->range.has_value() &&
+            (!x.range ||
+             (x.range->offset == m->range->offset && x.range->length == m->range->length)))
+            return static_cast<std::uint32_t>(k);
+    }
+    if (maps_.size() == maps_.capacity()) return no_index;  // checked by the caller
+    media_.maps.push_back(*m);
+    item it;
+    it.url = m->resolved_uri;
+    it.range = m->range;
+    it.label = m->uri + " (init section)";
+    maps_.push_back(std::move(it));
+    return static_cast<std::uint32_t>(maps_.size() - 1);
+}
+
+std::uint32_t engine::key_index(const std::shared_ptr<const hls::key>& k) {
+    // Keys rotate forward: the last one is the likely match.
+    for (std::size_t j = media_.keys.size(); j-- > 0;) {
+        const auto& x = media_.keys[j];
+        if (x.method == k->method && x.resolved_uri == k->resolved_uri && x.iv == k->iv &&
+            x.keyformat == k->keyformat)
+            return static_cast<std::uint32_t>(j);
+    }
+    if (media_.keys.size() == media_.keys.capacity()) return no_index;
+    media_.keys.push_back(*k);
+    return static_cast<std::uint32_t>(media_.keys.size() - 1);
+}
+
+void engine::append_live(const live_merge_result& r) {
+    if (r.appended.empty()) return;
+    std::optional<error> full;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& ls : r.appended) {
+            if (items_.size() == items_.capacity()) {
+                full = error(errc::limit_exceeded,
+                             "live stream longer than live_options::max_segments (" +
+                                 std::to_string(items_.capacity()) + " segments): reopen it");
+                break;
+            }
+            segment s;
+            s.duration = ls.duration;
+            s.title = ls.title;
+            s.uri = ls.uri;
+            s.resolved_uri = ls.resolved_uri;
+            s.range = ls.range;
+            s.media_sequence = ls.msn;
+            s.discontinuity_sequence = ls.discontinuity_sequence;
+            s.discontinuity = ls.discontinuity;
+            s.gap = ls.gap;
+            if (ls.map) {
+                s.map = map_index(ls.map);
+                if (s.map == no_index) {
+                    full = error(errc::limit_exceeded, "live stream with too many EXT-X-MAPs");
+                    break;
+                }
+            }
+            if (ls.key) {
+                s.key = key_index(ls.key);
+                if (s.key == no_index) {
+                    full = error(errc::limit_exceeded, "live stream with too many keys");
+                    break;
+                }
+                s.key_count = 1;
+            }
+            item it;
+            it.url = ls.resolved_uri;
+            it.range = ls.range;
+            it.start = ls.start;
+            it.duration = ls.duration;
+            it.media_sequence = ls.msn;
+            it.label = ls.label();
+            media_.segments.push_back(std::move(s));
+            items_.push_back(std::move(it));
+            pdt_.add(ls);
+        }
+        update_window();
+        if (full && !failure_) failure_ = *full;
+    }
+    if (full) emit(make_event(event_kind::error, media_.url, 0, info_.variant, 0, full->message()));
+    pump();  // the window may reach the new segments
+}
+
+std::size_t engine::window_first() const {
+    if (items_.empty()) return 0;
+    return std::min(index_of_msn(timeline_.window_first()), items_.size() - 1);
+}
+
+std::size_t engine::live_edge() const {
+    if (!latest_ || items_.empty()) return live_start_;
+    start_options so;
+    so.event_from_beginning = false;
+    so.low_latency = false;
+    auto st = live_start(*latest_, so);
+    if (!st) return items_.size() - 1;
+    return std::min(index_of_msn(st->msn), items_.size() - 1);
+}
+
+std::optional<std::chrono::system_clock::time_point> engine::wall_clock_at(double t) const {
+    std::lock_guard lock(mutex_);
+    return pdt_.wall_clock_at(t);
+}
+
+void engine::evict_behind(std::size_t seg) {
+    if (!live_ || seg >= items_.size()) return;
+    const auto playing = items_[seg].media_sequence;
+    timeline_.set_playing(playing);
+    const bool keep = opts_.live.keep_event && media_.type == playlist_type::event;
+    auto plan = sliding_window_eviction(timeline_, playing, evict_from_, keep);
+    evict_from_ = plan.next_from;
+    std::vector<std::string> urls = std::move(plan.resources);
+    urls.insert(urls.end(), plan.maps.begin(), plan.maps.end());
+    if (!urls.empty()) remove_cached(urls, seg);
+}
+
+std::optional<std::size_t> engine::lost_segment(std::size_t first, std::size_t end) const {
+    std::lock_guard lock(mutex_);
+    end = std::min(end, items_.size());
+    for (std::size_t k = first; k < end; ++k)
+        if (items_[k].lost) return k;
+    return std::nullopt;
+}
+
+void engine::remove_cached(const std::vector<std::string>& urls, std::size_t keep_from) {
+    // Close the handles (their range maps are written: I/O) and remove the files, no lock held.
+    std::vector<std::shared_ptr<assets::streaming_handle>> handles;
+    std::vector<std::string> names;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& url : urls) {
+            bool keep = false;
+            for (std::size_t k = keep_from; k < items_.size() && !keep; ++k) {
+                keep = items_[k].url == url;
+                if (!keep) {
+                    const auto m = media_.segments[k].map;
+                    keep = m != no_index && maps_[m].url == url;
+                }
+            }
+            for_each_item([&](item& it) {
+                if (it.url != url) return;
+                if (it.st == item::state::fetching) keep = true;
+            });
+            if (keep) continue;
+            for_each_item([&](item& it) {
+                if (it.url != url) return;
+                if (it.res) handles.push_back(std::move(it.res));
+                // Gone from the cache: a later need fetches again (and fails when the server
+                // no longer has it), never reads an empty resource as complete.
+                if (it.st == item::state::done) it.st = item::state::idle;
+                it.cache_counted = false;
+            });
+            names.push_back(url);
+        }
+    }
+    handles.clear();
+    for (const auto& u : names) {
+        if (auto r = asset_.remove_resource(u); !r)
+            KITHARA_LOG_DEBUG("hls: live segment not removed from the cache: {}",
+                              r.error().message());
+        (void)asset_.remove_resource(validators_name(u));
+    }
+}
+
+}  // namespace kithara::hls::detail

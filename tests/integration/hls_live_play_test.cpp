@@ -1,0 +1,360 @@
+// kithara::hls live playback over the test server's live generator (test_server_live.hpp): a
+// window that advances in accelerated real time over the ts_aac fixture's segments, cycled with
+// a discontinuity at each wrap. Checked by content: each run of segments (between wraps)
+// against the local decode of the same source segments; the timeline continuous across reloads
+// (no gap, no duplicate); the live edge; EXT-X-ENDLIST; the sliding-window cache; a pause
+// longer than the window; reload faults; a stuck playlist; seeks in the window; PDT.
+#include "hls_support.hpp"
+#include "test_server_live.hpp"
+
+#include <kithara/hls/hls_stream.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace kithara::hls_test {
+namespace {
+
+using namespace std::chrono_literals;
+using test::live_source;
+using test::live_stream;
+using test::live_stream_options;
+
+struct live_env : env {
+    std::unique_ptr<live_stream> live;
+    live_source source;
+    explicit live_env(const std::string& name, live_stream_options o) : env(name) {
+        std::string error;
+        auto s = live_source::from_vod_playlist(fixtures / "ts_aac/index.m3u8", error);
+        EXPECT_TRUE(s) << error;
+        source = *s;
+        o.source = source;
+        live = live_stream::create(*srv, o, error);
+        EXPECT_TRUE(live) << error;
+    }
+    std::string url() const { return srv->url(live->options().path); }
+    // Options whose reload clock runs at the generator's speed.
+    hls::stream_options options() const {
+        hls::stream_options so;
+        so.live.time_scale = live->options().time_scale;
+        return so;
+    }
+};
+
+// The reference PCM of source segments [first, last] decoded in one run, as a fresh decoder
+// reading them in order produces it (the fixture's segments are written into one file).
+pcm reference_run(const live_source& src, std::size_t first, std::size_t last) {
+    std::vector<std::byte> all;
+    for (std::size_t k = first; k <= last; ++k) {
+        const auto& b = *src.segments[k].bytes;
+        const auto* p = reinterpret_cast<const std::byte*>(b.data());
+        all.insert(all.end(), p, p + b.size());
+    }
+    auto dec = decode::decoder::open(stream::memory_source::create(all)).value();
+    pcm out;
+    for (;;) {
+        auto c = dec->next();
+        if (!c || !*c) break;
+        out.rate = (*c)->sample_rate;
+        out.channels = (*c)->channels;
+        out.samples.insert(out.samples.end(), (*c)->samples.begin(), (*c)->samples.end());
+    }
+    return out;
+}
+
+// Chunks' starts follow each other exactly (a chunk starts where the one before ended).
+void expect_continuous(const std::vector<double>& starts, const std::vector<std::size_t>& frames,
+                       std::uint32_t rate) {
+    for (std::size_t i = 1; i < starts.size(); ++i) {
+        const double end = starts[i - 1] + static_cast<double>(frames[i - 1]) / rate;
+        ASSERT_NEAR(starts[i], end, 1.5 / rate) << "chunk " << i << " of " << starts.size();
+    }
+}
+
+struct played {
+    pcm all;
+    std::vector<std::size_t> frames;  // per chunk
+};
+
+played play_to_end(hls::hls_stream& s, std::size_t max_frames = SIZE_MAX) {
+    played p;
+    while (p.all.frames() < max_frames) {
+        auto c = s.next();
+        if (!c) {
+            p.all.failure = c.error();
+            break;
+        }
+        if (!*c) break;
+        p.all.rate = (*c)->sample_rate;
+        p.all.channels = (*c)->channels;
+        p.all.starts.push_back(std::chrono::duration<double>((*c)->start).count());
+        p.frames.push_back((*c)->frames());
+        p.all.samples.insert(p.all.samples.end(), (*c)->samples.begin(), (*c)->samples.end());
+    }
+    return p;
+}
+
+TEST(hls_live_play, plays_from_the_live_edge_across_reloads_to_endlist_without_gap_or_duplicate) {
+    live_stream_options o;
+    o.path = "/live/radio.m3u8";
+    o.window = 4;
+    o.time_scale = 8;
+    o.end_after = 17;  // 3 loops of the 5 source segments and 2 more; ENDLIST after MSN 16
+    live_env t("live_play", o);
+    ASSERT_TRUE(t.live);
+    event_log log;
+    auto so = t.options();
+    so.on_event = log.callback();
+    auto s = hls::open(t.url(), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    const auto info = (*s)->info();
+    EXPECT_TRUE(info.live);
+    EXPECT_FALSE(info.ended);
+
+    auto p = play_to_end(**s);
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    ASSERT_FALSE(p.all.starts.empty());
+    EXPECT_TRUE((*s)->info().ended);
+    EXPECT_EQ(log.of(hls::event_kind::live_ended).size(), 1u);
+    EXPECT_GE(log.of(hls::event_kind::live_reloaded).size(), 3u);
+
+    // The live edge: the 4 segments at open, HOLD-BACK 3 target durations (6 s) from their
+    // end: playback starts with the segment holding end - 6 s.
+    ASSERT_EQ(t.source.segments.size(), 5u);
+    double total = 0;
+    for (std::size_t k = 0; k < 4; ++k) total += t.source.segments[k].duration;
+    std::size_t start_msn = 0;
+    double start_at = 0;
+    while (start_at + t.source.segments[start_msn].duration <= total - 6.0)
+        start_at += t.source.segments[start_msn++].duration;
+    EXPECT_NEAR(p.all.starts.front(), start_at, 1e-6);
+
+    // No gap, no duplicate: every chunk starts where the previous ended, except at the loop
+    // wraps (discontinuities: a new decoder, which starts at the segment's EXTINF start).
+    std::vector<double> wraps;  // timeline start of MSN 5, 10, 15
+    double loop = 0;
+    for (const auto& seg : t.source.segments) loop += seg.duration;
+    for (int k = 1; k <= 3; ++k) wraps.push_back(loop * k);
+    std::size_t run_begin = 0;
+    std::vector<std::pair<std::size_t, std::size_t>> runs;  // chunk index ranges
+    for (std::size_t i = 1; i <= p.all.starts.size(); ++i) {
+        const bool wrap =
+            i < p.all.starts.size() && std::any_of(wraps.begin(), wraps.end(), [&](double w) {
+                return std::abs(p.all.starts[i] - w) < 1e-6;
+            });
+        if (i == p.all.starts.size() || wrap) {
+            runs.emplace_back(run_begin, i);
+            run_begin = i;
+        }
+    }
+    ASSERT_EQ(runs.size(), 4u) << "runs: the first partial loop, two whole loops, the tail";
+    const auto rate = p.all.rate;
+    const auto ch = p.all.channels;
+    for (const auto& [b, e] : runs) {
+        std::vector<double> st(p.all.starts.begin() + static_cast<std::ptrdiff_t>(b),
+                               p.all.starts.begin() + static_cast<std::ptrdiff_t>(e));
+        std::vector<std::size_t> fr(p.frames.begin() + static_cast<std::ptrdiff_t>(b),
+                                    p.frames.begin() + static_cast<std::ptrdiff_t>(e));
+        expect_continuous(st, fr, rate);
+    }
+    // Content: each run against a fresh decode of the same source segments.
+    const std::pair<std::size_t, std::size_t> sources[] = {{start_msn, 4}, {0, 4}, {0, 4}, {0, 1}};
+    std::size_t offset = 0;
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+        std::size_t n = 0;
+        for (auto i = runs[r].first; i < runs[r].second; ++i) n += p.frames[i];
+        const auto ref = reference_run(t.source, sources[r].first, sources[r].second);
+        ASSERT_EQ(ref.rate, rate);
+        EXPECT_EQ(n, ref.frames()) << "run " << r;
+        const auto m = std::min(n, ref.frames());
+        EXPECT_GT(snr_db(p.all.samples.data() + offset * ch, ref.samples.data(), m * ch), 90.0)
+            << "run " << r;
+        offset += n;
+    }
+}
+
+TEST(hls_live_play, the_cache_keeps_a_sliding_window_not_the_whole_stream) {
+    live_stream_options o;
+    o.path = "/live/long.m3u8";
+    o.window = 3;
+    o.time_scale = 15;
+    o.end_after = 60;  // about 114 s of media
+    live_env t("live_window", o);
+    ASSERT_TRUE(t.live);
+    auto so = t.options();
+    so.prefetch_seconds = 4;
+    auto s = hls::open(t.url(), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    auto p = play_to_end(**s);
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    EXPECT_TRUE((*s)->info().ended);
+    s->reset();
+    auto asset = t.store->open_asset(t.url());
+    ASSERT_TRUE(asset);
+    auto list = asset->resources();
+    ASSERT_TRUE(list);
+    std::size_t segments = 0;
+    std::uint64_t bytes = 0;
+    for (const auto& r : *list) {
+        if (r.kind != assets::resource_kind::streaming) continue;
+        ++segments;
+        bytes += r.bytes;
+    }
+    // Played and out of the window: removed. What stays is the window (3), the segments
+    // prefetched past it, and the last few the player was on when the stream ended.
+    EXPECT_LE(segments, 8u) << "of 60 played";
+    std::uint64_t one = t.source.segments[0].bytes->size();
+    EXPECT_LE(bytes, 10 * one);
+}
+
+TEST(hls_live_play, a_pause_longer_than_the_window_resumes_at_its_oldest_segment_with_an_event) {
+    live_stream_options o;
+    o.path = "/live/pause.m3u8";
+    o.window = 3;
+    o.time_scale = 10;
+    o.grace = 0ms;  // segments are gone as soon as they leave the window
+    live_env t("live_pause", o);
+    ASSERT_TRUE(t.live);
+    event_log log;
+    auto so = t.options();
+    so.on_event = log.callback();
+    so.prefetch_seconds = 1;  // only the segment being played is fetched ahead
+    auto s = hls::open(t.url(), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    auto first = play_to_end(**s, 4096);
+    ASSERT_FALSE(first.all.failure);
+    ASSERT_FALSE(first.all.starts.empty());
+    // Away for 12 segments (~23 s of media): the window moved far past the position.
+    const auto now = t.live->last_media_sequence();
+    ASSERT_TRUE(t.live->wait_published(now + 12, std::nullopt, 10s));
+    auto after = play_to_end(**s, 44100 * 6);
+    ASSERT_FALSE(after.all.failure) << after.all.failure->message();
+    const auto jumps = log.of(hls::event_kind::live_jump);
+    ASSERT_GE(jumps.size(), 1u);
+    ASSERT_FALSE(after.all.starts.empty());
+    // Playback went on from the window's oldest segment then: at least `now + 12 - window`
+    // (the timeline stays continuous over what was lost: it counts media played, not missed).
+    EXPECT_GE(jumps.back().media_sequence, now + 12 - 3);
+    EXPECT_GE(jumps.back().time, first.all.starts.back());
+    EXPECT_GE(after.all.frames(), std::size_t{44100} * 6);
+}
+
+TEST(hls_live_play, failed_reloads_back_off_and_playback_goes_on) {
+    live_stream_options o;
+    o.path = "/live/faulty.m3u8";
+    o.window = 4;
+    o.time_scale = 8;
+    o.end_after = 12;
+    live_env t("live_faults", o);
+    ASSERT_TRUE(t.live);
+    event_log log;
+    auto so = t.options();
+    so.on_event = log.callback();
+    auto s = hls::open(t.url(), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    t.live->fail_next_reloads(3, 503);
+    auto p = play_to_end(**s);
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    EXPECT_TRUE((*s)->info().ended);
+    EXPECT_GE(log.of(hls::event_kind::live_reload_failed).size(), 1u);
+    // The whole tail played, to the end of MSN 11.
+    double end = 0;
+    for (std::uint64_t m = 0; m < 12; ++m) end += t.source.segments[m % 5].duration;
+    const double last = p.all.starts.back() + static_cast<double>(p.frames.back()) / p.all.rate;
+    EXPECT_NEAR(last, end, 0.05);
+}
+
+TEST(hls_live_play, a_stuck_playlist_is_reported_and_playback_resumes_when_it_moves) {
+    live_stream_options o;
+    o.path = "/live/stuck.m3u8";
+    o.window = 4;
+    o.time_scale = 8;
+    o.end_after = 14;
+    live_env t("live_stuck", o);
+    ASSERT_TRUE(t.live);
+    event_log log;
+    auto so = t.options();
+    so.on_event = log.callback();
+    auto s = hls::open(t.url(), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    // Frozen for 2 s of wall time = 16 s of media = 8 target durations, then caught up.
+    t.live->freeze(2000ms, true);
+    auto p = play_to_end(**s);
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    EXPECT_GE(log.of(hls::event_kind::live_stuck).size(), 1u);
+    EXPECT_GE(log.of(hls::event_kind::live_recovered).size(), 1u);
+    EXPECT_TRUE((*s)->info().ended);
+}
+
+TEST(hls_live_play, seeks_within_the_window_and_back_to_the_live_edge) {
+    live_stream_options o;
+    o.path = "/live/seek.m3u8";
+    o.window = 6;
+    o.time_scale = 1;  // slow: the window stays put during the test
+    live_env t("live_seek", o);
+    ASSERT_TRUE(t.live);
+    auto s = hls::open(t.url(), *t.store, *t.client, t.options());
+    ASSERT_TRUE(s) << s.error().message();
+    auto first = play_to_end(**s, 1);
+    ASSERT_FALSE(first.all.starts.empty());
+    const auto info = (*s)->info();
+    EXPECT_NEAR(info.window_start, 0.0, 1e-9);
+    EXPECT_GT(info.window_end, 10.0);
+    // Back to the window's start (earlier than the live edge we started at).
+    ASSERT_TRUE((*s)->seek(0.5));
+    auto back = play_to_end(**s, 1);
+    ASSERT_FALSE(back.all.failure);
+    ASSERT_FALSE(back.all.starts.empty());
+    EXPECT_NEAR(back.all.starts.front(), 0.5, 1.0 / 44100);
+    // Before the window: clamped to its start.
+    ASSERT_TRUE((*s)->seek(-5));
+    auto clamp = play_to_end(**s, 1);
+    ASSERT_FALSE(clamp.all.starts.empty());
+    EXPECT_NEAR(clamp.all.starts.front(), info.window_start, 1.0 / 44100);
+    // The live edge again.
+    ASSERT_TRUE((*s)->seek_to_live_edge());
+    auto edge = play_to_end(**s, 1);
+    ASSERT_FALSE(edge.all.starts.empty());
+    EXPECT_NEAR(edge.all.starts.front(), first.all.starts.front(), 2.5);
+    EXPECT_GT(edge.all.starts.front(), 1.0);
+    // Wall clock: the generator dates position 0 at pdt_epoch (now minus the initial window).
+    const auto w0 = (*s)->wall_clock(0);
+    const auto w4 = (*s)->wall_clock(4);
+    ASSERT_TRUE(w0 && w4);
+    EXPECT_NEAR(std::chrono::duration<double>(*w4 - *w0).count(), 4.0, 1e-3);
+}
+
+TEST(hls_live_play, an_event_playlist_starts_at_its_beginning_when_asked) {
+    live_stream_options o;
+    o.path = "/live/event.m3u8";
+    o.window = 4;
+    o.time_scale = 8;
+    o.end_after = 8;
+    o.type = test::live_playlist_type::event;
+    live_env t("live_event", o);
+    ASSERT_TRUE(t.live);
+    auto so = t.options();
+    so.live.event_from_beginning = true;
+    auto s = hls::open(t.url(), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    auto p = play_to_end(**s);
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    ASSERT_FALSE(p.all.starts.empty());
+    EXPECT_NEAR(p.all.starts.front(), 0.0, 1e-9);
+    EXPECT_TRUE((*s)->info().ended);
+}
+
+TEST(hls_live_play, a_live_playlist_cannot_be_pinned) {
+    live_stream_options o;
+    o.path = "/live/pin.m3u8";
+    live_env t("live_pin", o);
+    ASSERT_TRUE(t.live);
+    auto r = hls::pin(t.url(), *t.store, *t.client, {});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), hls::errc::not_supported);
+}
+
+}  // namespace
+}  // namespace kithara::hls_test
