@@ -266,6 +266,7 @@ def run(a, cmd):
     i0, r0 = pts[0]
     first_media = (r0 - i0) / RATE  # media position (s) of output sample 0 (the first cycle)
     res["first_media_s"] = round(first_media, 3)
+    res["first_probe_s"] = round(i0 / RATE, 3)  # > 0: the PCM began with what no probe located
 
     def unix(mono_t):
         return mono_t + off

@@ -57,8 +57,9 @@ def main():
         def per_run(key):
             return sum(r.get(key, 0) for r in rs) / n
 
+        exits = sorted({str(r.get("exit")) for r in rs if r.get("start_ms") is None})
         start = (f"{fmt(statistics.median(starts))} ({fmt(min(starts))}–{fmt(max(starts))})"
-                 if starts else "no PCM")
+                 if starts else f"no PCM (exit {', '.join(exits)})")
         lat = "—"
         if meds:
             p90 = sorted(pooled)[min(len(pooled) - 1, int(0.9 * len(pooled)))]
