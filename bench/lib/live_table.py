@@ -7,8 +7,9 @@
 Per player: live start (process spawn to the first PCM byte): median and min–max over the runs;
 where it starts (the live edge at its first PCM minus the media position of its first sample,
 median over the runs); live latency (a segment, or part with LL-HLS, published on the server to
-its first sample out of the player): the median of each run's median, with the min–max of those
-run medians and the pooled 90th percentile of all units; the jumps in its PCM (media skipped or
+its first sample out of the player): the median of every unit of every run (the runs spread the
+phase of the player's start over a segment, on which a player that reloads on its own schedule
+depends), with the min–max of the runs' medians and the 90th percentile of every unit; the jumps in its PCM (media skipped or
 repeated); what it asked the server (requests per run, part requests, held playlist requests =
 blocking reloads and preload hints; HTTP errors).
 """
@@ -30,7 +31,7 @@ def main():
     case, d = args
     unit = "part" if "+parts" in case else "segment"
     print(f"| {case}: player | live start, ms (min–max) | starts behind the edge, s "
-          f"| {unit} published → its PCM, ms (run medians min–max; p90) | ok runs "
+          f"| {unit} published → its PCM, ms: all units (run medians min–max; p90) | ok runs "
           f"| jumps | requests / parts / held / errors per run |")
     print("|---|---|---|---|---|---|---|")
     for p in sorted(os.listdir(d), key=lambda s: (not s.startswith("kithara"), s)):
@@ -63,7 +64,7 @@ def main():
         lat = "—"
         if meds:
             p90 = sorted(pooled)[min(len(pooled) - 1, int(0.9 * len(pooled)))]
-            lat = (f"{fmt(statistics.median(meds))} ({fmt(min(meds))}–{fmt(max(meds))}; "
+            lat = (f"{fmt(statistics.median(pooled))} ({fmt(min(meds))}–{fmt(max(meds))}; "
                    f"{fmt(p90)})")
         print(f"| {p} | {start} | {fmt(statistics.median(behind), 2) if behind else '—'} "
               f"| {lat} | {ok}/{n} | {jumps} | {per_run('requests'):.0f} / "
