@@ -99,10 +99,12 @@ player_cmd() {
         printf '%s\n' mpv --no-config --really-quiet --no-video --ao=pcm --ao-pcm-file=/dev/stdout \
             --ao-pcm-waveheader=no --audio-format=s16 --audio-samplerate=44100 --audio-channels=stereo @URL@ ;;
     *)
-        local e
+        local e words
         for e in "${extra[@]}"; do
-            # shellcheck disable=SC2086 # the template is split into words on purpose
-            [[ ${e%%=*} == "$1" ]] && { printf '%s\n' ${e#*=}; return; }
+            [[ ${e%%=*} == "$1" ]] || continue
+            read -r -a words <<< "${e#*=}"  # split at blanks, no globbing
+            printf '%s\n' "${words[@]}"
+            return
         done ;;
     esac
 }

@@ -53,6 +53,7 @@ RATE = 44100
 PROBE = 4096          # samples per probe (93 ms)
 STEP = RATE // 4      # a probe every 0.25 s of output
 MIN_SCORE = 0.6       # normalised correlation a probe needs to count as located
+MAX_BYTES = 64 << 20  # PCM kept per run (6 min of s16le stereo 44.1 kHz)
 
 
 def extinf_us(vod):
@@ -175,7 +176,10 @@ def run(a, cmd):
     res = {"name": a.name, "vod": os.path.basename(a.vod), "parts": a.parts, "phase": a.phase}
     peer = None
     try:
-        port = int(server.stdout.readline())  # written once the live stream exists
+        line = server.stdout.readline()  # the port, written once the live stream exists
+        if not line.strip().isdigit():
+            raise RuntimeError(f"kithara_serve did not start (exit {server.wait()})")
+        port = int(line)
         url = f"http://127.0.0.1:{port}/live/radio.m3u8"
         with urllib.request.urlopen(url, timeout=5) as r:
             first_msn, first_pdt = parse_pdt(r.read().decode())
@@ -194,7 +198,12 @@ def run(a, cmd):
         c = [x.replace("@URL@", url).replace("@CACHE@", cache) for x in cmd]
         errf = open(os.path.join(work, "stderr.txt"), "wb")
         t_spawn = time.monotonic()
-        peer = subprocess.Popen(c, stdout=subprocess.PIPE, stderr=errf, start_new_session=True)
+        try:
+            peer = subprocess.Popen(c, stdout=subprocess.PIPE, stderr=errf,
+                                    start_new_session=True)
+        except OSError as e:
+            res.update(start_ms=None, error=f"cannot run {c[0]}: {e.strerror}")
+            return res
         times, cum, chunks, total = [], [], [], 0
         deadline = t_spawn + a.seconds
         fd = peer.stdout.fileno()
@@ -205,6 +214,9 @@ def run(a, cmd):
             b = os.read(fd, 1 << 16)
             now = time.monotonic()
             if not b:
+                break
+            if total + len(b) > MAX_BYTES:  # a player gone wild: keep what fits, stop
+                res["capped"] = True
                 break
             total += len(b)
             times.append(now)
@@ -218,8 +230,12 @@ def run(a, cmd):
             except ProcessLookupError:
                 pass
             peer.wait()
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        server.send_signal(signal.SIGTERM)  # it writes its request log, then exits
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
     res["bytes"] = total
     err = open(os.path.join(work, "stderr.txt"), "rb").read().decode(errors="replace").strip()
@@ -307,13 +323,14 @@ def run(a, cmd):
 
 
 def server_log(path):
-    """Counts from kithara_serve's request log."""
+    """Counts from kithara_serve's request log, the player's requests only (the first is the
+    bench's own playlist read, before the player starts)."""
     req = parts = held = errors = 0
     try:
         lines = open(path).read().splitlines()
     except OSError:
         return {"log": "missing"}
-    for line in lines:
+    for line in lines[1:]:
         f = line.split()
         if len(f) < 3:
             continue

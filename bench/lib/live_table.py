@@ -58,9 +58,10 @@ def main():
         def per_run(key):
             return sum(r.get(key, 0) for r in rs) / n
 
-        exits = sorted({str(r.get("exit")) for r in rs if r.get("start_ms") is None})
+        why = sorted({r.get("error") or f"exit {r.get('exit')}" for r in rs
+                      if r.get("start_ms") is None})
         start = (f"{fmt(statistics.median(starts))} ({fmt(min(starts))}–{fmt(max(starts))})"
-                 if starts else f"no PCM (exit {', '.join(exits)})")
+                 if starts else f"no PCM ({'; '.join(why)})")
         lat = "—"
         if meds:
             p90 = sorted(pooled)[min(len(pooled) - 1, int(0.9 * len(pooled)))]
