@@ -44,7 +44,8 @@ fi
 if [[ $profile == bench ]]; then
   packages+=(hyperfine valgrind curl gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
              vlc-bin vlc-plugin-base mpv  # peers of bench/file_vs_peers.sh --shared-link and bench/hls_vs_peers.sh (-bad: tsdemux, hlsdemux)
-             python3-gi gir1.2-gstreamer-1.0)  # bench/hls_abr_vs_peers.sh drives playbin from Python
+             python3-gi gir1.2-gstreamer-1.0  # bench/hls_abr_vs_peers.sh drives playbin from Python
+             python3-numpy)  # bench/lib/live_measure.py locates PCM by cross-correlation
 fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
