@@ -426,6 +426,18 @@ int main(int argc, char** argv) {
                 std::this_thread::get_id() == main_thread && redraw)
                 redraw();
         };
+        // Timed metadata as it plays ("now playing"), with --verbose.
+        if (verbose) {
+            ho.on_metadata = [](const hls::timed_metadata& m) {
+                std::string what = m.artist.empty() ? m.title : m.artist + " - " + m.title;
+                if (m.daterange) what += (what.empty() ? "" : " ") + ("[" + m.daterange->id + "]");
+                std::fprintf(stderr, "[%8.1f ms] now playing       t=%7.3f s %s\n",
+                             std::chrono::duration<double, std::milli>(
+                                 std::chrono::steady_clock::now() - process_start)
+                                 .count(),
+                             m.time, what.c_str());
+            };
+        }
         if (list) return ex::list_cached(*store, client, a.url);  // --list --offline
         if (pin) {
             // Download only; then an offline open (no request) names what was pinned.

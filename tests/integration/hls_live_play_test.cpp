@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 
 namespace kithara::hls_test {
 namespace {
@@ -354,6 +356,95 @@ TEST(hls_live_play, a_live_playlist_cannot_be_pinned) {
     auto r = hls::pin(t.url(), *t.store, *t.client, {});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), hls::errc::not_supported);
+}
+
+// Playlist timed metadata (EXTINF titles, a DATERANGE through PROGRAM-DATE-TIME) arrives with
+// the chunk during which it starts, in order; after a seek the item in effect comes first.
+TEST(hls_timed_metadata, playlist_items_arrive_with_the_chunk_they_start_in_and_after_a_seek) {
+    const auto dir = fs::temp_directory_path() / ("kithara_meta_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const auto src = fixtures / "ts_aac";
+    auto ref = hls::read_playlist_file(src / "index.m3u8").value();
+    const auto& segs = ref.content.media().segments;
+    ASSERT_EQ(segs.size(), 5u);
+    std::string body =
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2026-12-05T10:00:00.000Z\n"
+        "#EXT-X-DATERANGE:ID=\"ad1\",START-DATE=\"2026-12-05T10:00:05.000Z\",DURATION=1.5,"
+        "X-TITLE=\"Ad\"\n";
+    const char* titles[] = {"Artist A - Song One", "Artist A - Song One", "Artist B - Song Two",
+                            "Artist B - Song Two", "Artist C - Song Three"};
+    std::vector<double> starts;
+    double t0 = 0;
+    for (std::size_t k = 0; k < segs.size(); ++k) {
+        fs::copy_file(src / segs[k].uri, dir / segs[k].uri);
+        char extinf[64];
+        std::snprintf(extinf, sizeof extinf, "#EXTINF:%.6f,", segs[k].duration);
+        body += std::string(extinf) + titles[k] + "\n" + segs[k].uri + "\n";
+        starts.push_back(t0);
+        t0 += segs[k].duration;
+    }
+    body += "#EXT-X-ENDLIST\n";
+    {
+        std::ofstream f(dir / "meta.m3u8", std::ios::binary);
+        f << body;
+    }
+    kithara::test::http_server srv(dir);
+    client_env c("timed_meta");
+    struct seen {
+        hls::timed_metadata item;
+        std::size_t chunk;  // index of the chunk next() returned right after
+    };
+    std::vector<seen> got;
+    std::size_t chunks = 0;
+    hls::stream_options so;
+    so.on_metadata = [&](const hls::timed_metadata& m) { got.push_back({m, chunks}); };
+    auto s = hls::open(srv.url("/meta.m3u8"), *c.store, *c.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    std::vector<std::pair<double, double>> spans;  // each chunk's [start, end)
+    for (;;) {
+        auto ch = (*s)->next();
+        ASSERT_TRUE(ch) << ch.error().message();
+        if (!*ch) break;
+        const double b = std::chrono::duration<double>((*ch)->start).count();
+        spans.emplace_back(b, b + static_cast<double>((*ch)->frames()) / (*ch)->sample_rate);
+        ++chunks;
+    }
+    // Song One at 0, Song Two at segment 2, Song Three at segment 4, the ad at 5.0 s.
+    ASSERT_EQ(got.size(), 4u);
+    const double want[] = {starts[0], starts[2], starts[4], 5.0};
+    std::vector<double> times;
+    for (const auto& g : got) times.push_back(g.item.time);
+    std::vector<double> sorted_want(std::begin(want), std::end(want));
+    std::sort(sorted_want.begin(), sorted_want.end());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_NEAR(times[i], sorted_want[i], 1e-6) << i;
+        ASSERT_LT(got[i].chunk, spans.size());
+        const auto [b, e] = spans[got[i].chunk];
+        EXPECT_LE(b, got[i].item.time + 1e-6) << i;  // announced with the chunk it starts in
+        EXPECT_GT(e, got[i].item.time) << i;
+    }
+    EXPECT_EQ(got[0].item.from, hls::timed_metadata::source::extinf);
+    EXPECT_NE(got[0].item.title.find("Song One"), std::string::npos) << got[0].item.title;
+    const auto ad = std::find_if(got.begin(), got.end(), [](const seen& g) {
+        return g.item.from == hls::timed_metadata::source::daterange;
+    });
+    ASSERT_NE(ad, got.end());
+    EXPECT_EQ(ad->item.daterange->id, "ad1");
+    EXPECT_NEAR(ad->item.duration.value_or(0), 1.5, 1e-9);
+
+    // A seek into Song Two: it comes first (in effect), then what follows.
+    got.clear();
+    chunks = 0;
+    ASSERT_TRUE((*s)->seek(starts[2] + 0.5));
+    auto ch = (*s)->next();
+    ASSERT_TRUE(ch && *ch);
+    ASSERT_FALSE(got.empty());
+    EXPECT_NEAR(got.front().item.time, starts[2], 1e-6);
+    EXPECT_NE(got.front().item.title.find("Song Two"), std::string::npos);
+    s->reset();
+    fs::remove_all(dir);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <kithara/detail/log.hpp>
 #include <kithara/hls/error.hpp>
 #include <kithara/hls/parser.hpp>
+#include <kithara/hls/timed_metadata.hpp>
 
 #include <algorithm>
 #include <utility>
@@ -78,6 +79,7 @@ void engine::build_items() {
     info_.segments = n;
     for (const auto& e : pdt_.add_playlist(media_))
         KITHARA_LOG_WARN("hls: EXT-X-PROGRAM-DATE-TIME ignored: {}", e.message());
+    add_metadata(media_, 0);
     needed_.assign(n, false);
     map_needed_.assign(maps_.size(), false);
     for (std::size_t k = 0; k < n; ++k) {
@@ -191,6 +193,26 @@ std::string audio_label(const master_playlist& m, const audio_choice& c) {
     if (r.language) out += " (" + *r.language + ")";
     if (!r.uri) out += " in the variant's stream";
     return out;
+}
+
+void engine::add_metadata(const media_playlist& m, double start) {
+    auto found = playlist_metadata(m, start);
+    for (const auto& why : found.skipped) KITHARA_LOG_DEBUG("hls: timed metadata: {}", why);
+    // A reload repeats what the window still holds: only items after the newest one known are
+    // new (a DATERANGE by its ID).
+    const double after = meta_.empty() ? -1.0 : meta_.back().time + 1e-6;
+    for (auto& it : found.items) {
+        if (it.time < after) continue;
+        if (it.daterange && std::any_of(meta_.begin(), meta_.end(), [&](const timed_metadata& x) {
+                return x.daterange && x.daterange->id == it.daterange->id;
+            }))
+            continue;
+        meta_.push_back(std::move(it));
+        if (meta_.size() > max_metadata) {
+            meta_.pop_front();
+            ++meta_dropped_;
+        }
+    }
 }
 
 std::uint32_t engine::map_item(std::size_t seg) const noexcept {

@@ -69,6 +69,11 @@ bool engine::refresh(bool wait) {
                         std::string(to_string(a.kind)) + ": " + a.message));
     }
     append_live(r);
+    if (!r.appended.empty() && !p->playlist->segments.empty()) {
+        const auto first = index_of_msn(p->playlist->media_sequence);
+        if (first < items_.size() && items_[first].media_sequence == p->playlist->media_sequence)
+            add_metadata(*p->playlist, items_[first].start);
+    }
     // Segments the timeline forgot (out of the window and played) leave the cache.
     if (!r.dropped.empty() && !(opts_.live.keep_event && media_.type == playlist_type::event)) {
         std::vector<std::string> urls;

@@ -56,7 +56,30 @@ struct player {
     std::uint32_t channels = 0;
     std::uint64_t silence_frames = 0;  // a gap still to render
     std::chrono::nanoseconds silence_at{0};
-    double position = 0;  // end of the last chunk returned (or the seek target), seconds
+    double position = 0;    // end of the last chunk returned (or the seek target), seconds
+    double meta_from = -1;  // timed metadata from this time on is still to announce
+
+    // Announces the timed metadata that starts before `end` (options.on_metadata).
+    void announce_metadata(double end) {
+        const auto& cb = e->options().on_metadata;
+        if (!cb) return;
+        const auto& m = e->metadata();
+        auto it = std::lower_bound(m.begin(), m.end(), meta_from,
+                                   [](const timed_metadata& x, double t) { return x.time < t; });
+        for (; it != m.end() && it->time < end; ++it) cb(*it);
+        meta_from = std::max(meta_from, end);
+    }
+
+    // After a seek to t (or the live start): the item in effect at t comes with the next chunk.
+    void metadata_at(double t) {
+        meta_from = t;
+        const auto& m = e->metadata();
+        auto it = std::upper_bound(m.begin(), m.end(), t,
+                                   [](double v, const timed_metadata& x) { return v < x.time; });
+        if (it == m.begin()) return;
+        --it;
+        if (!it->duration || it->time + *it->duration > t) meta_from = it->time;
+    }
 
     // Remembers where the chunk about to be returned ends (for stats().buffered_seconds).
     decode::pcm_chunk make_chunk(std::size_t frames, std::chrono::nanoseconds start) {
@@ -172,9 +195,11 @@ struct player {
             else
                 e->note_playing();
         }
-        if (c.sample_rate > 0)
+        if (c.sample_rate > 0) {
             position = std::chrono::duration<double>(c.start).count() +
                        static_cast<double>(c.frames()) / c.sample_rate;
+            announce_metadata(position);
+        }
         if (abr) {
             if (announce && may_announce) {
                 announce = false;
@@ -411,6 +436,7 @@ struct player {
         next_seg = wf;
         skip_seconds = 0;
         position = it.start;
+        metadata_at(position);
         e->set_position(wf);
     }
 
@@ -436,6 +462,7 @@ struct player {
         next_seg = to;
         skip_seconds = 0;
         position = it.start;
+        metadata_at(position);
         e->set_position(to);
         return true;
     }
@@ -713,6 +740,7 @@ struct player {
             position = t;
             after_seek = true;
             abr->seek(t);
+            metadata_at(t);
             return {};
         }
         if (e->live()) (void)e->refresh(false);
@@ -729,6 +757,7 @@ struct player {
         next_seg = k;
         skip_seconds = n ? t - items[k].start : 0;
         position = t;
+        metadata_at(t);
         if (n) e->set_position(k);
         return {};
     }
@@ -809,6 +838,7 @@ result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& s
         auto& p = *s->player_;
         p.next_seg = first->start_segment();
         p.position = first->items()[p.next_seg].start;
+        p.metadata_at(p.position);
         first->set_position(p.next_seg);
     }
     return s;

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -198,6 +199,13 @@ public:
     void on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, bool progressed);
     [[nodiscard]] bool has_validators(std::size_t i) const;
 
+    // Timed metadata of the playlist(s) (playlist_metadata: EXTINF titles, DATERANGE) by time;
+    // live reloads append what their new segments bring (decoding thread). Bounded: the oldest
+    // go first beyond max_metadata; meta_dropped() counts them (the player's cursor offset).
+    [[nodiscard]] const std::deque<timed_metadata>& metadata() const noexcept { return meta_; }
+    [[nodiscard]] std::uint64_t meta_dropped() const noexcept { return meta_dropped_; }
+    static constexpr std::size_t max_metadata = 4096;
+
     // --- Live and event playlists (no EXT-X-ENDLIST at open; see live_reloader). ---
     // The segment table grows at the end as reloads add segments. Growth happens on the decoding
     // thread only (extend), under mutex_, into storage reserved at open: elements never move, so
@@ -287,10 +295,13 @@ private:
     live_timeline timeline_;
     pdt_map pdt_;
     std::shared_ptr<const media_playlist> latest_;  // the newest playlist folded in
-    std::uint64_t merged_ = 0;                      // the reloader's publication folded in last
-    bool ended_ = true;                             // VOD; live until ENDLIST
-    std::uint64_t evict_from_ = 0;                  // sliding_window_eviction's cursor (an MSN)
-    std::size_t live_start_ = 0;                    // the start rule's segment at open
+    std::deque<timed_metadata> meta_;
+    std::uint64_t meta_dropped_ = 0;
+    void add_metadata(const media_playlist& m, double start);
+    std::uint64_t merged_ = 0;      // the reloader's publication folded in last
+    bool ended_ = true;             // VOD; live until ENDLIST
+    std::uint64_t evict_from_ = 0;  // sliding_window_eviction's cursor (an MSN)
+    std::size_t live_start_ = 0;    // the start rule's segment at open
 
     mutable std::mutex mutex_;
     std::condition_variable idle_;  // in-flight requests reached 0; download_all's progress

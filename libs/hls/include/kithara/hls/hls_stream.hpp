@@ -34,6 +34,7 @@
 #include <kithara/core/result.hpp>
 #include <kithara/decode/types.hpp>
 #include <kithara/hls/export.hpp>
+#include <kithara/hls/timed_metadata.hpp>
 #include <kithara/net/bandwidth.hpp>
 #include <kithara/net/client.hpp>
 
@@ -234,6 +235,12 @@ struct stream_options {
     std::vector<net::header> headers;  // sent with every request (never logged)
     net::request_options request;
     std::function<void(const event&)> on_event;
+    // Timed metadata of the playlists (EXTINF titles, EXT-X-DATERANGE placed through
+    // EXT-X-PROGRAM-DATE-TIME; see timed_metadata.hpp) at its presentation time: called on the
+    // thread calling next(), just before next() returns the chunk during which the item
+    // starts (after a seek: the item in effect at the target first). Live playlists add
+    // the items of each reload's new segments. Keep it quick; never call the stream from it.
+    std::function<void(const timed_metadata&)> on_metadata;
     abr_options abr;
     audio_preferences audio;  // which alternate audio rendition plays (see audio_preferences)
     live_options live;
