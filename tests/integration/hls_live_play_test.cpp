@@ -37,13 +37,26 @@ struct live_env : env {
         EXPECT_TRUE(live) << error;
     }
     std::string url() const { return srv->url(live->options().path); }
-    // Options whose reload clock runs at the generator's speed.
-    hls::stream_options options() const {
+    // Options whose reload clock runs at the generator's speed (events into `log`, if given).
+    hls::stream_options options(event_log* log = nullptr) const {
         hls::stream_options so;
         so.live.time_scale = live->options().time_scale;
+        if (log) so.on_event = log->callback();
         return so;
     }
 };
+
+// A live stream at `path` of `window` segments, time_scale media seconds per wall second, and
+// EXT-X-ENDLIST after end_after segments when given.
+live_stream_options stream(std::string path, std::size_t window, double time_scale,
+                           std::optional<std::uint64_t> end_after = std::nullopt) {
+    live_stream_options o;
+    o.path = std::move(path);
+    o.window = window;
+    o.time_scale = time_scale;
+    o.end_after = end_after;
+    return o;
+}
 
 // The reference PCM of source segments [first, last] decoded in one run, as a fresh decoder
 // reading them in order produces it (the fixture's segments are written into one file).
@@ -99,16 +112,12 @@ played play_to_end(hls::hls_stream& s, std::size_t max_frames = SIZE_MAX) {
 }
 
 TEST(hls_live_play, plays_from_the_live_edge_across_reloads_to_endlist_without_gap_or_duplicate) {
-    live_stream_options o;
-    o.path = "/live/radio.m3u8";
-    o.window = 4;
-    o.time_scale = 8;
-    o.end_after = 17;  // 3 loops of the 5 source segments and 2 more; ENDLIST after MSN 16
+    // 3 loops of the 5 source segments and 2 more: ENDLIST after MSN 16.
+    auto o = stream("/live/radio.m3u8", 4, 8, 17);
     live_env t("live_play", o);
     ASSERT_TRUE(t.live);
     event_log log;
-    auto so = t.options();
-    so.on_event = log.callback();
+    auto so = t.options(&log);
     auto s = hls::open(t.url(), *t.store, *t.client, so);
     ASSERT_TRUE(s) << s.error().message();
     const auto info = (*s)->info();
@@ -178,11 +187,7 @@ TEST(hls_live_play, plays_from_the_live_edge_across_reloads_to_endlist_without_g
 }
 
 TEST(hls_live_play, the_cache_keeps_a_sliding_window_not_the_whole_stream) {
-    live_stream_options o;
-    o.path = "/live/long.m3u8";
-    o.window = 3;
-    o.time_scale = 15;
-    o.end_after = 60;  // about 114 s of media
+    auto o = stream("/live/long.m3u8", 3, 15, 60);  // about 114 s of media
     live_env t("live_window", o);
     ASSERT_TRUE(t.live);
     auto so = t.options();
@@ -212,16 +217,12 @@ TEST(hls_live_play, the_cache_keeps_a_sliding_window_not_the_whole_stream) {
 }
 
 TEST(hls_live_play, a_pause_longer_than_the_window_resumes_at_its_oldest_segment_with_an_event) {
-    live_stream_options o;
-    o.path = "/live/pause.m3u8";
-    o.window = 3;
-    o.time_scale = 10;
+    auto o = stream("/live/pause.m3u8", 3, 10);
     o.grace = 0ms;  // segments are gone as soon as they leave the window
     live_env t("live_pause", o);
     ASSERT_TRUE(t.live);
     event_log log;
-    auto so = t.options();
-    so.on_event = log.callback();
+    auto so = t.options(&log);
     so.prefetch_seconds = 1;  // only the segment being played is fetched ahead
     auto s = hls::open(t.url(), *t.store, *t.client, so);
     ASSERT_TRUE(s) << s.error().message();
@@ -244,16 +245,11 @@ TEST(hls_live_play, a_pause_longer_than_the_window_resumes_at_its_oldest_segment
 }
 
 TEST(hls_live_play, failed_reloads_back_off_and_playback_goes_on) {
-    live_stream_options o;
-    o.path = "/live/faulty.m3u8";
-    o.window = 4;
-    o.time_scale = 8;
-    o.end_after = 12;
+    auto o = stream("/live/faulty.m3u8", 4, 8, 12);
     live_env t("live_faults", o);
     ASSERT_TRUE(t.live);
     event_log log;
-    auto so = t.options();
-    so.on_event = log.callback();
+    auto so = t.options(&log);
     auto s = hls::open(t.url(), *t.store, *t.client, so);
     ASSERT_TRUE(s) << s.error().message();
     t.live->fail_next_reloads(3, 503);
@@ -269,16 +265,11 @@ TEST(hls_live_play, failed_reloads_back_off_and_playback_goes_on) {
 }
 
 TEST(hls_live_play, a_stuck_playlist_is_reported_and_playback_resumes_when_it_moves) {
-    live_stream_options o;
-    o.path = "/live/stuck.m3u8";
-    o.window = 4;
-    o.time_scale = 8;
-    o.end_after = 14;
+    auto o = stream("/live/stuck.m3u8", 4, 8, 14);
     live_env t("live_stuck", o);
     ASSERT_TRUE(t.live);
     event_log log;
-    auto so = t.options();
-    so.on_event = log.callback();
+    auto so = t.options(&log);
     auto s = hls::open(t.url(), *t.store, *t.client, so);
     ASSERT_TRUE(s) << s.error().message();
     // Frozen for 2 s of wall time = 16 s of media = 8 target durations, then caught up.
@@ -291,10 +282,7 @@ TEST(hls_live_play, a_stuck_playlist_is_reported_and_playback_resumes_when_it_mo
 }
 
 TEST(hls_live_play, seeks_within_the_window_and_back_to_the_live_edge) {
-    live_stream_options o;
-    o.path = "/live/seek.m3u8";
-    o.window = 6;
-    o.time_scale = 1;  // slow: the window stays put during the test
+    auto o = stream("/live/seek.m3u8", 6, 1);  // real time: the window stays put meanwhile
     live_env t("live_seek", o);
     ASSERT_TRUE(t.live);
     auto s = hls::open(t.url(), *t.store, *t.client, t.options());
@@ -329,11 +317,7 @@ TEST(hls_live_play, seeks_within_the_window_and_back_to_the_live_edge) {
 }
 
 TEST(hls_live_play, an_event_playlist_starts_at_its_beginning_when_asked) {
-    live_stream_options o;
-    o.path = "/live/event.m3u8";
-    o.window = 4;
-    o.time_scale = 8;
-    o.end_after = 8;
+    auto o = stream("/live/event.m3u8", 4, 8, 8);
     o.type = test::live_playlist_type::event;
     live_env t("live_event", o);
     ASSERT_TRUE(t.live);
