@@ -12,6 +12,7 @@
 #include <kithara/hls/timed_metadata.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace kithara::hls::detail {
@@ -200,19 +201,60 @@ void engine::add_metadata(const media_playlist& m, double start) {
     for (const auto& why : found.skipped) KITHARA_LOG_DEBUG("hls: timed metadata: {}", why);
     // A reload repeats what the window still holds: only items after the newest one known are
     // new (a DATERANGE by its ID).
-    const double after = meta_.empty() ? -1.0 : meta_.back().time + 1e-6;
+    const double after = playlist_meta_after_;
     for (auto& it : found.items) {
         if (it.time < after) continue;
         if (it.daterange && std::any_of(meta_.begin(), meta_.end(), [&](const timed_metadata& x) {
                 return x.daterange && x.daterange->id == it.daterange->id;
             }))
             continue;
-        meta_.push_back(std::move(it));
-        if (meta_.size() > max_metadata) {
-            meta_.pop_front();
-            ++meta_dropped_;
-        }
+        playlist_meta_after_ = std::max(playlist_meta_after_, it.time + 1e-6);
+        insert_metadata(std::move(it));
     }
+}
+
+void engine::insert_metadata(timed_metadata m) {
+    auto at = std::upper_bound(meta_.begin(), meta_.end(), m.time,
+                               [](double t, const timed_metadata& x) { return t < x.time; });
+    meta_.insert(at, std::move(m));
+    if (meta_.size() > max_metadata) {
+        meta_.pop_front();
+        ++meta_dropped_;
+    }
+}
+
+void engine::queue_inband(std::vector<timed_metadata> items) {
+    std::lock_guard lock(inband_mutex_);
+    for (auto& m : items) inband_.push_back(std::move(m));
+    if (inband_.size() > max_inband_queue) {
+        const auto drop = inband_.size() - max_inband_queue;
+        inband_.erase(inband_.begin(), inband_.begin() + static_cast<std::ptrdiff_t>(drop));
+        inband_dropped_ += drop;
+        KITHARA_LOG_DEBUG("hls: {} in-band metadata items dropped (not consumed in time)", drop);
+    }
+}
+
+std::optional<timed_metadata> engine::merge_inband(double before) {
+    std::vector<timed_metadata> got;
+    {
+        std::lock_guard lock(inband_mutex_);
+        if (inband_.empty()) return std::nullopt;
+        got.swap(inband_);
+    }
+    std::optional<timed_metadata> late;
+    for (auto& m : got) {
+        if (m.emsg) {
+            if (!emsg_seen_.first_time(*m.emsg)) continue;
+        } else if (std::any_of(meta_.begin(), meta_.end(), [&](const timed_metadata& x) {
+                       return x.from == m.from && std::abs(x.time - m.time) < 1e-3 &&
+                              x.frames == m.frames;
+                   })) {
+            continue;
+        }
+        if (m.time < before && (!late || late->time <= m.time)) late = m;
+        insert_metadata(std::move(m));
+    }
+    return late;
 }
 
 std::uint32_t engine::map_item(std::size_t seg) const noexcept {

@@ -56,23 +56,36 @@ struct player {
     std::uint32_t channels = 0;
     std::uint64_t silence_frames = 0;  // a gap still to render
     std::chrono::nanoseconds silence_at{0};
-    double position = 0;    // end of the last chunk returned (or the seek target), seconds
-    double meta_from = -1;  // timed metadata from this time on is still to announce
+    double position = 0;         // end of the last chunk returned (or the seek target), seconds
+    double meta_from = -1;       // timed metadata from this time on is still to announce
+    double announced_time = -1;  // the newest item announced since the last seek
 
     // Announces the timed metadata that starts before `end` (options.on_metadata).
     void announce_metadata(double end) {
         const auto& cb = e->options().on_metadata;
         if (!cb) return;
+        // In-band items the segment reads found. One found after its time was passed (the
+        // decoder had read past it before the tag was whole) comes now, unless a newer item
+        // was announced already.
+        if (auto late = e->merge_inband(meta_from); late && late->time > announced_time) {
+            announced_time = late->time;
+            cb(*late);
+        }
         const auto& m = e->metadata();
         auto it = std::lower_bound(m.begin(), m.end(), meta_from,
                                    [](const timed_metadata& x, double t) { return x.time < t; });
-        for (; it != m.end() && it->time < end; ++it) cb(*it);
+        for (; it != m.end() && it->time < end; ++it) {
+            announced_time = std::max(announced_time, it->time);
+            cb(*it);
+        }
         meta_from = std::max(meta_from, end);
     }
 
     // After a seek to t (or the live start): the item in effect at t comes with the next chunk.
     void metadata_at(double t) {
         meta_from = t;
+        announced_time = -1;
+        (void)e->merge_inband(t);
         const auto& m = e->metadata();
         auto it = std::upper_bound(m.begin(), m.end(), t,
                                    [](double v, const timed_metadata& x) { return v < x.time; });

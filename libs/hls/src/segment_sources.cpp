@@ -5,6 +5,7 @@
 #include "detail/engine.hpp"
 
 #include "detail/decrypt_source.hpp"
+#include "detail/metadata_tap.hpp"
 #include "detail/packed_audio.hpp"
 
 #include <kithara/hls/aes.hpp>
@@ -220,6 +221,17 @@ result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) 
                 return e->key_for(what, label);
             },
             iv, "segment " + label, container);
+    }
+    // In-band timed metadata, when the application listens for it: the tap sees the decrypted
+    // bytes as the decoder reads them (packed audio: before its leading tag is skipped).
+    if (opts_.on_metadata && (is_packed(container) || s.map != no_index)) {
+        std::weak_ptr<engine> weak = shared_from_this();
+        src = std::make_shared<metadata_tap>(
+            std::move(src),
+            is_packed(container) ? metadata_tap::kind::packed : metadata_tap::kind::fmp4,
+            at(seg).start, "segment " + at(seg).label, [weak](std::vector<timed_metadata> found) {
+                if (auto e = weak.lock()) e->queue_inband(std::move(found));
+            });
     }
     if (is_packed(container)) src = std::make_shared<id3_skip_source>(std::move(src));
     return src;

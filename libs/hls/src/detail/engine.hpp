@@ -12,6 +12,7 @@
 // Buffers: segment bytes live in the asset's streaming resources; keys in keys_ (16 bytes each).
 #pragma once
 
+#include "emsg.hpp"
 #include "live.hpp"
 #include "renditions.hpp"
 
@@ -205,6 +206,15 @@ public:
     [[nodiscard]] const std::deque<timed_metadata>& metadata() const noexcept { return meta_; }
     [[nodiscard]] std::uint64_t meta_dropped() const noexcept { return meta_dropped_; }
     static constexpr std::size_t max_metadata = 4096;
+    // In-band items (ID3 in packed audio, fMP4 emsg) found by the segment taps as segments are
+    // read (any thread): queued, at most max_inband_queue (the oldest dropped beyond).
+    void queue_inband(std::vector<timed_metadata> items);
+    static constexpr std::size_t max_inband_queue = 256;
+    // Decoding thread: the queued items into metadata(), by time. A segment read again brings
+    // its items again: an item equal to a known one (same source, time within 1 ms and frames;
+    // an emsg by scheme, value and id: a repeated id fires once) is dropped. Returns the newest
+    // new item placed before `before` (found after the player passed its time), if any.
+    std::optional<timed_metadata> merge_inband(double before);
 
     // --- Live and event playlists (no EXT-X-ENDLIST at open; see live_reloader). ---
     // The segment table grows at the end as reloads add segments. Growth happens on the decoding
@@ -297,7 +307,13 @@ private:
     std::shared_ptr<const media_playlist> latest_;  // the newest playlist folded in
     std::deque<timed_metadata> meta_;
     std::uint64_t meta_dropped_ = 0;
+    double playlist_meta_after_ = -1;  // the newest playlist item's time (reloads add later ones)
     void add_metadata(const media_playlist& m, double start);
+    void insert_metadata(timed_metadata m);  // by time; bounded by max_metadata
+    emsg_dedup emsg_seen_;                   // decoding thread (merge_inband)
+    std::mutex inband_mutex_;                // guards inband_ (a leaf)
+    std::vector<timed_metadata> inband_;
+    std::uint64_t inband_dropped_ = 0;
     std::uint64_t merged_ = 0;      // the reloader's publication folded in last
     bool ended_ = true;             // VOD; live until ENDLIST
     std::uint64_t evict_from_ = 0;  // sliding_window_eviction's cursor (an MSN)

@@ -235,11 +235,15 @@ struct stream_options {
     std::vector<net::header> headers;  // sent with every request (never logged)
     net::request_options request;
     std::function<void(const event&)> on_event;
-    // Timed metadata of the playlists (EXTINF titles, EXT-X-DATERANGE placed through
-    // EXT-X-PROGRAM-DATE-TIME; see timed_metadata.hpp) at its presentation time: called on the
-    // thread calling next(), just before next() returns the chunk during which the item
-    // starts (after a seek: the item in effect at the target first). Live playlists add
-    // the items of each reload's new segments. Keep it quick; never call the stream from it.
+    // Timed metadata (see timed_metadata.hpp) at its presentation time: the playlists' (EXTINF
+    // titles, EXT-X-DATERANGE placed through EXT-X-PROGRAM-DATE-TIME) and the segments' own
+    // (ID3 tags anywhere in packed audio, ID3 messages and other events in fMP4 `emsg` boxes
+    // of version 0; a repeated emsg id fires once). Called on the thread calling next(), just
+    // before next() returns the chunk during which the item starts (an in-band item found only
+    // as its chunk was decoded: with the next chunk); after a seek: the item in effect at the
+    // target first. Live playlists add the items of each reload's new segments. Setting it
+    // makes segment reads scan for in-band items (no extra I/O). Keep it quick; never call the
+    // stream from it.
     std::function<void(const timed_metadata&)> on_metadata;
     abr_options abr;
     audio_preferences audio;  // which alternate audio rendition plays (see audio_preferences)

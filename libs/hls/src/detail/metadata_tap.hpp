@@ -1,0 +1,77 @@
+// metadata_tap: a segment's bytes seen as the decoder reads them, scanned for in-band timed
+// metadata — ID3 tags in packed audio (anywhere in the segment, through packed_audio_scanner) and
+// `emsg` boxes at the top level of an fMP4 segment — and handed to a sink as timed_metadata
+// placed on the stream timeline. Nothing is read twice: the tap sees the bytes the reader above
+// it reads, in order (a forward gap is read once from the inner source).
+//
+//   auto tap = std::make_shared<detail::metadata_tap>(segment, detail::metadata_tap::kind::packed,
+//                                                     /*segment_start=*/12.0, "segment 6",
+//                                                     [](std::vector<timed_metadata> found) {...});
+//   concat->append(tap);  // reads pass through; found items go to the sink as tags complete
+//
+// Threads: any thread (a decoder reads it from one at a time). Locks: one leaf mutex guards the
+// scan state; the sink is called after it is released. Buffers: the scanner's (one chunk plus one
+// tag or frame, see packed_audio_scanner), an emsg box being assembled (≤ max_emsg_bytes), and a
+// 4 KiB stack window for a forward gap.
+#pragma once
+
+#include "emsg.hpp"
+#include "packed_scanner.hpp"
+
+#include <kithara/hls/timed_metadata.hpp>
+#include <kithara/stream/source.hpp>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace kithara::hls::detail {
+
+class metadata_tap final : public stream::source {
+public:
+    enum class kind { packed, fmp4 };
+    using sink = std::function<void(std::vector<timed_metadata>)>;
+
+    metadata_tap(std::shared_ptr<stream::source> inner, kind k, double segment_start,
+                 std::string label, sink out);
+
+    [[nodiscard]] std::optional<std::uint64_t> length() const override { return inner_->length(); }
+    result<stream::wait_status> wait_range(stream::byte_range r,
+                                           std::optional<stream::deadline> until,
+                                           std::stop_token stop) override {
+        return inner_->wait_range(r, until, std::move(stop));
+    }
+    [[nodiscard]] result<std::size_t> read_at(std::uint64_t offset,
+                                              std::span<std::byte> out) override;
+    void will_need(stream::byte_range r) override { inner_->will_need(r); }
+    [[nodiscard]] stream::media_hints hints() const override { return inner_->hints(); }
+
+private:
+    // Scans bytes [offset, offset + bytes.size()) (under mutex_); found items go to `found`.
+    void observe(std::uint64_t offset, std::span<const std::uint8_t> bytes,
+                 std::vector<timed_metadata>& found);
+    void feed(std::span<const std::uint8_t> bytes, std::vector<timed_metadata>& found);
+    void feed_boxes(std::span<const std::uint8_t> bytes, std::vector<timed_metadata>& found);
+    void stop(const std::string& why);
+
+    std::shared_ptr<stream::source> inner_;
+    const kind kind_;
+    const double segment_start_;
+    const std::string label_;
+    const sink sink_;
+
+    std::mutex mutex_;       // guards everything below
+    std::uint64_t fed_ = 0;  // bytes of the segment scanned, from its start
+    bool stopped_ = false;   // the structure was lost, or the segment is done
+    packed_audio_scanner scanner_;
+    std::vector<scanned_tag> tags_;
+    // fMP4: the box being walked starts at box_at_; box_ holds its first bytes (a header, or the
+    // whole of an emsg box); skip_ bytes of a box that is not emsg are still to pass.
+    std::uint64_t box_at_ = 0;
+    std::vector<std::uint8_t> box_;
+    std::uint64_t skip_ = 0;
+};
+
+}  // namespace kithara::hls::detail

@@ -1,0 +1,151 @@
+// metadata_tap: in-band timed metadata (packed-audio ID3, fMP4 emsg) scanned as a segment is read.
+#include "detail/metadata_tap.hpp"
+
+#include "detail/timed_metadata.hpp"
+
+#include <kithara/detail/log.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace kithara::hls::detail {
+
+metadata_tap::metadata_tap(std::shared_ptr<stream::source> inner, kind k, double segment_start,
+                           std::string label, sink out)
+    : inner_(std::move(inner)),
+      kind_(k),
+      segment_start_(segment_start),
+      label_(std::move(label)),
+      sink_(std::move(out)) {}
+
+result<std::size_t> metadata_tap::read_at(std::uint64_t offset, std::span<std::byte> out) {
+    auto n = inner_->read_at(offset, out);
+    if (!n || *n == 0) return n;
+    std::vector<timed_metadata> found;
+    {
+        std::lock_guard lock(mutex_);
+        if (!stopped_ && offset + *n > fed_) {
+            // A forward jump (a demuxer skipping ahead): the bytes in between are scanned first,
+            // read once more through a fixed window (they are in the cache: the reader is past
+            // them). If they cannot be read now, the scan of this segment ends.
+            std::array<std::uint8_t, 4096> window{};
+            while (!stopped_ && fed_ < offset) {
+                const auto want =
+                    static_cast<std::size_t>(std::min<std::uint64_t>(window.size(), offset - fed_));
+                auto got = inner_->read_at(
+                    fed_, std::span(reinterpret_cast<std::byte*>(window.data()), want));
+                if (!got || *got == 0) {
+                    stop("the bytes before offset " + std::to_string(offset) + " are not readable");
+                    break;
+                }
+                observe(fed_, std::span(window.data(), *got), found);
+            }
+            if (!stopped_)
+                observe(offset, std::span(reinterpret_cast<const std::uint8_t*>(out.data()), *n),
+                        found);
+        }
+    }
+    if (!found.empty() && sink_) sink_(std::move(found));
+    return n;
+}
+
+void metadata_tap::observe(std::uint64_t offset, std::span<const std::uint8_t> bytes,
+                           std::vector<timed_metadata>& found) {
+    if (offset + bytes.size() <= fed_) return;  // seen already (a demuxer reading back)
+    bytes = bytes.subspan(static_cast<std::size_t>(fed_ - offset));
+    fed_ += bytes.size();
+    if (kind_ == kind::packed)
+        feed(bytes, found);
+    else
+        feed_boxes(bytes, found);
+}
+
+void metadata_tap::feed(std::span<const std::uint8_t> bytes, std::vector<timed_metadata>& found) {
+    scanner_.feed(bytes, tags_);
+    const auto len = inner_->length();
+    if (len && fed_ >= *len) {
+        scanner_.finish(tags_);
+        stopped_ = true;
+    }
+    if (tags_.empty()) return;
+    std::vector<error> errors;
+    auto items = packed_metadata(tags_, segment_start_, &errors);
+    tags_.clear();
+    for (const auto& e : errors)
+        KITHARA_LOG_DEBUG("hls: {}: ID3 tag left out: {}", label_, e.message());
+    for (auto& m : items) found.push_back(std::move(m));
+}
+
+void metadata_tap::feed_boxes(std::span<const std::uint8_t> bytes,
+                              std::vector<timed_metadata>& found) {
+    std::size_t i = 0;
+    while (i < bytes.size() && !stopped_) {
+        if (skip_ > 0) {
+            const auto take =
+                static_cast<std::size_t>(std::min<std::uint64_t>(skip_, bytes.size() - i));
+            skip_ -= take;
+            i += take;
+            continue;
+        }
+        // The header first (8 bytes, 16 with a largesize), then an emsg box whole.
+        std::size_t want = 8;
+        auto h = read_box_header(box_, 0, box_at_, false);
+        if (!h) {
+            stop(h.error().message());
+            return;
+        }
+        if (*h) {
+            const auto& hd = **h;
+            if (hd.size == 0) {  // to the end of the segment: nothing after it to walk
+                stopped_ = true;
+                return;
+            }
+            if (std::memcmp(hd.type.data(), "emsg", 4) != 0 || hd.size > max_emsg_bytes) {
+                if (hd.size > max_emsg_bytes)
+                    KITHARA_LOG_DEBUG("hls: {}: emsg at offset {} over {} bytes, left out", label_,
+                                      box_at_, max_emsg_bytes);
+                skip_ = hd.size - box_.size();
+                box_at_ += hd.size;
+                box_.clear();
+                continue;
+            }
+            want = static_cast<std::size_t>(hd.size);
+        } else if (box_.size() >= 8) {
+            want = 16;  // a largesize follows
+        }
+        const auto take = std::min(want - box_.size(), bytes.size() - i);
+        box_.insert(box_.end(), bytes.begin() + static_cast<std::ptrdiff_t>(i),
+                    bytes.begin() + static_cast<std::ptrdiff_t>(i + take));
+        i += take;
+        if (!*h || box_.size() < want) continue;
+        // An emsg box is whole.
+        auto b = parse_emsg(box_, box_at_);
+        box_at_ += box_.size();
+        box_.clear();
+        if (!b) {
+            KITHARA_LOG_DEBUG("hls: {}: {}", label_, b.error().message());
+            continue;
+        }
+        if (b->event.version != 0) {
+            // Version 1 carries an absolute media time; placing it needs the track's timescale
+            // and decode time, which this tap does not see.
+            KITHARA_LOG_DEBUG("hls: {}: emsg version 1 (scheme {}) left out", label_,
+                              b->event.scheme_id_uri);
+            continue;
+        }
+        auto m = emsg_metadata(*b, emsg_clock{segment_start_, 0});
+        if (!m) {
+            KITHARA_LOG_DEBUG("hls: {}: {}", label_, m.error().message());
+            continue;
+        }
+        found.push_back(std::move(*m));
+    }
+}
+
+void metadata_tap::stop(const std::string& why) {
+    KITHARA_LOG_DEBUG("hls: {}: in-band metadata scan ends: {}", label_, why);
+    stopped_ = true;
+}
+
+}  // namespace kithara::hls::detail
