@@ -229,6 +229,7 @@ int main(int argc, char** argv) {
     std::string abr = "auto";
     std::uint64_t max_bandwidth = 0;
     double speed = 1.0;
+    double live_time_scale = 1.0;
     CLI::App app{"Plays an HLS VOD stream (master or media playlist) through kithara::hls.",
                  "hls_playback"};
     ex::add_common_options(app, a);
@@ -284,6 +285,11 @@ int main(int argc, char** argv) {
                    "playback speed: media seconds per wall second, for the bitrate adaptation "
                    "and --realtime's pacing (default 1)")
         ->check(CLI::Range(0.1, 16.0));
+    app.add_option("--live-time-scale", live_time_scale,
+                   "live playlists: media seconds per wall second of the server's clock, for "
+                   "an accelerated test generator (kithara_serve --live-time-scale); 1 for "
+                   "every real server (default 1)")
+        ->check(CLI::Range(0.01, 1000.0));
     if (auto rc = ex::parse_command_line(app, argc, argv, a)) return *rc;
     if (variant && app.count("--abr") && abr == "auto") {
         std::fprintf(stderr,
@@ -406,6 +412,7 @@ int main(int argc, char** argv) {
         ho.abr.mode = abr == "fixed" ? hls::abr_mode::fixed : hls::abr_mode::automatic;
         ho.abr.max_bandwidth = max_bandwidth;
         ho.abr.playback_speed = speed;
+        ho.live.time_scale = live_time_scale;
         if (!audio.empty()) {
             ho.audio.name = audio;  // a NAME that matches wins over the languages
             for (std::size_t from = 0; from <= audio.size();) {

@@ -27,9 +27,11 @@ using test::live_stream_options;
 struct live_env : env {
     std::unique_ptr<live_stream> live;
     live_source source;
-    explicit live_env(const std::string& name, live_stream_options o) : env(name) {
+    explicit live_env(const std::string& name, live_stream_options o,
+                      const fs::path& vod = fixtures / "ts_aac/index.m3u8")
+        : env(name) {
         std::string error;
-        auto s = live_source::from_vod_playlist(fixtures / "ts_aac/index.m3u8", error);
+        auto s = live_source::from_vod_playlist(vod, error);
         EXPECT_TRUE(s) << error;
         source = *s;
         o.source = source;
@@ -186,34 +188,49 @@ TEST(hls_live_play, plays_from_the_live_edge_across_reloads_to_endlist_without_g
     }
 }
 
+// The streaming resources of the live playlist's asset in the cache, and their bytes.
+std::pair<std::size_t, std::uint64_t> cached_segments(live_env& t) {
+    auto asset = t.store->open_asset(t.url());
+    EXPECT_TRUE(asset);
+    if (!asset) return {};
+    auto list = asset->resources();
+    EXPECT_TRUE(list);
+    if (!list) return {};
+    std::pair<std::size_t, std::uint64_t> out;
+    for (const auto& r : *list) {
+        if (r.kind != assets::resource_kind::streaming) continue;
+        ++out.first;
+        out.second += r.bytes;
+    }
+    return out;
+}
+
+// A source of 50 segments: one decoder run spans them all (no discontinuity until the source
+// wraps), so the window must slide inside a run, not only when a new run opens.
 TEST(hls_live_play, the_cache_keeps_a_sliding_window_not_the_whole_stream) {
-    auto o = stream("/live/long.m3u8", 3, 15, 60);  // about 114 s of media
-    live_env t("live_window", o);
+    auto o = stream("/live/long.m3u8", 3, 15, 60);  // about 120 s of media
+    live_env t("live_window", o, fixtures / "abr/t64.m3u8");
     ASSERT_TRUE(t.live);
     auto so = t.options();
     so.prefetch_seconds = 4;
     auto s = hls::open(t.url(), *t.store, *t.client, so);
     ASSERT_TRUE(s) << s.error().message();
+    const std::uint64_t one = t.source.segments[0].bytes->size();
+    // Played and out of the window: removed. What stays is the window (3), the segments
+    // prefetched past it, and the last few the player was on.
+    // Mid-run: about 40 segments in, before the source wraps.
+    auto first = play_to_end(**s, 44100 * 80);
+    ASSERT_FALSE(first.all.failure) << first.all.failure->message();
+    const auto [mid, mid_bytes] = cached_segments(t);
+    EXPECT_LE(mid, 8u) << "of about 40 played";
+    EXPECT_LE(mid_bytes, 10 * one);
     auto p = play_to_end(**s);
     ASSERT_FALSE(p.all.failure) << p.all.failure->message();
     EXPECT_TRUE((*s)->info().ended);
     s->reset();
-    auto asset = t.store->open_asset(t.url());
-    ASSERT_TRUE(asset);
-    auto list = asset->resources();
-    ASSERT_TRUE(list);
-    std::size_t segments = 0;
-    std::uint64_t bytes = 0;
-    for (const auto& r : *list) {
-        if (r.kind != assets::resource_kind::streaming) continue;
-        ++segments;
-        bytes += r.bytes;
-    }
-    // Played and out of the window: removed. What stays is the window (3), the segments
-    // prefetched past it, and the last few the player was on when the stream ended.
-    EXPECT_LE(segments, 8u) << "of 60 played";
-    std::uint64_t one = t.source.segments[0].bytes->size();
-    EXPECT_LE(bytes, 10 * one);
+    const auto [end, end_bytes] = cached_segments(t);
+    EXPECT_LE(end, 8u) << "of 60 played";
+    EXPECT_LE(end_bytes, 10 * one);
 }
 
 TEST(hls_live_play, a_pause_longer_than_the_window_resumes_at_its_oldest_segment_with_an_event) {

@@ -424,6 +424,10 @@ struct player {
             auto c = weak.lock();
             if (!c) return;
             const auto n = run_end;
+            // The reader passed every part appended so far: let go of all but the last two (a
+            // demuxer may read back a little), so the played segments' sources, memory and
+            // cache handles go and evict_behind can remove their files.
+            if (const auto parts = c->part_count(); parts > 2) c->release_parts_before(parts - 2);
             if (live_continues(n)) {
                 if (auto src = e->segment_source(n); src && c->append(*src)) {
                     run_end = n + 1;

@@ -7,6 +7,15 @@
 
 namespace kithara::stream {
 
+namespace {
+
+auto released_at(std::uint64_t offset) {
+    return fail(errc::invalid_seek, "concat_source: offset " + std::to_string(offset) +
+                                        " is in a part released behind the reader");
+}
+
+}  // namespace
+
 std::shared_ptr<concat_source> concat_source::create(media_hints hints) {
     return std::make_shared<concat_source>(std::move(hints));
 }
@@ -31,7 +40,8 @@ result<> concat_source::append(std::shared_ptr<source> src, std::optional<byte_r
             p.to = range->end;
         }
         p.boundary = std::move(boundary);
-        if (parts_.empty()) p.start = 0;
+        if (parts_.empty() && dropped_ == 0) p.start = 0;
+        if (parts_.empty() && dropped_ > 0) p.start = dropped_bytes_;
         parts_.push_back(std::move(p));
     }
     appended_.notify_all();
@@ -53,7 +63,23 @@ void concat_source::on_demand(std::function<void()> fn) {
 
 std::size_t concat_source::part_count() const {
     std::lock_guard lock(mutex_);
-    return parts_.size();
+    return dropped_ + parts_.size();
+}
+
+void concat_source::release_parts_before(std::size_t index) {
+    std::vector<std::shared_ptr<source>> gone;  // let go of after the lock
+    {
+        std::lock_guard lock(mutex_);
+        (void)locate(dropped_bytes_);  // fills in the starts and sizes that are known
+        std::size_t n = 0;
+        while (n < parts_.size() && dropped_ + n < index && parts_[n].start && parts_[n].size) ++n;
+        for (std::size_t i = 0; i < n; ++i) {
+            dropped_bytes_ = *parts_[i].start + *parts_[i].size;
+            gone.push_back(std::move(parts_[i].src));
+        }
+        parts_.erase(parts_.begin(), parts_.begin() + static_cast<std::ptrdiff_t>(n));
+        dropped_ += n;
+    }
 }
 
 void concat_source::learn_size(part& p) const {
@@ -66,7 +92,8 @@ void concat_source::learn_size(part& p) const {
 }
 
 concat_source::place concat_source::locate(std::uint64_t offset) const {
-    std::uint64_t start = 0;
+    if (offset < dropped_bytes_) return {0, 0, false, true};
+    std::uint64_t start = dropped_bytes_;
     for (std::size_t i = 0; i < parts_.size(); ++i) {
         part& p = parts_[i];
         if (!p.start) p.start = start;
@@ -81,7 +108,7 @@ concat_source::place concat_source::locate(std::uint64_t offset) const {
 std::optional<std::uint64_t> concat_source::length() const {
     std::lock_guard lock(mutex_);
     if (!finished_) return std::nullopt;
-    std::uint64_t total = 0;
+    std::uint64_t total = dropped_bytes_;
     for (auto& p : parts_) {
         learn_size(p);
         if (!p.size) return std::nullopt;
@@ -95,16 +122,17 @@ result<wait_status> concat_source::wait_range(byte_range r, std::optional<deadli
     std::uint64_t pos = r.begin;
     while (pos < r.end) {
         if (stop.stop_requested()) return wait_status::cancelled;
-        source* src = nullptr;
+        std::shared_ptr<source> src;
         std::uint64_t from = 0, local = 0;
         std::optional<std::uint64_t> size;
         std::size_t index = 0;
         {
             std::unique_lock lock(mutex_);
             const place pl = locate(pos);
+            if (pl.released) return released_at(pos);
             if (pl.index == parts_.size()) {
                 if (finished_) return pos == r.begin ? wait_status::eof : wait_status::ready;
-                const std::size_t n = parts_.size();
+                const std::size_t n = dropped_ + parts_.size();
                 if (demand_ && demanded_at_ != n) {
                     demanded_at_ = n;
                     auto fn = demand_;
@@ -112,7 +140,7 @@ result<wait_status> concat_source::wait_range(byte_range r, std::optional<deadli
                     fn();
                     continue;
                 }
-                auto more = [&] { return parts_.size() > n || finished_; };
+                auto more = [&] { return dropped_ + parts_.size() > n || finished_; };
                 const bool ok = until ? appended_.wait_until(lock, stop, *until, more)
                                       : appended_.wait(lock, stop, more);
                 if (!ok) {
@@ -121,7 +149,7 @@ result<wait_status> concat_source::wait_range(byte_range r, std::optional<deadli
                 continue;
             }
             const part& p = parts_[pl.index];
-            src = p.src.get();  // parts are never removed: the source outlives this call
+            src = p.src;  // held for the call: a release may let go of the part meanwhile
             from = p.from;
             local = pl.local;
             size = p.size;
@@ -137,6 +165,7 @@ result<wait_status> concat_source::wait_range(byte_range r, std::optional<deadli
             continue;
         }
         // A part of unknown size answered: ready (up to its end, if it learned one) or eof.
+        // Parts of unknown extent are never released, so it is still at index.
         std::lock_guard lock(mutex_);
         part& p = parts_[index];
         learn_size(p);
@@ -152,23 +181,24 @@ result<wait_status> concat_source::wait_range(byte_range r, std::optional<deadli
 result<std::size_t> concat_source::read_at(std::uint64_t offset, std::span<std::byte> out) {
     if (out.empty()) return std::size_t{0};
     for (int attempt = 0; attempt < 2; ++attempt) {
-        source* src = nullptr;
+        std::shared_ptr<source> src;
         std::uint64_t from = 0, local = 0;
         std::optional<std::uint64_t> size;
         std::size_t index = 0;
         {
             std::lock_guard lock(mutex_);
             const place pl = locate(offset);
+            if (pl.released) return released_at(offset);
             if (pl.index == parts_.size()) {
                 if (finished_) return std::size_t{0};
                 return fail(errc::not_available);
             }
             const part& p = parts_[pl.index];
-            src = p.src.get();
+            src = p.src;
             from = p.from;
             local = pl.local;
             size = p.size;
-            index = pl.index;
+            index = dropped_ + pl.index;
         }
         std::span<std::byte> want = out;
         if (size) {
@@ -190,14 +220,14 @@ result<std::size_t> concat_source::read_at(std::uint64_t offset, std::span<std::
 void concat_source::will_need(byte_range r) {
     std::uint64_t pos = r.begin;
     while (pos < r.end) {
-        source* src = nullptr;
+        std::shared_ptr<source> src;
         std::uint64_t from = 0, local = 0, take = 0;
         {
             std::lock_guard lock(mutex_);
             const place pl = locate(pos);
-            if (pl.index == parts_.size()) return;
+            if (pl.released || pl.index == parts_.size()) return;
             const part& p = parts_[pl.index];
-            src = p.src.get();
+            src = p.src;
             from = p.from;
             local = pl.local;
             take = p.size ? std::min(*p.size - local, r.end - pos) : r.end - pos;
@@ -215,7 +245,7 @@ media_hints concat_source::hints() const {
 
 std::optional<format_boundary> concat_source::boundary_after(std::uint64_t after) const {
     std::lock_guard lock(mutex_);
-    std::uint64_t start = 0;
+    std::uint64_t start = dropped_bytes_;
     for (auto& p : parts_) {
         if (!p.start) p.start = start;
         if (p.boundary && *p.start > after) return format_boundary{*p.start, *p.boundary};

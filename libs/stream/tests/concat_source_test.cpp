@@ -153,3 +153,58 @@ TEST(concat_source, on_demand_appends_the_next_part_on_the_reading_thread) {
     EXPECT_EQ(read_all(cat), expect);
     EXPECT_EQ(calls, (std::vector<std::size_t>{1, 2}));  // once per part count
 }
+
+// A long sequential run lets go of the parts its reader passed: their sources are freed, reads
+// there fail with invalid_seek, offsets and the parts after them are unchanged, and parts
+// appended later (on demand) are placed after the released bytes.
+TEST(concat_source, released_parts_free_their_sources_and_keep_the_offsets) {
+    const auto a = bytes_from(300, 1), b = bytes_from(200, 2), c = bytes_from(100, 3);
+    auto cat = concat_source::create(container("mpegts"));
+    auto first = memory_source::create(a);
+    std::weak_ptr<source> watch = first;
+    ASSERT_TRUE(cat->append(std::move(first)));
+    ASSERT_TRUE(cat->append(memory_source::create(b)));
+    ASSERT_TRUE(cat->append(memory_source::create(c)));
+    cat->release_parts_before(2);
+    EXPECT_TRUE(watch.expired());  // the first two parts' sources are gone
+    EXPECT_EQ(cat->part_count(), 3u);
+    std::array<std::byte, 10> buf{};
+    auto gone = cat->read_at(250, buf);
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error(), errc::invalid_seek);
+    auto w = cat->wait_range({0, 10}, std::nullopt, {});
+    ASSERT_FALSE(w);
+    EXPECT_EQ(w.error(), errc::invalid_seek);
+    // The third part is still at 500, and a part appended now follows it.
+    auto n = cat->read_at(500, buf);
+    ASSERT_TRUE(n);
+    ASSERT_EQ(*n, buf.size());
+    EXPECT_TRUE(std::equal(buf.begin(), buf.end(), c.begin()));
+    cat->release_parts_before(3);
+    const auto d = bytes_from(40, 4);
+    ASSERT_TRUE(cat->append(memory_source::create(d)));
+    cat->finish();
+    EXPECT_EQ(cat->length(), 300u + 200u + 100u + 40u);
+    n = cat->read_at(600, buf);
+    ASSERT_TRUE(n);
+    EXPECT_TRUE(std::equal(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n), d.begin()));
+    EXPECT_EQ(cat->part_count(), 4u);
+}
+
+// A part whose extent is not known yet (still downloading) is never released, nor what follows.
+TEST(concat_source, a_part_of_unknown_extent_is_not_released) {
+    std::shared_ptr<storage::resource> res = storage::memory_resource::create();
+    auto cat = concat_source::create(container("mpegts"));
+    ASSERT_TRUE(cat->append(memory_source::create(bytes_from(100, 1))));
+    ASSERT_TRUE(cat->append(resource_source::create(res)));
+    ASSERT_TRUE(cat->append(memory_source::create(bytes_from(100, 2))));
+    cat->release_parts_before(3);
+    std::array<std::byte, 10> buf{};
+    EXPECT_FALSE(cat->read_at(0, buf));  // the first part went
+    const auto data = bytes_from(50, 3);
+    ASSERT_TRUE(res->write_at(0, data));
+    ASSERT_TRUE(res->commit(50));
+    auto n = cat->read_at(100, buf);  // the part still downloading stayed
+    ASSERT_TRUE(n) << n.error().message();
+    EXPECT_TRUE(std::equal(buf.begin(), buf.end(), data.begin()));
+}

@@ -17,10 +17,14 @@
 // for the next append or finish(); an owner that appends on demand sets on_demand(), called once
 // per part count on the reading thread before such a wait (it appends the next part, or
 // finishes).
+// A long sequential run (a live stream's segments, appended for hours) releases the parts its
+// reader has passed (release_parts_before): their sources are let go (a segment's cache file can
+// be removed, its memory freed) and reads there fail with invalid_seek; offsets do not change.
 // Threads: every member may be called from any thread. Locks: one leaf mutex guards the part list
 // and the finished flag; it is never held across a call into a part's wait_range or read_at (only
-// across a part's length(), a non-blocking accessor). Buffers: parts are shared with the caller;
-// read_at copies from the part into the caller's span. At most max_parts parts (bounded).
+// across a part's length(), a non-blocking accessor). Buffers: parts are shared with the caller
+// (a read holds its part's source for the call); read_at copies from the part into the caller's
+// span. At most max_parts parts held at once (bounded); released ones do not count.
 #pragma once
 
 #include <kithara/stream/export.hpp>
@@ -55,7 +59,11 @@ public:
     // part while not finished, once per part count; it may append or finish (or neither: the
     // wait then waits for another thread to). Set it before the first read.
     void on_demand(std::function<void()> fn);
+    // Parts appended so far (released ones included).
     [[nodiscard]] std::size_t part_count() const;
+    // Lets go of the parts before part `index` (counted as part_count() counts) whose extent is
+    // known; the first part whose extent is not known, and those after it, are kept.
+    void release_parts_before(std::size_t index);
 
     [[nodiscard]] std::optional<std::uint64_t> length() const override;
     result<wait_status> wait_range(byte_range r, std::optional<deadline> until,
@@ -81,13 +89,16 @@ private:
         std::size_t index = 0;
         std::uint64_t local = 0;  // offset inside the part's range (0-based)
         bool size_known = false;  // the part's size is known (so local < size)
+        bool released = false;    // the offset lies in a released part
     };
     place locate(std::uint64_t offset) const;
     void learn_size(part& p) const;
 
     mutable std::mutex mutex_;  // guards parts_ (sizes/starts are filled in lazily), finished_
     std::condition_variable_any appended_;
-    mutable std::vector<part> parts_;
+    mutable std::vector<part> parts_;  // the held parts; parts_[0] is part number dropped_
+    std::size_t dropped_ = 0;          // parts released from the front
+    std::uint64_t dropped_bytes_ = 0;  // where parts_[0] starts (the released parts' bytes)
     bool finished_ = false;
     std::function<void()> demand_;
     std::size_t demanded_at_ = static_cast<std::size_t>(-1);  // part count of the last demand
