@@ -382,6 +382,7 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, b
     bool failed = false;
     {
         std::lock_guard lock(mutex_);
+        at(i).request = {};  // ended: nothing to cancel
         stats_.retries += retries_of(outcome, opts_.request);
         if (!outcome) {
             if (shut_down_ || outcome.error().code() == net::errc::cancelled) {
