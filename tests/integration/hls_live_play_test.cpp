@@ -349,6 +349,39 @@ TEST(hls_live_play, an_event_playlist_starts_at_its_beginning_when_asked) {
     EXPECT_TRUE((*s)->info().ended);
 }
 
+// An EVENT playlist's window never moves: without keep_event the segments the player passed
+// leave the cache all the same (mid-play and at the end); with it every segment stays.
+TEST(hls_live_play, an_event_playlist_leaves_played_segments_unless_kept) {
+    for (const bool keep : {false, true}) {
+        SCOPED_TRACE(keep ? "keep_event" : "default");
+        auto o = stream(keep ? "/live/event_keep.m3u8" : "/live/event_drop.m3u8", 4, 15, 30);
+        o.type = test::live_playlist_type::event;
+        live_env t(keep ? "live_event_keep" : "live_event_drop", o, fixtures / "abr/t64.m3u8");
+        ASSERT_TRUE(t.live);
+        auto so = t.options();
+        so.live.event_from_beginning = true;
+        so.live.keep_event = keep;
+        so.prefetch_seconds = 4;
+        auto s = hls::open(t.url(), *t.store, *t.client, so);
+        ASSERT_TRUE(s) << s.error().message();
+        auto first = play_to_end(**s, 44100 * 40);  // about 20 segments in
+        ASSERT_FALSE(first.all.failure) << first.all.failure->message();
+        const auto mid = cached_segments(t).first;
+        auto p = play_to_end(**s);
+        ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+        EXPECT_TRUE((*s)->info().ended);
+        s->reset();
+        const auto end = cached_segments(t).first;
+        if (keep) {
+            EXPECT_GE(mid, 20u);
+            EXPECT_EQ(end, 30u);
+        } else {
+            EXPECT_LE(mid, 8u) << "of about 20 played";
+            EXPECT_LE(end, 8u) << "of 30 played";
+        }
+    }
+}
+
 TEST(hls_live_play, a_live_playlist_cannot_be_pinned) {
     live_stream_options o;
     o.path = "/live/pin.m3u8";

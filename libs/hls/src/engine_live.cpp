@@ -202,8 +202,12 @@ void engine::evict_behind(std::size_t seg) {
     if (!live_ || seg >= items_.size()) return;
     const auto playing = items_[seg].media_sequence;
     timeline_.set_playing(playing);
-    const bool keep = opts_.live.keep_event && media_.type == playlist_type::event;
-    auto plan = sliding_window_eviction(timeline_, playing, evict_from_, keep);
+    const bool event = media_.type == playlist_type::event;
+    const bool keep = opts_.live.keep_event && event;
+    // An EVENT playlist's window never moves: what the player passed goes (but the two segments
+    // just behind it, for a short rewind); the server still has it for a longer one.
+    const std::uint64_t behind = event ? (playing > 2 ? playing - 2 : 0) : playing;
+    auto plan = sliding_window_eviction(timeline_, behind, evict_from_, keep, event);
     evict_from_ = plan.next_from;
     std::vector<std::string> urls = std::move(plan.resources);
     urls.insert(urls.end(), plan.maps.begin(), plan.maps.end());

@@ -318,11 +318,13 @@ std::vector<live_slid_out> live_timeline::trim() {
 }
 
 eviction_plan sliding_window_eviction(const live_timeline& tl, std::uint64_t playing_msn,
-                                      std::uint64_t from_msn, bool keep_all) {
+                                      std::uint64_t from_msn, bool keep_all,
+                                      bool server_keeps_all) {
     eviction_plan p;
     p.next_from = from_msn;
     if (keep_all) return p;
-    const std::uint64_t limit = std::min(playing_msn, tl.window_first());
+    const std::uint64_t limit =
+        server_keeps_all ? playing_msn : std::min(playing_msn, tl.window_first());
     if (limit <= from_msn) return p;
     std::set<std::string> kept_uris;
     std::set<std::string> kept_maps;

@@ -394,6 +394,19 @@ TEST(live_eviction, keeps_unplayed_segments_and_everything_with_keep_all) {
     EXPECT_TRUE(all.resources.empty());
 }
 
+// An EVENT playlist: the window does not move (it starts at 0), so the window would keep
+// everything; the server keeps every segment, so what the player passed may go.
+TEST(live_eviction, an_event_playlist_evicts_behind_the_player_whatever_the_window) {
+    live_timeline_options o;
+    live_timeline tl(o);
+    (void)tl.merge(window(0, 8));  // segments 0..7, all in the window
+    EXPECT_TRUE(sliding_window_eviction(tl, 5, 0, false).msns.empty());
+    auto p = sliding_window_eviction(tl, 5, 0, false, /*server_keeps_all=*/true);
+    EXPECT_EQ(p.msns, (std::vector<std::uint64_t>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(p.next_from, 5u);
+    EXPECT_TRUE(sliding_window_eviction(tl, 5, 0, true, true).msns.empty());  // keep_all wins
+}
+
 TEST(live_eviction, keeps_an_init_section_or_resource_a_later_segment_uses) {
     const auto text = [](std::uint64_t first) {
         std::string t =

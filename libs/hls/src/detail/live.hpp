@@ -165,7 +165,9 @@ private:
 // sliding_window_eviction: which cached resources may be removed now. Candidates are retained
 // segments in [from_msn, min(playing_msn, window_first)): out of the server's window and behind
 // the player (played, or skipped over). A resource (URI) or init section still used by a later
-// segment stays. keep_all (EVENT rewind): nothing. Call again with from_msn = next_from.
+// segment stays. keep_all (EVENT rewind): nothing. server_keeps_all (an EVENT playlist: its
+// window never moves, and the server keeps every segment for a later rewind to fetch again):
+// [from_msn, playing_msn), the window not considered. Call again with from_msn = next_from.
 
 struct eviction_plan {
     std::vector<std::uint64_t> msns;     // segments whose bytes may go
@@ -175,7 +177,8 @@ struct eviction_plan {
 };
 [[nodiscard]] eviction_plan sliding_window_eviction(const live_timeline& tl,
                                                     std::uint64_t playing_msn,
-                                                    std::uint64_t from_msn, bool keep_all);
+                                                    std::uint64_t from_msn, bool keep_all,
+                                                    bool server_keeps_all = false);
 
 // ---------------------------------------------------------------------------------------------
 // live_start: where playback begins (RFC 8216 6.3.3; rfc8216bis 4.4.2.2 EXT-X-START, 4.4.3.8

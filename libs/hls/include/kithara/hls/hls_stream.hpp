@@ -197,9 +197,10 @@ struct rendition_info {
 // conditional requests (blocking reloads where the server offers CAN-BLOCK-RELOAD).
 struct live_options {
     bool event_from_beginning = false;  // EVENT playlists: start at the first segment
-    // EVENT playlists: keep every segment in the cache (to rewind to the start). Otherwise
-    // segments that left the server's window and were played leave the cache, so a 24-hour
-    // stream uses bounded disk.
+    // EVENT playlists: keep every segment in the cache (to rewind to the start offline).
+    // Otherwise played segments leave the cache: a live playlist's once they left the server's
+    // window, an EVENT playlist's (whose window never moves) once the player is two segments
+    // past them (a rewind fetches them again); so a 24-hour stream uses bounded disk.
     bool keep_event = false;
     // Bound of the segment table (reserved at open): after this many segments the stream ends
     // with errc::limit_exceeded (reopen to continue). 100'000 is 55 hours of 2 s segments.
