@@ -15,6 +15,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <future>
+#include <mutex>
 
 namespace kithara::hls_test {
 namespace {
@@ -296,6 +298,42 @@ TEST(hls_live_play, a_stuck_playlist_is_reported_and_playback_resumes_when_it_mo
     EXPECT_GE(log.of(hls::event_kind::live_stuck).size(), 1u);
     EXPECT_GE(log.of(hls::event_kind::live_recovered).size(), 1u);
     EXPECT_TRUE((*s)->info().ended);
+}
+
+// next() waiting at the live edge of a frozen playlist returns cancelled at once when another
+// thread calls interrupt(), and so does every later next().
+TEST(hls_live_play, interrupt_ends_a_next_waiting_at_the_live_edge) {
+    auto o = stream("/live/interrupt.m3u8", 4, 8);
+    live_env t("live_interrupt", o);
+    ASSERT_TRUE(t.live);
+    std::promise<void> stuck;
+    std::once_flag once;
+    auto so = t.options();
+    so.on_event = [&](const hls::event& ev) {
+        if (ev.kind == hls::event_kind::live_stuck)
+            std::call_once(once, [&] { stuck.set_value(); });
+    };
+    auto s = hls::open(t.url(), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    t.live->freeze(60'000ms, false);  // frozen for longer than the test
+    auto played = std::async(std::launch::async, [&]() -> std::optional<error> {
+        for (;;) {
+            auto c = (*s)->next();
+            if (!c) return c.error();
+            if (!*c) return std::nullopt;
+        }
+    });
+    // Stuck: the player has played the window and waits for a reload that brings nothing new.
+    ASSERT_EQ(stuck.get_future().wait_for(30s), std::future_status::ready);
+    EXPECT_EQ(played.wait_for(0s), std::future_status::timeout);  // still waiting
+    (*s)->interrupt();
+    ASSERT_EQ(played.wait_for(10s), std::future_status::ready);
+    const auto err = played.get();
+    ASSERT_TRUE(err);
+    EXPECT_EQ(*err, kithara::condition::cancelled) << err->message();
+    auto again = (*s)->next();
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error(), kithara::condition::cancelled);
 }
 
 TEST(hls_live_play, seeks_within_the_window_and_back_to_the_live_edge) {

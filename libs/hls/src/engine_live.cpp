@@ -56,6 +56,10 @@ void engine::update_window() {
     info_.ended = ended_;
 }
 
+void engine::interrupt() {
+    if (live_) live_->interrupt();  // set at open, before any other thread sees the engine
+}
+
 bool engine::refresh(bool wait) {
     if (!live_) return false;
     auto p = live_->take(merged_, wait);

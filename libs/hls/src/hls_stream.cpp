@@ -8,12 +8,14 @@
 #include "detail/session.hpp"
 
 #include <kithara/decode/decoder.hpp>
+#include <kithara/decode/error.hpp>
 #include <kithara/hls/error.hpp>
 #include <kithara/stream/concat_source.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stop_token>
 
 namespace kithara::hls {
 
@@ -56,7 +58,11 @@ struct player {
     std::uint32_t channels = 0;
     std::uint64_t silence_frames = 0;  // a gap still to render
     std::chrono::nanoseconds silence_at{0};
-    double position = 0;         // end of the last chunk returned (or the seek target), seconds
+    double position = 0;    // end of the last chunk returned (or the seek target), seconds
+    std::stop_source stop;  // hls_stream::interrupt(): every wait of next() ends, for good
+    static result<std::optional<decode::pcm_chunk>> interrupted() {
+        return kithara::fail(decode::errc::cancelled, "hls: next() interrupted");
+    }
     double meta_from = -1;       // timed metadata from this time on is still to announce
     double announced_time = -1;  // the newest item announced since the last seek
 
@@ -301,6 +307,7 @@ struct player {
         auto opts = e->options().decode;
         opts.sequential = true;
         opts.reader.prefetch_bytes = 0;
+        opts.reader.stop = stop.get_token();  // interrupt() ends a wait for segment bytes
         opts.start_offset = std::chrono::nanoseconds(
             static_cast<std::int64_t>(std::llround(items[first].start * 1e9)));
         // The output format never changes with the variant: without one asked for, the first
@@ -432,7 +439,10 @@ struct player {
                 if (auto src = e->segment_source(n); src && c->append(*src)) {
                     run_end = n + 1;
                     next_seg = n + 1;
-                    e->evict_behind(n);
+                    // Segments before n - 2: the parts released above. The last two may
+                    // still be read, so their files stay (a removal would be deferred behind
+                    // their handles, and a reopen of one refused).
+                    e->evict_behind(n >= 2 ? n - 2 : 0);
                     return;
                 }
             }
@@ -526,6 +536,7 @@ struct player {
         // No background read-ahead: the bytes come from the cache, and a read-ahead thread would
         // move the prefetch window (it follows reads) up to 256 KiB ahead of what was decoded.
         opts.reader.prefetch_bytes = 0;
+        opts.reader.stop = stop.get_token();  // interrupt() ends a wait for segment bytes
         opts.start_offset = std::chrono::nanoseconds(
             static_cast<std::int64_t>(std::llround(e->items()[first].start * 1e9)));
         auto d = decode::decoder::open(cat, opts);
@@ -583,6 +594,7 @@ struct player {
     result<std::optional<decode::pcm_chunk>> next() {
         const auto& segs = e->media().segments;
         for (;;) {
+            if (stop.stop_requested()) return interrupted();
             if (pending) {
                 auto c = std::move(*pending);
                 pending.reset();
@@ -597,6 +609,7 @@ struct player {
             if (dec) {
                 auto c = dec->next();
                 if (!c) {
+                    if (stop.stop_requested()) return interrupted();
                     if (live_skip_lost()) continue;
                     if (auto f = e->failure()) return kithara::fail(*f);
                     auto cut = cut_run_at_failure();
@@ -795,6 +808,11 @@ hls_stream::~hls_stream() {
 
 result<std::optional<decode::pcm_chunk>> hls_stream::next() {
     return player_->next();
+}
+
+void hls_stream::interrupt() {
+    player_->stop.request_stop();
+    engine_->interrupt();
 }
 
 result<> hls_stream::seek(double seconds) {

@@ -249,9 +249,19 @@ void live_reloader::handler_done() {
 
 std::optional<live_reloader::publication> live_reloader::take(std::uint64_t seq, bool wait) {
     std::unique_lock lock(mutex_);
-    if (wait) changed_.wait(lock, [&] { return latest_.seq > seq || ended_ || closed_; });
+    if (wait) {
+        changed_.wait(lock, [&] { return latest_.seq > seq || ended_ || closed_ || interrupted_; });
+    }
     if (latest_.seq > seq) return latest_;
     return std::nullopt;
+}
+
+void live_reloader::interrupt() {
+    {
+        std::lock_guard lock(mutex_);
+        interrupted_ = true;
+    }
+    changed_.notify_all();
 }
 
 bool live_reloader::finished() const {

@@ -222,6 +222,8 @@ public:
     // a reference to item k stays valid on every thread; the io thread reads the table's size
     // only under mutex_.
     [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
+    // Any thread: a refresh(true) waiting now or later returns false at once (terminal).
+    void interrupt();
     // The newest playlist a reload published, folded into the table (decoding thread). `wait`:
     // blocks until there is one newer than what the table holds, the playlist ended, the reloads
     // failed for good, or shutdown. Returns false when nothing new came (ended or shut down).

@@ -60,6 +60,8 @@ public:
     [[nodiscard]] bool finished() const;
     // Cancels the timer and a running request and waits until no handler runs. Idempotent.
     void close();
+    // Any thread: a take() waiting now or later returns at once (reloads go on). Terminal.
+    void interrupt();
 
 private:
     class body_sink;
@@ -94,6 +96,7 @@ private:
     publication latest_;
     bool ended_ = false;
     bool closed_ = false;
+    bool interrupted_ = false;
     int pending_ = 0;  // timer waits and requests whose handlers have not run yet
 };
 

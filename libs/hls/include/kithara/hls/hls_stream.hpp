@@ -310,6 +310,11 @@ public:
     // validator changed on the server (or a changed VOD playlist at open) is
     // errc::content_changed; a wrong key is errc::decrypt_failed naming the segment.
     [[nodiscard]] result<std::optional<decode::pcm_chunk>> next();
+    // Any thread (an application shutting down, a user pressing stop): a next() waiting now
+    // (for segment bytes, for a live reload that keeps failing or a frozen live playlist) and
+    // every later one returns at once with an error equal to kithara::condition::cancelled.
+    // Terminal: destroy the stream afterwards (reopen to play again).
+    void interrupt();
     // The next chunk starts at `seconds` (clamped to the duration). Fetches only the segment that
     // holds it (and its init section and key).
     result<> seek(double seconds);
