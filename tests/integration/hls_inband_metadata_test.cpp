@@ -12,6 +12,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 namespace kithara::hls_test {
 namespace {
@@ -114,10 +115,39 @@ struct served {
         fs::create_directories(dir);
     }
     void start() { srv.emplace(dir); }
+    // Serves `playlist` of the fixture directory `src` twice: as it is, and as "tagged.m3u8"
+    // whose segments are edit(k, bytes) under "tagged_<name>" (other files of `src` the playlist
+    // names, such as an init section, copied as they are). Returns the segments' start times.
+    std::vector<double> publish(const fs::path& src, const std::string& playlist,
+                                const std::function<bytes(std::size_t, bytes)>& edit) {
+        auto ref = hls::read_playlist_file(src / playlist).value();
+        const auto& m = ref.content.media();
+        std::string body = read_file(src / playlist);
+        std::string tagged = body;
+        std::vector<double> starts;
+        double t0 = 0;
+        for (std::size_t k = 0; k < m.segments.size(); ++k) {
+            const auto& uri = m.segments[k].uri;
+            starts.push_back(t0);
+            t0 += m.segments[k].duration;
+            auto b = load(src / uri);
+            save(dir / uri, b);
+            save(dir / ("tagged_" + uri), edit(k, std::move(b)));
+            const auto at = tagged.find("\n" + uri + "\n");
+            EXPECT_NE(at, std::string::npos) << uri;
+            if (at != std::string::npos) tagged.replace(at + 1, uri.size(), "tagged_" + uri);
+        }
+        for (const auto& map : m.maps) fs::copy_file(src / map.uri, dir / map.uri);
+        save(dir / playlist, bytes(body.begin(), body.end()));
+        save(dir / "tagged.m3u8", bytes(tagged.begin(), tagged.end()));
+        start();
+        return starts;
+    }
     ~served() {
         srv.reset();
         fs::remove_all(dir);
     }
+    played play_both(const std::string& playlist, const std::string& name);
     played play(const std::string& playlist, const std::string& cache_name) {
         client_env c(cache_name);
         played p;
@@ -142,6 +172,17 @@ struct served {
         return p;
     }
 };
+
+// Plays the untagged playlist and "tagged.m3u8"; the audio is whole (the tags are not audio:
+// the same PCM, sample for sample). Returns the tagged play.
+played served::play_both(const std::string& playlist, const std::string& name) {
+    const auto plain = play(playlist, name + "_plain");
+    auto p = play("tagged.m3u8", name + "_tagged");
+    EXPECT_GT(plain.audio.frames(), 0u);
+    EXPECT_EQ(p.audio.frames(), plain.audio.frames());
+    EXPECT_EQ(sha256(p.audio.samples), sha256(plain.audio.samples));
+    return p;
+}
 
 // Each item was announced with the chunk its time falls in, or at most one chunk later (a tag
 // is whole only once the decoder read past it).
@@ -173,32 +214,12 @@ TEST(hls_inband_metadata, id3_tags_between_packed_audio_frames_play_at_their_sam
     const std::vector<placed> tags = {{1, 20, "Artist A - Song One"},
                                       {3, 10, "Artist B - Song Two"},
                                       {3, 60, "Artist C - Three"}};
-    std::string body = read_file(src / "index.m3u8");
-    std::string tagged = body;
-    std::vector<double> starts;
-    double t0 = 0;
-    for (std::size_t k = 0; k < segs.size(); ++k) {
-        starts.push_back(t0);
-        t0 += segs[k].duration;
-        auto b = load(src / segs[k].uri);
-        save(s.dir / segs[k].uri, b);
+    const auto starts = s.publish(src, "index.m3u8", [&](std::size_t k, bytes b) {
         for (auto it = tags.rbegin(); it != tags.rend(); ++it)
             if (it->seg == k) b = insert_before_frame(b, it->frame, id3_song(it->title));
-        save(s.dir / ("tagged_" + segs[k].uri), b);
-        const auto at = tagged.find("\n" + segs[k].uri + "\n");
-        ASSERT_NE(at, std::string::npos);
-        tagged.replace(at + 1, segs[k].uri.size(), "tagged_" + segs[k].uri);
-    }
-    save(s.dir / "index.m3u8", bytes(body.begin(), body.end()));
-    save(s.dir / "tagged.m3u8", bytes(tagged.begin(), tagged.end()));
-    s.start();
-
-    const auto plain = s.play("index.m3u8", "inband_plain");
-    auto p = s.play("tagged.m3u8", "inband_tagged");
-    // The audio is whole: the tags are not audio.
-    ASSERT_GT(plain.audio.frames(), 0u);
-    EXPECT_EQ(p.audio.frames(), plain.audio.frames());
-    EXPECT_EQ(sha256(p.audio.samples), sha256(plain.audio.samples));
+        return b;
+    });
+    auto p = s.play_both("index.m3u8", "inband");
 
     ASSERT_EQ(p.items.size(), tags.size());
     for (std::size_t i = 0; i < tags.size(); ++i) {
@@ -266,17 +287,10 @@ TEST(hls_inband_metadata, emsg_id3_events_in_fmp4_play_once_at_their_time) {
     auto ref = hls::read_playlist_file(src / "a128.m3u8").value();
     const auto& segs = ref.content.media().segments;
     ASSERT_GE(segs.size(), 4u);
-    std::string body = read_file(src / "a128.m3u8");
-    std::vector<double> starts;
-    double t0 = 0;
-    for (std::size_t k = 0; k < segs.size(); ++k) {
-        starts.push_back(t0);
-        t0 += segs[k].duration;
-        auto b = load(src / segs[k].uri);
-        save(s.dir / segs[k].uri, b);
+    // Segment 1: id 7 at 0.5 s; segment 2 repeats id 7 (as a packager repeats an event into
+    // every segment it spans) and adds id 8 at 1.0 s.
+    const auto starts = s.publish(src, "a128.m3u8", [](std::size_t k, bytes b) {
         bytes boxes;
-        // Segment 1: id 7 at 0.5 s; segment 2 repeats id 7 (as a packager repeats an event
-        // into every segment it spans) and adds id 8 at 1.0 s.
         if (k == 1) boxes = emsg_v0(7, 500, "One - Seven");
         if (k == 2) {
             boxes = emsg_v0(7, 0, "One - Seven");
@@ -284,24 +298,9 @@ TEST(hls_inband_metadata, emsg_id3_events_in_fmp4_play_once_at_their_time) {
             boxes.insert(boxes.end(), second.begin(), second.end());
         }
         b.insert(b.begin(), boxes.begin(), boxes.end());
-        save(s.dir / ("e_" + segs[k].uri), b);
-    }
-    fs::copy_file(src / "a128_init.mp4", s.dir / "a128_init.mp4");
-    std::string tagged = body;
-    for (const auto& seg : segs) {
-        const auto at = tagged.find("\n" + seg.uri + "\n");
-        ASSERT_NE(at, std::string::npos);
-        tagged.replace(at + 1, seg.uri.size(), "e_" + seg.uri);
-    }
-    save(s.dir / "a128.m3u8", bytes(body.begin(), body.end()));
-    save(s.dir / "e.m3u8", bytes(tagged.begin(), tagged.end()));
-    s.start();
-
-    const auto plain = s.play("a128.m3u8", "emsg_plain");
-    auto p = s.play("e.m3u8", "emsg_tagged");
-    ASSERT_GT(plain.audio.frames(), 0u);
-    EXPECT_EQ(p.audio.frames(), plain.audio.frames());
-    EXPECT_EQ(sha256(p.audio.samples), sha256(plain.audio.samples));
+        return b;
+    });
+    auto p = s.play_both("a128.m3u8", "emsg");
     ASSERT_EQ(p.items.size(), 2u);
     EXPECT_EQ(p.items[0].item.from, hls::timed_metadata::source::emsg);
     ASSERT_TRUE(p.items[0].item.emsg);
