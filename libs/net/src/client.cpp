@@ -27,11 +27,7 @@ client::~client() {
 
 request_handle client::start(request req, std::shared_ptr<sink> s) {
     assert(s);
-    // Not make_shared: a request_handle's weak reference would keep the transfer's whole
-    // storage (about 1.4 KiB) allocated after the transfer ended, for as long as the owner keeps
-    // the handle (an HLS engine keeps one per segment); apart, it keeps only the control block.
-    std::shared_ptr<detail::transfer> t(
-        new detail::transfer(impl_, std::move(req), std::move(s)));
+    auto t = std::make_shared<detail::transfer>(impl_, std::move(req), std::move(s));
     request_handle h(t);
     asio::post(impl_->executor(), [impl = impl_, t] { impl->start(t); });
     return h;
