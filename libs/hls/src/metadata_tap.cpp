@@ -23,28 +23,32 @@ result<std::size_t> metadata_tap::read_at(std::uint64_t offset, std::span<std::b
     auto n = inner_->read_at(offset, out);
     if (!n || *n == 0) return n;
     std::vector<timed_metadata> found;
+    std::uint64_t from = 0;
     {
         std::lock_guard lock(mutex_);
-        if (!stopped_ && offset + *n > fed_) {
-            // A forward jump (a demuxer skipping ahead): the bytes in between are scanned first,
-            // read once more through a fixed window (they are in the cache: the reader is past
-            // them). If they cannot be read now, the scan of this segment ends.
-            std::array<std::uint8_t, 4096> window{};
-            while (!stopped_ && fed_ < offset) {
-                const auto want =
-                    static_cast<std::size_t>(std::min<std::uint64_t>(window.size(), offset - fed_));
-                auto got = inner_->read_at(
-                    fed_, std::span(reinterpret_cast<std::byte*>(window.data()), want));
-                if (!got || *got == 0) {
-                    stop("the bytes before offset " + std::to_string(offset) + " are not readable");
-                    break;
-                }
-                observe(fed_, std::span(window.data(), *got), found);
-            }
-            if (!stopped_)
-                observe(offset, std::span(reinterpret_cast<const std::uint8_t*>(out.data()), *n),
-                        found);
+        if (stopped_ || offset + *n <= fed_) return n;
+        from = fed_;
+    }
+    // A forward jump (a demuxer skipping ahead): the bytes in between are scanned first, read
+    // once more through a fixed window (they are in the cache: the reader is past them), with
+    // no lock held; if they cannot be read now, the scan of this segment ends.
+    std::array<std::uint8_t, 4096> window{};
+    while (from < offset) {
+        const auto want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(window.size(), offset - from));
+        auto got =
+            inner_->read_at(from, std::span(reinterpret_cast<std::byte*>(window.data()), want));
+        std::lock_guard lock(mutex_);
+        if (!got || *got == 0) {
+            stop("the bytes before offset " + std::to_string(offset) + " are not readable");
+            break;
         }
+        observe(from, std::span(window.data(), *got), found);
+        from += *got;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        observe(offset, std::span(reinterpret_cast<const std::uint8_t*>(out.data()), *n), found);
     }
     if (!found.empty() && sink_) sink_(std::move(found));
     return n;
@@ -52,7 +56,11 @@ result<std::size_t> metadata_tap::read_at(std::uint64_t offset, std::span<std::b
 
 void metadata_tap::observe(std::uint64_t offset, std::span<const std::uint8_t> bytes,
                            std::vector<timed_metadata>& found) {
-    if (offset + bytes.size() <= fed_) return;  // seen already (a demuxer reading back)
+    if (stopped_ || offset + bytes.size() <= fed_) return;  // seen (a demuxer reading back)
+    if (offset > fed_) {  // a gap no read filled (another reader jumped meanwhile)
+        stop("a gap before offset " + std::to_string(offset));
+        return;
+    }
     bytes = bytes.subspan(static_cast<std::size_t>(fed_ - offset));
     fed_ += bytes.size();
     if (kind_ == kind::packed)

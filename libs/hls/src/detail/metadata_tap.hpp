@@ -10,7 +10,8 @@
 //   concat->append(tap);  // reads pass through; found items go to the sink as tags complete
 //
 // Threads: any thread (a decoder reads it from one at a time). Locks: one leaf mutex guards the
-// scan state; the sink is called after it is released. Buffers: the scanner's (one chunk plus one
+// scan state, never held across a read of the inner source; the sink is called after it is
+// released. Buffers: the scanner's (one chunk plus one
 // tag or frame, see packed_audio_scanner), an emsg box being assembled (≤ max_emsg_bytes), and a
 // 4 KiB stack window for a forward gap.
 #pragma once
@@ -49,7 +50,8 @@ public:
     [[nodiscard]] stream::media_hints hints() const override { return inner_->hints(); }
 
 private:
-    // Scans bytes [offset, offset + bytes.size()) (under mutex_); found items go to `found`.
+    // Scans bytes [offset, offset + bytes.size()) (under mutex_; a part scanned already is
+    // skipped, a gap ends the scan); found items go to `found`.
     void observe(std::uint64_t offset, std::span<const std::uint8_t> bytes,
                  std::vector<timed_metadata>& found);
     void feed(std::span<const std::uint8_t> bytes, std::vector<timed_metadata>& found);
