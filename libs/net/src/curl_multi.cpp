@@ -52,6 +52,7 @@ client_impl::~client_impl() {
 }
 
 void client_impl::start(std::shared_ptr<transfer> t) {
+    if (t->finished()) return;  // cancelled before it began: its sink already has the outcome
     if (shut_down_) {
         transfers_.emplace(t.get(), t);
         t->cancel(errc::shut_down);

@@ -532,6 +532,49 @@ TEST(net_client_strand, works_on_a_strand_of_a_two_thread_context) {
     for (auto& t : threads) t.join();
 }
 
+// asio orders posts per thread only: on a one-thread io_context (the io_runtime's), a start
+// posted from the io thread waits in that thread's private queue until the handler ends, so a
+// cancel posted meanwhile from another thread runs first. The request must end cancelled and
+// never be sent (it used to be sent anyway, and its response reached a finished transfer).
+TEST(net_client_order, a_cancel_that_overtakes_its_start_ends_the_request_unsent) {
+    test::http_server server;
+    server.put("/late.bin", test::make_body(10'000));
+    server.put("/after.bin", test::make_body(10'000, 7));
+    asio::io_context io(1);  // concurrency hint 1, as io_runtime: the private queue is used
+    auto guard = asio::make_work_guard(io);
+    std::thread runner([&] { io.run(); });
+    {
+        client c{io.get_executor()};
+        auto late = std::make_shared<memory_sink>();
+        std::promise<void> posted;
+        asio::post(io, [&] {
+            request req;
+            req.url = server.url("/late.bin");
+            req.options = fast_options();
+            request_handle h = c.start(req, late);    // queued privately until this handler ends
+            std::thread([h] { h.cancel(); }).join();  // reaches the shared queue first
+            posted.set_value();
+        });
+        posted.get_future().wait();
+        auto r = late->wait();
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error(), errc::cancelled);
+
+        // The overtaken start ran before this one; the client still works.
+        auto after = std::make_shared<memory_sink>();
+        request req;
+        req.url = server.url("/after.bin");
+        req.options = fast_options();
+        c.start(req, after);
+        auto a = after->wait();
+        ASSERT_TRUE(a) << a.error().message();
+        EXPECT_EQ(as_string(a->body), test::make_body(10'000, 7));
+        EXPECT_TRUE(server.log_for("/late.bin").empty());
+    }
+    guard.reset();
+    runner.join();
+}
+
 TEST(net_client_lifetime, destroying_client_completes_pending_requests) {
     test::http_server server;
     server.put("/x", test::make_body(1'000'000));

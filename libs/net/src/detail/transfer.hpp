@@ -46,6 +46,9 @@ public:
     void cancel(errc why);
     void on_done(CURLcode rc);  // CURLMSG_DONE for our easy handle
     CURL* easy() const noexcept { return easy_; }
+    // Completed (or cancelled before it began: a cancel posted from another thread may run
+    // before the start posted from the io thread, as asio orders posts per thread only).
+    bool finished() const noexcept { return done_; }
     const asio::any_io_executor& executor() const noexcept { return owner_->executor(); }
     void set_stop_callback() {
         if (!req_.stop.stop_possible()) return;
