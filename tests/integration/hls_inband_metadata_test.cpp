@@ -1,10 +1,11 @@
 // In-band timed metadata at play time: ID3 tags inside packed-audio segments (between audio
-// frames, not only at the start) and ID3 messages in fMP4 `emsg` boxes (a repeated id fires
-// once) reach stream_options::on_metadata with the chunk their presentation time falls in, in
+// frames, not only at the start), in the timed-metadata stream of MPEG-TS segments (placed by
+// PTS) and ID3 messages in fMP4 `emsg` boxes (a repeated id fires once) reach stream_options::on_metadata with the chunk their presentation time falls in, in
 // order, and again after a seek (the item in effect first); the audio stays whole (the PCM equals
 // the untagged stream's, sample for sample). The streams are the fixtures with tags written into
 // them, served by the test server.
 #include "hls_support.hpp"
+#include "ts_metadata_builders.hpp"
 
 #include <kithara/hls/hls_stream.hpp>
 
@@ -310,6 +311,51 @@ TEST(hls_inband_metadata, emsg_id3_events_in_fmp4_play_once_at_their_time) {
     EXPECT_EQ(p.items[1].item.emsg->id, 8u);
     EXPECT_NEAR(p.items[1].item.time, starts[2] + 1.0, 1e-6);
     EXPECT_EQ(p.items[1].item.artist, "Two");
+    expect_on_time(p);
+}
+
+TEST(hls_inband_metadata, id3_in_the_timed_metadata_stream_of_ts_segments_plays_at_its_pts) {
+    served s("ts");
+    const auto src = fixtures / "ts_aac";
+    struct placed {
+        std::size_t seg;
+        double after;  // seconds after the segment's first audio PTS
+        std::string title;
+    };
+    const std::vector<placed> tags = {{0, 0.0, "Station - Intro"},
+                                      {1, 0.75, "Artist A - Song One"},
+                                      {3, 0.25, "Artist B - Song Two"},
+                                      {3, 1.5, "Artist C - Three"}};
+    const auto starts = s.publish(src, "index.m3u8", [&](std::size_t k, bytes b) {
+        std::vector<kithara::test::ts_id3_at> at;
+        for (const auto& t : tags) {
+            if (t.seg != k) continue;
+            const auto tag = id3_song(t.title);
+            std::vector<std::byte> tb(tag.size());
+            std::transform(tag.begin(), tag.end(), tb.begin(),
+                           [](std::uint8_t x) { return std::byte{x}; });
+            at.push_back({t.after, std::move(tb)});
+        }
+        if (at.empty()) return b;
+        std::vector<std::byte> in(b.size());
+        std::transform(b.begin(), b.end(), in.begin(), [](std::uint8_t x) { return std::byte{x}; });
+        const auto out = kithara::test::ts_with_id3(in, at);
+        bytes r(out.size());
+        std::transform(out.begin(), out.end(), r.begin(),
+                       [](std::byte x) { return static_cast<std::uint8_t>(x); });
+        return r;
+    });
+    auto p = s.play_both("index.m3u8", "ts");
+
+    ASSERT_EQ(p.items.size(), tags.size());
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+        const auto& m = p.items[i].item;
+        EXPECT_EQ(m.from, hls::timed_metadata::source::id3) << i;
+        EXPECT_NEAR(m.time, starts[tags[i].seg] + tags[i].after, 1e-6) << i;
+        const auto dash = tags[i].title.find(" - ");
+        EXPECT_EQ(m.artist, tags[i].title.substr(0, dash)) << i;
+        EXPECT_EQ(m.title, tags[i].title.substr(dash + 3)) << i;
+    }
     expect_on_time(p);
 }
 

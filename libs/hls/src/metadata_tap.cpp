@@ -1,4 +1,5 @@
-// metadata_tap: in-band timed metadata (packed-audio ID3, fMP4 emsg) scanned as a segment is read.
+// metadata_tap: in-band timed metadata (packed-audio ID3, fMP4 emsg, MPEG-TS ID3) scanned as a
+// segment is read.
 #include "detail/metadata_tap.hpp"
 
 #include "detail/timed_metadata.hpp"
@@ -63,10 +64,17 @@ void metadata_tap::observe(std::uint64_t offset, std::span<const std::uint8_t> b
     }
     bytes = bytes.subspan(static_cast<std::size_t>(fed_ - offset));
     fed_ += bytes.size();
-    if (kind_ == kind::packed)
-        feed(bytes, found);
-    else
-        feed_boxes(bytes, found);
+    switch (kind_) {
+        case kind::packed:
+            feed(bytes, found);
+            break;
+        case kind::fmp4:
+            feed_boxes(bytes, found);
+            break;
+        case kind::ts:
+            feed_ts(bytes, found);
+            break;
+    }
 }
 
 void metadata_tap::feed(std::span<const std::uint8_t> bytes, std::vector<timed_metadata>& found) {
@@ -149,6 +157,38 @@ void metadata_tap::feed_boxes(std::span<const std::uint8_t> bytes,
         }
         found.push_back(std::move(*m));
     }
+}
+
+void metadata_tap::feed_ts(std::span<const std::uint8_t> bytes,
+                           std::vector<timed_metadata>& found) {
+    if (auto r = ts_.feed(bytes, ts_tags_); !r) stop(r.error().message());
+    const auto len = inner_->length();
+    if (len && fed_ >= *len) {
+        ts_.finish(ts_tags_);
+        stopped_ = true;
+    }
+    if (ts_tags_.size() > max_pending_ts_tags) {
+        const auto drop = ts_tags_.size() - max_pending_ts_tags;
+        KITHARA_LOG_DEBUG("hls: {}: {} MPEG-TS ID3 tags before any audio PTS, left out", label_,
+                          drop);
+        ts_tags_.erase(ts_tags_.begin(), ts_tags_.begin() + static_cast<std::ptrdiff_t>(drop));
+    }
+    place_ts(found);
+}
+
+void metadata_tap::place_ts(std::vector<timed_metadata>& found) {
+    const auto base = ts_.first_audio_pts();
+    if (ts_tags_.empty() || (!base && !stopped_)) return;
+    for (auto& t : ts_tags_) {
+        if (!t.tag) {
+            KITHARA_LOG_DEBUG("hls: {}: ID3 tag left out: {}", label_, t.tag.error().message());
+            continue;
+        }
+        if (timestamp_only(*t.tag)) continue;
+        const double after = base && t.pts ? pts_seconds(*t.pts, *base) : 0.0;
+        found.push_back(id3_metadata(std::move(*t.tag), segment_start_ + after));
+    }
+    ts_tags_.clear();
 }
 
 void metadata_tap::stop(const std::string& why) {

@@ -224,14 +224,17 @@ result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) 
     }
     // In-band timed metadata, when the application listens for it: the tap sees the decrypted
     // bytes as the decoder reads them (packed audio: before its leading tag is skipped).
-    if (opts_.on_metadata && (is_packed(container) || s.map != no_index)) {
+    if (opts_.on_metadata && (is_packed(container) || s.map != no_index || container == "mpegts")) {
         std::weak_ptr<engine> weak = shared_from_this();
-        src = std::make_shared<metadata_tap>(
-            std::move(src),
-            is_packed(container) ? metadata_tap::kind::packed : metadata_tap::kind::fmp4,
-            at(seg).start, "segment " + at(seg).label, [weak](std::vector<timed_metadata> found) {
-                if (auto e = weak.lock()) e->queue_inband(std::move(found));
-            });
+        const auto tap_kind = is_packed(container)    ? metadata_tap::kind::packed
+                              : container == "mpegts" ? metadata_tap::kind::ts
+                                                      : metadata_tap::kind::fmp4;
+        src = std::make_shared<metadata_tap>(std::move(src), tap_kind, at(seg).start,
+                                             "segment " + at(seg).label,
+                                             [weak](std::vector<timed_metadata> found) {
+                                                 if (auto e = weak.lock())
+                                                     e->queue_inband(std::move(found));
+                                             });
     }
     if (is_packed(container)) src = std::make_shared<id3_skip_source>(std::move(src));
     return src;

@@ -9,6 +9,7 @@
 #   title.aac       ADTS AAC-LC 44.1 kHz with an ID3v2.4 tag in front (adts -write_id3v2)
 #   tone.ac3        AC-3 48 kHz 192 kbit/s;  tone.eac3  E-AC-3 48 kHz
 #   frag.mp4        fragmented MP4 (AAC), moof/mdat per 0.5 s, for emsg boxes inserted by tests
+#   tone.ts         MPEG-TS (AAC in ADTS), for timed-metadata streams inserted by tests
 set -eu
 out=${1:?usage: make_metadata_fixtures.sh out-dir}
 mkdir -p "$out"
@@ -34,9 +35,11 @@ ff $src48 $bx -c:a ac3 -b:a 192k tone.ac3
 ff $src48 $bx -c:a eac3 -b:a 192k -f eac3 tone.eac3
 ff $src $bx -c:a aac -b:a 96k -movflags frag_keyframe+empty_moov+default_base_moof \
     -frag_duration 500000 frag.mp4
+ff $src $bx -c:a aac -b:a 96k -f mpegts tone.ts
 for f in title_v24.mp3 title_v23.mp3 tone22.mp3 title.aac tone.ac3 tone.eac3; do packets $f; done
 
-# Seeds for metadata_fuzz (corpus/): a mode byte (0 ID3, 1 packed audio, 2 emsg, 3 playlist), a
+# Seeds for metadata_fuzz (corpus/): a mode byte (0 ID3, 1 packed audio, 2 emsg, 3 playlist;
+# 010: MPEG-TS), a
 # chunk-size byte, then the payload.
 mkdir -p corpus
 seed() { # name mode-octal payload-command...
@@ -53,6 +56,7 @@ seed packed_mp2 001 head -c 4000 tone22.mp3
 seed packed_ac3 001 head -c 4000 tone.ac3
 seed packed_eac3 001 head -c 4000 tone.eac3
 seed fmp4 002 head -c 4000 frag.mp4
+seed ts 010 head -c 6016 tone.ts
 # An emsg v1 box (87 bytes) whose message is an ID3v2.4 tag with TIT2 "Song", before an mdat.
 emsg() {
     printf '\000\000\000\127emsg\001\000\000\000\000\000\003\350'

@@ -1,9 +1,11 @@
 // libFuzzer target for the timed-metadata parsers: any bytes as an ID3 tag, as a packed-audio
-// segment (scanned whole and again in chunks: the answers must be the same), as an fMP4 segment's
+// segment (scanned whole and again in chunks: the answers must be the same), as an MPEG-TS segment
+// (its timed-metadata stream, whole against chunked), as an fMP4 segment's
 // boxes (walked whole and again as it arrives: the same emsg boxes), or as a playlist whose
 // DATERANGEs and titles are placed. Built in the asan preset only (clang, -fsanitize=fuzzer).
 //
-// Input: byte 0 mode (bits 0-1: 0 ID3, 1 packed audio, 2 emsg, 3 playlist; bit 2: small limits),
+// Input: byte 0 mode (bits 0-1: 0 ID3, 1 packed audio, 2 emsg, 3 playlist; bit 2: small limits;
+// bit 3: MPEG-TS, whatever bits 0-2 say),
 // byte 1 the chunk size for the incremental passes, then the payload.
 // Checks beyond "no crash, no sanitizer report": text comes out as valid UTF-8; parsed sizes stay
 // within the input; chunked and whole passes agree.
@@ -11,6 +13,7 @@
 #include "detail/id3.hpp"
 #include "detail/packed_scanner.hpp"
 #include "detail/timed_metadata.hpp"
+#include "detail/ts_scanner.hpp"
 
 #include <kithara/hls/parser.hpp>
 #include <kithara/hls/timed_metadata.hpp>
@@ -19,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -160,6 +164,43 @@ void fuzz_emsg(std::span<const std::uint8_t> in, std::size_t chunk) {
     }
 }
 
+struct ts_out {
+    std::vector<detail::ts_tag> tags;
+    std::optional<std::uint64_t> audio_pts;
+    bool failed = false;
+};
+
+ts_out scan_ts(std::span<const std::uint8_t> in, std::size_t chunk) {
+    detail::ts_metadata_scanner s;
+    ts_out o;
+    for (std::size_t at = 0; at < in.size(); at += chunk)
+        if (!s.feed(in.subspan(at, std::min(chunk, in.size() - at)), o.tags)) o.failed = true;
+    s.finish(o.tags);
+    o.audio_pts = s.first_audio_pts();
+    return o;
+}
+
+void fuzz_ts(std::span<const std::uint8_t> in, std::size_t chunk) {
+    const auto whole = scan_ts(in, in.size() + 1);
+    const auto parts = scan_ts(in, chunk);
+    check(whole.failed == parts.failed && whole.audio_pts == parts.audio_pts);
+    check(whole.tags.size() == parts.tags.size());
+    for (std::size_t i = 0; i < whole.tags.size(); ++i) {
+        const auto& a = whole.tags[i];
+        const auto& b = parts.tags[i];
+        check(a.offset == b.offset && a.pts == b.pts && a.tag.has_value() == b.tag.has_value());
+        check(a.offset < in.size());
+        if (a.tag) {
+            check(a.tag->frames == b.tag->frames);
+            check_tag(*a.tag, in.size());
+        }
+        if (a.pts && whole.audio_pts) {
+            const double s = detail::pts_seconds(*a.pts, *whole.audio_pts);
+            check(s >= 0 && s < 47721.9);  // half the 33-bit clock
+        }
+    }
+}
+
 void fuzz_playlist(std::span<const std::uint8_t> in) {
     const std::string_view text(reinterpret_cast<const char*>(in.data()), in.size());
     (void)detail::parse_date_time(text);
@@ -177,6 +218,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t chunk = std::size_t{data[1]} + 1;
     const std::span<const std::uint8_t> in(data + 2, size - 2);
     const bool small = (mode & 4) != 0;
+    if (mode & 8) {
+        fuzz_ts(in, chunk);
+        return 0;
+    }
     switch (mode & 3) {
         case 0:
             fuzz_id3(in, small);

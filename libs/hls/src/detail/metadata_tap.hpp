@@ -1,6 +1,8 @@
 // metadata_tap: a segment's bytes seen as the decoder reads them, scanned for in-band timed
-// metadata — ID3 tags in packed audio (anywhere in the segment, through packed_audio_scanner) and
-// `emsg` boxes at the top level of an fMP4 segment — and handed to a sink as timed_metadata
+// metadata — ID3 tags in packed audio (anywhere in the segment, through packed_audio_scanner),
+// `emsg` boxes at the top level of an fMP4 segment, and the ID3 tags of an MPEG-TS segment's
+// timed-metadata stream (ts_metadata_scanner; placed by their PTS against the first audio PTS) —
+// and handed to a sink as timed_metadata
 // placed on the stream timeline. Nothing is read twice: the tap sees the bytes the reader above
 // it reads, in order (a forward gap is read once from the inner source).
 //
@@ -12,12 +14,14 @@
 // Threads: any thread (a decoder reads it from one at a time). Locks: one leaf mutex guards the
 // scan state, never held across a read of the inner source; the sink is called after it is
 // released. Buffers: the scanner's (one chunk plus one
-// tag or frame, see packed_audio_scanner), an emsg box being assembled (≤ max_emsg_bytes), and a
-// 4 KiB stack window for a forward gap.
+// tag or frame, see packed_audio_scanner), an emsg box being assembled (≤ max_emsg_bytes), the TS
+// scanner's (one packet, one metadata PES) with at most max_pending_ts_tags tags waiting for the
+// first audio PTS, and a 4 KiB stack window for a forward gap.
 #pragma once
 
 #include "emsg.hpp"
 #include "packed_scanner.hpp"
+#include "ts_scanner.hpp"
 
 #include <kithara/hls/timed_metadata.hpp>
 #include <kithara/stream/source.hpp>
@@ -32,7 +36,8 @@ namespace kithara::hls::detail {
 
 class metadata_tap final : public stream::source {
 public:
-    enum class kind { packed, fmp4 };
+    enum class kind { packed, fmp4, ts };
+    static constexpr std::size_t max_pending_ts_tags = 64;
     using sink = std::function<void(std::vector<timed_metadata>)>;
 
     metadata_tap(std::shared_ptr<stream::source> inner, kind k, double segment_start,
@@ -56,6 +61,9 @@ private:
                  std::vector<timed_metadata>& found);
     void feed(std::span<const std::uint8_t> bytes, std::vector<timed_metadata>& found);
     void feed_boxes(std::span<const std::uint8_t> bytes, std::vector<timed_metadata>& found);
+    void feed_ts(std::span<const std::uint8_t> bytes, std::vector<timed_metadata>& found);
+    // TS tags placed once the first audio PTS is known (or the scan ended: at the segment start).
+    void place_ts(std::vector<timed_metadata>& found);
     void stop(const std::string& why);
 
     std::shared_ptr<stream::source> inner_;
@@ -74,6 +82,8 @@ private:
     std::uint64_t box_at_ = 0;
     std::vector<std::uint8_t> box_;
     std::uint64_t skip_ = 0;
+    ts_metadata_scanner ts_;
+    std::vector<ts_tag> ts_tags_;  // found, not yet placed
 };
 
 }  // namespace kithara::hls::detail
