@@ -1,6 +1,7 @@
 // In-band timed metadata at play time: ID3 tags inside packed-audio segments (between audio
 // frames, not only at the start), in the timed-metadata stream of MPEG-TS segments (placed by
-// PTS) and ID3 messages in fMP4 `emsg` boxes (a repeated id fires once) reach stream_options::on_metadata with the chunk their presentation time falls in, in
+// PTS) and ID3 messages in fMP4 `emsg` boxes (version 0, and version 1 placed through the
+// init's timescale and the fragment's decode time; a repeated id fires once) reach stream_options::on_metadata with the chunk their presentation time falls in, in
 // order, and again after a seek (the item in effect first); the audio stays whole (the PCM equals
 // the untagged stream's, sample for sample). The streams are the fixtures with tags written into
 // them, served by the test server.
@@ -356,6 +357,84 @@ TEST(hls_inband_metadata, id3_in_the_timed_metadata_stream_of_ts_segments_plays_
         EXPECT_EQ(m.artist, tags[i].title.substr(0, dash)) << i;
         EXPECT_EQ(m.title, tags[i].title.substr(dash + 3)) << i;
     }
+    expect_on_time(p);
+}
+
+// The 32- or 64-bit field of the first `type` full box in `b`, `skip` bytes after its version and
+// flags (64-bit when the version is 1 and `wide`); found by scanning for the type (test files
+// hold it once).
+std::uint64_t box_field(const bytes& b, const char* type, std::size_t skip_v0, std::size_t skip_v1,
+                        bool wide) {
+    const auto it = std::search(b.begin(), b.end(), type, type + 4);
+    EXPECT_NE(it, b.end()) << type;
+    if (it == b.end()) return 0;
+    const auto at = static_cast<std::size_t>(it - b.begin()) + 4;
+    const bool v1 = b[at] == 1;
+    std::size_t p = at + 4 + (v1 ? skip_v1 : skip_v0);
+    const int n = v1 && wide ? 8 : 4;
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = v << 8 | b[p + static_cast<std::size_t>(i)];
+    return v;
+}
+
+// An emsg version 1 box at `ticks` (absolute, in `timescale`) whose message is an ID3 tag.
+bytes emsg_v1(std::uint32_t id, std::uint32_t timescale, std::uint64_t ticks,
+              const std::string& title) {
+    bytes body = {1, 0, 0, 0};
+    put32(body, timescale);
+    put32(body, static_cast<std::uint32_t>(ticks >> 32));
+    put32(body, static_cast<std::uint32_t>(ticks));
+    put32(body, 0xffffffff);
+    put32(body, id);
+    const std::string scheme = "https://aomedia.org/emsg/ID3";
+    body.insert(body.end(), scheme.begin(), scheme.end());
+    body.push_back(0);
+    body.push_back(0);
+    const auto tag = id3_song(title);
+    body.insert(body.end(), tag.begin(), tag.end());
+    bytes box;
+    put32(box, static_cast<std::uint32_t>(body.size() + 8));
+    box.insert(box.end(), {'e', 'm', 's', 'g'});
+    box.insert(box.end(), body.begin(), body.end());
+    return box;
+}
+
+TEST(hls_inband_metadata, emsg_version_1_events_play_at_their_media_time) {
+    served s("emsg_v1");
+    const auto src = fixtures / "fmp4_multi";
+    auto ref = hls::read_playlist_file(src / "a128.m3u8").value();
+    const auto& m = ref.content.media();
+    ASSERT_GE(m.segments.size(), 4u);
+    ASSERT_FALSE(m.maps.empty());
+    // The track's timescale (mdhd: after creation and modification times) and each segment's
+    // decode time (tfdt) as the packager wrote them.
+    const auto timescale =
+        static_cast<std::uint32_t>(box_field(load(src / m.maps[0].uri), "mdhd", 8, 16, false));
+    ASSERT_GT(timescale, 0u);
+    // Segment 1: id 31 half a second in; segment 2: id 31 again (a repeat) and id 32 at 1.25 s.
+    const auto starts = s.publish(src, "a128.m3u8", [&](std::size_t k, bytes b) {
+        const std::uint64_t tfdt = box_field(b, "tfdt", 0, 0, true);
+        bytes boxes;
+        if (k == 1) boxes = emsg_v1(31, timescale, tfdt + timescale / 2, "One - Thirty-one");
+        if (k == 2) {
+            boxes = emsg_v1(31, timescale, tfdt, "One - Thirty-one");
+            const auto second =
+                emsg_v1(32, timescale, tfdt + timescale + timescale / 4, "Two - Thirty-two");
+            boxes.insert(boxes.end(), second.begin(), second.end());
+        }
+        b.insert(b.begin(), boxes.begin(), boxes.end());
+        return b;
+    });
+    auto p = s.play_both("a128.m3u8", "emsg_v1");
+    ASSERT_EQ(p.items.size(), 2u);
+    ASSERT_TRUE(p.items[0].item.emsg);
+    EXPECT_EQ(p.items[0].item.emsg->version, 1u);
+    EXPECT_EQ(p.items[0].item.emsg->id, 31u);
+    EXPECT_NEAR(p.items[0].item.time, starts[1] + 0.5, 1e-6);
+    EXPECT_EQ(p.items[0].item.title, "Thirty-one");
+    EXPECT_EQ(p.items[1].item.emsg->id, 32u);
+    EXPECT_NEAR(p.items[1].item.time, starts[2] + 1.25, 1e-6);
+    EXPECT_EQ(p.items[1].item.artist, "Two");
     expect_on_time(p);
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 
 namespace kithara::hls::detail {
@@ -79,7 +80,59 @@ std::string key_part(const std::string& s) {
     return "#" + std::to_string(std::hash<std::string>{}(s)) + ":" + std::to_string(s.size());
 }
 
+// The payload of the first box of type `type` among the boxes in `bytes` (a box's children), or
+// an empty span; nullopt when the box structure is broken.
+std::optional<std::span<const std::uint8_t>> child(std::span<const std::uint8_t> bytes,
+                                                   const char (&type)[5], std::uint64_t base) {
+    for (std::size_t at = 0; at < bytes.size();) {
+        auto h = read_box_header(bytes, at, base, true);
+        if (!h || !*h) return std::nullopt;
+        const auto& b = **h;
+        if (b.size > bytes.size() - at || b.size < b.header_size) return std::nullopt;
+        if (std::memcmp(b.type.data(), type, 4) == 0)
+            return bytes.subspan(at + b.header_size,
+                                 static_cast<std::size_t>(b.size) - b.header_size);
+        at += static_cast<std::size_t>(b.size);
+    }
+    return std::span<const std::uint8_t>{};
+}
+
+// Follows a path of box types from `bytes`; nullopt when one is missing or broken.
+std::optional<std::span<const std::uint8_t>> path(std::span<const std::uint8_t> bytes,
+                                                  std::initializer_list<const char*> types) {
+    for (const char* t : types) {
+        char type[5] = {t[0], t[1], t[2], t[3], 0};
+        auto c = child(bytes, type, 0);
+        if (!c || c->empty()) return std::nullopt;
+        bytes = *c;
+    }
+    return bytes;
+}
+
 }  // namespace
+
+std::optional<std::uint32_t> media_timescale(std::span<const std::uint8_t> init) {
+    // moov/trak/mdia/mdhd: version (1), flags (3), creation and modification times (4 or 8
+    // each), timescale (4). The first track: an audio rendition's init has one.
+    auto mdhd = path(init, {"moov", "trak", "mdia", "mdhd"});
+    if (!mdhd || mdhd->size() < 4) return std::nullopt;
+    const std::size_t at = (*mdhd)[0] == 1 ? 4 + 16 : 4 + 8;
+    if (mdhd->size() < at + 4) return std::nullopt;
+    const auto ts = be32(mdhd->data() + at);
+    if (ts == 0) return std::nullopt;
+    return ts;
+}
+
+std::optional<std::uint64_t> fragment_decode_time(std::span<const std::uint8_t> moof) {
+    // The moof box whole: moof/traf/tfdt, baseMediaDecodeTime 32 bits (version 0) or 64 (1).
+    auto tfdt = path(moof, {"moof", "traf", "tfdt"});
+    if (!tfdt || tfdt->size() < 8) return std::nullopt;
+    if ((*tfdt)[0] == 1) {
+        if (tfdt->size() < 12) return std::nullopt;
+        return be64(tfdt->data() + 4);
+    }
+    return be32(tfdt->data() + 4);
+}
 
 result<std::optional<box_header>> read_box_header(std::span<const std::uint8_t> bytes,
                                                   std::size_t at, std::uint64_t base,

@@ -13,12 +13,13 @@
 namespace kithara::hls::detail {
 
 metadata_tap::metadata_tap(std::shared_ptr<stream::source> inner, kind k, double segment_start,
-                           std::string label, sink out)
+                           std::string label, sink out, timescale_source timescale)
     : inner_(std::move(inner)),
       kind_(k),
       segment_start_(segment_start),
       label_(std::move(label)),
-      sink_(std::move(out)) {}
+      sink_(std::move(out)),
+      timescale_source_(std::move(timescale)) {}
 
 result<std::size_t> metadata_tap::read_at(std::uint64_t offset, std::span<std::byte> out) {
     auto n = inner_->read_at(offset, out);
@@ -47,9 +48,19 @@ result<std::size_t> metadata_tap::read_at(std::uint64_t offset, std::span<std::b
         observe(from, std::span(window.data(), *got), found);
         from += *got;
     }
+    bool ask = false;
     {
         std::lock_guard lock(mutex_);
         observe(offset, std::span(reinterpret_cast<const std::uint8_t*>(out.data()), *n), found);
+        ask = !pending_v1_.empty() && !timescale_asked_;
+        if (ask) timescale_asked_ = true;
+    }
+    if (ask) {
+        // emsg version 1 needs the init section's timescale: read now, with no lock held.
+        auto ts = timescale_source_ ? timescale_source_() : std::nullopt;
+        std::lock_guard lock(mutex_);
+        timescale_ = ts;
+        place_v1(found);
     }
     if (!found.empty() && sink_) sink_(std::move(found));
     return n;
@@ -117,8 +128,16 @@ void metadata_tap::feed_boxes(std::span<const std::uint8_t> bytes,
                 stopped_ = true;
                 return;
             }
-            if (std::memcmp(hd.type.data(), "emsg", 4) != 0 || hd.size > max_emsg_bytes) {
-                if (hd.size > max_emsg_bytes)
+            const bool emsg = std::memcmp(hd.type.data(), "emsg", 4) == 0;
+            const bool moof = !moof_seen_ && std::memcmp(hd.type.data(), "moof", 4) == 0;
+            if (moof && hd.size > max_moof_bytes) {
+                moof_seen_ = true;  // no decode time: version 1 events cannot be placed
+                KITHARA_LOG_DEBUG("hls: {}: moof at offset {} over {} bytes, not read", label_,
+                                  box_at_, max_moof_bytes);
+                place_v1(found);
+            }
+            if (!(emsg && hd.size <= max_emsg_bytes) && !(moof && hd.size <= max_moof_bytes)) {
+                if (emsg)
                     KITHARA_LOG_DEBUG("hls: {}: emsg at offset {} over {} bytes, left out", label_,
                                       box_at_, max_emsg_bytes);
                 skip_ = hd.size - box_.size();
@@ -135,6 +154,14 @@ void metadata_tap::feed_boxes(std::span<const std::uint8_t> bytes,
                     bytes.begin() + static_cast<std::ptrdiff_t>(i + take));
         i += take;
         if (!*h || box_.size() < want) continue;
+        if (std::memcmp(box_.data() + 4, "moof", 4) == 0) {  // the first fragment's header
+            moof_seen_ = true;
+            decode_time_ = fragment_decode_time(box_);
+            box_at_ += box_.size();
+            box_.clear();
+            place_v1(found);
+            continue;
+        }
         // An emsg box is whole.
         auto b = parse_emsg(box_, box_at_);
         box_at_ += box_.size();
@@ -143,11 +170,16 @@ void metadata_tap::feed_boxes(std::span<const std::uint8_t> bytes,
             KITHARA_LOG_DEBUG("hls: {}: {}", label_, b.error().message());
             continue;
         }
-        if (b->event.version != 0) {
-            // Version 1 carries an absolute media time; placing it needs the track's timescale
-            // and decode time, which this tap does not see.
-            KITHARA_LOG_DEBUG("hls: {}: emsg version 1 (scheme {}) left out", label_,
-                              b->event.scheme_id_uri);
+        if (b->event.version == 1) {
+            // An absolute media time: placed through the first fragment's decode time and the
+            // init section's timescale (the segment's start is that decode time).
+            if (pending_v1_.size() < max_pending_v1) {
+                pending_v1_.push_back(std::move(*b));
+            } else {
+                KITHARA_LOG_DEBUG("hls: {}: over {} emsg version 1 boxes waiting, one left out",
+                                  label_, max_pending_v1);
+            }
+            place_v1(found);
             continue;
         }
         auto m = emsg_metadata(*b, emsg_clock{segment_start_, 0});
@@ -189,6 +221,32 @@ void metadata_tap::place_ts(std::vector<timed_metadata>& found) {
         found.push_back(id3_metadata(std::move(*t.tag), segment_start_ + after));
     }
     ts_tags_.clear();
+}
+
+void metadata_tap::place_v1(std::vector<timed_metadata>& found) {
+    if (pending_v1_.empty()) return;
+    if (!timescale_ || !decode_time_) {
+        const bool never = (timescale_asked_ && !timescale_) || (moof_seen_ && !decode_time_) ||
+                           (stopped_ && !decode_time_);
+        if (never) {
+            KITHARA_LOG_DEBUG(
+                "hls: {}: {} emsg version 1 boxes left out: no {}", label_, pending_v1_.size(),
+                timescale_ ? "moof/traf/tfdt decode time" : "media timescale in the init section");
+            pending_v1_.clear();
+        }
+        return;
+    }
+    const emsg_clock clock{segment_start_, segment_start_ - static_cast<double>(*decode_time_) /
+                                                                static_cast<double>(*timescale_)};
+    for (const auto& b : pending_v1_) {
+        auto m = emsg_metadata(b, clock);
+        if (!m) {
+            KITHARA_LOG_DEBUG("hls: {}: {}", label_, m.error().message());
+            continue;
+        }
+        found.push_back(std::move(*m));
+    }
+    pending_v1_.clear();
 }
 
 void metadata_tap::stop(const std::string& why) {

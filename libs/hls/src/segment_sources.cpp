@@ -5,6 +5,7 @@
 #include "detail/engine.hpp"
 
 #include "detail/decrypt_source.hpp"
+#include "detail/emsg.hpp"
 #include "detail/metadata_tap.hpp"
 #include "detail/packed_audio.hpp"
 
@@ -196,6 +197,25 @@ result<std::shared_ptr<stream::source>> engine::map_source(std::uint32_t i, std:
         std::make_shared<segment_part>(shared_from_this(), seg, i, at(i).range));
 }
 
+std::optional<std::uint32_t> engine::init_timescale(std::uint32_t map, std::size_t seg) {
+    // The decoder read the init section before this segment: its bytes are in the cache.
+    auto src = map_source(map, seg);
+    if (!src) return std::nullopt;
+    constexpr std::size_t max_init = 64 * 1024;
+    const auto len = (*src)->length();
+    std::vector<std::uint8_t> b(
+        static_cast<std::size_t>(std::min<std::uint64_t>(len.value_or(max_init), max_init)));
+    std::size_t have = 0;
+    while (have < b.size()) {
+        auto n = (*src)->read_at(
+            have, std::span(reinterpret_cast<std::byte*>(b.data()) + have, b.size() - have));
+        if (!n || *n == 0) break;
+        have += *n;
+    }
+    b.resize(have);
+    return media_timescale(b);
+}
+
 result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) {
     const auto& s = media_.segments[seg];
     const key* k = media_.key_of(s);
@@ -229,12 +249,18 @@ result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) 
         const auto tap_kind = is_packed(container)    ? metadata_tap::kind::packed
                               : container == "mpegts" ? metadata_tap::kind::ts
                                                       : metadata_tap::kind::fmp4;
+        auto found = [weak](std::vector<timed_metadata> items) {
+            if (auto e = weak.lock()) e->queue_inband(std::move(items));
+        };
+        metadata_tap::timescale_source timescale;
+        if (s.map != no_index)
+            timescale = [weak, m = map_item(seg), seg] {
+                auto e = weak.lock();
+                return e ? e->init_timescale(m, seg) : std::nullopt;
+            };
         src = std::make_shared<metadata_tap>(std::move(src), tap_kind, at(seg).start,
-                                             "segment " + at(seg).label,
-                                             [weak](std::vector<timed_metadata> found) {
-                                                 if (auto e = weak.lock())
-                                                     e->queue_inband(std::move(found));
-                                             });
+                                             "segment " + at(seg).label, std::move(found),
+                                             std::move(timescale));
     }
     if (is_packed(container)) src = std::make_shared<id3_skip_source>(std::move(src));
     return src;

@@ -144,6 +144,35 @@ with_emsg insert_emsg(const bytes& mp4) {
     return out;
 }
 
+// emsg version 1 is placed through the init's timescale and the fragment's decode time: both
+// read from what ffmpeg wrote (44.1 kHz AAC; fragments of whole 1024-sample frames).
+TEST(emsg, media_timescale_and_fragment_decode_times_of_an_ffmpeg_fragmented_mp4) {
+    const auto mp4 = test::read_fixture("frag.mp4");
+    EXPECT_EQ(media_timescale(mp4), 44100u);
+    std::vector<std::uint64_t> times;
+    for (std::size_t pos = 0; pos + 8 <= mp4.size();) {
+        const std::size_t size = (std::size_t{mp4[pos]} << 24) | (std::size_t{mp4[pos + 1]} << 16) |
+                                 (std::size_t{mp4[pos + 2]} << 8) | mp4[pos + 3];
+        ASSERT_GE(size, 8u);
+        if (type_at(mp4, pos) == "moof") {
+            const auto t = fragment_decode_time(std::span(mp4).subspan(pos, size));
+            ASSERT_TRUE(t) << pos;
+            times.push_back(*t);
+        }
+        pos += size;
+    }
+    ASSERT_GE(times.size(), 3u);
+    EXPECT_EQ(times[0], 0u);
+    for (std::size_t i = 1; i < times.size(); ++i) {
+        EXPECT_GT(times[i], times[i - 1]) << i;
+        EXPECT_EQ(times[i] % 1024, 0u) << i;
+    }
+    // Not an init section, or a moof without tfdt: nothing.
+    EXPECT_FALSE(media_timescale(test::str("not boxes at all")));
+    const auto empty_moof = test::bytes{0, 0, 0, 8, 'm', 'o', 'o', 'f'};
+    EXPECT_FALSE(fragment_decode_time(empty_moof));
+}
+
 TEST(emsg, finds_emsg_among_the_boxes_of_an_ffmpeg_fragmented_mp4) {
     const auto mp4 = test::read_fixture("frag.mp4");
     ASSERT_EQ(type_at(mp4, 0), "ftyp");

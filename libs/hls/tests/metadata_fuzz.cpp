@@ -1,7 +1,8 @@
 // libFuzzer target for the timed-metadata parsers: any bytes as an ID3 tag, as a packed-audio
 // segment (scanned whole and again in chunks: the answers must be the same), as an MPEG-TS segment
 // (its timed-metadata stream, whole against chunked), as an fMP4 segment's
-// boxes (walked whole and again as it arrives: the same emsg boxes), or as a playlist whose
+// boxes (walked whole and again as it arrives: the same emsg boxes; the init's timescale and a
+// moof's decode time read), or as a playlist whose
 // DATERANGEs and titles are placed. Built in the asan preset only (clang, -fsanitize=fuzzer).
 //
 // Input: byte 0 mode (bits 0-1: 0 ID3, 1 packed audio, 2 emsg, 3 playlist; bit 2: small limits;
@@ -129,6 +130,8 @@ void fuzz_packed(std::span<const std::uint8_t> in, std::size_t chunk, bool small
 }
 
 void fuzz_emsg(std::span<const std::uint8_t> in, std::size_t chunk) {
+    if (auto ts = detail::media_timescale(in)) check(*ts != 0);
+    (void)detail::fragment_decode_time(in);
     auto whole = detail::find_emsg(in, 0, true);
     detail::emsg_dedup dedup(4, 2);
     if (whole) {

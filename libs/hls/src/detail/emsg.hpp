@@ -65,6 +65,12 @@ struct emsg_walk {
 [[nodiscard]] result<emsg_walk> find_emsg(std::span<const std::uint8_t> segment, std::uint64_t from,
                                           bool complete, std::size_t max_boxes = 100000);
 
+// For placing version 1 events: the media timescale of an init segment's first track
+// (moov/trak/mdia/mdhd), and a fragment's decode time (the whole `moof` box: traf/tfdt's
+// baseMediaDecodeTime, in that timescale). nullopt when the box is missing or malformed.
+[[nodiscard]] std::optional<std::uint32_t> media_timescale(std::span<const std::uint8_t> init);
+[[nodiscard]] std::optional<std::uint64_t> fragment_decode_time(std::span<const std::uint8_t> moof);
+
 // Where an event is on the stream timeline: version 0 at segment_start + delta / timescale;
 // version 1 at presentation_time / timescale + media_offset (the track's media time mapped).
 struct emsg_clock {

@@ -134,6 +134,9 @@ public:
     // SAMPLE-AES / other KEYFORMATs.
     result<std::shared_ptr<stream::source>> segment_source(std::size_t seg);
     result<std::shared_ptr<stream::source>> map_source(std::uint32_t item_index, std::size_t seg);
+    // The media timescale of init section `map` (read through map_source; nullopt when it is
+    // not readable or has no moov/trak/mdia/mdhd): for placing emsg version 1 events.
+    std::optional<std::uint32_t> init_timescale(std::uint32_t map, std::size_t seg);
 
     // The decoder reads segment `seg`: the window moves there (never backwards) and fills.
     void demand(std::size_t seg);
