@@ -229,7 +229,6 @@ void engine::queue_inband(std::vector<timed_metadata> items) {
     if (inband_.size() > max_inband_queue) {
         const auto drop = inband_.size() - max_inband_queue;
         inband_.erase(inband_.begin(), inband_.begin() + static_cast<std::ptrdiff_t>(drop));
-        inband_dropped_ += drop;
         KITHARA_LOG_DEBUG("hls: {} in-band metadata items dropped (not consumed in time)", drop);
     }
 }

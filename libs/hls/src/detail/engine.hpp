@@ -318,7 +318,6 @@ private:
     emsg_dedup emsg_seen_;                   // decoding thread (merge_inband)
     std::mutex inband_mutex_;                // guards inband_ (a leaf)
     std::vector<timed_metadata> inband_;
-    std::uint64_t inband_dropped_ = 0;
     std::uint64_t merged_ = 0;      // the reloader's publication folded in last
     bool ended_ = true;             // VOD; live until ENDLIST
     std::uint64_t evict_from_ = 0;  // sliding_window_eviction's cursor (an MSN)
