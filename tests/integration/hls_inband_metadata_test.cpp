@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -28,6 +29,11 @@ bytes load(const fs::path& p) {
 void save(const fs::path& p, const bytes& b) {
     std::ofstream f(p, std::ios::binary);
     f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+std::vector<std::byte> as_std_bytes(const bytes& b) {
+    std::vector<std::byte> r(b.size());
+    std::transform(b.begin(), b.end(), r.begin(), [](std::uint8_t x) { return std::byte{x}; });
+    return r;
 }
 void put32(bytes& b, std::uint32_t v) {
     for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<std::uint8_t>(v >> s));
@@ -76,17 +82,16 @@ bytes insert_before_frame(const bytes& b, std::size_t frame, const bytes& tag) {
     return out;
 }
 
-// An emsg version 0 box whose message is an ID3 tag titled `title`.
-bytes emsg_v0(std::uint32_t id, std::uint32_t delta_ms, const std::string& title) {
-    bytes body = {0, 0, 0, 0};  // version 0, flags
+// The scheme of an ID3 message, and an empty value (NUL-terminated strings).
+void put_id3_scheme(bytes& body) {
     const std::string scheme = "https://aomedia.org/emsg/ID3";
     body.insert(body.end(), scheme.begin(), scheme.end());
     body.push_back(0);
     body.push_back(0);  // value ""
-    put32(body, 1000);  // timescale
-    put32(body, delta_ms);
-    put32(body, 0xffffffff);  // duration unknown
-    put32(body, id);
+}
+
+// An emsg box: `body` (version, flags, fields) and the ID3 tag of `title` as its message.
+bytes emsg_box(bytes body, const std::string& title) {
     const auto tag = id3_song(title);
     body.insert(body.end(), tag.begin(), tag.end());
     bytes box;
@@ -94,6 +99,17 @@ bytes emsg_v0(std::uint32_t id, std::uint32_t delta_ms, const std::string& title
     box.insert(box.end(), {'e', 'm', 's', 'g'});
     box.insert(box.end(), body.begin(), body.end());
     return box;
+}
+
+// An emsg version 0 box whose message is an ID3 tag titled `title`.
+bytes emsg_v0(std::uint32_t id, std::uint32_t delta_ms, const std::string& title) {
+    bytes body = {0, 0, 0, 0};  // version 0, flags
+    put_id3_scheme(body);
+    put32(body, 1000);  // timescale
+    put32(body, delta_ms);
+    put32(body, 0xffffffff);  // duration unknown
+    put32(body, id);
+    return emsg_box(std::move(body), title);
 }
 
 struct seen {
@@ -202,6 +218,32 @@ void expect_on_time(const played& p) {
     }
 }
 
+// Artist and title of id3_song(song) ("Artist - Title").
+void expect_names(const hls::timed_metadata& m, const std::string& song, std::size_t which) {
+    const auto dash = song.find(" - ");
+    EXPECT_EQ(m.artist, song.substr(0, dash)) << which;
+    EXPECT_EQ(m.title, song.substr(dash + 3)) << which;
+}
+
+// An ID3 item from id3_song(song) ("Artist - Title") at `want` seconds.
+void expect_song(const hls::timed_metadata& m, double want, const std::string& song,
+                 std::size_t i) {
+    EXPECT_EQ(m.from, hls::timed_metadata::source::id3) << i;
+    EXPECT_NEAR(m.time, want, 1e-6) << i;
+    expect_names(m, song, i);
+}
+
+// An emsg item of `version` with `id` whose ID3 message is id3_song(song), at `want` seconds.
+void expect_emsg(const hls::timed_metadata& m, std::uint8_t version, std::uint32_t id, double want,
+                 const std::string& song) {
+    EXPECT_EQ(m.from, hls::timed_metadata::source::emsg) << id;
+    ASSERT_TRUE(m.emsg) << id;
+    EXPECT_EQ(m.emsg->version, version) << id;
+    EXPECT_EQ(m.emsg->id, id);
+    EXPECT_NEAR(m.time, want, 1e-6) << id;
+    expect_names(m, song, id);
+}
+
 TEST(hls_inband_metadata, id3_tags_between_packed_audio_frames_play_at_their_sample) {
     served s("packed");
     const auto src = fixtures / "packed_adts";
@@ -226,13 +268,8 @@ TEST(hls_inband_metadata, id3_tags_between_packed_audio_frames_play_at_their_sam
     ASSERT_EQ(p.items.size(), tags.size());
     for (std::size_t i = 0; i < tags.size(); ++i) {
         const auto& m = p.items[i].item;
-        EXPECT_EQ(m.from, hls::timed_metadata::source::id3) << i;
-        const double want =
-            starts[tags[i].seg] + static_cast<double>(tags[i].frame) * 1024.0 / 44100.0;
-        EXPECT_NEAR(m.time, want, 1e-6) << i;
-        const auto dash = tags[i].title.find(" - ");
-        EXPECT_EQ(m.artist, tags[i].title.substr(0, dash)) << i;
-        EXPECT_EQ(m.title, tags[i].title.substr(dash + 3)) << i;
+        expect_song(m, starts[tags[i].seg] + static_cast<double>(tags[i].frame) * 1024.0 / 44100.0,
+                    tags[i].title, i);
         ASSERT_EQ(m.frames.size(), 2u);
         EXPECT_EQ(m.frames[1].id, "TIT2");
     }
@@ -304,14 +341,8 @@ TEST(hls_inband_metadata, emsg_id3_events_in_fmp4_play_once_at_their_time) {
     });
     auto p = s.play_both("a128.m3u8", "emsg");
     ASSERT_EQ(p.items.size(), 2u);
-    EXPECT_EQ(p.items[0].item.from, hls::timed_metadata::source::emsg);
-    ASSERT_TRUE(p.items[0].item.emsg);
-    EXPECT_EQ(p.items[0].item.emsg->id, 7u);
-    EXPECT_NEAR(p.items[0].item.time, starts[1] + 0.5, 1e-6);
-    EXPECT_EQ(p.items[0].item.title, "Seven");
-    EXPECT_EQ(p.items[1].item.emsg->id, 8u);
-    EXPECT_NEAR(p.items[1].item.time, starts[2] + 1.0, 1e-6);
-    EXPECT_EQ(p.items[1].item.artist, "Two");
+    expect_emsg(p.items[0].item, 0, 7, starts[1] + 0.5, "One - Seven");
+    expect_emsg(p.items[1].item, 0, 8, starts[2] + 1.0, "Two - Eight");
     expect_on_time(p);
 }
 
@@ -329,18 +360,10 @@ TEST(hls_inband_metadata, id3_in_the_timed_metadata_stream_of_ts_segments_plays_
                                       {3, 1.5, "Artist C - Three"}};
     const auto starts = s.publish(src, "index.m3u8", [&](std::size_t k, bytes b) {
         std::vector<kithara::test::ts_id3_at> at;
-        for (const auto& t : tags) {
-            if (t.seg != k) continue;
-            const auto tag = id3_song(t.title);
-            std::vector<std::byte> tb(tag.size());
-            std::transform(tag.begin(), tag.end(), tb.begin(),
-                           [](std::uint8_t x) { return std::byte{x}; });
-            at.push_back({t.after, std::move(tb)});
-        }
+        for (const auto& t : tags)
+            if (t.seg == k) at.push_back({t.after, as_std_bytes(id3_song(t.title))});
         if (at.empty()) return b;
-        std::vector<std::byte> in(b.size());
-        std::transform(b.begin(), b.end(), in.begin(), [](std::uint8_t x) { return std::byte{x}; });
-        const auto out = kithara::test::ts_with_id3(in, at);
+        const auto out = kithara::test::ts_with_id3(as_std_bytes(b), at);
         bytes r(out.size());
         std::transform(out.begin(), out.end(), r.begin(),
                        [](std::byte x) { return static_cast<std::uint8_t>(x); });
@@ -349,14 +372,8 @@ TEST(hls_inband_metadata, id3_in_the_timed_metadata_stream_of_ts_segments_plays_
     auto p = s.play_both("index.m3u8", "ts");
 
     ASSERT_EQ(p.items.size(), tags.size());
-    for (std::size_t i = 0; i < tags.size(); ++i) {
-        const auto& m = p.items[i].item;
-        EXPECT_EQ(m.from, hls::timed_metadata::source::id3) << i;
-        EXPECT_NEAR(m.time, starts[tags[i].seg] + tags[i].after, 1e-6) << i;
-        const auto dash = tags[i].title.find(" - ");
-        EXPECT_EQ(m.artist, tags[i].title.substr(0, dash)) << i;
-        EXPECT_EQ(m.title, tags[i].title.substr(dash + 3)) << i;
-    }
+    for (std::size_t i = 0; i < tags.size(); ++i)
+        expect_song(p.items[i].item, starts[tags[i].seg] + tags[i].after, tags[i].title, i);
     expect_on_time(p);
 }
 
@@ -386,17 +403,8 @@ bytes emsg_v1(std::uint32_t id, std::uint32_t timescale, std::uint64_t ticks,
     put32(body, static_cast<std::uint32_t>(ticks));
     put32(body, 0xffffffff);
     put32(body, id);
-    const std::string scheme = "https://aomedia.org/emsg/ID3";
-    body.insert(body.end(), scheme.begin(), scheme.end());
-    body.push_back(0);
-    body.push_back(0);
-    const auto tag = id3_song(title);
-    body.insert(body.end(), tag.begin(), tag.end());
-    bytes box;
-    put32(box, static_cast<std::uint32_t>(body.size() + 8));
-    box.insert(box.end(), {'e', 'm', 's', 'g'});
-    box.insert(box.end(), body.begin(), body.end());
-    return box;
+    put_id3_scheme(body);
+    return emsg_box(std::move(body), title);
 }
 
 TEST(hls_inband_metadata, emsg_version_1_events_play_at_their_media_time) {
@@ -427,14 +435,8 @@ TEST(hls_inband_metadata, emsg_version_1_events_play_at_their_media_time) {
     });
     auto p = s.play_both("a128.m3u8", "emsg_v1");
     ASSERT_EQ(p.items.size(), 2u);
-    ASSERT_TRUE(p.items[0].item.emsg);
-    EXPECT_EQ(p.items[0].item.emsg->version, 1u);
-    EXPECT_EQ(p.items[0].item.emsg->id, 31u);
-    EXPECT_NEAR(p.items[0].item.time, starts[1] + 0.5, 1e-6);
-    EXPECT_EQ(p.items[0].item.title, "Thirty-one");
-    EXPECT_EQ(p.items[1].item.emsg->id, 32u);
-    EXPECT_NEAR(p.items[1].item.time, starts[2] + 1.25, 1e-6);
-    EXPECT_EQ(p.items[1].item.artist, "Two");
+    expect_emsg(p.items[0].item, 1, 31, starts[1] + 0.5, "One - Thirty-one");
+    expect_emsg(p.items[1].item, 1, 32, starts[2] + 1.25, "Two - Thirty-two");
     expect_on_time(p);
 }
 
