@@ -197,8 +197,11 @@ TEST(hls_abr_harness, a_stall_injected_by_the_server_is_measured) {
     EXPECT_LT(run.max_stall, 1.2 + 0.05) << run.stall_report();
     // Any other dry spell is the machine's (a sanitizer build on two busy cores decodes late
     // now and then), not the network's: each is far shorter than the injected one.
-    for (const auto& c : run.chunks)
-        if (c.late != run.max_stall) EXPECT_LT(c.late, run.max_stall / 2) << run.stall_report();
+    for (const auto& c : run.chunks) {
+        if (c.late != run.max_stall) {
+            EXPECT_LT(c.late, run.max_stall / 2) << run.stall_report();
+        }
+    }
     // The stall is where segment 6 starts (12.08 s).
     for (const auto& c : run.chunks)
         if (c.late == run.max_stall) {
