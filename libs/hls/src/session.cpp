@@ -303,16 +303,15 @@ bool session::slot_complete_locked(const slot& s) const {
     return true;
 }
 
-double session::buffer_locked() const {
-    // The contiguous complete slots from the one holding the position.
+double session::buffer_locked(double position) const {
     std::size_t i = 0;
-    while (i < plan_.size() && slot_end(plan_[i]) <= position_ + 1e-6) ++i;
-    double until = position_;
+    while (i < plan_.size() && slot_end(plan_[i]) <= position + 1e-6) ++i;
+    double until = position;
     for (; i < plan_.size(); ++i) {
         if (!slot_complete_locked(plan_[i])) break;
         until = slot_end(plan_[i]);
     }
-    return std::max(0.0, until - position_);
+    return std::max(0.0, until - position);
 }
 
 std::uint64_t session::bandwidth_locked(std::size_t v) const {
@@ -339,7 +338,7 @@ abr_status session::status_locked(std::size_t current) const {
     }
     st.current = tracks_[current].variant;
     st.estimate = estimate_bps_locked();
-    st.buffer_seconds = buffer_locked();
+    st.buffer_seconds = buffer_locked(position_);
     st.playback_speed = opts_.abr.playback_speed;
     st.max_bandwidth = cap_;
     return st;
@@ -762,8 +761,7 @@ stream_stats session::stats(double position) const {
         out.switches = switches_;
         out.aborts = aborts_;
         out.estimate_bps = estimate_bps_locked().value_or(0.0);
-        (void)position;
-        out.buffered_seconds = buffer_locked();
+        out.buffered_seconds = buffer_locked(position);
     }
     for (const auto& e : engines) {
         if (!e) continue;

@@ -143,7 +143,8 @@ private:
     void add_variants(const master_playlist& m);
     [[nodiscard]] double slot_end(const slot& s) const;
     [[nodiscard]] bool slot_complete_locked(const slot& s) const;
-    [[nodiscard]] double buffer_locked() const;
+    // Seconds of complete slots ahead of `position` (the contiguous run from its slot).
+    [[nodiscard]] double buffer_locked(double position) const;
     [[nodiscard]] abr_status status_locked(std::size_t current) const;
     [[nodiscard]] std::uint64_t bandwidth_locked(std::size_t v) const;
     [[nodiscard]] std::optional<double> estimate_bps_locked() const;
