@@ -235,6 +235,35 @@ TEST(hls_live_play, the_cache_keeps_a_sliding_window_not_the_whole_stream) {
     EXPECT_LE(end_bytes, 10 * one);
 }
 
+// A live stream that plays for long holds a bounded segment table: the entries of segments
+// behind the player and out of the server's window go, 64 at a time (memory stays flat; see the
+// one-hour soak in docs/PERFORMANCE.md). Every segment still plays.
+TEST(hls_live_play, the_segment_table_stays_bounded_however_long_the_stream_plays) {
+    auto o = stream("/live/table.m3u8", 12, 40, 170);  // 340 s of media in about 9 s
+    live_env t("live_table", o, fixtures / "abr/t64.m3u8");
+    ASSERT_TRUE(t.live);
+    event_log log;
+    auto so = t.options(&log);
+    so.prefetch_seconds = 4;
+    auto s = hls::open(t.url(), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    std::uint64_t most = 0;
+    std::size_t frames = 0;
+    for (;;) {
+        auto part = play_to_end(**s, 44100 * 20);  // 20 s of media at a time
+        ASSERT_FALSE(part.all.failure) << part.all.failure->message();
+        frames += part.all.frames();
+        most = std::max(most, (*s)->stats().segments_held);
+        if (part.all.frames() < 44100 * 20) break;  // the end: ENDLIST after the last segment
+    }
+    EXPECT_TRUE((*s)->info().ended);
+    EXPECT_TRUE(log.of(hls::event_kind::live_jump).empty()) << "segments lost";
+    // From the live start (a few segments before the 170th's window end... at most the window)
+    // to the last: over 150 segments of 2 s played, and at most two blocks and the window held.
+    EXPECT_GT(frames, 44100u * 2 * 150);
+    EXPECT_LE(most, 2u * 64 + 12 + 4) << "segments held at most";
+}
+
 TEST(hls_live_play, a_pause_longer_than_the_window_resumes_at_its_oldest_segment_with_an_event) {
     auto o = stream("/live/pause.m3u8", 3, 10);
     o.grace = 0ms;  // segments are gone as soon as they leave the window

@@ -46,12 +46,13 @@ void engine::emit(event e) const {
 }
 
 void engine::build_items() {
-    // A live table grows (append_live) into storage reserved now: elements never move.
+    // A live table grows (append_live) at the end and lets go of blocks behind the player
+    // (evict_behind); elements never move. A VOD table is sized exactly.
     const bool is_live = !media_.endlist && !opts_.offline;
     const auto n = media_.segments.size();
     const auto cap = is_live ? std::max(opts_.live.max_segments, n) : n;
-    items_.reserve(cap);
-    media_.segments.reserve(cap);
+    segs_ = segment_table<segment>(cap, is_live ? 0 : n);
+    items_ = segment_table<item>(cap, is_live ? 0 : n);
     const auto map_cap =
         is_live ? std::max<std::size_t>(1024, media_.maps.size()) : media_.maps.size();
     maps_.reserve(map_cap);
@@ -67,6 +68,7 @@ void engine::build_items() {
         it.media_sequence = s.media_sequence;
         it.label = s.uri + " (media sequence " + std::to_string(s.media_sequence) + ")";
         items_.push_back(std::move(it));
+        segs_.push_back(s);
         t += s.duration;
     }
     for (const auto& m : media_.maps) {
@@ -84,10 +86,15 @@ void engine::build_items() {
     needed_.assign(n, false);
     map_needed_.assign(maps_.size(), false);
     for (std::size_t k = 0; k < n; ++k) {
-        if (media_.segments[k].gap) continue;
+        if (segs_[k].gap) continue;
         needed_[k] = true;
-        if (auto m = media_.segments[k].map; m != no_index) map_needed_[m] = true;
+        if (auto m = segs_[k].map; m != no_index) map_needed_[m] = true;
     }
+}
+
+void engine::release_playlist_segments() {
+    // The table holds them now (and start_live has read them): the playlist's copy goes.
+    std::vector<segment>().swap(media_.segments);
 }
 
 result<> engine::load_media(const std::string& uri, const master_playlist* master) {
@@ -105,7 +112,10 @@ result<> engine::load_media(const std::string& uri, const master_playlist* maste
     store_playlist(*media);
     media_ = mp->media();
     build_items();
-    if (!media_.endlist && !opts_.offline) return start_live(*media);
+    if (!media_.endlist && !opts_.offline) {
+        if (auto r = start_live(*media); !r) return r;
+    }
+    release_playlist_segments();
     return {};
 }
 
@@ -129,6 +139,7 @@ result<std::shared_ptr<engine>> engine::create(std::string url, assets::asset_st
         if (!e->media_.endlist && !e->opts_.offline) {
             if (auto r = e->start_live(*top); !r) return kithara::fail(r.error());
         }
+        e->release_playlist_segments();
         return e;
     }
     e->store_playlist(*top);
@@ -257,7 +268,7 @@ std::optional<timed_metadata> engine::merge_inband(double before) {
 }
 
 std::uint32_t engine::map_item(std::size_t seg) const noexcept {
-    const auto m = media_.segments[seg].map;
+    const auto m = segs_[seg].map;
     if (m == no_index) return no_index;
     return static_cast<std::uint32_t>(map_base + m);
 }
@@ -265,15 +276,14 @@ std::uint32_t engine::map_item(std::size_t seg) const noexcept {
 stream_stats engine::stats(double position) const {
     std::lock_guard lock(mutex_);
     stream_stats s = stats_;
+    s.segments_held = segs_.size() - segs_.first();
     // The end of the contiguous complete (or gap) segments from the one holding `position`.
-    const auto n = media_.segments.size();
-    std::size_t k = static_cast<std::size_t>(
-        std::upper_bound(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(n), position,
-                         [](double t, const item& it) { return t < it.start + it.duration; }) -
-        items_.begin());
+    const auto n = segs_.size();
+    std::size_t k =
+        items_.partition_point([&](const item& it) { return it.start + it.duration <= position; });
     double until = k < n ? at(k).start : info_.duration;
     for (; k < n; ++k) {
-        if (!media_.segments[k].gap && at(k).st != item::state::done) break;
+        if (!segs_[k].gap && at(k).st != item::state::done) break;
         if (auto m = map_item(k); m != no_index && at(m).st != item::state::done) break;
         until = at(k).start + at(k).duration;
     }
@@ -289,7 +299,8 @@ std::optional<error> engine::failure() const {
 std::optional<std::size_t> engine::failed_segment(std::size_t first, std::size_t end) const {
     if (!opts_.failed_segment_as_gap) return std::nullopt;
     std::lock_guard lock(mutex_);
-    end = std::min(end, media_.segments.size());
+    first = std::max(first, segs_.first());
+    end = std::min(end, segs_.size());
     for (std::size_t k = first; k < end; ++k)
         if (at(k).st == item::state::failed) return k;
     return std::nullopt;
@@ -401,15 +412,17 @@ void engine::cancel_item(std::size_t i) {
 }
 
 std::size_t engine::segment_at(double t) const noexcept {
-    const auto n = media_.segments.size();
-    std::size_t k = 0;
+    const auto n = segs_.size();
+    std::size_t k = segs_.first();
     while (k + 1 < n && at(k + 1).start <= t + 1e-3) ++k;
     return k;
 }
 
 stream_stats engine::counters() const {
     std::lock_guard lock(mutex_);
-    return stats_;
+    stream_stats s = stats_;
+    s.segments_held = segs_.size() - segs_.first();
+    return s;
 }
 
 void engine::note_read_failure() {
@@ -426,7 +439,7 @@ void engine::await_complete_requests() {
     std::unique_lock lock(mutex_);
     idle_.wait(lock, [&] {
         if (shut_down_) return true;
-        for (std::size_t k = 0; k < media_.segments.size(); ++k) {
+        for (std::size_t k = segs_.first(); k < segs_.size(); ++k) {
             const auto& it = at(k);
             if (it.st != item::state::fetching || !it.res) continue;
             auto& r = it.res->resource();

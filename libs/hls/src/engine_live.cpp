@@ -1,7 +1,7 @@
 // engine (live): the segment table of a live or event playlist. The reloads (live_reloader) run
 // on the executor; the decoding thread folds what they publish into the table (refresh), which
-// grows at the end into storage reserved at open; segments behind the player that left the
-// server's window leave the cache (evict_behind).
+// grows at the end; segments behind the player that left the server's window leave the cache
+// and, a block of 64 at a time, the table (evict_behind, drop_behind).
 #include "detail/engine.hpp"
 #include "detail/live_reloader.hpp"
 
@@ -35,15 +35,13 @@ result<> engine::start_live(const loaded_playlist& p) {
         });
     live_->start(media_, p.started, p.finished, p.etag, p.last_modified);
     KITHARA_LOG_DEBUG("hls: live playlist, {} segments, starting at media sequence {}",
-                      media_.segments.size(), st->msn);
+                      segs_.size(), st->msn);
     return {};
 }
 
 std::size_t engine::index_of_msn(std::uint64_t msn) const {
     // Segments are in ascending media sequence (a lost range leaves a hole in the numbers).
-    auto it = std::lower_bound(items_.begin(), items_.end(), msn,
-                               [](const item& x, std::uint64_t m) { return x.media_sequence < m; });
-    return static_cast<std::size_t>(it - items_.begin());
+    return items_.partition_point([msn](const item& x) { return x.media_sequence < msn; });
 }
 
 void engine::update_window() {
@@ -133,10 +131,10 @@ void engine::append_live(const live_merge_result& r) {
     {
         std::lock_guard lock(mutex_);
         for (const auto& ls : r.appended) {
-            if (items_.size() == items_.capacity()) {
+            if (items_.full() || segs_.full()) {
                 full = error(errc::limit_exceeded,
-                             "live stream longer than live_options::max_segments (" +
-                                 std::to_string(items_.capacity()) + " segments): reopen it");
+                             "live stream holding more than live_options::max_segments (" +
+                                 std::to_string(opts_.live.max_segments) + ") segments: reopen it");
                 break;
             }
             segment s;
@@ -171,7 +169,7 @@ void engine::append_live(const live_merge_result& r) {
             it.duration = ls.duration;
             it.media_sequence = ls.msn;
             it.label = ls.label();
-            media_.segments.push_back(std::move(s));
+            segs_.push_back(std::move(s));
             items_.push_back(std::move(it));
             pdt_.add(ls);
         }
@@ -216,10 +214,35 @@ void engine::evict_behind(std::size_t seg) {
     std::vector<std::string> urls = std::move(plan.resources);
     urls.insert(urls.end(), plan.maps.begin(), plan.maps.end());
     if (!urls.empty()) remove_cached(urls, seg);
+    drop_behind(std::min(seg, window_first()));
+}
+
+void engine::drop_behind(std::size_t seg) {
+    // The table lets go of its blocks wholly behind both the player and the server's window
+    // (nothing can seek there, nothing reads there) once no request uses them: a stream that
+    // plays for days holds a few blocks, not every segment it passed.
+    std::vector<std::shared_ptr<assets::streaming_handle>> handles;
+    {
+        std::lock_guard lock(mutex_);
+        auto d = std::min(seg, read_seg_);
+        for (auto k = items_.first(); k < d; ++k) {
+            if (items_[k].st == item::state::fetching) {
+                d = k;
+                break;
+            }
+        }
+        if (d / segment_table<item>::block <= items_.first() / segment_table<item>::block) return;
+        for (auto k = items_.first(); k < d; ++k)
+            if (items_[k].res) handles.push_back(std::move(items_[k].res));
+        items_.drop_before(d);
+        segs_.drop_before(d);
+    }
+    handles.clear();  // closing a handle writes its range map: no lock held
 }
 
 std::optional<std::size_t> engine::lost_segment(std::size_t first, std::size_t end) const {
     std::lock_guard lock(mutex_);
+    first = std::max(first, items_.first());
     end = std::min(end, items_.size());
     for (std::size_t k = first; k < end; ++k)
         if (items_[k].lost) return k;
@@ -237,7 +260,7 @@ void engine::remove_cached(const std::vector<std::string>& urls, std::size_t kee
             for (std::size_t k = keep_from; k < items_.size() && !keep; ++k) {
                 keep = items_[k].url == url;
                 if (!keep) {
-                    const auto m = media_.segments[k].map;
+                    const auto m = segs_[k].map;
                     keep = m != no_index && maps_[m].url == url;
                 }
             }

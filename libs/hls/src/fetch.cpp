@@ -195,7 +195,7 @@ void engine::pump() {
             double secs = 0;
             std::uint64_t bytes = 0;
             std::size_t running = in_flight_;
-            const auto n = media_.segments.size();
+            const auto n = segs_.size();
             auto take = [&](std::size_t i) {
                 if (at(i).st != item::state::idle || running >= opts_.max_requests) return;
                 at(i).st = item::state::fetching;
@@ -204,7 +204,7 @@ void engine::pump() {
                 to_start.push_back(i);
             };
             for (std::size_t k = read_seg_; k < n && running < opts_.max_requests; ++k) {
-                if (media_.segments[k].gap) continue;
+                if (segs_[k].gap) continue;
                 if (!downloading_all_ && k > read_seg_ &&
                     (secs >= opts_.prefetch_seconds || bytes >= opts_.prefetch_bytes))
                     break;
@@ -213,10 +213,9 @@ void engine::pump() {
                 secs += at(k).duration;
                 if (at(k).range)
                     bytes += at(k).range->length;
-                else if (media_.segments[k].bitrate_kbps)
-                    bytes += static_cast<std::uint64_t>(
-                        static_cast<double>(media_.segments[k].bitrate_kbps) * 125.0 *
-                        at(k).duration);
+                else if (segs_[k].bitrate_kbps)
+                    bytes += static_cast<std::uint64_t>(static_cast<double>(segs_[k].bitrate_kbps) *
+                                                        125.0 * at(k).duration);
                 else if (at(k).res && at(k).res->resource().final_length())
                     bytes += *at(k).res->resource().final_length();
                 else if (!info_.variants.empty())  // the variant's BANDWIDTH (a peak) as estimate
@@ -478,15 +477,14 @@ void engine::emit_progress() {
             } else {
                 exact = false;
                 const double kbps =
-                    seg && media_.segments[i].bitrate_kbps
-                        ? static_cast<double>(media_.segments[i].bitrate_kbps)
+                    seg && segs_[i].bitrate_kbps ? static_cast<double>(segs_[i].bitrate_kbps)
                     : info_.variants.empty()
                         ? 0.0
                         : static_cast<double>(info_.variants[info_.variant].bandwidth) / 1000.0;
                 total += static_cast<std::uint64_t>(kbps * 125.0 * it.duration);
             }
         };
-        for (std::size_t i = 0; i < items_.size(); ++i) count(i);
+        for (std::size_t i = items_.first(); i < items_.size(); ++i) count(i);
         for (std::size_t m = 0; m < maps_.size(); ++m) count(map_base + m);
         ev.bytes_total = std::max(total, ev.bytes_done);
         ev.bytes_total_exact = exact;
@@ -498,7 +496,7 @@ bool engine::all_settled() const {
     auto settled = [&](std::size_t i) {
         return !needed(i) || at(i).st == item::state::done || at(i).st == item::state::failed;
     };
-    for (std::size_t i = 0; i < items_.size(); ++i)
+    for (std::size_t i = items_.first(); i < items_.size(); ++i)
         if (!settled(i)) return false;
     for (std::size_t m = 0; m < maps_.size(); ++m)
         if (!settled(map_base + m)) return false;
@@ -513,8 +511,8 @@ result<> engine::download_all() {
         read_seg_ = 0;
     }
     // Keys first, from this thread (never the io thread); stored in the asset (cache_keys).
-    for (std::size_t k = 0; k < media_.segments.size(); ++k) {
-        const key* kk = media_.key_of(media_.segments[k]);
+    for (std::size_t k = segs_.first(); k < segs_.size(); ++k) {
+        const key* kk = media_.key_of(segs_[k]);
         if (!kk || kk->method != key_method::aes_128 || kk->keyformat != "identity") continue;
         if (auto r = key_for(*kk, at(k).label); !r) return kithara::fail(r.error());
     }

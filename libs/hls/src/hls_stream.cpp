@@ -48,6 +48,8 @@ struct player {
     std::unique_ptr<decode::decoder> dec;
     std::size_t next_seg = 0;  // first segment of the next run
     std::size_t run_first = 0;
+    // The run's init section (a live run outlives the table's blocks of its first segments).
+    std::uint32_t run_map = no_index;
     std::size_t run_end = 0;
     double skip_seconds = 0;  // a seek inside the current run: becomes skip_frames at its 1st chunk
     std::uint64_t skip_frames =
@@ -250,7 +252,7 @@ struct player {
     // continues in the same variant (the concat source asks at each segment's end).
     result<> open_abr_run(const session::slot& sl) {
         e = abr->engine_of(sl.variant);
-        const auto& segs = e->media().segments;
+        const auto& segs = e->segments();
         const auto& items = e->items();
         std::size_t first = sl.seg;
         if (sl.switch_in && e->options().abr.prime_decoder && sl.seg > 0 &&
@@ -280,7 +282,7 @@ struct player {
         cat->on_demand([this, weak = std::weak_ptr<stream::concat_source>(cat)] {
             auto c = weak.lock();
             if (!c) return;
-            const auto& sg = e->media().segments;
+            const auto& sg = e->segments();
             const auto n = run_next;
             const bool continues = n < sg.size() && !sg[n].gap && !sg[n].discontinuity &&
                                    sg[n].map == sg[run_first].map && !e->failed_segment(n, n + 1);
@@ -365,7 +367,7 @@ struct player {
             return false;
         }
         e = abr->engine_of(sl->variant);
-        const auto& seg = e->media().segments[sl->seg];
+        const auto& seg = e->segments()[sl->seg];
         if (seg.gap || e->failed_segment(sl->seg, sl->seg + 1)) {
             abr_gap(*sl);
             return true;
@@ -385,7 +387,7 @@ struct player {
         flush_held();
         e = abr->engine_of(sl.variant);
         const auto& it = e->items()[sl.seg];
-        const auto& seg = e->media().segments[sl.seg];
+        const auto& seg = e->segments()[sl.seg];
         std::string why;
         if (!seg.gap) {
             const auto f = e->item_failure(sl.seg);
@@ -412,9 +414,9 @@ struct player {
     // known yet, waiting for the next reload until it is, or the playlist ended.
     bool live_continues(std::size_t n) {
         for (;;) {
-            const auto& sg = e->media().segments;
+            const auto& sg = e->segments();
             if (n < sg.size()) {
-                if (sg[n].gap || sg[n].discontinuity || sg[n].map != sg[run_first].map ||
+                if (sg[n].gap || sg[n].discontinuity || sg[n].map != run_map ||
                     e->failed_segment(n, n + 1) || e->lost_segment(n, n + 1))
                     return false;
                 // Out of the server's window and not cached: the run ends; the next one jumps.
@@ -476,7 +478,7 @@ struct player {
         dec.reset();
         (void)e->refresh(false);
         const auto to = std::max(*k + 1, e->window_first());
-        const auto& segs = e->media().segments;
+        const auto& segs = e->segments();
         if (to >= segs.size()) {
             next_seg = segs.size();  // at the end of the table: wait for the next reload
             return true;
@@ -496,13 +498,14 @@ struct player {
 
     result<> open_run(std::size_t first, double skip, std::uint64_t skip_n = 0,
                       std::optional<std::size_t> stop_at = std::nullopt) {
-        const auto& segs = e->media().segments;
+        const auto& segs = e->segments();
         std::size_t end = first + 1;
         const std::size_t limit = stop_at ? *stop_at : segs.size();
         while (end < limit && !segs[end].gap && !segs[end].discontinuity &&
                segs[end].map == segs[first].map && !e->failed_segment(end, end + 1))
             ++end;
         run_first = first;
+        run_map = segs[first].map;
         run_end = end;
         run_frames = 0;
         (void)e->take_read_failure();
@@ -561,6 +564,9 @@ struct player {
         if (!k) return false;
         dec.reset();
         next_seg = *k;
+        // A live run that let go of its first segments cannot be decoded again from its start:
+        // it resumes at the failed segment (as when that one opened the run).
+        if (run_first < e->segments().first()) return true;
         if (abr) {
             abr_failed_seg = *k;  // consumed from the plan with the run: a gap next
             if (*k == run_first) return true;
@@ -592,7 +598,7 @@ struct player {
     }
 
     result<std::optional<decode::pcm_chunk>> next() {
-        const auto& segs = e->media().segments;
+        const auto& segs = e->segments();
         for (;;) {
             if (stop.stop_requested()) return interrupted();
             if (pending) {
@@ -625,9 +631,10 @@ struct player {
                     if (!cut) return kithara::fail(cut.error());
                     if (*cut) continue;
                     dec.reset();
-                    return kithara::fail(errc::segment_failed, "a read of the run from segment " +
-                                                                   e->items()[run_first].label +
-                                                                   " failed");
+                    return kithara::fail(
+                        errc::segment_failed,
+                        "a read of the run from segment " +
+                            e->items()[std::max(run_first, e->items().first())].label + " failed");
                 }
                 if (!*c) {
                     dec.reset();
@@ -775,11 +782,11 @@ struct player {
         }
         if (e->live()) (void)e->refresh(false);
         const auto& items = e->items();
-        const auto n = e->media().segments.size();
+        const auto n = e->segments().size();
         const auto info = e->info();
         t = e->live() ? std::clamp(t, info.window_start, info.window_end)
                       : std::clamp(t, 0.0, info.duration);
-        std::size_t k = 0;
+        std::size_t k = items.first();
         while (k + 1 < n && items[k + 1].start <= t) ++k;
         dec.reset();
         silence_frames = 0;

@@ -217,7 +217,7 @@ std::optional<std::uint32_t> engine::init_timescale(std::uint32_t map, std::size
 }
 
 result<std::shared_ptr<stream::source>> engine::segment_source(std::size_t seg) {
-    const auto& s = media_.segments[seg];
+    const auto& s = segs_[seg];
     const key* k = media_.key_of(s);
     if (k && (k->method == key_method::sample_aes || k->method == key_method::sample_aes_ctr ||
               k->keyformat != "identity")) {

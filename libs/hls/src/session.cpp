@@ -295,7 +295,7 @@ double session::slot_end(const slot& s) const {
 
 bool session::slot_complete_locked(const slot& s) const {
     const auto& e = *engines_[s.variant];
-    const auto& seg = e.media().segments[s.seg];
+    const auto& seg = e.segments()[s.seg];
     if (seg.gap) return true;
     if (e.state_of(s.seg) != item::state::done) return false;
     if (auto m = e.map_item(s.seg); m != no_index && e.state_of(m) != item::state::done)
@@ -349,7 +349,7 @@ bool session::extend_locked(std::vector<event>& events) {
     if (plan_.empty() || audio_pending_) return false;
     const slot last = plan_.back();
     const auto& ev = *engines_[last.variant];
-    if (last.seg + 1 >= ev.media().segments.size()) return false;
+    if (last.seg + 1 >= ev.segments().size()) return false;
     const double t = slot_end(last);
     // Decided in the master's variants; played as each one's current track.
     const std::size_t last_v = tracks_[last.variant].variant;
@@ -398,7 +398,7 @@ bool session::extend_locked(std::vector<event>& events) {
         } else {
             s.switch_in = true;
             s.from = t;
-            const auto& seg = ew.media().segments[s.seg];
+            const auto& seg = ew.segments()[s.seg];
             events.push_back(make_event(event_kind::abr_decision, seg.resolved_uri,
                                         seg.media_sequence, tracks_[tr].variant, t, why));
             KITHARA_LOG_DEBUG("hls: abr track {} -> {} at {:.3f} s: {}", last.variant, tr, t, why);
@@ -448,7 +448,7 @@ void session::pump() {
                 }
                 const slot& sl = plan_[i];
                 const auto& e = engines_[sl.variant];
-                const auto& segs = e->media().segments;
+                const auto& segs = e->segments();
                 auto want = [&](std::size_t item) {
                     if (running >= opts_.max_requests || !e->claim(item)) return;
                     ++running;
@@ -665,7 +665,7 @@ void session::check_abort_locked(
                       "before it plays",
                       it.label.c_str(), remaining / 1024.0, needed, format_rate(rate * 8.0).c_str(),
                       until_needed);
-        const auto& seg = engines_[pick_track]->media().segments[s.seg];
+        const auto& seg = engines_[pick_track]->segments()[s.seg];
         events.push_back(make_event(event_kind::abr_decision, seg.resolved_uri, seg.media_sequence,
                                     *pick, old.from, why));
         KITHARA_LOG_INFO("hls: abr {}", why);
@@ -774,6 +774,7 @@ stream_stats session::stats(double position) const {
         out.segments_from_cache += c.segments_from_cache;
         out.stalls += c.stalls;
         out.stall_seconds += c.stall_seconds;
+        out.segments_held += c.segments_held;
     }
     return out;
 }

@@ -15,6 +15,7 @@
 #include "emsg.hpp"
 #include "live.hpp"
 #include "renditions.hpp"
+#include "segment_table.hpp"
 
 #include <kithara/assets/asset_store.hpp>
 #include <kithara/hls/hls_stream.hpp>
@@ -118,9 +119,13 @@ public:
     // Map items (EXT-X-MAP) have indices from map_base on; segment k is item k.
     static constexpr std::size_t map_base = std::size_t{1} << 30;
 
+    // The media playlist as loaded at open, without its segments (see segments()).
     [[nodiscard]] const media_playlist& media() const noexcept { return media_; }
     [[nodiscard]] const stream_options& options() const noexcept { return opts_; }
-    [[nodiscard]] const std::vector<item>& items() const noexcept { return items_; }
+    // Segment k's playlist entry and item, k from segments().first() (a live table lets go of
+    // the segments far behind the player: see evict_behind) to size().
+    [[nodiscard]] const segment_table<segment>& segments() const noexcept { return segs_; }
+    [[nodiscard]] const segment_table<item>& items() const noexcept { return items_; }
     [[nodiscard]] stream_info info() const { return info_; }
     // The alternate audio rendition it plays (an index into the master's renditions), if any.
     [[nodiscard]] std::optional<std::size_t> rendition() const noexcept { return rendition_; }
@@ -220,10 +225,11 @@ public:
     std::optional<timed_metadata> merge_inband(double before);
 
     // --- Live and event playlists (no EXT-X-ENDLIST at open; see live_reloader). ---
-    // The segment table grows at the end as reloads add segments. Growth happens on the decoding
-    // thread only (extend), under mutex_, into storage reserved at open: elements never move, so
-    // a reference to item k stays valid on every thread; the io thread reads the table's size
-    // only under mutex_.
+    // The segment table grows at the end as reloads add segments and lets go of blocks far
+    // behind the player (drop_behind). Both happen on the decoding thread only, under mutex_:
+    // elements never move, so a reference to item k stays valid on every thread until its
+    // block goes (never while a request uses it); the io thread reads the table's size only
+    // under mutex_.
     [[nodiscard]] bool live() const noexcept { return live_ != nullptr; }
     // Any thread: a refresh(true) waiting now or later returns false at once (terminal).
     void interrupt();
@@ -244,6 +250,9 @@ public:
     // The player reads segment `seg`: live segments behind it that left the server's window
     // leave the cache (sliding window), unless options.live.keep_event.
     void evict_behind(std::size_t seg);
+    // The segment table lets go of its blocks before `seg` that no request uses (the player
+    // passed them and the server's window left them: see evict_behind).
+    void drop_behind(std::size_t seg);
     // Live: the first segment in [first, end) the server no longer had (see item::lost).
     [[nodiscard]] std::optional<std::size_t> lost_segment(std::size_t first, std::size_t end) const;
 
@@ -265,10 +274,11 @@ private:
     }
     template <class F>
     void for_each_item(F&& f) {
-        for (auto& it : items_) f(it);
+        for (auto i = items_.first(); i < items_.size(); ++i) f(items_[i]);
         for (auto& it : maps_) f(it);
     }
     void build_items();
+    void release_playlist_segments();  // after build_items (and start_live)
     // Live: a reloaded playlist's new segments appended (decoding thread).
     void append_live(const live_merge_result& r);
     [[nodiscard]] std::size_t index_of_msn(std::uint64_t msn) const;  // first at or after msn
@@ -299,9 +309,11 @@ private:
     assets::asset_handle asset_;
     media_playlist media_;
     stream_info info_;
-    // Segments (item k = segment k) and init sections (item map_base + m). Both are reserved
-    // at open (a live playlist: options.live.max_segments) and only grow at the end.
-    std::vector<item> items_;
+    // Segments (item k = segment k: segs_[k], items_[k]) and init sections (item map_base + m).
+    // The segment tables grow at the end and, live, let go of blocks far behind the player (at
+    // most options.live.max_segments held); maps_ is reserved at open and only grows.
+    segment_table<segment> segs_;
+    segment_table<item> items_;
     std::vector<item> maps_;
     std::vector<bool> needed_;      // per segment: fetched at all (VOD: not a gap)
     std::vector<bool> map_needed_;  // per init section: some non-gap segment uses it

@@ -202,8 +202,10 @@ struct live_options {
     // window, an EVENT playlist's (whose window never moves) once the player is two segments
     // past them (a rewind fetches them again); so a 24-hour stream uses bounded disk.
     bool keep_event = false;
-    // Bound of the segment table (reserved at open): after this many segments the stream ends
-    // with errc::limit_exceeded (reopen to continue). 100'000 is 55 hours of 2 s segments.
+    // Segments the table may hold at once. A live stream lets go of those behind the player and
+    // out of the server's window (stream_stats::segments_held), so only a window this long (55
+    // hours of 2 s segments; an EVENT playlist kept whole with keep_event) ends the stream with
+    // errc::limit_exceeded (reopen to continue).
     std::size_t max_segments = 100'000;
     // Media seconds the server publishes per wall-clock second: 1 for every real server. A test
     // or benchmark generator that runs a live stream faster than real time (the project's test
@@ -296,6 +298,10 @@ struct stream_stats {
     double estimate_bps = 0;
     std::uint64_t stalls = 0;
     double stall_seconds = 0;
+    // Segments whose entries the stream holds (playlist entry, cache handle, state). A live
+    // stream lets go of those behind both the player and the server's window, in blocks of 64:
+    // it stays bounded however long the stream plays.
+    std::uint64_t segments_held = 0;
 };
 
 class KITHARA_HLS_EXPORT hls_stream {
