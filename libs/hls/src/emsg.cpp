@@ -80,12 +80,12 @@ std::string key_part(const std::string& s) {
     return "#" + std::to_string(std::hash<std::string>{}(s)) + ":" + std::to_string(s.size());
 }
 
-// The payload of the first box of type `type` among the boxes in `bytes` (a box's children), or
-// an empty span; nullopt when the box structure is broken.
+// The payload of the first box of type `type` (4 characters) among the boxes in `bytes` (a
+// box's children); nullopt when there is none, or the box structure is broken before it.
 std::optional<std::span<const std::uint8_t>> child(std::span<const std::uint8_t> bytes,
-                                                   const char (&type)[5], std::uint64_t base) {
+                                                   const char* type) {
     for (std::size_t at = 0; at < bytes.size();) {
-        auto h = read_box_header(bytes, at, base, true);
+        auto h = read_box_header(bytes, at, 0, true);
         if (!h || !*h) return std::nullopt;
         const auto& b = **h;
         if (b.size > bytes.size() - at || b.size < b.header_size) return std::nullopt;
@@ -94,16 +94,15 @@ std::optional<std::span<const std::uint8_t>> child(std::span<const std::uint8_t>
                                  static_cast<std::size_t>(b.size) - b.header_size);
         at += static_cast<std::size_t>(b.size);
     }
-    return std::span<const std::uint8_t>{};
+    return std::nullopt;
 }
 
 // Follows a path of box types from `bytes`; nullopt when one is missing or broken.
 std::optional<std::span<const std::uint8_t>> path(std::span<const std::uint8_t> bytes,
                                                   std::initializer_list<const char*> types) {
     for (const char* t : types) {
-        char type[5] = {t[0], t[1], t[2], t[3], 0};
-        auto c = child(bytes, type, 0);
-        if (!c || c->empty()) return std::nullopt;
+        auto c = child(bytes, t);
+        if (!c) return std::nullopt;
         bytes = *c;
     }
     return bytes;

@@ -275,8 +275,7 @@ std::uint32_t engine::map_item(std::size_t seg) const noexcept {
 
 stream_stats engine::stats(double position) const {
     std::lock_guard lock(mutex_);
-    stream_stats s = stats_;
-    s.segments_held = segs_.size() - segs_.first();
+    stream_stats s = counters_locked();
     // The end of the contiguous complete (or gap) segments from the one holding `position`.
     const auto n = segs_.size();
     std::size_t k =
@@ -420,6 +419,10 @@ std::size_t engine::segment_at(double t) const noexcept {
 
 stream_stats engine::counters() const {
     std::lock_guard lock(mutex_);
+    return counters_locked();
+}
+
+stream_stats engine::counters_locked() const {
     stream_stats s = stats_;
     s.segments_held = segs_.size() - segs_.first();
     return s;

@@ -90,8 +90,7 @@ void metadata_tap::observe(std::uint64_t offset, std::span<const std::uint8_t> b
 
 void metadata_tap::feed(std::span<const std::uint8_t> bytes, std::vector<timed_metadata>& found) {
     scanner_.feed(bytes, tags_);
-    const auto len = inner_->length();
-    if (len && fed_ >= *len) {
+    if (at_end()) {
         scanner_.finish(tags_);
         stopped_ = true;
     }
@@ -194,8 +193,7 @@ void metadata_tap::feed_boxes(std::span<const std::uint8_t> bytes,
 void metadata_tap::feed_ts(std::span<const std::uint8_t> bytes,
                            std::vector<timed_metadata>& found) {
     if (auto r = ts_.feed(bytes, ts_tags_); !r) stop(r.error().message());
-    const auto len = inner_->length();
-    if (len && fed_ >= *len) {
+    if (at_end()) {
         ts_.finish(ts_tags_);
         stopped_ = true;
     }
@@ -247,6 +245,11 @@ void metadata_tap::place_v1(std::vector<timed_metadata>& found) {
         found.push_back(std::move(*m));
     }
     pending_v1_.clear();
+}
+
+bool metadata_tap::at_end() const {
+    const auto len = inner_->length();
+    return len && fed_ >= *len;
 }
 
 void metadata_tap::stop(const std::string& why) {

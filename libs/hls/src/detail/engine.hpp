@@ -278,7 +278,8 @@ private:
         for (auto& it : maps_) f(it);
     }
     void build_items();
-    void release_playlist_segments();  // after build_items (and start_live)
+    [[nodiscard]] stream_stats counters_locked() const;  // counters(), mutex_ held
+    void release_playlist_segments();                    // after build_items (and start_live)
     // Live: a reloaded playlist's new segments appended (decoding thread).
     void append_live(const live_merge_result& r);
     [[nodiscard]] std::size_t index_of_msn(std::uint64_t msn) const;  // first at or after msn

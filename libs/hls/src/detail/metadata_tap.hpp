@@ -74,6 +74,7 @@ private:
     // TS tags placed once the first audio PTS is known (or the scan ended: at the segment start).
     void place_ts(std::vector<timed_metadata>& found);
     void stop(const std::string& why);
+    [[nodiscard]] bool at_end() const;  // every byte of the segment was scanned
 
     std::shared_ptr<stream::source> inner_;
     const kind kind_;

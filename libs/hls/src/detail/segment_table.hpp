@@ -4,7 +4,7 @@
 // blocks from the oldest segment still in use, and a reference to element i stays valid on
 // every thread until the block holding i is dropped.
 //
-//   segment_table<item> items(/*max_retained=*/100'000, /*first_block=*/64);
+//   segment_table<item> items(/*max_retained=*/100'000);  // a live table: blocks of 64
 //   items.push_back(item{});          // index 0
 //   items.drop_before(300);           // frees the blocks wholly before index 300
 //   for (auto i = items.first(); i < items.size(); ++i) use(items[i]);
