@@ -155,6 +155,8 @@ void fill_stats(ex::run_stats& st, const hls::stream_stats& x, const ex::hls_eve
     st.retries = x.retries;
     st.extra["segments_from_network"] = x.segments_from_network;
     st.extra["segments_from_cache"] = x.segments_from_cache;
+    st.extra["parts_fetched"] = x.parts_fetched;
+    st.extra["segments_from_parts"] = x.segments_from_parts;
     st.extra["buffered_s"] = x.buffered_seconds;
     st.extra["switches"] = x.switches;
     st.extra["aborts"] = x.aborts;
@@ -361,6 +363,9 @@ int main(int argc, char** argv) {
                              st.extra.value("variant_label", std::string("?")).c_str(),
                              num("segments_from_network").c_str(),
                              num("segments_from_cache").c_str());
+            if (st.extra.value("parts_fetched", 0) > 0)
+                std::fprintf(stderr, "  LL-HLS: %s parts fetched, %s segments read from parts\n",
+                             num("parts_fetched").c_str(), num("segments_from_parts").c_str());
             if (!pin) print_abr_summary(st);
             if (pin && st.ok)
                 std::fprintf(stderr, "  kept offline (never evicted): play it with --offline\n");

@@ -264,6 +264,182 @@ TEST(hls_live_play, the_segment_table_stays_bounded_however_long_the_stream_play
     EXPECT_LE(most, 2u * 64 + 12 + 4) << "segments held at most";
 }
 
+// --- LL-HLS: the segment the server is building, read part by part. ---
+
+// Each run of `p` (split where the timeline wraps the source: a discontinuity, a new decoder)
+// against a fresh decode of the source segments it covers, from the frame where it starts.
+void expect_runs_match_source(const played& p, const live_source& src) {
+    ASSERT_FALSE(p.all.starts.empty());
+    std::vector<double> cum{0};  // source segment starts within one loop
+    for (const auto& seg : src.segments) cum.push_back(cum.back() + seg.duration);
+    const double loop = cum.back();
+    const auto rate = p.all.rate;
+    const auto ch = p.all.channels;
+    auto wraps_at = [&](double t) {
+        const double r = std::fmod(t, loop);
+        return t > 1e-6 && (r < 1e-6 || loop - r < 1e-6);
+    };
+    std::size_t b = 0, offset = 0, runs = 0;
+    for (std::size_t i = 1; i <= p.all.starts.size(); ++i) {
+        if (i < p.all.starts.size() && !wraps_at(p.all.starts[i])) continue;
+        std::vector<double> st(p.all.starts.begin() + static_cast<std::ptrdiff_t>(b),
+                               p.all.starts.begin() + static_cast<std::ptrdiff_t>(i));
+        std::vector<std::size_t> fr(p.frames.begin() + static_cast<std::ptrdiff_t>(b),
+                                    p.frames.begin() + static_cast<std::ptrdiff_t>(i));
+        expect_continuous(st, fr, rate);
+        std::size_t n = 0;
+        for (auto f : fr) n += f;
+        // Where the run begins and ends in the source.
+        const double t0 = std::fmod(st.front() + 1e-7, loop);
+        std::size_t first = 0;
+        while (first + 1 < src.segments.size() && cum[first + 1] <= t0) ++first;
+        const double t1 = t0 + static_cast<double>(n) / rate;
+        std::size_t last = first;
+        while (last + 1 < src.segments.size() && cum[last + 1] < t1 - 1e-3) ++last;
+        const auto ref = reference_run(src, first, last);
+        EXPECT_EQ(ref.rate, rate);
+        const auto skip = static_cast<std::size_t>(
+            std::llround((st.front() - std::floor(st.front() / loop) * loop - cum[first]) * rate));
+        EXPECT_LE(skip + n, ref.frames()) << "run " << runs;
+        const auto m = std::min(n, ref.frames() > skip ? ref.frames() - skip : 0);
+        EXPECT_GT(
+            snr_db(p.all.samples.data() + offset * ch, ref.samples.data() + skip * ch, m * ch),
+            90.0)
+            << "run " << runs << " from source segment " << first << " + " << skip << " frames";
+        offset += n;
+        b = i;
+        ++runs;
+    }
+}
+
+// The media sequence number and part whose media holds timeline position t (the generator's
+// timeline: the source's segments cycled from MSN 0 at time 0, parts of equal duration).
+std::pair<std::uint64_t, int> msn_part_at(const live_source& src, int parts, double t) {
+    std::uint64_t k = 0;
+    double at = 0;
+    for (;;) {
+        const double d = src.segments[k % src.segments.size()].duration;
+        if (t < at + d - 1e-6) return {k, static_cast<int>((t - at) / (d / parts))};
+        at += d;
+        ++k;
+    }
+}
+
+TEST(hls_live_play, ll_hls_reads_the_segment_being_built_part_by_part_without_gap_or_duplicate) {
+    // 0.5 s parts of 2 s segments; media runs at 2x (a part every 250 ms of wall time).
+    auto o = stream("/live/ll.m3u8", 4, 2, 14);
+    o.parts_per_segment = 4;
+    live_env t("live_ll_parts", o);
+    ASSERT_TRUE(t.live);
+    event_log log;
+    auto so = t.options(&log);
+    const auto complete_at_open = t.live->last_media_sequence();
+    auto s = hls::open(t.url(), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+
+    // Play as fast as the server publishes, noting when each chunk came.
+    played p;
+    std::vector<std::chrono::steady_clock::time_point> came;
+    for (;;) {
+        auto c = (*s)->next();
+        ASSERT_TRUE(c) << c.error().message();
+        if (!*c) break;
+        came.push_back(std::chrono::steady_clock::now());
+        p.all.rate = (*c)->sample_rate;
+        p.all.channels = (*c)->channels;
+        p.all.starts.push_back(std::chrono::duration<double>((*c)->start).count());
+        p.frames.push_back((*c)->frames());
+        p.all.samples.insert(p.all.samples.end(), (*c)->samples.begin(), (*c)->samples.end());
+    }
+    EXPECT_TRUE((*s)->info().ended);
+    EXPECT_TRUE(log.of(hls::event_kind::live_jump).empty());
+
+    // The start: PART-HOLD-BACK (3 part targets, 1.5 s) from the end of the playlist at open,
+    // at an independent part (the first of a segment on this server), never at HOLD-BACK.
+    ASSERT_FALSE(p.all.starts.empty());
+    const auto [start_msn, start_part] = msn_part_at(t.source, 4, p.all.starts.front());
+    EXPECT_GE(start_msn + 1, complete_at_open) << "starts within the last segments";
+    EXPECT_EQ(start_part, 0) << "at an independent part";
+
+    // Whole and in order: no gap, no duplicate, the content of the source.
+    expect_runs_match_source(p, t.source);
+    const double end = p.all.starts.back() + static_cast<double>(p.frames.back()) / p.all.rate;
+    double total = 0;
+    for (std::uint64_t k = 0; k < 14; ++k)
+        total += t.source.segments[k % t.source.segments.size()].duration;
+    EXPECT_NEAR(end, total, 0.05) << "played to the end of the last segment";
+
+    // Read from parts: segments the player reached while the server built them played before
+    // they were whole on the server. A chunk in the first two parts of such a segment came at
+    // least two part durations (500 ms of media, 250 ms of wall time) before the segment was
+    // published whole.
+    const auto st = (*s)->stats();
+    EXPECT_GT(st.parts_fetched, 0u);
+    EXPECT_GE(st.segments_from_parts, 5u);
+    std::size_t early = 0, checked = 0;
+    for (std::size_t i = 0; i < p.all.starts.size(); ++i) {
+        const auto [msn, part] = msn_part_at(t.source, 4, p.all.starts[i] + 1e-7);
+        if (msn <= complete_at_open + 1 || part > 1) continue;
+        const auto whole = t.live->published_at(msn);
+        ASSERT_TRUE(whole);
+        ++checked;
+        if (came[i] < *whole) ++early;
+    }
+    EXPECT_GT(checked, 20u);
+    EXPECT_EQ(early, checked) << "chunks of early parts that came before their segment was whole";
+}
+
+TEST(hls_live_play, ll_hls_a_part_that_fails_is_had_from_its_segment_and_nothing_is_lost) {
+    auto o = stream("/live/llf.m3u8", 4, 2, 10);
+    o.parts_per_segment = 4;
+    live_env t("live_ll_fault", o);
+    ASSERT_TRUE(t.live);
+    // Every request for parts 1 and 2 of the segments after the live start answers 404: the
+    // rest of each of those segments comes from its own URI with a Range request, once the
+    // playlist lists it whole.
+    const auto from = t.live->last_media_sequence() + 1;
+    for (auto k = from; k < 10; ++k) {
+        t.srv->add_fault(t.live->path_of(t.live->part_uri(k, 1)), {.status = 404}, 1, 0);
+        t.srv->add_fault(t.live->path_of(t.live->part_uri(k, 2)), {.status = 404}, 1, 0);
+    }
+    event_log log;
+    auto s = hls::open(t.url(), *t.store, *t.client, t.options(&log));
+    ASSERT_TRUE(s) << s.error().message();
+    auto p = play_to_end(**s);
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    EXPECT_TRUE((*s)->info().ended);
+    EXPECT_TRUE(log.of(hls::event_kind::gap).empty());
+    expect_runs_match_source(p, t.source);
+    const double end = p.all.starts.back() + static_cast<double>(p.frames.back()) / p.all.rate;
+    double total = 0;
+    for (std::uint64_t k = 0; k < 10; ++k)
+        total += t.source.segments[k % t.source.segments.size()].duration;
+    EXPECT_NEAR(end, total, 0.05);
+    EXPECT_GE((*s)->stats().segments_from_parts, 3u);
+    // A Range request for the rest of a segment whose part failed.
+    bool ranged = false;
+    for (const auto& r : t.srv->log())
+        if (r.path == t.live->path_of(t.live->segment_uri(from + 1)) && !r.range.empty())
+            ranged = true;
+    EXPECT_TRUE(ranged) << "the rest of segment " << from + 1 << " by Range";
+}
+
+TEST(hls_live_play, ll_hls_off_plays_whole_segments_from_hold_back) {
+    auto o = stream("/live/llo.m3u8", 4, 8, 8);
+    o.parts_per_segment = 4;
+    live_env t("live_ll_off", o);
+    ASSERT_TRUE(t.live);
+    auto so = t.options();
+    so.live.low_latency = false;
+    auto s = hls::open(t.url(), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    auto p = play_to_end(**s);
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    expect_runs_match_source(p, t.source);
+    EXPECT_EQ((*s)->stats().parts_fetched, 0u);
+    EXPECT_EQ((*s)->stats().segments_from_parts, 0u);
+}
+
 TEST(hls_live_play, a_pause_longer_than_the_window_resumes_at_its_oldest_segment_with_an_event) {
     auto o = stream("/live/pause.m3u8", 3, 10);
     o.grace = 0ms;  // segments are gone as soon as they leave the window

@@ -425,6 +425,7 @@ stream_stats engine::counters() const {
 stream_stats engine::counters_locked() const {
     stream_stats s = stats_;
     s.segments_held = segs_.size() - segs_.first();
+    if (parts_) s.parts_fetched = parts_->parts_fetched();  // its lock is a leaf
     return s;
 }
 
@@ -456,7 +457,8 @@ void engine::await_complete_requests() {
 }
 
 void engine::shutdown() {
-    if (live_) live_->close();  // no reload runs from here on
+    if (live_) live_->close();    // no reload runs from here on
+    if (parts_) parts_->close();  // nor a part request
     std::vector<net::request_handle> running;
     {
         std::lock_guard lock(mutex_);

@@ -17,9 +17,12 @@ result<> engine::start_live(const loaded_playlist& p) {
     to.keep_all = opts_.live.keep_event && media_.type == playlist_type::event;
     timeline_ = live_timeline(to);
     (void)timeline_.merge(media_);  // the table already holds these segments (build_items)
+    // LL-HLS where the server offers it: the segment being built is read part by part.
+    const bool parts = opts_.live.low_latency && media_.control &&
+                       media_.control->can_block_reload && media_.part_target.has_value();
     start_options so;
     so.event_from_beginning = opts_.live.event_from_beginning;
-    so.low_latency = false;  // whole segments: parts are not played yet
+    so.low_latency = parts;
     auto st = live_start(media_, so);
     if (!st) return kithara::fail(st.error());
     live_start_ = index_of_msn(st->msn);
@@ -33,7 +36,38 @@ result<> engine::start_live(const loaded_playlist& p) {
         std::make_shared<live_reloader>(client_, p.final_url, opts_, [on_event](const event& e) {
             if (on_event) on_event(e);
         });
+    if (parts) {
+        part_fetcher::hooks h;
+        std::weak_ptr<engine> weak = weak_from_this();
+        h.on_bytes = [weak](std::uint64_t n) {
+            if (auto e = weak.lock()) e->on_bytes(n);
+        };
+        h.on_request = [weak] {
+            if (auto e = weak.lock()) {
+                std::lock_guard lock(e->mutex_);
+                ++e->stats_.requests;
+            }
+        };
+        h.on_done = [weak](std::uint64_t msn, std::optional<error> failure, bool lost) {
+            if (auto e = weak.lock()) e->on_parts_done(msn, std::move(failure), lost);
+        };
+        parts_ =
+            std::make_shared<part_fetcher>(client_, opts_.headers, opts_.request, std::move(h));
+        parts_->on_playlist(latest_);
+        live_->set_on_publish([f = parts_](std::shared_ptr<const media_playlist> m) {
+            f->on_playlist(std::move(m));
+        });
+    }
     live_->start(media_, p.started, p.finished, p.etag, p.last_modified);
+    // The start rule's part: audio starts that far into its segment (the segment being built
+    // joins the table now when the part is one of its own).
+    if (st->part && !items_.empty()) {
+        const double first_start = items_[items_.first()].start;
+        if (live_start_ >= items_.size() && extend_by_parts()) live_start_ = items_.size() - 1;
+        if (live_start_ < items_.size() && items_[live_start_].media_sequence == st->msn)
+            live_start_skip_ = std::max(0.0, st->time - (items_[live_start_].start - first_start));
+        live_start_ = std::min(live_start_, items_.size() - 1);
+    }
     KITHARA_LOG_DEBUG("hls: live playlist, {} segments, starting at media sequence {}",
                       segs_.size(), st->msn);
     return {};
@@ -131,6 +165,22 @@ void engine::append_live(const live_merge_result& r) {
     {
         std::lock_guard lock(mutex_);
         for (const auto& ls : r.appended) {
+            if (!items_.empty() && items_.back().media_sequence == ls.msn &&
+                items_.back().url != ls.resolved_uri) {
+                // The segment read from its parts, now listed whole: its entry completes.
+                auto& s = segs_[items_.size() - 1];
+                auto& it = items_.back();
+                s.duration = ls.duration;
+                s.title = ls.title;
+                s.uri = ls.uri;
+                s.resolved_uri = ls.resolved_uri;
+                s.discontinuity_sequence = ls.discontinuity_sequence;
+                it.duration = ls.duration;
+                it.fetch_url = ls.resolved_uri;
+                it.label = ls.label() + " (read from its parts)";
+                pdt_.add(ls);
+                continue;
+            }
             if (items_.full() || segs_.full()) {
                 full = error(errc::limit_exceeded,
                              "live stream holding more than live_options::max_segments (" +
@@ -178,6 +228,78 @@ void engine::append_live(const live_merge_result& r) {
     }
     if (full) emit(make_event(event_kind::error, media_.url, 0, info_.variant, 0, full->message()));
     pump();  // the window may reach the new segments
+}
+
+bool engine::extend_by_parts() {
+    if (!parts_ || ended_ || !latest_ || items_.empty() || failure()) return false;
+    const auto& m = *latest_;
+    if (m.endlist || m.trailing_parts.empty() || m.segments.empty()) return false;
+    const std::uint64_t msn = m.segments.back().media_sequence + 1;
+    const auto& last = m.segments.back();
+    // The table must end where the playlist does (the newest reload folded in), and the parts
+    // be clear: AES-128 applies to whole segments.
+    if (items_.back().media_sequence + 1 != msn || m.key_of(last) != nullptr) return false;
+    std::size_t k = 0;
+    {
+        std::lock_guard lock(mutex_);
+        if (items_.full() || segs_.full()) return false;  // append_live reports the limit
+        segment s;
+        s.uri = m.trailing_parts.front().uri;
+        s.resolved_uri = m.trailing_parts.front().resolved_uri;
+        s.media_sequence = msn;
+        s.discontinuity = m.trailing_discontinuity;
+        s.discontinuity_sequence = segs_.back().discontinuity_sequence + (s.discontinuity ? 1 : 0);
+        s.map = segs_.back().map;
+        for (const auto& pt : m.trailing_parts) s.duration += pt.duration;
+        item it;
+        it.url = part_fetcher::resource_name(media_.url, msn);
+        it.start = items_.back().start + items_.back().duration;
+        it.duration = s.duration;
+        it.media_sequence = msn;
+        it.label = "media sequence " + std::to_string(msn) + " (read from its parts)";
+        it.st = item::state::fetching;  // the part fetcher's, not the window's
+        it.by_parts = true;
+        segs_.push_back(std::move(s));
+        items_.push_back(std::move(it));
+        k = items_.size() - 1;
+        update_window();
+    }
+    auto res = resource_for(k);
+    if (!res) {
+        fail_item(k, res.error());
+        return true;  // the player finds the failure
+    }
+    if (auto len = (*res)->resource().final_length()) {
+        // Complete in the cache already (a stream opened again).
+        on_parts_done(msn, std::nullopt, false);
+        return true;
+    }
+    emit(make_event(event_kind::segment_requested, items_[k].url, msn, info_.variant,
+                    items_[k].start, "parts"));
+    parts_->follow(msn, *res, items_[k].label);
+    return true;
+}
+
+void engine::on_parts_done(std::uint64_t msn, std::optional<error> failure, bool lost) {
+    std::size_t k = 0;
+    {
+        std::lock_guard lock(mutex_);
+        k = index_of_msn(msn);
+        if (k >= items_.size() || items_[k].media_sequence != msn || !items_[k].by_parts) return;
+        items_[k].by_parts = false;
+        if (!failure) {
+            items_[k].st = item::state::done;
+            ++stats_.segments_from_network;
+            ++stats_.segments_from_parts;
+        }
+    }
+    if (failure) {
+        fail_item(k, *failure, lost);
+        return;
+    }
+    idle_.notify_all();
+    emit(make_event(event_kind::segment_complete, items_[k].url, msn, info_.variant,
+                    items_[k].start, "parts"));
 }
 
 std::size_t engine::window_first() const {
@@ -255,7 +377,13 @@ void engine::remove_cached(const std::vector<std::string>& urls, std::size_t kee
     std::vector<std::string> names;
     {
         std::lock_guard lock(mutex_);
-        for (const auto& url : urls) {
+        // A segment read from its parts is cached under its parts name (item::by_parts).
+        std::vector<std::string> all = urls;
+        for (const auto& url : urls)
+            for (auto k = items_.first(); k < items_.size(); ++k)
+                if (segs_[k].resolved_uri == url && items_[k].url != url)
+                    all.push_back(items_[k].url);
+        for (const auto& url : all) {
             bool keep = false;
             for (std::size_t k = keep_from; k < items_.size() && !keep; ++k) {
                 keep = items_[k].url == url;

@@ -330,7 +330,7 @@ bool engine::start_item(std::size_t i, bool resumed) {
     }
     load_validators(i);
     net::request req;
-    req.url = it.url;
+    req.url = it.fetch_url.empty() ? it.url : it.fetch_url;
     req.headers = opts_.headers;
     req.options = opts_.request;
     const bool resuming = *from > b;

@@ -423,6 +423,10 @@ struct player {
                 return n >= e->window_first() || e->state_of(n) == item::state::done;
             }
             if (e->ended() || e->failure()) return false;
+            (void)e->refresh(false);
+            if (n < e->segments().size()) continue;
+            // LL-HLS: the segment the server is building, read part by part.
+            if (e->extend_by_parts()) continue;
             if (!e->refresh(true)) return false;  // ended, or the reloads stopped
         }
     }
@@ -701,7 +705,8 @@ struct player {
             if (e->live()) {
                 (void)e->refresh(false);
                 if (next_seg >= segs.size() && !e->ended() && !e->failure()) {
-                    if (e->refresh(true)) continue;  // waited for the next reload
+                    if (e->extend_by_parts()) continue;  // LL-HLS: the segment being built
+                    if (e->refresh(true)) continue;      // waited for the next reload
                     if (!e->ended())
                         return kithara::fail(errc::segment_failed,
                                              "live playlist " + e->media().url +
@@ -879,7 +884,8 @@ result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& s
         // The live edge (or EXT-X-START, or an EVENT's beginning): the first run starts there.
         auto& p = *s->player_;
         p.next_seg = first->start_segment();
-        p.position = first->items()[p.next_seg].start;
+        p.skip_seconds = first->start_skip();  // LL-HLS: the part PART-HOLD-BACK picked
+        p.position = first->items()[p.next_seg].start + p.skip_seconds;
         p.metadata_at(p.position);
         first->set_position(p.next_seg);
     }

@@ -215,6 +215,7 @@ void live_reloader::done(result<net::transfer_stats> outcome, const net::respons
             if (now->endlist) ended_ = true;
         }
         changed_.notify_all();
+        if (on_publish_) on_publish_(now);
         if (emit_)
             emit_(make_event(event_kind::live_reloaded, url_, mark_of(*now).last_msn, 0, 0,
                              std::to_string(added) + " new segment(s), newest media sequence " +

@@ -504,6 +504,7 @@ bool parser::finish_media() {
                        "EXT-X-BYTERANGE is not followed by a segment URI (RFC 8216 4.3.2.2)");
     }
     media_.trailing_parts = std::move(pending_parts_);
+    media_.trailing_discontinuity = pending_discontinuity_;
     const std::uint64_t first =
         media_.media_sequence + (media_.skip ? media_.skip->skipped_segments : 0);
     std::uint64_t i = 0;

@@ -4,7 +4,8 @@
 // AES-128 and packed audio). Split by seam: engine.cpp (open, variant choice, window, state),
 // playlist_cache.cpp (playlists through the cache, revalidation, change detection), fetch.cpp
 // (segment requests into the cache: resume, validators, progress), segment_sources.cpp (what the
-// decoder reads: parts, keys, stall/resume), pin.cpp (hls::pin).
+// decoder reads: parts, keys, stall/resume), pin.cpp (hls::pin), engine_live.cpp (live tables;
+// LL-HLS segments read from their parts through part_fetcher.cpp).
 //
 // Threads: demand()/set_position()/sources from the decoding thread, fetch completions on the
 // client's executor. Locks: mutex_ guards items_' states, the window, keys_, counters and the
@@ -14,6 +15,7 @@
 
 #include "emsg.hpp"
 #include "live.hpp"
+#include "part_fetcher.hpp"
 #include "renditions.hpp"
 #include "segment_table.hpp"
 
@@ -60,6 +62,12 @@ struct item {
     bool validators_loaded = false;
     std::string etag;
     std::string last_modified;
+    // LL-HLS: the segment the server was building when the player reached it, read from its
+    // parts (part_fetcher) into a resource named after its media sequence (url); the fetcher
+    // owns it while by_parts (the window does not request it). fetch_url: the segment's own
+    // URI once the playlist lists it whole (a later need resumes from it); empty: url.
+    bool by_parts = false;
+    std::string fetch_url;
 };
 
 // A playlist as loaded through the cache (see engine::load_playlist).
@@ -244,6 +252,14 @@ public:
     [[nodiscard]] std::size_t window_first() const;
     [[nodiscard]] std::size_t live_edge() const;
     [[nodiscard]] std::size_t start_segment() const noexcept { return live_start_; }
+    // Seconds into start_segment() where the start rule put the first audio (LL-HLS: the part
+    // PART-HOLD-BACK picked; 0 otherwise).
+    [[nodiscard]] double start_skip() const noexcept { return live_start_skip_; }
+    // LL-HLS (decoding thread): the player reached the end of the table while the server builds
+    // the next segment and has published parts of it: that segment joins the table now, read
+    // from its parts as they come out (item::by_parts). False when the stream has no parts, the
+    // segment is not begun, or it is encrypted (then: wait for the next reload).
+    bool extend_by_parts();
     // Wall clock of timeline position t (EXT-X-PROGRAM-DATE-TIME), if the playlist dates it.
     [[nodiscard]] std::optional<std::chrono::system_clock::time_point> wall_clock_at(
         double t) const;
@@ -302,6 +318,8 @@ private:
     // out of the server's window), except those a segment at or after `keep_from` still uses.
     void remove_cached(const std::vector<std::string>& urls, std::size_t keep_from);
     void load_validators(std::size_t i);
+    // The part fetcher finished segment `msn` (executor).
+    void on_parts_done(std::uint64_t msn, std::optional<error> failure, bool lost);
     void emit_progress();
     [[nodiscard]] bool all_settled() const;  // download_all: every item done or failed (locked)
 
@@ -331,10 +349,12 @@ private:
     emsg_dedup emsg_seen_;                   // decoding thread (merge_inband)
     std::mutex inband_mutex_;                // guards inband_ (a leaf)
     std::vector<timed_metadata> inband_;
-    std::uint64_t merged_ = 0;      // the reloader's publication folded in last
-    bool ended_ = true;             // VOD; live until ENDLIST
-    std::uint64_t evict_from_ = 0;  // sliding_window_eviction's cursor (an MSN)
-    std::size_t live_start_ = 0;    // the start rule's segment at open
+    std::uint64_t merged_ = 0;             // the reloader's publication folded in last
+    bool ended_ = true;                    // VOD; live until ENDLIST
+    std::uint64_t evict_from_ = 0;         // sliding_window_eviction's cursor (an MSN)
+    std::size_t live_start_ = 0;           // the start rule's segment at open
+    double live_start_skip_ = 0;           // and the seconds into it where audio starts
+    std::shared_ptr<part_fetcher> parts_;  // LL-HLS with live_options::low_latency, else null
 
     mutable std::mutex mutex_;
     std::condition_variable idle_;  // in-flight requests reached 0; download_all's progress

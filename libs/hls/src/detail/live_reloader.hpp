@@ -49,6 +49,12 @@ public:
     live_reloader(const live_reloader&) = delete;
     live_reloader& operator=(const live_reloader&) = delete;
 
+    // Called on the executor with each playlist as it is published (LL-HLS: the part fetcher
+    // starts a new part's request from here, not when the decoding thread next looks). Set it
+    // before start(); keep it quick.
+    void set_on_publish(std::function<void(std::shared_ptr<const media_playlist>)> f) {
+        on_publish_ = std::move(f);
+    }
     // Starts the reloads after `first` (publication 0, not published again), which a request
     // that ran from `started` to `finished` brought with these validators.
     void start(const media_playlist& first, steady_time started, steady_time finished,
@@ -79,6 +85,7 @@ private:
     std::vector<net::header> headers_;
     net::request_options request_;
     std::function<void(event)> emit_;
+    std::function<void(std::shared_ptr<const media_playlist>)> on_publish_;
     asio::steady_timer timer_;  // executor only
     net::request_handle running_;
 

@@ -212,6 +212,11 @@ struct live_options {
     // server, kithara_serve --live-time-scale) sets it, so that the reload timing (target
     // durations, backoff, the stuck rule) runs on the same clock.
     double time_scale = 1.0;
+    // LL-HLS, where the server publishes parts (EXT-X-PART with CAN-BLOCK-RELOAD): start
+    // PART-HOLD-BACK from the end of the playlist (at a part), and read the segment the server
+    // is building part by part as its parts come out, each fetched as soon as a blocking reload
+    // announces it. false: whole segments only, HOLD-BACK from the end.
+    bool low_latency = true;
 };
 
 struct stream_options {
@@ -302,6 +307,10 @@ struct stream_stats {
     // stream lets go of those behind both the player and the server's window, in blocks of 64:
     // it stays bounded however long the stream plays.
     std::uint64_t segments_held = 0;
+    // LL-HLS: parts fetched (EXT-X-PART requests that completed), and segments the player read
+    // part by part as the server built them.
+    std::uint64_t parts_fetched = 0;
+    std::uint64_t segments_from_parts = 0;
 };
 
 class KITHARA_HLS_EXPORT hls_stream {

@@ -170,8 +170,9 @@ struct KITHARA_HLS_EXPORT media_playlist {
     std::vector<variable> variables;
 
     // LL-HLS.
-    std::optional<double> part_target;  // EXT-X-PART-INF PART-TARGET
-    std::vector<part> trailing_parts;   // parts after the last segment (its successor)
+    std::optional<double> part_target;    // EXT-X-PART-INF PART-TARGET
+    std::vector<part> trailing_parts;     // parts after the last segment (its successor)
+    bool trailing_discontinuity = false;  // EXT-X-DISCONTINUITY before the trailing parts
     std::optional<server_control> control;
     std::vector<preload_hint> preload_hints;
     std::vector<rendition_report> rendition_reports;
