@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <fstream>
 #include <future>
+#include <map>
 #include <mutex>
 
 namespace kithara::hls_test {
@@ -66,6 +67,10 @@ live_stream_options stream(std::string path, std::size_t window, double time_sca
 // reading them in order produces it (the fixture's segments are written into one file).
 pcm reference_run(const live_source& src, std::size_t first, std::size_t last) {
     std::vector<std::byte> all;
+    if (src.init) {  // fMP4: the init section first
+        const auto* p = reinterpret_cast<const std::byte*>(src.init->data());
+        all.insert(all.end(), p, p + src.init->size());
+    }
     for (std::size_t k = first; k <= last; ++k) {
         const auto& b = *src.segments[k].bytes;
         const auto* p = reinterpret_cast<const std::byte*>(b.data());
@@ -327,7 +332,7 @@ std::pair<std::uint64_t, int> msn_part_at(const live_source& src, int parts, dou
 
 TEST(hls_live_play, ll_hls_reads_the_segment_being_built_part_by_part_without_gap_or_duplicate) {
     // 0.5 s parts of 2 s segments; media runs at 2x (a part every 250 ms of wall time).
-    auto o = stream("/live/ll.m3u8", 4, 2, 14);
+    auto o = stream("/live/ll.m3u8", 4, 2, 11);
     o.parts_per_segment = 4;
     live_env t("live_ll_parts", o);
     ASSERT_TRUE(t.live);
@@ -365,7 +370,7 @@ TEST(hls_live_play, ll_hls_reads_the_segment_being_built_part_by_part_without_ga
     expect_runs_match_source(p, t.source);
     const double end = p.all.starts.back() + static_cast<double>(p.frames.back()) / p.all.rate;
     double total = 0;
-    for (std::uint64_t k = 0; k < 14; ++k)
+    for (std::uint64_t k = 0; k < 11; ++k)
         total += t.source.segments[k % t.source.segments.size()].duration;
     EXPECT_NEAR(end, total, 0.05) << "played to the end of the last segment";
 
@@ -390,7 +395,7 @@ TEST(hls_live_play, ll_hls_reads_the_segment_being_built_part_by_part_without_ga
 }
 
 TEST(hls_live_play, ll_hls_a_part_that_fails_is_had_from_its_segment_and_nothing_is_lost) {
-    auto o = stream("/live/llf.m3u8", 4, 2, 10);
+    auto o = stream("/live/llf.m3u8", 4, 4, 10);
     o.parts_per_segment = 4;
     live_env t("live_ll_fault", o);
     ASSERT_TRUE(t.live);
@@ -438,6 +443,85 @@ TEST(hls_live_play, ll_hls_off_plays_whole_segments_from_hold_back) {
     expect_runs_match_source(p, t.source);
     EXPECT_EQ((*s)->stats().parts_fetched, 0u);
     EXPECT_EQ((*s)->stats().segments_from_parts, 0u);
+}
+
+// A live master: two bitrate tiers, each with an English and a German live rendition (four live
+// streams of the renditions fixture's playlists, served side by side).
+struct live_master {
+    std::vector<std::unique_ptr<live_stream>> streams;
+    std::map<std::string, live_source> sources;
+    std::string dir;  // "/live/<name>/"
+    live_master(env& t, const std::string& case_name, double time_scale, std::uint64_t end_after)
+        : dir("/live/" + case_name + "/") {
+        for (const char* name : {"en64", "de64", "en128", "de128"}) {
+            std::string error;
+            auto src = live_source::from_vod_playlist(
+                fixtures / "renditions" / (std::string(name) + ".m3u8"), error);
+            EXPECT_TRUE(src) << error;
+            if (!src) return;
+            sources[name] = *src;
+            auto o = stream(dir + name + ".m3u8", 4, time_scale, end_after);
+            o.source = *src;
+            auto s = live_stream::create(*t.srv, o, error);
+            EXPECT_TRUE(s) << error;
+            streams.push_back(std::move(s));
+        }
+        t.srv->put(dir + "master.m3u8",
+                   "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+                   "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a64\",NAME=\"English\",LANGUAGE=\"en\","
+                   "DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\",URI=\"en64.m3u8\"\n"
+                   "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a64\",NAME=\"Deutsch\",LANGUAGE=\"de\","
+                   "AUTOSELECT=YES,CHANNELS=\"2\",URI=\"de64.m3u8\"\n"
+                   "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a128\",NAME=\"English\",LANGUAGE=\"en\","
+                   "DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\",URI=\"en128.m3u8\"\n"
+                   "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a128\",NAME=\"Deutsch\",LANGUAGE=\"de\","
+                   "AUTOSELECT=YES,CHANNELS=\"2\",URI=\"de128.m3u8\"\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=100000,CODECS=\"mp4a.40.2\",AUDIO=\"a64\"\n"
+                   "en64.m3u8\n"
+                   "#EXT-X-STREAM-INF:BANDWIDTH=180000,CODECS=\"mp4a.40.2\",AUDIO=\"a128\"\n"
+                   "en128.m3u8\n");
+    }
+};
+
+TEST(hls_live_play, a_live_master_plays_the_preferred_rendition_of_the_chosen_variant) {
+    env t("live_master");
+    for (const auto& [variant, want] :
+         {std::pair<std::size_t, std::string>{0, "de64"}, {1, "de128"}}) {
+        // A stream of its own for each case (each plays to its ENDLIST).
+        live_master m(t, want, 8, 12);
+        ASSERT_EQ(m.streams.size(), 4u);
+        event_log log;
+        hls::stream_options so;
+        so.live.time_scale = 8;
+        so.on_event = log.callback();
+        so.variant = variant;
+        so.audio.languages = {"de"};
+        auto s = hls::open(t.srv->url(m.dir + "master.m3u8"), *t.store, *t.client, so);
+        ASSERT_TRUE(s) << s.error().message();
+        const auto info = (*s)->info();
+        EXPECT_TRUE(info.live);
+        ASSERT_TRUE(info.rendition);
+        EXPECT_EQ(info.renditions[*info.rendition].language, "de") << want;
+        EXPECT_EQ(info.variant, variant);
+        auto p = play_to_end(**s);
+        ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+        EXPECT_TRUE((*s)->info().ended);
+        // The German rendition of that tier, whole from the live start to ENDLIST.
+        expect_runs_match_source(p, m.sources[want]);
+        const double end = p.all.starts.back() + static_cast<double>(p.frames.back()) / p.all.rate;
+        double total = 0;
+        const auto& src = m.sources[want];
+        for (std::uint64_t k = 0; k < 12; ++k)
+            total += src.segments[k % src.segments.size()].duration;
+        EXPECT_NEAR(end, total, 0.05) << want;
+        // Only that rendition's segments were requested.
+        for (const auto& r : t.srv->log()) {
+            if (r.path.ends_with(".m4s")) {
+                EXPECT_TRUE(r.path.starts_with(m.dir + want + "_")) << r.path;
+            }
+        }
+        t.srv->clear_log();
+    }
 }
 
 TEST(hls_live_play, a_pause_longer_than_the_window_resumes_at_its_oldest_segment_with_an_event) {
