@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -32,6 +33,7 @@ namespace kithara::hls {
 namespace {
 
 using namespace kithara::hls_test;
+using namespace std::chrono_literals;
 
 constexpr double k = 8;  // media seconds per wall second
 // Under a sanitizer our code runs 2-15 times slower: at k media seconds per wall second the
@@ -625,6 +627,33 @@ TEST(hls_abr, cached_segments_are_reused_by_a_later_session) {
     ASSERT_FALSE(all.failure) << all.failure->message();
     EXPECT_EQ(all.frames(), ref_samples("abr", "a256.m3u8"));
     for (const auto& c : complete) EXPECT_TRUE(e.srv->log_for(c).empty()) << c << " fetched again";
+}
+
+// interrupt() on an adaptive stream (no single engine: the session's) ends a next() waiting for
+// segment bytes on a link that has almost stopped.
+TEST(hls_abr, interrupt_ends_a_next_waiting_for_segment_bytes) {
+    env e("abr_interrupt");
+    auto s = open(e.srv->url("/abr/master_ts.m3u8"), *e.store, *e.client, {});
+    ASSERT_TRUE(s) << s.error().message();
+    e.srv->set_link_rate(2'000);  // about 1 % of the lowest variant's rate
+    std::promise<void> waiting;
+    auto played = std::async(std::launch::async, [&]() -> std::optional<error> {
+        waiting.set_value();
+        for (;;) {
+            auto c = (*s)->next();
+            if (!c) return c.error();
+            if (!*c) return std::nullopt;
+        }
+    });
+    waiting.get_future().wait();
+    // A segment needs minutes at this rate: next() is waiting for its bytes (or is about to;
+    // an interrupt before the wait ends it as well).
+    EXPECT_EQ(played.wait_for(200ms), std::future_status::timeout);
+    (*s)->interrupt();
+    ASSERT_EQ(played.wait_for(10s), std::future_status::ready);
+    const auto err = played.get();
+    ASSERT_TRUE(err);
+    EXPECT_EQ(*err, kithara::condition::cancelled) << err->message();
 }
 
 }  // namespace

@@ -273,7 +273,9 @@ TEST(hls_live_play, the_segment_table_stays_bounded_however_long_the_stream_play
 
 // Each run of `p` (split where the timeline wraps the source: a discontinuity, a new decoder)
 // against a fresh decode of the source segments it covers, from the frame where it starts.
-void expect_runs_match_source(const played& p, const live_source& src) {
+// `primed`: the first run's decoder began a segment early (a live track switch), and so does
+// its reference.
+void expect_runs_match_source(const played& p, const live_source& src, bool primed = false) {
     ASSERT_FALSE(p.all.starts.empty());
     std::vector<double> cum{0};  // source segment starts within one loop
     for (const auto& seg : src.segments) cum.push_back(cum.back() + seg.duration);
@@ -301,10 +303,12 @@ void expect_runs_match_source(const played& p, const live_source& src) {
         const double t1 = t0 + static_cast<double>(n) / rate;
         std::size_t last = first;
         while (last + 1 < src.segments.size() && cum[last + 1] < t1 - 1e-3) ++last;
-        const auto ref = reference_run(src, first, last);
+        const bool prime = primed && runs == 0 && first > 0;
+        const auto ref = reference_run(src, prime ? first - 1 : first, last);
         EXPECT_EQ(ref.rate, rate);
-        const auto skip = static_cast<std::size_t>(
+        auto skip = static_cast<std::size_t>(
             std::llround((st.front() - std::floor(st.front() / loop) * loop - cum[first]) * rate));
+        if (prime) skip += reference_run(src, first - 1, first - 1).frames();
         EXPECT_LE(skip + n, ref.frames()) << "run " << runs;
         const auto m = std::min(n, ref.frames() > skip ? ref.frames() - skip : 0);
         EXPECT_GT(
@@ -522,6 +526,153 @@ TEST(hls_live_play, a_live_master_plays_the_preferred_rendition_of_the_chosen_va
         }
         t.srv->clear_log();
     }
+}
+
+// The chunks of `p` from index `from` to `to` as a played of their own.
+played slice(const played& p, std::size_t from, std::size_t to) {
+    played out;
+    out.all.rate = p.all.rate;
+    out.all.channels = p.all.channels;
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < from; ++i) offset += p.frames[i];
+    for (std::size_t i = from; i < to; ++i) {
+        out.all.starts.push_back(p.all.starts[i]);
+        out.frames.push_back(p.frames[i]);
+        const auto* b = p.all.samples.data() + offset * p.all.channels;
+        out.all.samples.insert(out.all.samples.end(), b, b + p.frames[i] * p.all.channels);
+        offset += p.frames[i];
+    }
+    return out;
+}
+
+// Appends `q` to `p`.
+void append(played& p, const played& q) {
+    p.all.rate = q.all.rate;
+    p.all.channels = q.all.channels;
+    p.all.starts.insert(p.all.starts.end(), q.all.starts.begin(), q.all.starts.end());
+    p.frames.insert(p.frames.end(), q.frames.begin(), q.frames.end());
+    p.all.samples.insert(p.all.samples.end(), q.all.samples.begin(), q.all.samples.end());
+    if (q.all.failure) p.all.failure = q.all.failure;
+}
+
+// The chunk that starts at t (a switch point), or the number of chunks.
+std::size_t chunk_at(const played& p, double t) {
+    for (std::size_t i = 0; i < p.all.starts.size(); ++i)
+        if (std::abs(p.all.starts[i] - t) < 1.5 / p.all.rate) return i;
+    return p.all.starts.size();
+}
+
+TEST(hls_live_play, select_audio_on_a_live_master_switches_rendition_at_a_segment_boundary) {
+    env t("live_master_switch");
+    live_master m(t, "switch", 4, 12);
+    ASSERT_EQ(m.streams.size(), 4u);
+    event_log log;
+    hls::stream_options so;
+    so.live.time_scale = 4;
+    so.on_event = log.callback();
+    so.variant = 0;
+    so.audio.languages = {"en"};
+    auto s = hls::open(t.srv->url(m.dir + "master.m3u8"), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    ASSERT_TRUE((*s)->info().rendition);
+    EXPECT_EQ((*s)->info().renditions[*(*s)->info().rendition].language, "en");
+    auto p = play_to_end(**s, 44100 * 3);
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    hls::audio_preferences de;
+    de.languages = {"de"};
+    ASSERT_TRUE((*s)->select_audio(de));
+    append(p, play_to_end(**s));
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    EXPECT_TRUE((*s)->info().ended);
+    ASSERT_TRUE((*s)->info().rendition);
+    EXPECT_EQ((*s)->info().renditions[*(*s)->info().rendition].language, "de");
+
+    // One switch, at a segment boundary after the position it was asked at: English whole up
+    // to it, German whole from it, the timeline continuous through it.
+    const auto switched = log.of(hls::event_kind::rendition_switched);
+    ASSERT_EQ(switched.size(), 1u);
+    const double at = switched[0].time;
+    EXPECT_GE(at, 3.0);
+    const auto i = chunk_at(p, at);
+    ASSERT_LT(i, p.all.starts.size()) << "no chunk starts at the switch (" << at << " s)";
+    ASSERT_GT(i, 0u);
+    EXPECT_NEAR(p.all.starts[i - 1] + static_cast<double>(p.frames[i - 1]) / p.all.rate, at,
+                1.5 / p.all.rate);
+    expect_runs_match_source(slice(p, 0, i), m.sources["en64"]);
+    expect_runs_match_source(slice(p, i, p.all.starts.size()), m.sources["de64"], true);
+    const double end = p.all.starts.back() + static_cast<double>(p.frames.back()) / p.all.rate;
+    double total = 0;
+    const auto& src = m.sources["de64"];
+    for (std::uint64_t k = 0; k < 12; ++k) total += src.segments[k % src.segments.size()].duration;
+    EXPECT_NEAR(end, total, 0.05);
+    EXPECT_EQ((*s)->stats().switches, 1u);
+    // Asking for what plays already changes nothing.
+    EXPECT_TRUE((*s)->select_audio(de));
+}
+
+TEST(hls_live_play, a_live_master_adapts_its_variant_to_the_measured_network) {
+    env t("live_master_abr");
+    // Media at 4x (playback_speed 4: a variant needs 4x its bandwidth). A link the 64 kbit/s
+    // tier fits and the 128 kbit/s one does not (90 kB/s, 720 kbit/s: 4 x 100 <= 0.7 x 720 <
+    // 4 x 180), then a fast one.
+    t.srv->set_link_rate(90'000);
+    live_master m(t, "abr", 4, 14);
+    ASSERT_EQ(m.streams.size(), 4u);
+    event_log log;
+    hls::stream_options so;
+    so.live.time_scale = 4;
+    so.abr.playback_speed = 4;
+    so.on_event = log.callback();
+    auto s = hls::open(t.srv->url(m.dir + "master.m3u8"), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    EXPECT_EQ((*s)->info().variant, 0u);
+    auto p = play_to_end(**s, 44100 * 5);
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    EXPECT_EQ((*s)->info().variant, 0u) << "stays on the tier the link fits";
+    EXPECT_TRUE(log.of(hls::event_kind::variant_switched).empty());
+    t.srv->set_link_rate(0);
+    append(p, play_to_end(**s));
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    EXPECT_TRUE((*s)->info().ended);
+    EXPECT_EQ((*s)->info().variant, 1u) << "up once the link allows";
+    const auto switched = log.of(hls::event_kind::variant_switched);
+    ASSERT_EQ(switched.size(), 1u);
+    EXPECT_EQ(switched[0].variant, 1u);
+    const auto i = chunk_at(p, switched[0].time);
+    ASSERT_LT(i, p.all.starts.size());
+    ASSERT_GT(i, 0u);
+    // English at 64 kbit/s up to the switch, at 128 kbit/s from it, no gap, no duplicate.
+    expect_runs_match_source(slice(p, 0, i), m.sources["en64"]);
+    expect_runs_match_source(slice(p, i, p.all.starts.size()), m.sources["en128"], true);
+    EXPECT_NEAR(p.all.starts[i - 1] + static_cast<double>(p.frames[i - 1]) / p.all.rate,
+                p.all.starts[i], 1.5 / p.all.rate);
+    EXPECT_TRUE(log.of(hls::event_kind::live_jump).empty());
+}
+
+TEST(hls_live_play, lock_variant_on_a_live_master_switches_at_the_next_segment_boundary) {
+    env t("live_master_lock");
+    live_master m(t, "lock", 8, 10);
+    ASSERT_EQ(m.streams.size(), 4u);
+    event_log log;
+    hls::stream_options so;
+    so.live.time_scale = 8;
+    so.on_event = log.callback();
+    so.variant = 0;
+    auto s = hls::open(t.srv->url(m.dir + "master.m3u8"), *t.store, *t.client, so);
+    ASSERT_TRUE(s) << s.error().message();
+    auto p = play_to_end(**s, 44100 * 2);
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    (*s)->lock_variant(1);
+    append(p, play_to_end(**s));
+    ASSERT_FALSE(p.all.failure) << p.all.failure->message();
+    EXPECT_EQ((*s)->info().variant, 1u);
+    const auto switched = log.of(hls::event_kind::variant_switched);
+    ASSERT_EQ(switched.size(), 1u);
+    const auto i = chunk_at(p, switched[0].time);
+    ASSERT_LT(i, p.all.starts.size());
+    ASSERT_GT(i, 0u);
+    expect_runs_match_source(slice(p, 0, i), m.sources["en64"]);
+    expect_runs_match_source(slice(p, i, p.all.starts.size()), m.sources["en128"], true);
 }
 
 TEST(hls_live_play, a_pause_longer_than_the_window_resumes_at_its_oldest_segment_with_an_event) {

@@ -178,7 +178,8 @@ void engine::append_live(const live_merge_result& r) {
                 it.duration = ls.duration;
                 it.fetch_url = ls.resolved_uri;
                 it.label = ls.label() + " (read from its parts)";
-                pdt_.add(ls);
+                pdt_.add(ls.start + live_shift_, ls.duration, ls.discontinuity,
+                         ls.program_date_time);
                 continue;
             }
             if (items_.full() || segs_.full()) {
@@ -215,13 +216,13 @@ void engine::append_live(const live_merge_result& r) {
             item it;
             it.url = ls.resolved_uri;
             it.range = ls.range;
-            it.start = ls.start;
+            it.start = ls.start + live_shift_;
             it.duration = ls.duration;
             it.media_sequence = ls.msn;
             it.label = ls.label();
             segs_.push_back(std::move(s));
             items_.push_back(std::move(it));
-            pdt_.add(ls);
+            pdt_.add(ls.start + live_shift_, ls.duration, ls.discontinuity, ls.program_date_time);
         }
         update_window();
         if (full && !failure_) failure_ = *full;
@@ -300,6 +301,27 @@ void engine::on_parts_done(std::uint64_t msn, std::optional<error> failure, bool
     idle_.notify_all();
     emit(make_event(event_kind::segment_complete, items_[k].url, msn, info_.variant,
                     items_[k].start, "parts"));
+}
+
+std::optional<std::size_t> engine::segment_of_msn(std::uint64_t msn) const {
+    const auto k = index_of_msn(msn);
+    if (k >= items_.size() || items_[k].media_sequence != msn) return std::nullopt;
+    return k;
+}
+
+bool engine::rebase_live(std::uint64_t msn, double at) {
+    const auto k = segment_of_msn(msn);
+    if (!k) return false;
+    std::lock_guard lock(mutex_);
+    const double delta = at - items_[*k].start;
+    if (delta == 0) return true;
+    for (auto i = items_.first(); i < items_.size(); ++i) items_[i].start += delta;
+    live_shift_ += delta;
+    pdt_.shift(delta);
+    for (auto& m : meta_) m.time += delta;
+    if (playlist_meta_after_ >= 0) playlist_meta_after_ += delta;
+    update_window();
+    return true;
 }
 
 std::size_t engine::window_first() const {

@@ -102,6 +102,11 @@ std::uint64_t retries_of(const result<net::fetched>& r, const net::request_optio
     return 0;
 }
 
+double engine::measured_bps() const {
+    std::lock_guard lock(mutex_);
+    return measured_bps_;
+}
+
 bool engine::has_validators(std::size_t i) const {
     std::lock_guard lock(mutex_);
     return !at(i).etag.empty() || !at(i).last_modified.empty();
@@ -421,6 +426,11 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, b
         } else {
             at(i).st = item::state::done;
             if (i < map_base) ++stats_.segments_from_network;
+        }
+        // Live adaptation's measure: segments of some size (a tiny one is all round trip).
+        if (i < map_base && outcome->throughput > 0 && outcome->bytes_delivered >= 8 * 1024) {
+            const double bps = outcome->throughput * 8.0;
+            measured_bps_ = measured_bps_ > 0 ? 0.7 * measured_bps_ + 0.3 * bps : bps;
         }
     }
     if (again) {

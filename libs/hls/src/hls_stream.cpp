@@ -4,15 +4,18 @@
 // dropping the frames already returned, so the PCM before the gap is exactly the same).
 #include <kithara/hls/hls_stream.hpp>
 
+#include "detail/abr_rules.hpp"
 #include "detail/engine.hpp"
 #include "detail/session.hpp"
 
 #include <kithara/decode/decoder.hpp>
 #include <kithara/decode/error.hpp>
+#include <kithara/detail/log.hpp>
 #include <kithara/hls/error.hpp>
 #include <kithara/stream/concat_source.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <stop_token>
@@ -24,6 +27,50 @@ namespace detail {
 // The decoding side; owned by hls_stream, used by one thread at a time.
 struct player {
     std::shared_ptr<engine> e;  // the engine of the current run's variant
+    // A live master: the player plays one track (a variant, or its audio rendition) and switches
+    // to another at a segment boundary by media sequence number (select_audio, and adaptation
+    // when `adapt`): the new track's engine loads its playlist, its timeline is rebased so that
+    // the switch segment starts where the old track's did, its decoder is primed on the segment
+    // before, and the old engine shuts down.
+    struct live_tracks {
+        master_playlist master;
+        std::string url;
+        assets::asset_store* store = nullptr;
+        net::client* client = nullptr;
+        stream_options options;  // as opened; audio: the preferences in effect
+        bool adapt = false;
+        std::size_t segments_since_switch = 0;
+    };
+    std::optional<live_tracks> tracks;
+    // lock_variant() and set_max_bandwidth() of a live master (any thread).
+    static constexpr std::size_t unlocked = static_cast<std::size_t>(-1);
+    std::atomic<std::size_t> live_lock{unlocked};
+    std::atomic<std::uint64_t> live_cap{0};
+    std::shared_ptr<engine> switch_to;  // the track taking over when the current run ends
+    event_kind switch_kind = event_kind::variant_switched;
+    mutable std::mutex e_mutex;  // guards swaps of e against current() on other threads
+    stream_stats stats_base;     // the additive counters of the live tracks played before
+    bool keep_format = false;    // after a live switch: the first track's rate and channels stay
+    std::shared_ptr<engine> current() const {
+        std::lock_guard lock(e_mutex);
+        return e;
+    }
+    // Sets the track taking over (null: none); e_mutex, so that interrupt() finds it.
+    void set_switch_to(std::shared_ptr<engine> b) {
+        std::lock_guard lock(e_mutex);
+        switch_to = std::move(b);
+    }
+    // hls_stream::interrupt(): the current track and one being switched to stop waiting.
+    void interrupt_tracks() {
+        std::shared_ptr<engine> a, b;
+        {
+            std::lock_guard lock(e_mutex);
+            a = e;
+            b = switch_to;
+        }
+        if (a) a->interrupt();
+        if (b) b->interrupt();
+    }
     // Adaptive bitrate (null: one variant, runs built at once as before).
     std::shared_ptr<session> abr;
     std::size_t run_variant = 0;
@@ -410,10 +457,175 @@ struct player {
         after_seek = false;
     }
 
+    // Live master with adaptation: at each segment boundary, the variant the measured network
+    // throughput fits (abr_options' safeties, cap and speed; two segments at least between
+    // switches). A switch loads the other variant's playlist (keeping the rendition's name and
+    // language) and takes over when the current run ends.
+    void consider_live_adaptation() {
+        if (!tracks || switch_to) return;
+        ++tracks->segments_since_switch;
+        const auto locked = live_lock.load();
+        const auto& o = tracks->options.abr;
+        if (locked != unlocked) {
+            if (locked < tracks->master.variants.size() && locked != e->variant())
+                begin_variant_switch(locked);
+            return;
+        }
+        if (!tracks->adapt || tracks->segments_since_switch < 2) return;
+        const double bps = e->measured_bps();
+        if (bps <= 0) return;
+        abr_status st;
+        for (const auto& v : tracks->master.variants)
+            st.bandwidths.push_back(v.average_bandwidth && *v.average_bandwidth > 0
+                                        ? *v.average_bandwidth
+                                        : v.bandwidth);
+        st.available.assign(st.bandwidths.size(), true);
+        st.current = e->variant();
+        st.estimate = bps;
+        st.playback_speed = o.playback_speed > 0 ? o.playback_speed : 1.0;
+        st.max_bandwidth = live_cap.load() ? live_cap.load() : o.max_bandwidth;
+        const auto cur = st.current;
+        auto v = best_fit(st, bps, o.up_safety);
+        // Down only when the current variant no longer fits down_safety (or exceeds the cap).
+        if (v < cur &&
+            static_cast<double>(st.bandwidths[cur]) * st.playback_speed <= bps * o.down_safety &&
+            (st.max_bandwidth == 0 || st.bandwidths[cur] <= st.max_bandwidth))
+            v = cur;
+        if (v != cur) begin_variant_switch(v);
+    }
+
+    // Loads variant v's playlist (the rendition of the same name and language) to take over
+    // when the current run ends.
+    void begin_variant_switch(std::size_t v) {
+        const auto r = e->rendition();
+        const rendition* like = r ? &tracks->master.renditions[*r] : nullptr;
+        auto b = engine::create_variant(tracks->url, *tracks->store, *tracks->client,
+                                        tracks->options, tracks->master, v, like);
+        if (!b) {
+            KITHARA_LOG_WARN("hls: live variant {} not switched to: {}", v, b.error().message());
+            tracks->segments_since_switch = 0;  // not again at once
+            return;
+        }
+        switch_kind = event_kind::variant_switched;
+        set_switch_to(std::move(*b));
+    }
+
+    // Live master: the track switch_to takes over from the first segment not played yet (the
+    // current run ended there). Waits until that track lists the segment.
+    result<> live_switch() {
+        auto b = switch_to;  // stays switch_to (interrupt() finds it) until the swap
+        (void)e->refresh(false);
+        const auto& items = e->items();
+        std::uint64_t msn = 0;
+        double at = 0;
+        if (next_seg < items.size()) {
+            msn = items[next_seg].media_sequence;
+            at = items[next_seg].start;
+        } else {
+            msn = items.back().media_sequence + 1;
+            at = items.back().start + items.back().duration;
+        }
+        for (;;) {
+            if (stop.stop_requested()) {
+                set_switch_to(nullptr);
+                b->shutdown();
+                return kithara::fail(decode::errc::cancelled, "hls: next() interrupted");
+            }
+            (void)b->refresh(false);
+            if (b->segment_of_msn(msn) || b->ended() || b->failure()) break;
+            if (!b->items().empty() && b->items().back().media_sequence > msn) break;
+            if (!b->refresh(true)) break;
+        }
+        const auto k = b->segment_of_msn(msn);
+        if (!k || !b->rebase_live(msn, at)) {
+            // Not aligned by media sequence (or gone): keep playing this track.
+            KITHARA_LOG_WARN(
+                "hls: live track switch abandoned: the other track does not list "
+                "media sequence {}",
+                msn);
+            set_switch_to(nullptr);
+            b->shutdown();
+            return {};
+        }
+        auto old = e;
+        {
+            std::lock_guard lock(e_mutex);
+            e = b;
+            switch_to.reset();
+        }
+        if (stop.stop_requested()) b->interrupt();
+        const auto st = old->stats(position);
+        stats_base.bytes_from_network += st.bytes_from_network;
+        stats_base.bytes_from_cache += st.bytes_from_cache;
+        stats_base.requests += st.requests;
+        stats_base.retries += st.retries;
+        stats_base.segments_from_network += st.segments_from_network;
+        stats_base.segments_from_cache += st.segments_from_cache;
+        stats_base.stalls += st.stalls;
+        stats_base.stall_seconds += st.stall_seconds;
+        stats_base.parts_fetched += st.parts_fetched;
+        stats_base.segments_from_parts += st.segments_from_parts;
+        ++stats_base.switches;
+        old->shutdown();
+        keep_format = true;
+        tracks->segments_since_switch = 0;
+        // Primed: the new decoder starts one segment early and drops it, so the first frames of
+        // the switch segment decode with their predecessor's overlap, as they would in one run.
+        const auto& sg = b->segments();
+        next_seg = *k;
+        skip_seconds = 0;
+        if (*k > sg.first() && !sg[*k].discontinuity && !sg[*k - 1].gap &&
+            sg[*k - 1].map == sg[*k].map && !b->failed_segment(*k - 1, *k)) {
+            next_seg = *k - 1;
+            skip_seconds = b->items()[*k].start - b->items()[*k - 1].start;
+        }
+        b->set_position(next_seg);
+        meta_from = position;
+        const auto label =
+            b->info().rendition ? b->info().renditions[*b->info().rendition].name : std::string();
+        b->emit(make_event(switch_kind, {}, msn, b->variant(), at,
+                           switch_kind == event_kind::rendition_switched
+                               ? label
+                               : "live: from media sequence " + std::to_string(msn)));
+        return {};
+    }
+
+    // Live master (application thread): the rendition `prefs` picks plays from the end of the
+    // segment being played.
+    result<> select_live_audio(const audio_preferences& prefs) {
+        if (!tracks)
+            return kithara::fail(
+                errc::not_supported,
+                "no alternate audio to switch to (no AUDIO group with two renditions)");
+        const auto v = e->variant();
+        const auto& m = tracks->master;
+        const auto& variant = m.variants[v];
+        if (!variant.audio || audio_group(m, *variant.audio).size() < 2)
+            return kithara::fail(
+                errc::not_supported,
+                "no alternate audio to switch to (no AUDIO group with two renditions)");
+        const auto choice = audio_for(m, v, prefs);
+        tracks->options.audio = prefs;
+        if (choice.rendition == e->rendition()) {
+            if (switch_to) switch_to->shutdown();
+            set_switch_to(nullptr);
+            return {};
+        }
+        auto b = engine::create_variant(tracks->url, *tracks->store, *tracks->client,
+                                        tracks->options, m, v);
+        if (!b) return kithara::fail(b.error());
+        if (switch_to) switch_to->shutdown();
+        switch_kind = event_kind::rendition_switched;
+        set_switch_to(std::move(*b));
+        return {};
+    }
+
     // Live: may segment n follow the run (same decoder)? Refreshes the table when n is not
     // known yet, waiting for the next reload until it is, or the playlist ended.
     bool live_continues(std::size_t n) {
+        consider_live_adaptation();
         for (;;) {
+            if (switch_to) return false;  // the run ends here: the next track takes over
             const auto& sg = e->segments();
             if (n < sg.size()) {
                 if (sg[n].gap || sg[n].discontinuity || sg[n].map != run_map ||
@@ -546,6 +758,10 @@ struct player {
         opts.reader.stop = stop.get_token();  // interrupt() ends a wait for segment bytes
         opts.start_offset = std::chrono::nanoseconds(
             static_cast<std::int64_t>(std::llround(e->items()[first].start * 1e9)));
+        if (keep_format) {  // another live track: the output format stays
+            if (opts.sample_rate == 0) opts.sample_rate = rate;
+            if (opts.channels == 0) opts.channels = channels;
+        }
         auto d = decode::decoder::open(cat, opts);
         if (!d) {
             if (auto f = e->failure()) return kithara::fail(*f);
@@ -702,6 +918,10 @@ struct player {
                 if (!*more) return std::optional<decode::pcm_chunk>{};
                 continue;
             }
+            if (switch_to) {
+                if (auto r = live_switch(); !r) return kithara::fail(r.error());
+                return next();  // on the new track's table
+            }
             if (e->live()) {
                 (void)e->refresh(false);
                 if (next_seg >= segs.size() && !e->ended() && !e->failure()) {
@@ -811,11 +1031,16 @@ hls_stream::hls_stream(std::shared_ptr<detail::engine> e) : engine_(std::move(e)
 
 hls_stream::~hls_stream() {
     auto abr = player_->abr;
+    auto current = player_->current();
+    auto pending = std::move(player_->switch_to);
     player_.reset();  // the decoder stops reading before the downloads are cancelled
-    if (abr)
+    if (abr) {
         abr->shutdown();
-    else
-        engine_->shutdown();
+        return;
+    }
+    if (pending) pending->shutdown();
+    current->shutdown();
+    if (engine_ != current) engine_->shutdown();  // a live track switched from (idempotent)
 }
 
 result<std::optional<decode::pcm_chunk>> hls_stream::next() {
@@ -824,7 +1049,8 @@ result<std::optional<decode::pcm_chunk>> hls_stream::next() {
 
 void hls_stream::interrupt() {
     player_->stop.request_stop();
-    engine_->interrupt();
+    // ABR streams wait on the stop token only; a single or live track also in its reloads.
+    if (!player_->abr) player_->interrupt_tracks();
 }
 
 result<> hls_stream::seek(double seconds) {
@@ -833,44 +1059,62 @@ result<> hls_stream::seek(double seconds) {
 
 stream_info hls_stream::info() const {
     if (player_->abr) return player_->abr->info();
-    return engine_->info();
+    return player_->current()->info();
 }
 
 result<> hls_stream::seek_to_live_edge() {
-    if (player_->abr || !engine_->live())
+    if (player_->abr || !player_->e->live())
         return kithara::fail(errc::not_supported, "not a live stream: no live edge to go to");
-    (void)engine_->refresh(false);
-    return player_->seek(engine_->items()[engine_->live_edge()].start);
+    const auto& e = player_->e;
+    (void)e->refresh(false);
+    return player_->seek(e->items()[e->live_edge()].start);
 }
 
 std::optional<std::chrono::system_clock::time_point> hls_stream::wall_clock(double seconds) const {
     if (player_->abr) return player_->abr->engine_of(player_->run_variant)->wall_clock_at(seconds);
-    return engine_->wall_clock_at(seconds);
+    return player_->current()->wall_clock_at(seconds);
 }
 
 stream_stats hls_stream::stats() const {
     if (player_->abr) return player_->abr->stats(player_->position);
-    return engine_->stats(player_->position);
+    auto s = player_->current()->stats(player_->position);
+    const auto& b = player_->stats_base;  // live tracks played before a switch
+    s.bytes_from_network += b.bytes_from_network;
+    s.bytes_from_cache += b.bytes_from_cache;
+    s.requests += b.requests;
+    s.retries += b.retries;
+    s.segments_from_network += b.segments_from_network;
+    s.segments_from_cache += b.segments_from_cache;
+    s.stalls += b.stalls;
+    s.stall_seconds += b.stall_seconds;
+    s.parts_fetched += b.parts_fetched;
+    s.segments_from_parts += b.segments_from_parts;
+    s.switches += b.switches;
+    return s;
 }
 
 void hls_stream::lock_variant(std::optional<std::size_t> variant) {
-    if (player_->abr) player_->abr->lock_variant(variant);
+    if (player_->abr)
+        player_->abr->lock_variant(variant);
+    else
+        player_->live_lock.store(variant ? *variant : detail::player::unlocked);
 }
 
 void hls_stream::set_max_bandwidth(std::uint64_t bits_per_second) {
-    if (player_->abr) player_->abr->set_max_bandwidth(bits_per_second);
+    if (player_->abr)
+        player_->abr->set_max_bandwidth(bits_per_second);
+    else
+        player_->live_cap.store(bits_per_second);
 }
 
 result<> hls_stream::select_audio(const audio_preferences& preferences) {
-    if (!player_->abr)
-        return kithara::fail(
-            errc::not_supported,
-            "no alternate audio to switch to (no AUDIO group with two renditions)");
+    if (!player_->abr) return player_->select_live_audio(preferences);
     return player_->abr->select_audio(preferences);
 }
 
 result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& store,
                                          net::client& client, stream_options options) {
+    const std::string url_copy = url;
     auto o = detail::session::open(std::move(url), store, client, std::move(options));
     if (!o) return kithara::fail(o.error());
     std::shared_ptr<detail::engine> first = o->single;
@@ -880,6 +1124,16 @@ result<std::unique_ptr<hls_stream>> open(std::string url, assets::asset_store& s
     s->player_->e = first;
     s->player_->abr = o->abr;
     if (o->abr) s->player_->played_variant = o->abr->first_track();
+    if (o->live_master) {
+        detail::player::live_tracks t;
+        t.master = std::move(*o->live_master);
+        t.url = url_copy;
+        t.store = &store;
+        t.client = &client;
+        t.options = first->options();
+        t.adapt = o->adapt;
+        s->player_->tracks = std::move(t);
+    }
     if (!o->abr && first->live() && !first->items().empty()) {
         // The live edge (or EXT-X-START, or an EVENT's beginning): the first run starts there.
         auto& p = *s->player_;

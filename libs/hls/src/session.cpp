@@ -54,7 +54,7 @@ result<session::opened> session::open(std::string url, assets::asset_store& stor
     if (options.offline) {  // nothing to adapt or switch to without the network
         auto e = engine::create(std::move(url), store, client, std::move(options));
         if (!e) return kithara::fail(e.error());
-        return opened{*e, nullptr};
+        return opened{*e, nullptr, std::nullopt, false};
     }
     const bool may_adapt =
         !options.variant && !options.variant_bandwidth && options.abr.mode == abr_mode::automatic;
@@ -79,19 +79,19 @@ result<session::opened> session::open(std::string url, assets::asset_store& stor
     auto e0 = may_adapt ? engine::create(url, store, client, options, choose, &m)
                         : engine::create(url, store, client, options, {}, &m);
     if (!e0) return kithara::fail(e0.error());
-    // Live playlists play one variant (the chooser's) for now: adapting across live variants
-    // needs their timelines aligned by media sequence, which the session does not do yet.
+    // Live playlists play one track at a time: the player switches renditions and variants at
+    // segment boundaries by media sequence number (hls_stream.cpp, live tracks).
     if ((*e0)->live()) {
-        if (adapt)
-            KITHARA_LOG_INFO("hls: live stream: playing one variant (no adaptive bitrate yet)");
-        return opened{*e0, nullptr};
+        opened o{*e0, nullptr, std::nullopt, adapt};
+        if (!m.variants.empty()) o.live_master = std::move(m);
+        return o;
     }
     // A session when the bitrate adapts or the audio can be switched at run time (a group with
     // two renditions or more); otherwise the one engine plays alone, as before.
     bool switchable = false;
     for (const auto& v : m.variants)
         if (v.audio && audio_group(m, *v.audio).size() >= 2) switchable = true;
-    if (!adapt && !switchable) return opened{*e0, nullptr};
+    if (!adapt && !switchable) return opened{*e0, nullptr, std::nullopt, false};
 
     s->master_ = m;
     s->adapt_ = adapt;
@@ -125,7 +125,7 @@ result<session::opened> session::open(std::string url, assets::asset_store& stor
     first.decided_at = clock::now();
     s->plan_.push_back(first);
     s->pump();  // the first segment's request goes out before the other playlists load
-    if (!adapt) return opened{nullptr, s};
+    if (!adapt) return opened{nullptr, s, std::nullopt, false};
     const auto r0 = (*e0)->rendition();
     const rendition* like = r0 ? &m.renditions[*r0] : nullptr;
     for (std::size_t v = 0; v < m.variants.size(); ++v) {
@@ -140,7 +140,7 @@ result<session::opened> session::open(std::string url, assets::asset_store& stor
         std::lock_guard lock(s->mutex_);
         s->engines_[t] = *e;
     }
-    return opened{nullptr, s};
+    return opened{nullptr, s, std::nullopt, false};
 }
 
 std::vector<std::size_t> session::choose_tracks(const audio_preferences& p, std::size_t lead,

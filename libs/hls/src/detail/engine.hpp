@@ -269,6 +269,16 @@ public:
     // The segment table lets go of its blocks before `seg` that no request uses (the player
     // passed them and the server's window left them: see evict_behind).
     void drop_behind(std::size_t seg);
+    // Live: the segment with media sequence `msn`, if the table holds it (decoding thread).
+    [[nodiscard]] std::optional<std::size_t> segment_of_msn(std::uint64_t msn) const;
+    // Live (decoding thread): moves this engine's timeline so that segment `msn` starts at `at`
+    // (another track's position for it: a switch of rendition or variant continues the PCM
+    // timeline). Items, the window, playlist metadata and the wall-clock map move with it, and
+    // so does every segment a reload adds later. False when the table does not hold msn.
+    bool rebase_live(std::uint64_t msn, double at);
+    // The network throughput of the last media segment requests (bits/s; an exponentially
+    // weighted mean of net's per-request wire throughput), 0 before any: live adaptation.
+    [[nodiscard]] double measured_bps() const;
     // Live: the first segment in [first, end) the server no longer had (see item::lost).
     [[nodiscard]] std::optional<std::size_t> lost_segment(std::size_t first, std::size_t end) const;
 
@@ -354,6 +364,8 @@ private:
     std::uint64_t evict_from_ = 0;         // sliding_window_eviction's cursor (an MSN)
     std::size_t live_start_ = 0;           // the start rule's segment at open
     double live_start_skip_ = 0;           // and the seconds into it where audio starts
+    double live_shift_ = 0;                // rebase_live's: added to the timeline's segment starts
+    double measured_bps_ = 0;              // measured_bps() (mutex_)
     std::shared_ptr<part_fetcher> parts_;  // LL-HLS with live_options::low_latency, else null
 
     mutable std::mutex mutex_;

@@ -325,6 +325,13 @@ public:
     [[nodiscard]] std::optional<double> position_of(wall_time w) const;
     // Forgets spans that end at or before t.
     void forget_before(double t);
+    // Moves every span by delta seconds (a timeline rebased onto another track's).
+    void shift(double delta) noexcept {
+        for (auto& sp : spans_) {
+            sp.begin += delta;
+            sp.end += delta;
+        }
+    }
     [[nodiscard]] std::size_t spans() const noexcept { return spans_.size(); }
 
 private:

@@ -56,6 +56,10 @@ public:
     struct opened {
         std::shared_ptr<engine> single;  // ABR does not apply: one engine, as before
         std::shared_ptr<session> abr;
+        // A live master (single is its chosen track): what the player switches tracks with
+        // (select_audio, live adaptation when `adapt`: two distinct audio choices or more).
+        std::optional<master_playlist> live_master;
+        bool adapt = false;
     };
     // Opens url; an ABR session when it is a master with >= 2 variants and neither a variant
     // nor a BANDWIDTH was asked for and abr.mode is automatic.

@@ -8,7 +8,10 @@
 // group play the alternate audio rendition options.audio picks (language, name, channels).
 // A live or event playlist (no EXT-X-ENDLIST) starts at the live edge (live_options), is
 // reloaded on the RFC 8216 schedule while it plays, keeps a sliding window in the cache, and
-// ends cleanly after EXT-X-ENDLIST; next() waits for the next reload at the live edge.
+// ends cleanly after EXT-X-ENDLIST; next() waits for the next reload at the live edge. A live
+// master plays one track at a time and switches (select_audio, lock_variant, adaptation to the
+// measured throughput) at a segment boundary by media sequence number, the timeline continuous.
+// LL-HLS: where the server publishes parts, the segment being built is read part by part.
 //
 //   auto s = kithara::hls::open(url, store, client, {}).value();
 //   while (auto c = s->next()) { if (!*c) break; play((*c)->samples, (*c)->start); }
@@ -343,14 +346,16 @@ public:
         double seconds) const;
     [[nodiscard]] stream_stats stats() const;
     // Adaptive bitrate at run time (any thread): lock a variant (nullopt: adapt again), cap the
-    // bandwidth (bits/s, 0 = none). They apply from the next segment downloaded.
+    // bandwidth (bits/s, 0 = none). They apply from the next segment downloaded (a live master:
+    // from the next segment boundary the decoder reaches).
     void lock_variant(std::optional<std::size_t> variant);
     void set_max_bandwidth(std::uint64_t bits_per_second);
     // Alternate audio at run time (the application's thread; blocks while the new rendition's
     // playlists load): plays the rendition `preferences` picks (see audio_preferences) from the
     // end of the segment being played, seamlessly (primed and crossfaded like a variant switch;
-    // a rendition_switched event marks its first chunk). Errors: not_supported when the stream
-    // has no AUDIO group with two renditions, the playlist's error when it cannot load.
+    // a rendition_switched event marks its first chunk; a live master: from the next segment the
+    // decoder reaches, primed, not crossfaded). Errors: not_supported when the stream has no
+    // AUDIO group with two renditions, the playlist's error when it cannot load.
     result<> select_audio(const audio_preferences& preferences);
 
 private:
