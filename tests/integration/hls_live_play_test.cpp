@@ -487,6 +487,14 @@ struct live_master {
     }
 };
 
+// Options for a live master's streams at time_scale, events into `log`.
+hls::stream_options master_options(double time_scale, event_log& log) {
+    hls::stream_options so;
+    so.live.time_scale = time_scale;
+    so.on_event = log.callback();
+    return so;
+}
+
 TEST(hls_live_play, a_live_master_plays_the_preferred_rendition_of_the_chosen_variant) {
     env t("live_master");
     for (const auto& [variant, want] :
@@ -495,9 +503,7 @@ TEST(hls_live_play, a_live_master_plays_the_preferred_rendition_of_the_chosen_va
         live_master m(t, want, 8, 12);
         ASSERT_EQ(m.streams.size(), 4u);
         event_log log;
-        hls::stream_options so;
-        so.live.time_scale = 8;
-        so.on_event = log.callback();
+        auto so = master_options(8, log);
         so.variant = variant;
         so.audio.languages = {"de"};
         auto s = hls::open(t.srv->url(m.dir + "master.m3u8"), *t.store, *t.client, so);
@@ -567,9 +573,7 @@ TEST(hls_live_play, select_audio_on_a_live_master_switches_rendition_at_a_segmen
     live_master m(t, "switch", 4, 12);
     ASSERT_EQ(m.streams.size(), 4u);
     event_log log;
-    hls::stream_options so;
-    so.live.time_scale = 4;
-    so.on_event = log.callback();
+    auto so = master_options(4, log);
     so.variant = 0;
     so.audio.languages = {"en"};
     auto s = hls::open(t.srv->url(m.dir + "master.m3u8"), *t.store, *t.client, so);
@@ -654,9 +658,7 @@ TEST(hls_live_play, lock_variant_on_a_live_master_switches_at_the_next_segment_b
     live_master m(t, "lock", 8, 10);
     ASSERT_EQ(m.streams.size(), 4u);
     event_log log;
-    hls::stream_options so;
-    so.live.time_scale = 8;
-    so.on_event = log.callback();
+    auto so = master_options(8, log);
     so.variant = 0;
     auto s = hls::open(t.srv->url(m.dir + "master.m3u8"), *t.store, *t.client, so);
     ASSERT_TRUE(s) << s.error().message();

@@ -422,6 +422,19 @@ stream_stats engine::counters() const {
     return counters_locked();
 }
 
+void add_counters(stream_stats& to, const stream_stats& from) {
+    to.bytes_from_network += from.bytes_from_network;
+    to.bytes_from_cache += from.bytes_from_cache;
+    to.requests += from.requests;
+    to.retries += from.retries;
+    to.segments_from_network += from.segments_from_network;
+    to.segments_from_cache += from.segments_from_cache;
+    to.stalls += from.stalls;
+    to.stall_seconds += from.stall_seconds;
+    to.parts_fetched += from.parts_fetched;
+    to.segments_from_parts += from.segments_from_parts;
+}
+
 stream_stats engine::counters_locked() const {
     stream_stats s = stats_;
     s.segments_held = segs_.size() - segs_.first();

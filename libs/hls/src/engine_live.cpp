@@ -48,6 +48,12 @@ result<> engine::start_live(const loaded_playlist& p) {
                 ++e->stats_.requests;
             }
         };
+        h.on_transfer = [weak](const net::transfer_stats& t) {
+            if (auto e = weak.lock()) {
+                std::lock_guard lock(e->mutex_);
+                e->note_transfer_locked(t);
+            }
+        };
         h.on_done = [weak](std::uint64_t msn, std::optional<error> failure, bool lost) {
             if (auto e = weak.lock()) e->on_parts_done(msn, std::move(failure), lost);
         };
@@ -176,7 +182,9 @@ void engine::append_live(const live_merge_result& r) {
                 s.resolved_uri = ls.resolved_uri;
                 s.discontinuity_sequence = ls.discontinuity_sequence;
                 it.duration = ls.duration;
-                it.fetch_url = ls.resolved_uri;
+                // A later need (the resource evicted, a seek back) fetches it whole from its URI;
+                // a sub-range of a larger resource cannot land at offset 0 of its own.
+                if (!ls.range) it.fetch_url = ls.resolved_uri;
                 it.label = ls.label() + " (read from its parts)";
                 pdt_.add(ls.start + live_shift_, ls.duration, ls.discontinuity,
                          ls.program_date_time);
@@ -239,7 +247,11 @@ bool engine::extend_by_parts() {
     const auto& last = m.segments.back();
     // The table must end where the playlist does (the newest reload folded in), and the parts
     // be clear: AES-128 applies to whole segments.
-    if (items_.back().media_sequence + 1 != msn || m.key_of(last) != nullptr) return false;
+    // A new init section or key for the segment being built: it plays whole (its entry then
+    // carries them).
+    if (items_.back().media_sequence + 1 != msn || m.key_of(last) != nullptr ||
+        m.trailing_key_or_map)
+        return false;
     std::size_t k = 0;
     {
         std::lock_guard lock(mutex_);
@@ -283,11 +295,15 @@ bool engine::extend_by_parts() {
 
 void engine::on_parts_done(std::uint64_t msn, std::optional<error> failure, bool lost) {
     std::size_t k = 0;
+    std::string url;
+    double start = 0;
     {
         std::lock_guard lock(mutex_);
         k = index_of_msn(msn);
         if (k >= items_.size() || items_[k].media_sequence != msn || !items_[k].by_parts) return;
         items_[k].by_parts = false;
+        url = items_[k].url;
+        start = items_[k].start;  // rebase_live moves it on the decoding thread, under mutex_
         if (!failure) {
             items_[k].st = item::state::done;
             ++stats_.segments_from_network;
@@ -299,8 +315,7 @@ void engine::on_parts_done(std::uint64_t msn, std::optional<error> failure, bool
         return;
     }
     idle_.notify_all();
-    emit(make_event(event_kind::segment_complete, items_[k].url, msn, info_.variant,
-                    items_[k].start, "parts"));
+    emit(make_event(event_kind::segment_complete, url, msn, info_.variant, start, "parts"));
 }
 
 std::optional<std::size_t> engine::segment_of_msn(std::uint64_t msn) const {

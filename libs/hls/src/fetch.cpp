@@ -107,6 +107,19 @@ double engine::measured_bps() const {
     return measured_bps_;
 }
 
+void engine::note_transfer_locked(const net::transfer_stats& t) {
+    // Live adaptation's measure: wire bytes over wire time, gathered until 8 KiB (a small
+    // request, an LL-HLS part, is mostly round trip on its own).
+    if (t.bytes_on_wire == 0 || t.wire_duration.count() <= 0) return;
+    measure_bytes_ += t.bytes_on_wire;
+    measure_seconds_ += std::chrono::duration<double>(t.wire_duration).count();
+    if (measure_bytes_ < 8 * 1024) return;
+    const double bps = static_cast<double>(measure_bytes_) * 8.0 / measure_seconds_;
+    measured_bps_ = measured_bps_ > 0 ? 0.7 * measured_bps_ + 0.3 * bps : bps;
+    measure_bytes_ = 0;
+    measure_seconds_ = 0;
+}
+
 bool engine::has_validators(std::size_t i) const {
     std::lock_guard lock(mutex_);
     return !at(i).etag.empty() || !at(i).last_modified.empty();
@@ -197,6 +210,9 @@ void engine::pump() {
         {
             std::lock_guard lock(mutex_);
             if (shut_down_) return;
+            // A live track opened to be switched to requests nothing before the player places
+            // it (set_position): its window would begin at the oldest segment.
+            if (live_ && !started_) return;
             double secs = 0;
             std::uint64_t bytes = 0;
             std::size_t running = in_flight_;
@@ -242,6 +258,7 @@ void engine::fail_item(std::size_t i, const error& e, bool lost) {
     // renders it and emits the gap event); changed content, keys and init sections stay fatal.
     const bool as_gap = lost || (opts_.failed_segment_as_gap && i < map_base &&
                                  e.code() == make_error_code(errc::segment_failed));
+    double start = 0;  // read under the lock: a live rebase moves it (rebase_live)
     {
         std::lock_guard lock(mutex_);
         at(i).st = item::state::failed;
@@ -249,11 +266,12 @@ void engine::fail_item(std::size_t i, const error& e, bool lost) {
         at(i).lost = lost;
         if (!failure_ && !as_gap) failure_ = e;
         res = at(i).res;
+        start = at(i).start;
     }
     idle_.notify_all();
     if (!as_gap)
-        emit(make_event(event_kind::error, at(i).url, at(i).media_sequence, info_.variant,
-                        at(i).start, e.message()));
+        emit(make_event(event_kind::error, at(i).url, at(i).media_sequence, info_.variant, start,
+                        e.message()));
     // Wake the decoder waiting on it (in memory: the cached bytes stay on disk).
     if (res) res->resource().fail(e);
 }
@@ -427,11 +445,7 @@ void engine::on_fetch_done(std::size_t i, result<net::transfer_stats> outcome, b
             at(i).st = item::state::done;
             if (i < map_base) ++stats_.segments_from_network;
         }
-        // Live adaptation's measure: segments of some size (a tiny one is all round trip).
-        if (i < map_base && outcome->throughput > 0 && outcome->bytes_delivered >= 8 * 1024) {
-            const double bps = outcome->throughput * 8.0;
-            measured_bps_ = measured_bps_ > 0 ? 0.7 * measured_bps_ + 0.3 * bps : bps;
-        }
+        if (i < map_base) note_transfer_locked(*outcome);
     }
     if (again) {
         if (!start_item(i, true)) return;  // keeps the in-flight count of this item

@@ -40,7 +40,11 @@ struct player {
         stream_options options;  // as opened; audio: the preferences in effect
         bool adapt = false;
         std::size_t segments_since_switch = 0;
+        std::size_t failed_loads = 0;  // switches whose playlist did not load, in a row
     };
+    // The variant adaptation (or lock_variant) picked at a segment boundary; its playlist loads
+    // in next() once the run ended (not in the decoder's read).
+    std::optional<std::size_t> pending_variant;
     std::optional<live_tracks> tracks;
     // lock_variant() and set_max_bandwidth() of a live master (any thread).
     static constexpr std::size_t unlocked = static_cast<std::size_t>(-1);
@@ -462,13 +466,15 @@ struct player {
     // switches). A switch loads the other variant's playlist (keeping the rendition's name and
     // language) and takes over when the current run ends.
     void consider_live_adaptation() {
-        if (!tracks || switch_to) return;
+        if (!tracks || switch_to || pending_variant) return;
         ++tracks->segments_since_switch;
+        // After a playlist that did not load: four segments before the next attempt.
+        if (tracks->failed_loads > 0 && tracks->segments_since_switch < 4) return;
         const auto locked = live_lock.load();
         const auto& o = tracks->options.abr;
         if (locked != unlocked) {
             if (locked < tracks->master.variants.size() && locked != e->variant())
-                begin_variant_switch(locked);
+                pending_variant = locked;
             return;
         }
         if (!tracks->adapt || tracks->segments_since_switch < 2) return;
@@ -491,7 +497,7 @@ struct player {
             static_cast<double>(st.bandwidths[cur]) * st.playback_speed <= bps * o.down_safety &&
             (st.max_bandwidth == 0 || st.bandwidths[cur] <= st.max_bandwidth))
             v = cur;
-        if (v != cur) begin_variant_switch(v);
+        if (v != cur) pending_variant = v;
     }
 
     // Loads variant v's playlist (the rendition of the same name and language) to take over
@@ -504,8 +510,10 @@ struct player {
         if (!b) {
             KITHARA_LOG_WARN("hls: live variant {} not switched to: {}", v, b.error().message());
             tracks->segments_since_switch = 0;  // not again at once
+            ++tracks->failed_loads;
             return;
         }
+        tracks->failed_loads = 0;
         switch_kind = event_kind::variant_switched;
         set_switch_to(std::move(*b));
     }
@@ -525,6 +533,12 @@ struct player {
             msn = items.back().media_sequence + 1;
             at = items.back().start + items.back().duration;
         }
+        // Two target durations at most (the new track a little behind the old one, or the
+        // segment still being built there); then this track plays on.
+        const double scale = e->options().live.time_scale > 0 ? e->options().live.time_scale : 1;
+        const auto deadline = std::chrono::steady_clock::now() +
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  std::chrono::duration<double>(2 * target_of(b->media()) / scale));
         for (;;) {
             if (stop.stop_requested()) {
                 set_switch_to(nullptr);
@@ -534,6 +548,9 @@ struct player {
             (void)b->refresh(false);
             if (b->segment_of_msn(msn) || b->ended() || b->failure()) break;
             if (!b->items().empty() && b->items().back().media_sequence > msn) break;
+            // LL-HLS: the segment the new track is building, read from its parts.
+            if (b->extend_by_parts() && b->segment_of_msn(msn)) break;
+            if (std::chrono::steady_clock::now() >= deadline) break;
             if (!b->refresh(true)) break;
         }
         const auto k = b->segment_of_msn(msn);
@@ -554,17 +571,7 @@ struct player {
             switch_to.reset();
         }
         if (stop.stop_requested()) b->interrupt();
-        const auto st = old->stats(position);
-        stats_base.bytes_from_network += st.bytes_from_network;
-        stats_base.bytes_from_cache += st.bytes_from_cache;
-        stats_base.requests += st.requests;
-        stats_base.retries += st.retries;
-        stats_base.segments_from_network += st.segments_from_network;
-        stats_base.segments_from_cache += st.segments_from_cache;
-        stats_base.stalls += st.stalls;
-        stats_base.stall_seconds += st.stall_seconds;
-        stats_base.parts_fetched += st.parts_fetched;
-        stats_base.segments_from_parts += st.segments_from_parts;
+        add_counters(stats_base, old->stats(position));
         ++stats_base.switches;
         old->shutdown();
         keep_format = true;
@@ -625,7 +632,7 @@ struct player {
     bool live_continues(std::size_t n) {
         consider_live_adaptation();
         for (;;) {
-            if (switch_to) return false;  // the run ends here: the next track takes over
+            if (switch_to || pending_variant) return false;  // the next track takes over
             const auto& sg = e->segments();
             if (n < sg.size()) {
                 if (sg[n].gap || sg[n].discontinuity || sg[n].map != run_map ||
@@ -918,6 +925,11 @@ struct player {
                 if (!*more) return std::optional<decode::pcm_chunk>{};
                 continue;
             }
+            if (pending_variant) {
+                const auto v = *pending_variant;
+                pending_variant.reset();
+                begin_variant_switch(v);  // its playlist loads here, not in a decoder's read
+            }
             if (switch_to) {
                 if (auto r = live_switch(); !r) return kithara::fail(r.error());
                 return next();  // on the new track's table
@@ -1078,18 +1090,8 @@ std::optional<std::chrono::system_clock::time_point> hls_stream::wall_clock(doub
 stream_stats hls_stream::stats() const {
     if (player_->abr) return player_->abr->stats(player_->position);
     auto s = player_->current()->stats(player_->position);
-    const auto& b = player_->stats_base;  // live tracks played before a switch
-    s.bytes_from_network += b.bytes_from_network;
-    s.bytes_from_cache += b.bytes_from_cache;
-    s.requests += b.requests;
-    s.retries += b.retries;
-    s.segments_from_network += b.segments_from_network;
-    s.segments_from_cache += b.segments_from_cache;
-    s.stalls += b.stalls;
-    s.stall_seconds += b.stall_seconds;
-    s.parts_fetched += b.parts_fetched;
-    s.segments_from_parts += b.segments_from_parts;
-    s.switches += b.switches;
+    detail::add_counters(s, player_->stats_base);  // live tracks played before a switch
+    s.switches += player_->stats_base.switches;
     return s;
 }
 

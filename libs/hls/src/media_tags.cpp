@@ -29,11 +29,13 @@ bool parser::media_tag(tag_id id, std::string_view name, std::string_view value)
             pending_date_ = true;
             return true;
         case tag_id::key:
+            pending_key_or_map_ = true;
             return on_key(value);
         case tag_id::discontinuity:
             pending_discontinuity_ = true;
             return true;
         case tag_id::map:
+            pending_key_or_map_ = true;
             return on_map(value);
         case tag_id::gap:
             pending_gap_ = true;
@@ -490,6 +492,7 @@ bool parser::media_uri(std::string_view uri) {
     if (!pending_parts_.empty()) s.parts = std::move(pending_parts_);
     pending_parts_.clear();
     has_extinf_ = pending_discontinuity_ = pending_gap_ = pending_date_ = false;
+    pending_key_or_map_ = false;
     media_.segments.push_back(std::move(s));
     return true;
 }
@@ -505,6 +508,7 @@ bool parser::finish_media() {
     }
     media_.trailing_parts = std::move(pending_parts_);
     media_.trailing_discontinuity = pending_discontinuity_;
+    media_.trailing_key_or_map = pending_key_or_map_;
     const std::uint64_t first =
         media_.media_sequence + (media_.skip ? media_.skip->skipped_segments : 0);
     std::uint64_t i = 0;

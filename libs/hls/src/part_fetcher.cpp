@@ -18,11 +18,11 @@ constexpr int max_rest_attempts = 2;  // requests for the rest of the segment be
 // Writes one response at its place in the segment's resource.
 class part_fetcher::sink final : public net::sink {
 public:
-    sink(std::shared_ptr<part_fetcher> f, std::uint64_t generation, bool is_part,
+    sink(std::shared_ptr<part_fetcher> f, std::uint64_t request, bool is_part,
          std::shared_ptr<assets::streaming_handle> res, std::uint64_t write_base,
          std::uint64_t request_begin)
         : f_(std::move(f)),
-          generation_(generation),
+          request_(request),
           is_part_(is_part),
           res_(std::move(res)),
           base_(write_base),
@@ -44,12 +44,12 @@ public:
     void on_complete(result<net::transfer_stats> outcome) override {
         res_.reset();
         auto f = std::move(f_);
-        f->finished(generation_, is_part_, received_, std::move(outcome));
+        f->finished(request_, is_part_, received_, std::move(outcome));
     }
 
 private:
     std::shared_ptr<part_fetcher> f_;
-    std::uint64_t generation_;
+    std::uint64_t request_;
     bool is_part_;
     std::shared_ptr<assets::streaming_handle> res_;
     std::uint64_t base_;
@@ -74,11 +74,13 @@ std::string part_fetcher::resource_name(const std::string& playlist_url, std::ui
 void part_fetcher::follow(std::uint64_t msn, std::shared_ptr<assets::streaming_handle> res,
                           std::string label) {
     net::request_handle old;
+    std::optional<std::uint64_t> dropped;  // an unfinished segment followed before
     {
         std::lock_guard lock(mutex_);
         if (closed_) return;
         if (job_ && job_->msn == msn) return;
         if (busy_) old = running_;  // its completion is ignored (another generation)
+        if (job_) dropped = job_->msn;
         job j;
         j.msn = msn;
         j.res = std::move(res);
@@ -87,6 +89,12 @@ void part_fetcher::follow(std::uint64_t msn, std::shared_ptr<assets::streaming_h
         job_ = std::move(j);
     }
     old.cancel();
+    if (dropped && hooks_.on_done)
+        hooks_.on_done(
+            *dropped,
+            error(errc::segment_failed, "segment of media sequence " + std::to_string(*dropped) +
+                                            ": its parts were left for a later one"),
+            false);
     step();
 }
 
@@ -129,6 +137,7 @@ part_fetcher::action part_fetcher::plan() {
         a.res = std::move(j.res);
         a.write_base = j.offset;
         job_.reset();
+        ++pending_;  // close() waits for the commit (or failure) and its hook
         return a;
     };
     if (j.msn < m.media_sequence) {
@@ -185,7 +194,8 @@ part_fetcher::action part_fetcher::plan() {
     a.write_base = j.offset;
     a.res = j.res;
     a.msn = j.msn;
-    a.generation = j.generation;
+    a.generation = ++request_;
+    request_generation_ = j.generation;
     busy_ = true;
     ++pending_;
     return a;
@@ -209,12 +219,14 @@ void part_fetcher::step() {
                 }
                 a.res.reset();
                 if (hooks_.on_done) hooks_.on_done(a.msn, std::move(failure), false);
+                end_pending();
                 continue;
             }
             case action::kind::fail:
                 if (a.res) a.res->resource().fail(*a.failure);
                 a.res.reset();
                 if (hooks_.on_done) hooks_.on_done(a.msn, std::move(a.failure), a.lost);
+                end_pending();
                 continue;
             case action::kind::fetch: {
                 const std::uint64_t begin = a.req.range ? a.req.range->offset : 0;
@@ -222,23 +234,37 @@ void part_fetcher::step() {
                                                 std::move(a.res), a.write_base, begin);
                 if (hooks_.on_request) hooks_.on_request();
                 auto h = client_.start(std::move(a.req), std::move(s));
-                std::lock_guard lock(mutex_);
-                // The sink may have completed already (then running_ stays empty).
-                if (busy_ && job_ && job_->generation == a.generation) running_ = h;
+                bool cancel = false;
+                {
+                    std::lock_guard lock(mutex_);
+                    // Still running (its sink may have completed already: then not), and not
+                    // closed meanwhile (close() found no handle to cancel).
+                    if (busy_ && request_ == a.generation) running_ = h;
+                    cancel = closed_;
+                }
+                if (cancel) h.cancel();
                 return;
             }
         }
     }
 }
 
-void part_fetcher::finished(std::uint64_t generation, bool is_part, std::uint64_t received,
-                            result<net::transfer_stats> outcome) {
+void part_fetcher::end_pending() {
     {
         std::lock_guard lock(mutex_);
         --pending_;
+    }
+    idle_.notify_all();
+}
+
+void part_fetcher::finished(std::uint64_t request, bool is_part, std::uint64_t received,
+                            result<net::transfer_stats> outcome) {
+    if (outcome && hooks_.on_transfer) hooks_.on_transfer(*outcome);
+    {
+        std::lock_guard lock(mutex_);
         busy_ = false;
         running_ = {};
-        if (!closed_ && job_ && job_->generation == generation) {
+        if (!closed_ && job_ && job_->generation == request_generation_ && request == request_) {
             auto& j = *job_;
             if (outcome) {
                 j.offset += received;
@@ -267,8 +293,8 @@ void part_fetcher::finished(std::uint64_t generation, bool is_part, std::uint64_
             }
         }
     }
-    idle_.notify_all();
     step();
+    end_pending();  // after step(): close() returns only once nothing can start
 }
 
 }  // namespace kithara::hls::detail

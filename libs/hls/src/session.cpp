@@ -766,14 +766,7 @@ stream_stats session::stats(double position) const {
     for (const auto& e : engines) {
         if (!e) continue;
         const auto c = e->counters();
-        out.bytes_from_network += c.bytes_from_network;
-        out.bytes_from_cache += c.bytes_from_cache;
-        out.requests += c.requests;
-        out.retries += c.retries;
-        out.segments_from_network += c.segments_from_network;
-        out.segments_from_cache += c.segments_from_cache;
-        out.stalls += c.stalls;
-        out.stall_seconds += c.stall_seconds;
+        add_counters(out, c);
         out.segments_held += c.segments_held;
     }
     return out;

@@ -328,6 +328,8 @@ private:
     // out of the server's window), except those a segment at or after `keep_from` still uses.
     void remove_cached(const std::vector<std::string>& urls, std::size_t keep_from);
     void load_validators(std::size_t i);
+    // A media request's wire bytes and time into measured_bps_ (mutex_ held).
+    void note_transfer_locked(const net::transfer_stats& t);
     // The part fetcher finished segment `msn` (executor).
     void on_parts_done(std::uint64_t msn, std::optional<error> failure, bool lost);
     void emit_progress();
@@ -359,13 +361,15 @@ private:
     emsg_dedup emsg_seen_;                   // decoding thread (merge_inband)
     std::mutex inband_mutex_;                // guards inband_ (a leaf)
     std::vector<timed_metadata> inband_;
-    std::uint64_t merged_ = 0;             // the reloader's publication folded in last
-    bool ended_ = true;                    // VOD; live until ENDLIST
-    std::uint64_t evict_from_ = 0;         // sliding_window_eviction's cursor (an MSN)
-    std::size_t live_start_ = 0;           // the start rule's segment at open
-    double live_start_skip_ = 0;           // and the seconds into it where audio starts
-    double live_shift_ = 0;                // rebase_live's: added to the timeline's segment starts
-    double measured_bps_ = 0;              // measured_bps() (mutex_)
+    std::uint64_t merged_ = 0;         // the reloader's publication folded in last
+    bool ended_ = true;                // VOD; live until ENDLIST
+    std::uint64_t evict_from_ = 0;     // sliding_window_eviction's cursor (an MSN)
+    std::size_t live_start_ = 0;       // the start rule's segment at open
+    double live_start_skip_ = 0;       // and the seconds into it where audio starts
+    double live_shift_ = 0;            // rebase_live's: added to the timeline's segment starts
+    double measured_bps_ = 0;          // measured_bps() (mutex_)
+    std::uint64_t measure_bytes_ = 0;  // transfers not in measured_bps_ yet (mutex_)
+    double measure_seconds_ = 0;
     std::shared_ptr<part_fetcher> parts_;  // LL-HLS with live_options::low_latency, else null
 
     mutable std::mutex mutex_;
@@ -393,5 +397,9 @@ private:
 
 // "audio "English" (en)" for the variant_chosen event; "" without a rendition.
 std::string audio_label(const master_playlist& m, const audio_choice& c);
+
+// Adds the additive counters of `from` (bytes, requests, retries, segments, stalls, parts) to
+// `to`: the totals of several engines (ABR variants, live tracks played one after another).
+void add_counters(stream_stats& to, const stream_stats& from);
 
 }  // namespace kithara::hls::detail

@@ -154,6 +154,7 @@ private:
     std::size_t range_line_ = 0;
     std::size_t import_line_ = 0;  // the first EXT-X-DEFINE:IMPORT, before the kind was known
     bool pending_discontinuity_ = false;
+    bool pending_key_or_map_ = false;  // EXT-X-KEY or EXT-X-MAP since the last segment URI
     bool pending_gap_ = false;
     bool pending_date_ = false;
     std::vector<part> pending_parts_;

@@ -38,6 +38,8 @@ public:
     struct hooks {
         std::function<void(std::uint64_t)> on_bytes;  // executor: body bytes received
         std::function<void()> on_request;             // a request starts
+        // Executor: a request completed (its wire bytes and time: the throughput measure).
+        std::function<void(const net::transfer_stats&)> on_transfer;
         // Executor: segment `msn` is whole in its resource (committed; failure empty), or cannot
         // be had (lost: the server no longer has it).
         std::function<void(std::uint64_t msn, std::optional<error> failure, bool lost)> on_done;
@@ -90,9 +92,10 @@ private:
         bool lost = false;
         std::uint64_t generation = 0;
     };
-    action plan();  // mutex_ held
-    void step();    // plans and carries out until there is nothing to do now
-    void finished(std::uint64_t generation, bool is_part, std::uint64_t received,
+    action plan();       // mutex_ held
+    void end_pending();  // a request, commit or failure is over (close() may return)
+    void step();         // plans and carries out until there is nothing to do now
+    void finished(std::uint64_t request, bool is_part, std::uint64_t received,
                   result<net::transfer_stats> outcome);
 
     net::client& client_;
@@ -105,9 +108,11 @@ private:
     std::optional<job> job_;
     std::uint64_t generation_ = 0;
     std::shared_ptr<const media_playlist> latest_;
-    bool busy_ = false;  // a request runs (or a commit is being made)
+    bool busy_ = false;  // a request runs
     bool closed_ = false;
-    int pending_ = 0;  // sinks not completed yet
+    int pending_ = 0;  // requests whose sinks have not completed, commits and failures under way
+    std::uint64_t request_ = 0;  // the id of the running request (each request has its own)
+    std::uint64_t request_generation_ = 0;  // the job it serves
     net::request_handle running_;
     std::uint64_t parts_fetched_ = 0;
 };

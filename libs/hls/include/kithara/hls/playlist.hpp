@@ -173,6 +173,7 @@ struct KITHARA_HLS_EXPORT media_playlist {
     std::optional<double> part_target;    // EXT-X-PART-INF PART-TARGET
     std::vector<part> trailing_parts;     // parts after the last segment (its successor)
     bool trailing_discontinuity = false;  // EXT-X-DISCONTINUITY before the trailing parts
+    bool trailing_key_or_map = false;     // EXT-X-KEY or EXT-X-MAP after the last segment
     std::optional<server_control> control;
     std::vector<preload_hint> preload_hints;
     std::vector<rendition_report> rendition_reports;
