@@ -7,7 +7,7 @@
 
 include_guard(GLOBAL)
 
-set(KITHARA_LAYERS core bufpool storage net assets worker stream decode file hls)
+set(KITHARA_LAYERS core bufpool storage net assets worker stream decode file hls kithara)
 
 set(_kithara_rank_core 0)
 set(_kithara_rank_bufpool 0)
@@ -19,6 +19,7 @@ set(_kithara_rank_stream 3)
 set(_kithara_rank_decode 4)
 set(_kithara_rank_file 5)
 set(_kithara_rank_hls 5)
+set(_kithara_rank_kithara 6)
 
 # Allowed direct dependencies: exactly what each layer's code uses today (its DEPS), plus what a
 # planned layer will use. Nothing is allowed "in case": widen an entry when the code needs it.
@@ -35,6 +36,9 @@ set(_kithara_allowed_file core storage net assets worker stream)  # net into ass
 # download jobs, stream for the source it offers, bufpool for segment and key buffers, decode for
 # variant switches across codecs and rates (drop it if hls ends up not calling decode).
 set(_kithara_allowed_hls core bufpool storage net assets worker stream decode)
+# The umbrella: the io runtime and background pool (worker), the client (net), the cache
+# (assets), file + decode for progressive URLs, hls for playlists.
+set(_kithara_allowed_kithara core net assets worker decode file hls)
 
 # kithara_layer_rank(<layer> <out-var>): the rank, or fails on an unknown layer.
 function(kithara_layer_rank layer out)

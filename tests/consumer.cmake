@@ -1,8 +1,8 @@
 # ctest driver for the consumer tests (cmake -P):
 #   MODE=find_package: install the build tree into a prefix, move the prefix elsewhere (it must be
 #     relocatable), then build and run tests/find-package-test against it: with every component,
-#     with core alone and bufpool alone (nothing else loaded), and with file (its whole closure
-#     loaded); also check that an unknown component fails with a clear message.
+#     with core alone and bufpool alone (nothing else loaded), with file and with kithara (each
+#     one's whole closure loaded); also check that an unknown component fails with a clear message.
 #   MODE=add_subdirectory: build and run tests/add-subdirectory-test over the source tree.
 cmake_minimum_required(VERSION 3.25)
 set(work ${BINARY_DIR}/consumer-${MODE})
@@ -40,9 +40,14 @@ endfunction()
 if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${work}/staging)
   file(RENAME ${work}/staging ${work}/prefix)
-  consumer(core-only core core "bufpool,storage,net,assets,worker,stream,decode,file")
-  consumer(bufpool-only bufpool bufpool "core,storage,net,assets,worker,stream,decode,file")
-  consumer(file-closure file "core,bufpool,storage,net,assets,worker,stream,file" "decode")
+  consumer(core-only core core "bufpool,storage,net,assets,worker,stream,decode,file,hls,kithara")
+  consumer(bufpool-only bufpool bufpool
+           "core,storage,net,assets,worker,stream,decode,file,hls,kithara")
+  consumer(file-closure file "core,bufpool,storage,net,assets,worker,stream,file"
+           "decode,hls,kithara")
+  # The umbrella loads the whole family.
+  consumer(kithara-closure kithara
+           "core,bufpool,storage,net,assets,worker,stream,decode,file,hls,kithara" "")
   consumer(all "${components}" "${components}" "")
   execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/find-package-test
                   -B ${work}/build-unknown ${gen} -DCMAKE_PREFIX_PATH=${work}/prefix

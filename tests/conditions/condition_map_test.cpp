@@ -6,6 +6,7 @@
 #include <kithara/decode/error.hpp>
 #include <kithara/file/error.hpp>
 #include <kithara/hls/error.hpp>
+#include <kithara/kithara/error.hpp>
 #include <kithara/net/error.hpp>
 #include <kithara/storage/error.hpp>
 #include <kithara/stream/error.hpp>
@@ -164,6 +165,16 @@ TEST(condition_map, hls) {
            {errc::content_changed, condition::content_changed},
            {errc::bad_metadata, std::nullopt}},
           static_cast<int>(errc::bad_metadata));
+}
+
+TEST(condition_map, kithara) {
+    using kithara::context_errc;
+    check({{context_errc::not_supported, std::nullopt},
+           {context_errc::unknown_content_kind, condition::unavailable},
+           {context_errc::closed, condition::closed},
+           {context_errc::interrupted, condition::cancelled},
+           {context_errc::bad_cache_dir, condition::invalid_argument}},
+          static_cast<int>(context_errc::bad_cache_dir));
 }
 
 TEST(condition_map, the_same_condition_spans_layers) {

@@ -23,6 +23,14 @@
 #include <vector>
 #endif
 
+#ifdef KITHARA_CONSUMER_KITHARA
+#include <kithara/kithara/context.hpp>
+
+#include <unistd.h>
+#include <filesystem>
+#include <string>
+#endif
+
 #include <cstdio>
 #include <cstring>
 #include <system_error>
@@ -97,6 +105,23 @@ int main() {
     const kithara::error miss{kithara::file::errc::offline_miss, "consumer"};
     if (miss != kithara::condition::unavailable) return 1;
     std::puts("consumer mapped a file error");
+#endif
+#ifdef KITHARA_CONSUMER_KITHARA
+    {
+        // A context on a temporary cache, offline: an uncached URL is unavailable, no network.
+        const auto dir = std::filesystem::temp_directory_path() /
+                         ("kithara-consumer-" + std::to_string(::getpid()));
+        kithara::context_options o;
+        o.cache_dir = dir;
+        o.offline = true;
+        auto ctx = kithara::context::create(o);
+        if (!ctx) return 1;
+        auto s = ctx->open("https://example.invalid/never.mp3");
+        if (s || s.error() != kithara::condition::unavailable) return 1;
+        std::printf("consumer opened a context: %s\n", s.error().message().c_str());
+    }
+    std::filesystem::remove_all(std::filesystem::temp_directory_path() /
+                                ("kithara-consumer-" + std::to_string(::getpid())));
 #endif
 #ifdef KITHARA_CONSUMER_DECODE
     if (!decode_wav()) return 1;

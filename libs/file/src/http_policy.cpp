@@ -21,20 +21,7 @@ bool serves_ranges(const net::response_head& head) {
 std::string infer_container(std::string_view content_type, std::string_view url) {
     if (auto name = http::ffmpeg_name(http::container_of(content_type)); !name.empty())
         return std::string(name);
-    std::string_view path = url.substr(0, url.find_first_of("?#"));
-    auto dot = path.rfind('.');
-    if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos) return {};
-    const std::string ext = http::to_lower(path.substr(dot + 1));
-    struct pair {
-        std::string_view ext;
-        const char* container;
-    };
-    static constexpr pair exts[] = {
-        {"mp3", "mp3"}, {"m4a", "mov"}, {"m4b", "mov"},  {"mp4", "mov"}, {"flac", "flac"},
-        {"ogg", "ogg"}, {"oga", "ogg"}, {"opus", "ogg"}, {"wav", "wav"}, {"aac", "aac"}};
-    for (const auto& e : exts)
-        if (ext == e.ext) return e.container;
-    return {};
+    return std::string(http::ffmpeg_name(http::container_of_url(url)));
 }
 
 bool validators_differ(const meta& stored, const net::response_head& head) {

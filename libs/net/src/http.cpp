@@ -357,6 +357,28 @@ container container_of(std::string_view content_type) noexcept {
     return container::unknown;
 }
 
+container container_of_url(std::string_view url) noexcept {
+    const std::string_view path = url.substr(0, url.find_first_of("?#"));
+    const auto dot = path.rfind('.');
+    if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos)
+        return container::unknown;
+    const std::string_view ext = path.substr(dot + 1);
+    struct entry {
+        std::string_view ext;
+        container c;
+    };
+    static constexpr entry table[] = {
+        {"mp3", container::mp3},      {"m4a", container::mp4},   {"m4b", container::mp4},
+        {"mp4", container::mp4},      {"aac", container::adts},  {"flac", container::flac},
+        {"ogg", container::ogg},      {"oga", container::ogg},   {"opus", container::ogg},
+        {"wav", container::wav},      {"ts", container::mpegts}, {"m3u8", container::playlist},
+        {"m3u", container::playlist},
+    };
+    for (const auto& e : table)
+        if (iequals(ext, e.ext)) return e.c;
+    return container::unknown;
+}
+
 std::string_view ffmpeg_name(container c) noexcept {
     switch (c) {
         case container::mp3:

@@ -279,6 +279,21 @@ TEST(http_content_type, names_the_container_ignoring_case_and_parameters) {
     EXPECT_EQ(container_of("audio/mpegx"), container::unknown);
 }
 
+TEST(http_content_type, names_the_container_of_a_url_by_its_extension) {
+    EXPECT_EQ(container_of_url("https://h/a/song.mp3"), container::mp3);
+    EXPECT_EQ(container_of_url("https://h/book.M4B?token=x.mp3#t"), container::mp4);
+    EXPECT_EQ(container_of_url("http://h/a.aac"), container::adts);
+    EXPECT_EQ(container_of_url("http://h/a.opus"), container::ogg);
+    EXPECT_EQ(container_of_url("http://h/a.wav#frag.mp3"), container::wav);
+    EXPECT_EQ(container_of_url("http://h/seg.ts"), container::mpegts);
+    EXPECT_EQ(container_of_url("http://h/live/index.m3u8?session=1"), container::playlist);
+    EXPECT_EQ(container_of_url("http://h/list.M3U"), container::playlist);
+    EXPECT_EQ(container_of_url("http://h/a.b/noext"), container::unknown);
+    EXPECT_EQ(container_of_url("http://h/a.txt"), container::unknown);
+    EXPECT_EQ(container_of_url("http://h/"), container::unknown);
+    EXPECT_EQ(container_of_url(""), container::unknown);
+}
+
 TEST(http_content_type, maps_containers_to_ffmpeg_demuxers) {
     EXPECT_EQ(ffmpeg_name(container::mp3), "mp3");
     EXPECT_EQ(ffmpeg_name(container::mp4), "mov");

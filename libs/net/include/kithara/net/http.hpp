@@ -127,6 +127,11 @@ enum class container {
 // ignored. unknown for anything else (including application/octet-stream).
 KITHARA_NET_EXPORT container container_of(std::string_view content_type) noexcept;
 
+// The container a URL's path extension names (query and fragment ignored, case-insensitive):
+// .mp3; .m4a .m4b .mp4 (mp4); .aac (adts); .flac; .ogg .oga .opus (ogg); .wav; .ts (mpegts);
+// .m3u8 .m3u (playlist). unknown for anything else, or no extension in the last path segment.
+KITHARA_NET_EXPORT container container_of_url(std::string_view url) noexcept;
+
 // FFmpeg's demuxer short name for a media container ("mp3", "mov", "aac", "flac", "ogg", "wav",
 // "mpegts"); "" for unknown and playlist.
 KITHARA_NET_EXPORT std::string_view ffmpeg_name(container c) noexcept;

@@ -1,0 +1,187 @@
+#include <kithara/kithara/context.hpp>
+
+#include "detail/backend.hpp"
+#include "detail/context_state.hpp"
+#include "detail/sniff.hpp"
+
+#include <kithara/core/log.hpp>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <system_error>
+#include <utility>
+
+namespace kithara {
+
+std::filesystem::path default_cache_dir() {
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+        return std::filesystem::path(x) / "kithara";
+    if (const char* h = std::getenv("HOME"); h && *h)
+        return std::filesystem::path(h) / ".cache" / "kithara";
+    std::error_code ec;
+    auto tmp = std::filesystem::temp_directory_path(ec);
+    if (ec) return {};
+    return tmp / "kithara-cache";
+}
+
+namespace detail {
+
+context_state::context_state(context_options o)
+    : options(std::move(o)),
+      io({.threads = options.io_threads == 0 ? 1 : options.io_threads, .name = "kithara-io"}),
+      background({.threads = options.background_threads == 0 ? 1 : options.background_threads,
+                  .max_queued = 256,
+                  .name = "kithara-bg"}) {}
+
+context_state::~context_state() {
+    client.reset();
+    store.reset();
+    background.shutdown(worker::shutdown_mode::drain);
+    io.shutdown();
+}
+
+namespace {
+
+// The asset's bytes on disk (0 when it has none).
+std::uint64_t cached_bytes_of(assets::asset_store& store, std::string_view url) {
+    auto asset = store.find_asset(url);
+    if (!asset) return 0;
+    auto resources = asset->resources();
+    if (!resources) return 0;
+    std::uint64_t n = 0;
+    for (const auto& r : *resources) n += r.bytes;
+    return n;
+}
+
+// Downloads a progressive file whole: its source fetches from the first gap to the end when
+// nothing reads it. Waits for the complete or error event.
+result<pin_result> pin_file(context_state& ctx, const std::string& url, const open_options& opts) {
+    struct waiter {
+        std::mutex m;
+        std::condition_variable cv;
+        bool complete = false;
+        std::optional<error> failure;
+    };
+    auto w = std::make_shared<waiter>();
+    file::options fo = file_options_for(ctx, opts);
+    fo.on_event = [w, user = std::move(fo.on_event)](const file::event& e) {
+        if (user) user(e);
+        if (e.kind != file::event_kind::complete && e.kind != file::event_kind::opened_cached &&
+            e.kind != file::event_kind::error)
+            return;
+        {
+            std::lock_guard lk(w->m);
+            if (e.kind == file::event_kind::error)
+                w->failure = e.failure ? *e.failure : error(context_errc::closed, "download");
+            else
+                w->complete = true;
+        }
+        w->cv.notify_all();
+    };
+    auto src = file::open(url, *ctx.store, *ctx.client, std::move(fo));
+    if (!src) return fail(src.error());
+    {
+        std::unique_lock lk(w->m);
+        w->cv.wait(lk, [&] { return w->complete || w->failure || (*src)->complete(); });
+        if (w->failure) return fail(*w->failure);
+    }
+    pin_result r;
+    r.kind = stream_kind::file;
+    r.bytes_from_network = (*src)->stats().bytes_fetched;
+    src->reset();  // flushes what was stored
+    r.bytes_cached = cached_bytes_of(*ctx.store, url);
+    return r;
+}
+
+}  // namespace
+}  // namespace detail
+
+result<context> context::create(context_options options) {
+    if (options.cache_dir.empty()) options.cache_dir = default_cache_dir();
+    if (options.cache_dir.empty())
+        return fail(context_errc::bad_cache_dir, "no XDG_CACHE_HOME, HOME or temp directory");
+    auto s = std::make_shared<detail::context_state>(std::move(options));
+    if (auto r = s->io.start(); !r) return fail(r.error());
+    assets::store_options so;
+    so.max_bytes = s->options.cache_bytes;
+    so.max_assets = s->options.cache_assets;
+    so.keys = s->options.keys;
+    // The pool outlives the store (context_state's destructor closes the store first).
+    so.background = [pool = &s->background](std::function<void()> task) {
+        return pool->try_submit([t = std::move(task)] { t(); }).has_value();
+    };
+    auto store = assets::asset_store::open(s->options.cache_dir, std::move(so));
+    if (!store)
+        return fail(store.error().code(),
+                    "cache " + s->options.cache_dir.string() + ": " + store.error().message());
+    s->store.emplace(std::move(*store));
+    s->client.emplace(s->io.executor(), s->options.client);
+    return context(std::move(s));
+}
+
+context::context(std::shared_ptr<detail::context_state> s) : state_(std::move(s)) {}
+context::context(context&&) noexcept = default;
+context& context::operator=(context&&) noexcept = default;
+context::~context() = default;
+
+result<stream_kind> context::detect(std::string_view url, const open_options& options) {
+    if (options.kind) return *options.kind;
+    if (auto k = detail::kind_from_url(url)) return *k;
+    auto& s = *state_;
+    if (options.offline || s.options.offline) {
+        if (auto k = detail::kind_from_cache(*s.store, url, s.options.keys)) return *k;
+        return fail(context_errc::unknown_content_kind, std::string(url));
+    }
+    return detail::probe_kind(*s.client, std::string(url), options);
+}
+
+result<std::unique_ptr<audio_stream>> context::open(std::string_view url, open_options options) {
+    auto kind = detect(url, options);
+    if (!kind) return fail(kind.error());
+    std::string u(url);
+    auto b = *kind == stream_kind::hls ? detail::open_hls_backend(*state_, u, options)
+                                       : detail::open_file_backend(*state_, u, options);
+    if (!b) return fail(b.error());
+    return std::unique_ptr<audio_stream>(
+        new audio_stream(state_, std::move(u), *kind, std::move(*b)));
+}
+
+result<pin_result> context::pin(std::string_view url, open_options options) {
+    auto kind = detect(url, options);
+    if (!kind) return fail(kind.error());
+    auto& s = *state_;
+    std::string u(url);
+    if (auto r = s.store->pin(u); !r) return fail(r.error());
+    if (*kind == stream_kind::file) return detail::pin_file(s, u, options);
+    auto h = hls::pin(u, *s.store, *s.client, detail::hls_options_for(s, options));
+    if (!h) return fail(h.error());
+    pin_result r;
+    r.kind = stream_kind::hls;
+    r.bytes_from_network = h->bytes_from_network;
+    r.bytes_cached = detail::cached_bytes_of(*s.store, u);
+    r.hls = *h;
+    return r;
+}
+
+result<> context::unpin(std::string_view url) {
+    return state_->store->unpin(url);
+}
+result<bool> context::is_pinned(std::string_view url) const {
+    return state_->store->is_pinned(url);
+}
+
+assets::asset_store& context::store() noexcept {
+    return *state_->store;
+}
+net::client& context::client() noexcept {
+    return *state_->client;
+}
+worker::blocking_pool& context::background() noexcept {
+    return state_->background;
+}
+const context_options& context::options() const noexcept {
+    return state_->options;
+}
+
+}  // namespace kithara

@@ -1,0 +1,335 @@
+// kithara::context end to end (issue 18): one context plays progressive and HLS URLs over the
+// test server, told apart by extension, Content-Type or first bytes; offline replay and pins;
+// the HLS-only calls, interrupt and close; and streams that own no thread.
+#include "file_support.hpp"
+#include "hls_support.hpp"
+
+#include <kithara/kithara/context.hpp>
+
+#include <test_server.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using kithara::stream_kind;
+
+struct drained {
+    std::vector<float> samples;
+    std::uint32_t rate = 0;
+    std::uint32_t channels = 0;
+    std::size_t chunks = 0;
+    std::optional<kithara::error> failure;
+};
+
+drained drain(kithara::audio_stream& s) {
+    drained d;
+    for (;;) {
+        auto c = s.next();
+        if (!c) {
+            d.failure = c.error();
+            break;
+        }
+        if (!*c) break;
+        d.rate = (*c)->sample_rate;
+        d.channels = (*c)->channels;
+        ++d.chunks;
+        d.samples.insert(d.samples.end(), (*c)->samples.begin(), (*c)->samples.end());
+    }
+    return d;
+}
+
+std::size_t thread_count() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/task")) ++n;
+    return n;
+}
+
+std::shared_ptr<const std::string> file_body(const fs::path& p) {
+    return std::make_shared<const std::string>(kithara::test::read_bytes(p.string()));
+}
+
+// Two test servers (the progressive fixtures, the HLS fixtures) and a cache directory.
+struct ctx_env {
+    fs::path dir;
+    kithara::test::http_server files{fs::path(KITHARA_FILE_MEDIA_DIR)};
+    kithara::test::http_server hls{kithara::hls_test::fixtures};
+
+    explicit ctx_env(const std::string& name)
+        : dir(fs::temp_directory_path() /
+              ("kithara_context_" + name + "_" + std::to_string(::getpid()))) {
+        fs::remove_all(dir);
+    }
+    ~ctx_env() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+
+    kithara::context make(bool offline = false) {
+        kithara::context_options o;
+        o.cache_dir = dir;
+        o.offline = offline;
+        auto c = kithara::context::create(o);
+        EXPECT_TRUE(c) << c.error().message();
+        return std::move(*c);
+    }
+
+    // Serves `body` at `path` of `srv` with `content_type` ("" = application/octet-stream).
+    static void serve(kithara::test::http_server& srv, const std::string& path,
+                      std::shared_ptr<const std::string> body, std::string content_type) {
+        srv.route(path, [body, content_type](const kithara::test::route_request&,
+                                             const asio::any_io_executor&,
+                                             kithara::test::route_reply reply) {
+            reply({.status = 200, .body = body, .content_type = content_type});
+        });
+    }
+};
+
+void expect_file_content(const drained& d) {
+    ASSERT_FALSE(d.failure) << d.failure->message();
+    const auto want = kithara::test::reference_pcm("long.mp3");
+    ASSERT_EQ(d.samples.size(), want.size());
+    EXPECT_TRUE(d.samples == want) << "PCM differs from the local decode of long.mp3";
+}
+
+void expect_hls_content(const drained& d) {
+    ASSERT_FALSE(d.failure) << d.failure->message();
+    const auto ref = kithara::hls_test::reference("ts_aac", "index.m3u8");
+    ASSERT_EQ(d.samples.size() / d.channels, ref["pcm_samples"].get<std::size_t>());
+    EXPECT_EQ(kithara::hls_test::sha256(d.samples), ref["pcm_sha256"].get<std::string>());
+}
+
+std::size_t requests_for(const kithara::test::http_server& srv, std::string_view path) {
+    return srv.log_for(path).size();
+}
+
+TEST(context, plays_a_progressive_url_and_an_hls_url_through_one_surface) {
+    ctx_env e("surface");
+    auto ctx = e.make();
+
+    std::mutex m;
+    std::multiset<kithara::audio_event_kind> kinds;
+    kithara::open_options o;
+    o.on_event = [&](const kithara::audio_event& ev) {
+        std::lock_guard lk(m);
+        kinds.insert(ev.kind);
+    };
+
+    auto f = ctx.open(e.files.url("/long.mp3"), o);
+    ASSERT_TRUE(f) << f.error().message();
+    EXPECT_EQ((*f)->kind(), stream_kind::file);
+    auto fi = (*f)->info();
+    EXPECT_EQ(fi.container, "mp3");
+    EXPECT_EQ(fi.sample_rate, 44100u);
+    EXPECT_EQ(fi.channels, 2u);
+    EXPECT_NEAR(std::chrono::duration<double>(fi.duration).count(), 20.0, 0.1);
+    EXPECT_FALSE(fi.hls);
+    expect_file_content(drain(**f));
+    const auto fs_ = (*f)->stats();
+    ASSERT_TRUE(fs_.file && fs_.decode);
+    EXPECT_GT(fs_.bytes_from_network, 0u);
+    EXPECT_EQ(fs_.pcm_frames, kithara::test::reference_pcm("long.mp3").size() / 2);
+
+    auto h = ctx.open(e.hls.url("/ts_aac/index.m3u8"), o);
+    ASSERT_TRUE(h) << h.error().message();
+    EXPECT_EQ((*h)->kind(), stream_kind::hls);
+    auto hi = (*h)->info();  // the format is known before the first next()
+    EXPECT_EQ(hi.container, "hls");
+    EXPECT_GT(hi.sample_rate, 0u);
+    EXPECT_GT(hi.channels, 0u);
+    ASSERT_TRUE(hi.hls);
+    EXPECT_FALSE(hi.live);
+    EXPECT_EQ(hi.hls->segments, 5u);
+    EXPECT_GT(hi.duration.count(), 0);
+    const auto got = drain(**h);
+    expect_hls_content(got);
+    EXPECT_EQ(got.rate, hi.sample_rate);
+    const auto hs = (*h)->stats();
+    ASSERT_TRUE(hs.hls);
+    EXPECT_EQ(hs.hls->segments_from_network, 5u);
+
+    // A known extension needs no probe: the playlist was requested once.
+    EXPECT_EQ(requests_for(e.hls, "/ts_aac/index.m3u8"), 1u);
+    std::lock_guard lk(m);
+    EXPECT_GE(kinds.count(kithara::audio_event_kind::request_started), 6u);  // 1 file + 5 segs
+    EXPECT_GE(kinds.count(kithara::audio_event_kind::cached), 6u);
+}
+
+TEST(context, an_extensionless_url_is_told_by_its_content_type) {
+    ctx_env e("by_type");
+    ctx_env::serve(e.hls, "/ts_aac/by-type",
+                   file_body(kithara::hls_test::fixtures / "ts_aac/index.m3u8"),
+                   "application/vnd.apple.mpegurl");
+    ctx_env::serve(e.files, "/audio/by-type", file_body(kithara::test::media_path("long.mp3")),
+                   "audio/mpeg");
+    auto ctx = e.make();
+    EXPECT_EQ(ctx.detect(e.hls.url("/ts_aac/by-type")).value(), stream_kind::hls);
+    EXPECT_EQ(ctx.detect(e.files.url("/audio/by-type")).value(), stream_kind::file);
+    // The probe is one ranged GET of the first 4 KiB.
+    const auto probe = e.files.log_for("/audio/by-type");
+    ASSERT_EQ(probe.size(), 1u);
+    EXPECT_EQ(probe[0].range, "bytes=0-4095");
+
+    auto h = ctx.open(e.hls.url("/ts_aac/by-type"));
+    ASSERT_TRUE(h) << h.error().message();
+    EXPECT_EQ((*h)->kind(), stream_kind::hls);
+    expect_hls_content(drain(**h));
+    auto f = ctx.open(e.files.url("/audio/by-type"));
+    ASSERT_TRUE(f) << f.error().message();
+    EXPECT_EQ((*f)->kind(), stream_kind::file);
+    expect_file_content(drain(**f));
+}
+
+TEST(context, an_octet_stream_is_told_by_its_first_bytes) {
+    ctx_env e("by_bytes");
+    ctx_env::serve(e.hls, "/ts_aac/stream",
+                   file_body(kithara::hls_test::fixtures / "ts_aac/index.m3u8"), "");
+    ctx_env::serve(e.files, "/audio/stream", file_body(kithara::test::media_path("long.mp3")), "");
+    auto ctx = e.make();
+    auto h = ctx.open(e.hls.url("/ts_aac/stream"));
+    ASSERT_TRUE(h) << h.error().message();
+    EXPECT_EQ((*h)->kind(), stream_kind::hls);
+    expect_hls_content(drain(**h));
+    auto f = ctx.open(e.files.url("/audio/stream"));
+    ASSERT_TRUE(f) << f.error().message();
+    EXPECT_EQ((*f)->kind(), stream_kind::file);
+    expect_file_content(drain(**f));
+}
+
+TEST(context, offline_plays_what_was_cached_and_tells_kinds_from_the_cache) {
+    ctx_env e("offline");
+    ctx_env::serve(e.hls, "/ts_aac/stream",
+                   file_body(kithara::hls_test::fixtures / "ts_aac/index.m3u8"), "");
+    ctx_env::serve(e.files, "/audio/stream", file_body(kithara::test::media_path("long.mp3")), "");
+    {
+        auto ctx = e.make();
+        expect_hls_content(drain(*ctx.open(e.hls.url("/ts_aac/stream")).value()));
+        auto f = ctx.open(e.files.url("/audio/stream")).value();
+        expect_file_content(drain(*f));
+        // The file's download runs to its end: wait for it before going offline.
+        ASSERT_TRUE(f->as_file());
+        EXPECT_TRUE(f->as_file()->complete());
+    }
+    const auto hls_requests = e.hls.log().size();
+    const auto file_requests = e.files.log().size();
+
+    auto ctx = e.make(/*offline=*/true);
+    EXPECT_EQ(ctx.detect(e.hls.url("/ts_aac/stream")).value(), stream_kind::hls);
+    EXPECT_EQ(ctx.detect(e.files.url("/audio/stream")).value(), stream_kind::file);
+    expect_hls_content(drain(*ctx.open(e.hls.url("/ts_aac/stream")).value()));
+    expect_file_content(drain(*ctx.open(e.files.url("/audio/stream")).value()));
+    EXPECT_EQ(e.hls.log().size(), hls_requests);
+    EXPECT_EQ(e.files.log().size(), file_requests);
+
+    // Nothing cached and nothing in the URL: offline cannot tell.
+    auto unknown = ctx.open(e.files.url("/audio/never-played"));
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error(), kithara::context_errc::unknown_content_kind);
+    EXPECT_EQ(unknown.error(), kithara::condition::unavailable);
+}
+
+TEST(context, pin_downloads_a_file_and_an_hls_stream_whole_for_offline_play) {
+    ctx_env e("pin");
+    const auto file_url = e.files.url("/long.mp3");
+    const auto hls_url = e.hls.url("/ts_aac/index.m3u8");
+    {
+        auto ctx = e.make();
+        auto pf = ctx.pin(file_url);
+        ASSERT_TRUE(pf) << pf.error().message();
+        EXPECT_EQ(pf->kind, stream_kind::file);
+        const auto size = fs::file_size(kithara::test::media_path("long.mp3"));
+        EXPECT_EQ(pf->bytes_from_network, size);
+        EXPECT_GE(pf->bytes_cached, size);
+        EXPECT_TRUE(ctx.is_pinned(file_url).value());
+
+        auto ph = ctx.pin(hls_url);
+        ASSERT_TRUE(ph) << ph.error().message();
+        EXPECT_EQ(ph->kind, stream_kind::hls);
+        ASSERT_TRUE(ph->hls);
+        EXPECT_EQ(ph->hls->segments_from_network, 5u);
+        EXPECT_GT(ph->bytes_cached, 0u);
+        EXPECT_TRUE(ctx.is_pinned(hls_url).value());
+    }
+    const auto requests = e.files.log().size() + e.hls.log().size();
+    {
+        auto ctx = e.make(/*offline=*/true);
+        expect_file_content(drain(*ctx.open(file_url).value()));
+        expect_hls_content(drain(*ctx.open(hls_url).value()));
+        EXPECT_TRUE(ctx.unpin(file_url));
+        EXPECT_FALSE(ctx.is_pinned(file_url).value());
+        EXPECT_TRUE(ctx.is_pinned(hls_url).value());
+    }
+    EXPECT_EQ(e.files.log().size() + e.hls.log().size(), requests);
+}
+
+TEST(context, hls_only_calls_interrupt_and_close) {
+    ctx_env e("calls");
+    auto ctx = e.make();
+    auto f = ctx.open(e.files.url("/long.flac")).value();
+    EXPECT_EQ(f->lock_variant(1).error(), kithara::context_errc::not_supported);
+    EXPECT_EQ(f->set_max_bandwidth(1).error(), kithara::context_errc::not_supported);
+    EXPECT_EQ(f->seek_to_live_edge().error(), kithara::context_errc::not_supported);
+    EXPECT_FALSE(f->wall_clock(std::chrono::seconds(1)));
+    EXPECT_FALSE(f->as_hls());
+    ASSERT_TRUE(f->next());
+    f->interrupt();
+    auto after = f->next();
+    ASSERT_FALSE(after);
+    EXPECT_EQ(after.error(), kithara::condition::cancelled);
+
+    auto h = ctx.open(e.hls.url("/ts_aac/index.m3u8")).value();
+    EXPECT_TRUE(h->lock_variant(0));
+    ASSERT_TRUE(h->seek(std::chrono::seconds(2)));
+    auto c = h->next();
+    ASSERT_TRUE(c && *c);
+    EXPECT_NEAR(std::chrono::duration<double>((*c)->start).count(), 2.0, 0.001);
+    h->close();
+    auto closed = h->next();
+    ASSERT_FALSE(closed);
+    EXPECT_EQ(closed.error(), kithara::condition::closed);
+    EXPECT_EQ(h->lock_variant(0).error(), kithara::condition::closed);
+    h->close();  // idempotent
+}
+
+TEST(context, a_missing_url_is_an_error_naming_its_status) {
+    ctx_env e("missing");
+    auto ctx = e.make();
+    for (const std::string path : {"/nothing-here", "/nothing.mp3", "/nothing.m3u8"}) {
+        auto s = ctx.open(e.files.url(path));
+        ASSERT_FALSE(s) << path;
+        EXPECT_NE(s.error().message().find("404"), std::string::npos) << s.error().message();
+    }
+}
+
+// Streams own no thread: opening and playing several adds none to the process (decoding runs
+// on the thread calling next(); downloads on the context's io thread).
+TEST(context, streams_own_no_thread) {
+    ctx_env e("threads");
+    auto ctx = e.make();
+    // Warm up: one stream of each kind, so lazily started pools exist before the count.
+    drain(*ctx.open(e.files.url("/long.opus")).value());
+    drain(*ctx.open(e.hls.url("/ts_aac/index.m3u8")).value());
+    const auto before = thread_count();
+    std::vector<std::unique_ptr<kithara::audio_stream>> streams;
+    for (const char* p : {"/long.mp3", "/long.m4a", "/long.flac"})
+        streams.push_back(ctx.open(e.files.url(p)).value());
+    for (const char* p : {"/opus_fmp4/index.m3u8", "/ts_mp3/index.m3u8", "/flac_fmp4/index.m3u8"})
+        streams.push_back(ctx.open(e.hls.url(p)).value());
+    for (auto& s : streams) {
+        for (int i = 0; i < 4; ++i) {
+            auto c = s->next();
+            ASSERT_TRUE(c && *c) << s->url();
+        }
+    }
+    EXPECT_EQ(thread_count(), before);
+}
+
+}  // namespace
