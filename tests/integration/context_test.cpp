@@ -11,10 +11,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -330,6 +332,180 @@ TEST(context, streams_own_no_thread) {
         }
     }
     EXPECT_EQ(thread_count(), before);
+}
+
+}  // namespace
+
+namespace {
+
+// --- decoding ahead on the decode pool ---
+
+TEST(context, the_decode_ahead_queue_stays_within_its_bound) {
+    ctx_env e("bound");
+    auto ctx = e.make();
+    kithara::open_options o;
+    o.decode_ahead_chunks = 3;
+    o.decode.start_chunk_frames = 0;  // every chunk 4096 frames
+    auto s = ctx.open(e.files.url("/long.flac"), o).value();
+    std::uint64_t returned = 0;
+    for (int i = 0; i < 40; ++i) {
+        auto c = s->next();
+        ASSERT_TRUE(c && *c);
+        returned += (*c)->frames();
+        // What the decoder produced is what was returned plus at most the queue (3 chunks) and
+        // the one chunk a running turn holds.
+        const auto st = s->stats();
+        ASSERT_TRUE(st.decode);
+        EXPECT_LE(st.decode->pcm_frames, returned + 4 * 4096) << "after chunk " << i;
+    }
+    EXPECT_EQ(s->stats().pcm_frames, returned);
+}
+
+TEST(context, decoding_on_the_callers_thread_plays_alike) {
+    ctx_env e("direct");
+    auto ctx = e.make();
+    kithara::open_options o;
+    o.decode_ahead_chunks = 0;
+    expect_file_content(drain(*ctx.open(e.files.url("/long.mp3"), o).value()));
+    expect_hls_content(drain(*ctx.open(e.hls.url("/ts_aac/index.m3u8"), o).value()));
+}
+
+// One application thread serves twelve streams with try_next() and on_ready: every stream's
+// audio is whole and right, they progress together, and no thread is added.
+TEST(context, one_thread_serves_many_streams_with_try_next) {
+    ctx_env e("many");
+    auto ctx = e.make();
+    drain(*ctx.open(e.files.url("/long.opus")).value());  // starts the decode pool
+    const auto before = thread_count();
+
+    std::mutex m;
+    std::condition_variable cv;
+    std::size_t readies = 0;
+    kithara::open_options o;
+    o.on_ready = [&] {
+        {
+            std::lock_guard lk(m);
+            ++readies;
+        }
+        cv.notify_one();
+    };
+    struct entry {
+        std::unique_ptr<kithara::audio_stream> s;
+        drained d;
+        bool done = false;
+        std::size_t chunks_when_first_ended = 0;
+    };
+    std::vector<entry> streams;
+    for (int i = 0; i < 6; ++i) {
+        // Distinct URLs (a query the server ignores): each file is downloaded, not cached.
+        for (const auto& url : {e.files.url("/long.mp3?s=" + std::to_string(i)),
+                                e.hls.url("/ts_aac/index.m3u8?s=" + std::to_string(i))}) {
+            entry en;
+            en.s = ctx.open(url, o).value();
+            streams.push_back(std::move(en));
+        }
+    }
+    std::size_t left = streams.size();
+    bool first_ended = false;
+    while (left > 0) {
+        std::size_t seen = 0;
+        {
+            std::lock_guard lk(m);
+            seen = readies;
+        }
+        bool progressed = false;
+        for (auto& en : streams) {
+            if (en.done) continue;
+            kithara::decode::pcm_chunk c;
+            auto r = en.s->try_next(c);
+            ASSERT_TRUE(r) << r.error().message();
+            if (*r == kithara::poll_state::pending) continue;
+            progressed = true;
+            if (*r == kithara::poll_state::ended) {
+                en.done = true;
+                --left;
+                if (!first_ended) {
+                    first_ended = true;
+                    for (auto& other : streams) other.chunks_when_first_ended = other.d.chunks;
+                }
+                continue;
+            }
+            en.d.rate = c.sample_rate;
+            en.d.channels = c.channels;
+            ++en.d.chunks;
+            en.d.samples.insert(en.d.samples.end(), c.samples.begin(), c.samples.end());
+        }
+        if (!progressed) {
+            std::unique_lock lk(m);
+            cv.wait(lk, [&] { return readies != seen; });  // an on_ready since the sweep began
+        }
+    }
+    EXPECT_EQ(thread_count(), before);
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+        SCOPED_TRACE(streams[i].s->url());
+        if (streams[i].s->kind() == stream_kind::file)
+            expect_file_content(streams[i].d);
+        else
+            expect_hls_content(streams[i].d);
+        // Fairness: when the first stream ended, every other had had a good share of turns.
+        EXPECT_GE(streams[i].chunks_when_first_ended * 4, streams[i].d.chunks / 2);
+    }
+}
+
+TEST(context, a_seek_while_decoding_ahead_drops_the_old_position) {
+    ctx_env e("seek_ahead");
+    auto ctx = e.make();
+    auto s = ctx.open(e.files.url("/long.flac")).value();
+    auto first = s->next();
+    ASSERT_TRUE(first && *first);
+    const auto epoch = (*first)->epoch;
+    ASSERT_TRUE(s->seek(std::chrono::seconds(5)));
+    drained d = drain(*s);
+    ASSERT_FALSE(d.failure);
+    const auto want = kithara::test::reference_pcm("long.flac", std::chrono::seconds(5));
+    ASSERT_EQ(d.samples.size(), want.size());
+    EXPECT_TRUE(d.samples == want);
+    // And the chunks after the seek carry the new epoch.
+    ASSERT_TRUE(s->seek(std::chrono::seconds(1)));
+    auto c = s->next();
+    ASSERT_TRUE(c && *c);
+    EXPECT_GT((*c)->epoch, epoch);
+    EXPECT_EQ((*c)->start, std::chrono::seconds(1));
+}
+
+TEST(context, interrupt_ends_a_next_waiting_on_a_stalled_network) {
+    ctx_env e("interrupt");
+    // Every segment after the first stalls for 30 s a little way in.
+    for (int i = 1; i < 5; ++i)
+        e.hls.add_fault("/ts_aac/index_00" + std::to_string(i) + ".ts",
+                        {.stall_after = 2000, .stall_for = std::chrono::seconds(30)}, 1, 0);
+    auto ctx = e.make();
+    std::mutex m;
+    std::condition_variable cv;
+    bool stalled = false;
+    kithara::open_options o;
+    o.hls.prefetch_seconds = 0;
+    o.on_event = [&](const kithara::audio_event& ev) {
+        if (ev.kind != kithara::audio_event_kind::stall) return;
+        {
+            std::lock_guard lk(m);
+            stalled = true;
+        }
+        cv.notify_all();
+    };
+    auto s = ctx.open(e.hls.url("/ts_aac/index.m3u8"), o).value();
+    std::optional<kithara::error> ended;
+    std::thread consumer([&] { ended = drain(*s).failure; });
+    {
+        std::unique_lock lk(m);
+        cv.wait(lk, [&] { return stalled; });
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    s->interrupt();
+    consumer.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+    ASSERT_TRUE(ended);
+    EXPECT_EQ(*ended, kithara::condition::cancelled) << ended->message();
 }
 
 }  // namespace

@@ -35,6 +35,17 @@ result<std::optional<decode::pcm_chunk>> audio_stream::next() {
     return c;
 }
 
+result<poll_state> audio_stream::try_next(decode::pcm_chunk& out) {
+    if (!backend_) return fail(closed_error(url_));
+    if (interrupted_.load(std::memory_order_acquire)) return fail(context_errc::interrupted, url_);
+    auto r = backend_->try_next(out);
+    if (r && *r == poll_state::ready) {
+        ++chunks_;
+        frames_ += out.frames();
+    }
+    return r;
+}
+
 result<> audio_stream::seek(std::chrono::nanoseconds position) {
     if (!backend_) return fail(closed_error(url_));
     return backend_->seek(position);
@@ -96,23 +107,29 @@ result<> audio_stream::set_max_bandwidth(std::uint64_t bits_per_second) {
 }
 
 result<> audio_stream::select_audio(const hls::audio_preferences& preferences) {
-    auto* h = as_hls();
-    if (!h) return fail(hls_only("select_audio", url_));
-    return h->select_audio(preferences);
+    if (kind_ != stream_kind::hls) return fail(hls_only("select_audio", url_));
+    if (!backend_) return fail(closed_error(url_));
+    return backend_->exclusive(
+        [&preferences](detail::backend& b) { return b.as_hls()->select_audio(preferences); });
 }
 
 result<> audio_stream::seek_to_live_edge() {
-    auto* h = as_hls();
-    if (!h) return fail(hls_only("seek_to_live_edge", url_));
-    return h->seek_to_live_edge();
+    if (kind_ != stream_kind::hls) return fail(hls_only("seek_to_live_edge", url_));
+    if (!backend_) return fail(closed_error(url_));
+    return backend_->reposition([](detail::backend& b) { return b.as_hls()->seek_to_live_edge(); });
 }
 
 std::optional<std::chrono::system_clock::time_point> audio_stream::wall_clock(
     std::chrono::nanoseconds position) const {
-    if (!backend_) return std::nullopt;
-    auto* h = backend_->as_hls();
-    if (!h) return std::nullopt;
-    return h->wall_clock(std::chrono::duration<double>(position).count());
+    if (kind_ != stream_kind::hls || !backend_) return std::nullopt;
+    std::optional<std::chrono::system_clock::time_point> at;
+    const double seconds = std::chrono::duration<double>(position).count();
+    // Not during a turn of the decode pool: the stream's timeline moves there.
+    (void)backend_->exclusive([&](detail::backend& b) {
+        at = b.as_hls()->wall_clock(seconds);
+        return result<>{};
+    });
+    return at;
 }
 
 hls::hls_stream* audio_stream::as_hls() noexcept {

@@ -3,13 +3,16 @@
 #include "detail/backend.hpp"
 #include "detail/context_state.hpp"
 #include "detail/sniff.hpp"
+#include "detail/turn_pool.hpp"
 
 #include <kithara/core/log.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 namespace kithara {
@@ -35,10 +38,20 @@ context_state::context_state(context_options o)
                   .name = "kithara-bg"}) {}
 
 context_state::~context_state() {
+    decode_pool_.reset();
     client.reset();
     store.reset();
     background.shutdown(worker::shutdown_mode::drain);
     io.shutdown();
+}
+
+turn_pool& context_state::decode_pool() {
+    std::call_once(decode_pool_once_, [this] {
+        unsigned n = options.decode_threads;
+        if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+        decode_pool_ = std::make_unique<turn_pool>(n);
+    });
+    return *decode_pool_;
 }
 
 namespace {
@@ -140,11 +153,15 @@ result<std::unique_ptr<audio_stream>> context::open(std::string_view url, open_o
     auto kind = detect(url, options);
     if (!kind) return fail(kind.error());
     std::string u(url);
-    auto b = *kind == stream_kind::hls ? detail::open_hls_backend(*state_, u, options)
-                                       : detail::open_file_backend(*state_, u, options);
+    const bool ahead = options.decode_ahead_chunks > 0;
+    auto hook = ahead ? std::make_shared<detail::wake_hook>() : nullptr;
+    auto b = *kind == stream_kind::hls ? detail::open_hls_backend(*state_, u, options, hook)
+                                       : detail::open_file_backend(*state_, u, options, hook);
     if (!b) return fail(b.error());
+    std::unique_ptr<detail::backend> backend = std::move(*b);
+    if (ahead) backend = detail::decode_ahead(*state_, std::move(backend), options, *hook);
     return std::unique_ptr<audio_stream>(
-        new audio_stream(state_, std::move(u), *kind, std::move(*b)));
+        new audio_stream(state_, std::move(u), *kind, std::move(backend)));
 }
 
 result<pin_result> context::pin(std::string_view url, open_options options) {

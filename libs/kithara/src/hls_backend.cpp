@@ -43,11 +43,24 @@ public:
         return c;
     }
 
+    // Enough media ahead to decode a chunk without waiting (a chunk is ~0.1 s).
+    static constexpr double ready_seconds = 0.2;
+
+    // A chunk is decoded already, or the media ahead is in the cache, or the end is reached.
+    bool ready() override {
+        if (pending_ || ended_) return true;
+        if (s_->stats().buffered_seconds >= ready_seconds) return true;
+        const hls::stream_info h = s_->info();
+        const double end = h.live && !h.ended ? -1.0 : h.duration;
+        return end >= 0 && last_end_ >= end - ready_seconds;
+    }
+
     result<> seek(std::chrono::nanoseconds position) override {
         auto r = s_->seek(std::chrono::duration<double>(position).count());
         if (r) {
             pending_.reset();
             ended_ = false;
+            last_end_ = std::chrono::duration<double>(position).count();
         }
         return r;
     }
@@ -80,6 +93,9 @@ private:
     void note_format(const decode::pcm_chunk& c) noexcept {
         rate_ = c.sample_rate;
         channels_ = c.channels;
+        if (c.sample_rate > 0)
+            last_end_ = std::chrono::duration<double>(c.start).count() +
+                        static_cast<double>(c.frames()) / c.sample_rate;
     }
 
     std::unique_ptr<hls::hls_stream> s_;
@@ -87,13 +103,15 @@ private:
     bool ended_ = false;                        // start() found no chunk at all
     std::uint32_t rate_ = 0;                    // of the newest chunk decoded
     std::uint32_t channels_ = 0;
+    double last_end_ = 0;  // seconds: where the newest chunk decoded ends
 };
 
 }  // namespace
 
 result<std::unique_ptr<backend>> open_hls_backend(context_state& ctx, const std::string& url,
-                                                  const open_options& opts) {
-    auto s = hls::open(url, *ctx.store, *ctx.client, hls_options_for(ctx, opts));
+                                                  const open_options& opts,
+                                                  std::shared_ptr<wake_hook> hook) {
+    auto s = hls::open(url, *ctx.store, *ctx.client, hls_options_for(ctx, opts, std::move(hook)));
     if (!s) return fail(s.error());
     auto b = std::make_unique<hls_backend>(std::move(*s));
     if (auto r = b->start(); !r) return fail(r.error());

@@ -8,9 +8,13 @@
 #include <kithara/worker/blocking_pool.hpp>
 #include <kithara/worker/io_runtime.hpp>
 
+#include <memory>
+#include <mutex>
 #include <optional>
 
 namespace kithara::detail {
+
+class turn_pool;
 
 struct context_state {
     explicit context_state(context_options o);
@@ -25,6 +29,13 @@ struct context_state {
     worker::blocking_pool background;
     std::optional<assets::asset_store> store;
     std::optional<net::client> client;
+
+    // The decode pool, started by the first stream that decodes ahead.
+    turn_pool& decode_pool();
+
+private:
+    std::once_flag decode_pool_once_;
+    std::unique_ptr<turn_pool> decode_pool_;  // destroyed first: no stream is left by then
 };
 
 }  // namespace kithara::detail

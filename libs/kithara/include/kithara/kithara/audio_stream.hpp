@@ -16,14 +16,30 @@
 // Ending: next() returns nullopt at the proven end of the media, an error when audio cannot be
 // delivered whole (the layers below retry and resume first); never a silent short result.
 //
-// Threads: next(), seek(), info(), stats(), pin(), unpin(), select_audio(), seek_to_live_edge()
-// and close() from one application thread at a time (decoding runs on it: the stream owns no
-// thread). interrupt(), lock_variant() and set_max_bandwidth() from any thread (one mutex makes
-// them safe against a concurrent close(); it is held for no I/O or wait). Events
-// (open_options::on_event) run on the context's io thread or on the thread in open()/next()/
-// seek(), without a lock of the stream held; keep them quick. Locks below: file_source.hpp and
-// hls_stream.hpp. Buffers: chunks come from
-// open_options::decode.pool (bufpool's shared sample pool by default) and belong to the caller.
+// Decoding ahead (the default): the context's decode pool (a few threads shared by every
+// stream) decodes each stream's next chunks into a bounded queue (open_options::decode_ahead_*),
+// one chunk per turn, streams taking turns in order (fairness). A stream whose queue is full, or
+// whose next bytes are not downloaded yet, is not scheduled: it costs no CPU until the consumer
+// takes a chunk or its bytes arrive (its layer's events wake it). next() takes the queue's head
+// (waiting when it is empty); try_next() never waits, and on_ready tells when a chunk came, so
+// one application thread can serve hundreds of streams. decode_ahead_chunks = 0 decodes on the
+// thread calling next() instead (no queue; try_next() then blocks like next()).
+//
+// Threads: next(), try_next(), seek(), info(), stats(), pin(), unpin(), select_audio(),
+// seek_to_live_edge() and close() from one application thread at a time. interrupt(),
+// lock_variant() and set_max_bandwidth() from any thread. With decoding ahead, a seek (and
+// seek_to_live_edge) takes effect in the pool's next turn for the stream: it returns at once,
+// chunks of the old position are dropped (a new epoch), and an error of the seek itself comes
+// from next(); info() and stats() are the state after the newest decoded chunk. Events
+// (open_options::on_event) run on the context's io thread, a pool thread or the thread in
+// open()/next()/seek(); on_ready on a pool thread; both without a lock of the stream held; keep
+// them quick and never call the stream's blocking calls from them. Locks: one mutex per stream
+// guards its queue, its pending seek and its snapshot of info and stats; it is never held
+// across decoding, I/O or a wait (the consumer waits on a condition variable). as_hls() and
+// as_file() name the layer below, which the pool drives while decoding ahead: only its
+// any-thread calls are safe then. Buffers: chunks come from open_options::decode.pool (bufpool's
+// shared sample pool by default) and belong to the caller once returned; the queue holds at
+// most decode_ahead_chunks of them and decode_ahead_bytes of samples.
 #pragma once
 
 #include <kithara/core/result.hpp>
@@ -88,12 +104,27 @@ struct open_options {
     std::vector<net::header> headers;  // sent with every request (never logged)
     net::request_options request;      // timeouts, retries, TLS
     std::function<void(const audio_event&)> on_event;  // see Threads above; must not block
+    // Decoding ahead on the context's decode pool (see above): the queue's bounds, in chunks and
+    // in bytes of samples (at least one chunk is held whatever its size). 0 chunks: decode on
+    // the thread calling next().
+    std::size_t decode_ahead_chunks = 4;
+    std::size_t decode_ahead_bytes = 256 * 1024;
+    // Called on a pool thread when a chunk (or the end, or an error) is ready after try_next()
+    // returned poll_state::pending. Must not block; typically wakes the application's loop.
+    std::function<void()> on_ready;
     // Tuning of each kind. open() overwrites the fields set above (decode, offline, headers,
     // request, on_event) and the shared pools; everything else is used as given: e.g.
     // file.prefetch_bytes, file.trust_cache; hls.variant, hls.abr, hls.audio, hls.live,
     // hls.on_metadata.
     file::options file;
     hls::stream_options hls;
+};
+
+// try_next(): what it found.
+enum class poll_state {
+    ready,    // a chunk was moved into `out`
+    pending,  // nothing decoded yet: on_ready will tell (or call next() to wait)
+    ended,    // the end of the media: no more chunks
 };
 
 struct audio_info {
@@ -126,6 +157,7 @@ struct audio_stats {
 
 namespace detail {
 class backend;
+class pooled_backend;
 struct context_state;
 }  // namespace detail
 
@@ -138,6 +170,9 @@ public:
     // The next chunk (start: its presentation time), nullopt at the end. After interrupt() or
     // close(): an error equal to condition::cancelled (interrupt) or condition::closed (close).
     [[nodiscard]] result<std::optional<decode::pcm_chunk>> next();
+    // Never waits while decoding ahead: a chunk already decoded, pending, or the end. An error
+    // (the stream's, or interrupted/closed) as from next().
+    [[nodiscard]] result<poll_state> try_next(decode::pcm_chunk& out);
     // The next chunk starts at `position` from the start (clamped to an HLS duration); a file
     // fetches the bytes there by a Range request at once. Bumps the chunks' epoch.
     result<> seek(std::chrono::nanoseconds position);

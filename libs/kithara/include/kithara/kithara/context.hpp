@@ -18,8 +18,9 @@
 // Threads: every member from any thread, concurrently (open() and pin() block: never call them
 // on the io thread, i.e. from an event callback). Streams share the context's state: a stream
 // outlives the context object safely; the threads stop when the context and every stream from
-// it are gone. Threads in all: io_threads + background_threads, however many streams are open
-// (decoding runs on the threads calling next()). Locks: none of the context's own. Buffers: the
+// it are gone. Threads in all: io_threads + background_threads + decode_threads (the decode
+// pool, started with the first stream that decodes ahead), however many streams are open.
+// Locks: the decode pool's run queue (a mutex, never held while decoding). Buffers: the
 // cache is on disk (cache_bytes); per-stream memory is documented in docs/KITHARA.md.
 #pragma once
 
@@ -48,6 +49,7 @@ struct context_options {
     bool offline = false;                     // every stream and pin offline
     unsigned io_threads = 1;                  // downloads and timers (1 serves hundreds)
     unsigned background_threads = 1;          // disk flushes, index rewrites, eviction
+    unsigned decode_threads = 0;              // the decode pool (decoding ahead); 0: one per core
     net::client_options client;               // user agent, per-host connection limits
 };
 
