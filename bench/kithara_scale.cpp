@@ -83,6 +83,7 @@ struct stream_run {
     bool started = false;  // realtime: first chunk had
     double due_s = 0;      // realtime: media seconds consumed
     std::size_t starved_ticks = 0;
+    double first_starve_s = 0;  // run time of its first starved tick
 };
 
 int usage() {
@@ -232,7 +233,9 @@ int main(int argc, char** argv) {
                     break;
                 }
                 if (*st == kithara::poll_state::pending) {
-                    if (!fast && r.started) ++r.starved_ticks;
+                    if (!fast && r.started) {
+                        if (r.starved_ticks++ == 0) r.first_starve_s = elapsed;
+                    }
                     break;
                 }
                 progressed = true;
@@ -252,10 +255,10 @@ int main(int argc, char** argv) {
                     r.started = true;
                     r.opened = clock_type::now();  // its clock starts with its first chunk
                     r.due_s = len;
+                    if (!fast) break;  // `due` was reckoned from the open: wait for the next tick
                 } else {
                     r.due_s += len;
                 }
-                if (fast) continue;
             }
         }
         if (fast) {
@@ -278,8 +281,11 @@ int main(int argc, char** argv) {
     for (auto& r : runs) {
         media_total += r.media_s;
         if (fast && r.s) rt.push_back(r.media_s / (r.done ? r.wall_s : wall));
-        if (!fast && r.s) rt.push_back(r.media_s / wall);
+        if (!fast && r.s && r.started) rt.push_back(r.media_s / (ms_since(r.opened) / 1000.0));
         if (r.starved_ticks > 0) ++starved;
+        if (r.starved_ticks > 0)  // which stream, when (seconds since the run began)
+            std::fprintf(stderr, "starved %s: %zu ticks, the first at %.2f s\n", r.s->url().c_str(),
+                         r.starved_ticks, r.first_starve_s);
     }
     const long anon_per_stream = n ? (anon_peak - anon_base) / static_cast<long>(n) : 0;
     std::ostringstream j;
