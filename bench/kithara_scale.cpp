@@ -2,7 +2,8 @@
 // bench/scale_vs_peers.sh (issue 18's scale figures).
 //
 //   kithara_scale --urls FILE --streams N --mode fast|realtime --seconds S --cache-dir DIR
-//                 [--json OUT.json] [--new-streams M]
+//                 [--json OUT.json] [--new-streams M] [--replay yes] [--reference F]
+//                 [--write-reference F] [--cache-bytes B]
 //
 // FILE lists URLs, one per line; stream i plays line i mod K with "?s=<i>" appended (a query the
 // loopback server ignores), so every stream downloads its own copy instead of reading another's
@@ -15,6 +16,12 @@
 // While the N play, M more streams open one after another (time from open() to the first
 // chunk: ttfp_new_ms p50/p99) and close. Sampled every 100 ms: threads (/proc/self/status) and
 // anonymous memory (/proc/self/smaps_rollup); CPU from getrusage over the playing phase.
+// Soak (--replay yes, fast): a stream that ends opens again under a new URL ("&r=<k>": a new
+// download), until S seconds pass. Every whole play's PCM (frames and an FNV-1a hash) is checked
+// against --reference (lines "index frames hash" of a clean run, --write-reference); a play that
+// differs is corrupt, one that fails (an error after net's retries) failed. The JSON adds the
+// play counts and, for flatness, the largest anonymous memory of each half of the run and the
+// descriptor range (after a 10 % warm-up). Exit 1 on any error, corrupt or failed play.
 // Prints one JSON object (and writes it to --json).
 #include <kithara/kithara/context.hpp>
 
@@ -25,8 +32,10 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -45,6 +54,20 @@ long proc_field(const char* file, const char* name) {
         if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + key.size());
     return -1;
 }
+long fds_now() {
+    long n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+    return n;
+}
+
+void fnv1a(std::uint64_t& h, const void* data, std::size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < n; ++i) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+}
+
 long threads_now() {
     return proc_field("/proc/self/status", "Threads");
 }
@@ -83,20 +106,27 @@ struct stream_run {
     bool started = false;  // realtime: first chunk had
     double due_s = 0;      // realtime: media seconds consumed
     std::size_t starved_ticks = 0;
+    std::size_t media = 0;                            // index into the URL list
+    std::uint64_t play_hash = 0xcbf29ce484222325ull;  // FNV-1a over this play's samples
+    std::uint64_t play_frames = 0;
+    std::size_t replays = 0;
     double first_starve_s = 0;  // run time of its first starved tick
 };
 
 int usage() {
     std::fprintf(stderr,
                  "usage: kithara_scale --urls FILE --streams N --mode fast|realtime --seconds S "
-                 "--cache-dir DIR [--json OUT] [--new-streams M]\n");
+                 "--cache-dir DIR [--json OUT] [--new-streams M] [--replay yes] [--reference F]\n"
+                 "       [--write-reference F] [--cache-bytes B]\n");
     return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string urls_file, mode = "fast", cache_dir, json_out;
+    std::string urls_file, mode = "fast", cache_dir, json_out, reference_in, reference_out;
+    bool replay = false;
+    std::uint64_t cache_bytes = 4'000'000'000;
     std::size_t n = 1, new_streams = 8;
     double seconds = 10;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -115,6 +145,14 @@ int main(int argc, char** argv) {
             json_out = v;
         else if (k == "--new-streams")
             new_streams = std::stoul(v);
+        else if (k == "--replay")
+            replay = v == "yes";
+        else if (k == "--reference")
+            reference_in = v;
+        else if (k == "--write-reference")
+            reference_out = v;
+        else if (k == "--cache-bytes")
+            cache_bytes = std::stoull(v);
         else
             return usage();
     }
@@ -130,7 +168,7 @@ int main(int argc, char** argv) {
 
     kithara::context_options co;
     co.cache_dir = cache_dir;
-    co.cache_bytes = 4'000'000'000;
+    co.cache_bytes = cache_bytes;
     auto ctx = kithara::context::create(co);
     if (!ctx) {
         std::fprintf(stderr, "context: %s\n", ctx.error().message().c_str());
@@ -147,6 +185,16 @@ int main(int argc, char** argv) {
         }
         cv.notify_one();
     };
+
+    // Each media's whole-play PCM (frames, FNV-1a) from a clean run: every play is checked.
+    std::map<std::size_t, std::pair<std::uint64_t, std::uint64_t>> reference;
+    if (!reference_in.empty()) {
+        std::ifstream in(reference_in);
+        std::size_t idx;
+        std::uint64_t frames, hash;
+        while (in >> idx >> frames >> std::hex >> hash >> std::dec) reference[idx] = {frames, hash};
+    }
+    std::size_t plays_ok = 0, plays_corrupt = 0, plays_failed = 0;
 
     const long anon_base = anon_kb_now();
     long threads_peak = threads_now();
@@ -165,10 +213,49 @@ int main(int argc, char** argv) {
             continue;
         }
         runs[i].s = std::move(*s);
+        runs[i].media = i % urls.size();
     }
+    struct point {
+        double t;
+        long anon_kb;
+        long fds;
+    };
+    std::vector<point> series;
     auto sample = [&] {
         threads_peak = std::max(threads_peak, threads_now());
-        anon_peak = std::max(anon_peak, anon_kb_now());
+        const long a = anon_kb_now();
+        anon_peak = std::max(anon_peak, a);
+        series.push_back({ms_since(t_start) / 1000.0, a, fds_now()});
+    };
+    // A whole play ended: check it against the reference, or record it as one.
+    auto end_of_play = [&](stream_run& r) {
+        auto it = reference.find(r.media);
+        if (it == reference.end()) {
+            reference[r.media] = {r.play_frames, r.play_hash};
+            ++plays_ok;
+        } else if (it->second == std::make_pair(r.play_frames, r.play_hash)) {
+            ++plays_ok;
+        } else {
+            ++plays_corrupt;
+            std::fprintf(stderr, "corrupt play of %s: %llu frames (reference %llu)\n",
+                         r.s->url().c_str(), static_cast<unsigned long long>(r.play_frames),
+                         static_cast<unsigned long long>(it->second.first));
+        }
+    };
+    // Fast with --replay yes: a stream that ended opens again under a new URL (a new download).
+    auto reopen = [&](stream_run& r, std::size_t i) {
+        r.s.reset();
+        ++r.replays;
+        auto s = ctx->open(with_query(urls[r.media], i) + "&r=" + std::to_string(r.replays), oo);
+        r.play_hash = 0xcbf29ce484222325ull;
+        r.play_frames = 0;
+        if (!s) {
+            std::fprintf(stderr, "reopen %zu: %s\n", i, s.error().message().c_str());
+            ++plays_failed;
+            return false;
+        }
+        r.s = std::move(*s);
+        return true;
     };
     std::vector<double> ttfp_new;
     std::size_t opened_new = 0;
@@ -217,7 +304,8 @@ int main(int argc, char** argv) {
             seen = readies;
         }
         bool progressed = false;
-        for (auto& r : runs) {
+        for (std::size_t idx = 0; idx < runs.size(); ++idx) {
+            auto& r = runs[idx];
             if (!r.s || r.done) continue;
             const double due = ms_since(r.opened) / 1000.0;
             // realtime: take chunks while the stream is behind its clock
@@ -227,6 +315,10 @@ int main(int argc, char** argv) {
                 if (!st) {
                     std::fprintf(stderr, "%s: %s\n", r.s->url().c_str(),
                                  st.error().message().c_str());
+                    if (replay && fast) {
+                        ++plays_failed;
+                        if (reopen(r, idx)) break;
+                    }
                     ++errors;
                     r.done = true;
                     --left;
@@ -240,15 +332,25 @@ int main(int argc, char** argv) {
                 }
                 progressed = true;
                 if (*st == kithara::poll_state::ended) {
-                    if (fast) {
+                    end_of_play(r);
+                    if (fast && replay) {
+                        if (!reopen(r, idx)) {
+                            r.done = true;
+                            --left;
+                        }
+                    } else if (fast) {
                         r.done = true;
                         r.wall_s = ms_since(r.opened) / 1000.0;
                         --left;
                     } else {
                         (void)r.s->seek(std::chrono::nanoseconds(0));
+                        r.play_hash = 0xcbf29ce484222325ull;
+                        r.play_frames = 0;
                     }
                     break;
                 }
+                fnv1a(r.play_hash, c.samples.data(), c.samples.size() * sizeof(float));
+                r.play_frames += c.frames();
                 const double len = static_cast<double>(c.frames()) / c.sample_rate;
                 r.media_s += len;
                 if (!r.started) {
@@ -301,8 +403,29 @@ int main(int argc, char** argv) {
       << ", \"ttfp_new_ms_p50\": " << percentile(ttfp_new, 0.5)
       << ", \"ttfp_new_ms_p99\": " << percentile(ttfp_new, 0.99)
       << ", \"new_streams\": " << ttfp_new.size() << ", \"starved_streams\": " << starved
-      << ", \"errors\": " << errors << "}";
+      << ", \"errors\": " << errors << ", \"plays_ok\": " << plays_ok
+      << ", \"plays_corrupt\": " << plays_corrupt << ", \"plays_failed\": " << plays_failed;
+    // Flatness: the largest anonymous memory and descriptor count in the first and second half
+    // of the run after a 10 % warm-up.
+    long a1 = 0, a2 = 0, f_min = -1, f_max = 0;
+    for (const auto& p : series) {
+        if (p.t < wall * 0.1) continue;
+        (p.t < wall * 0.55 ? a1 : a2) = std::max(p.t < wall * 0.55 ? a1 : a2, p.anon_kb);
+        f_min = f_min < 0 ? p.fds : std::min(f_min, p.fds);
+        f_max = std::max(f_max, p.fds);
+    }
+    j << ", \"anon_kb_max_first_half\": " << a1 << ", \"anon_kb_max_second_half\": " << a2
+      << ", \"fds_min\": " << f_min << ", \"fds_max\": " << f_max << "}";
+    if (std::getenv("KITHARA_SCALE_SERIES"))
+        for (const auto& p : series)
+            std::fprintf(stderr, "series %.1f s: %ld KB anonymous, %ld fds\n", p.t, p.anon_kb,
+                         p.fds);
+    if (!reference_out.empty()) {
+        std::ofstream out(reference_out);
+        for (const auto& [idx, v] : reference)
+            out << idx << ' ' << v.first << ' ' << std::hex << v.second << std::dec << '\n';
+    }
     std::cout << j.str() << std::endl;
     if (!json_out.empty()) std::ofstream(json_out) << j.str() << "\n";
-    return errors == 0 ? 0 : 1;
+    return errors == 0 && plays_corrupt == 0 && plays_failed == 0 ? 0 : 1;
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include <fstream>
 #include <thread>
 
@@ -25,6 +27,19 @@ TEST(test_server, serves_single_range_with_206) {
     ASSERT_EQ(log.size(), 1u);
     EXPECT_EQ(log[0].range, "bytes=100-199");
     EXPECT_EQ(log[0].bytes_sent, 100u);
+}
+
+TEST(test_server, a_periodic_fault_hits_every_nth_request_of_any_path) {
+    http_server srv;
+    srv.put("/a", make_body(100));
+    srv.put("/b", make_body(100));
+    srv.add_fault_every(3, {.status = 503});
+    std::vector<int> statuses;
+    for (int i = 0; i < 6; ++i) {
+        raw_client c(srv.port());
+        statuses.push_back(c.get(i % 2 ? "/b" : "/a").status);
+    }
+    EXPECT_EQ(statuses, (std::vector<int>{200, 200, 503, 200, 200, 503}));
 }
 
 TEST(test_server, range_beyond_end_is_416) {

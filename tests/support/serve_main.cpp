@@ -7,6 +7,7 @@
 //                 [--live /PATH.m3u8=VOD.m3u8 ...] [--live-window N] [--live-time-scale X]
 //                 [--live-ll-parts N] [--live-end-after N] [--live-type live|event]
 //                 [--live-media-sequence N] [--live-block-timeout-ms MS]
+//                 [--drop-every N] [--status-every N]
 //
 // --rate paces each connection on its own (bytes/s). --link-rate / --schedule make one shared
 // link for every connection (bits/s, suffixes k and M allowed: 1M = 1 Mbit/s); the schedule is
@@ -14,6 +15,8 @@
 // [1 - p %, 1 + p %] per --noise-period link seconds from --noise-seed. --log writes the request
 // log (one line per request: path, range, status, bytes, start and end in ms since the server
 // started) when the server stops.
+// --drop-every N closes the connection 8 KiB into the body of every N-th response (server-wide);
+// --status-every N answers 503 to every N-th request (faults for soak runs).
 // --live serves a live HLS media playlist at /PATH.m3u8 (segments /PATH_<msn>.<ext> beside it)
 // whose window advances over the segments of the VOD media playlist VOD.m3u8 in a loop, with a
 // discontinuity at each wrap (test_server_live.hpp); repeat it for more streams. The --live-*
@@ -47,7 +50,8 @@ constexpr const char* usage =
     "       [--noise PERCENT] [--noise-seed N] [--noise-period S] [--tick-ms MS] [--log FILE]\n"
     "       [--live /PATH.m3u8=VOD.m3u8 ...] [--live-window N] [--live-time-scale X]\n"
     "       [--live-ll-parts N] [--live-end-after N] [--live-type live|event]\n"
-    "       [--live-media-sequence N] [--live-block-timeout-ms MS]\n";
+    "       [--live-media-sequence N] [--live-block-timeout-ms MS]\n"
+    "       [--drop-every N] [--status-every N]\n";
 
 // "1000000", "1M", "250k" -> bits/s; nullopt on anything else.
 std::optional<double> parse_bits(std::string_view s) {
@@ -152,6 +156,18 @@ int main(int argc, char** argv) {
             link.tick = std::chrono::milliseconds(static_cast<long>(*v));
         } else if (flag == "--log") {
             log_file = value;
+        } else if (flag == "--drop-every") {
+            auto n = count(value);
+            if (!n || *n == 0) return fail("--drop-every: not a count >= 1: " + value);
+            kithara::test::fault f;
+            f.drop_after = 8192;
+            server.add_fault_every(static_cast<int>(*n), f);
+        } else if (flag == "--status-every") {
+            auto n = count(value);
+            if (!n || *n == 0) return fail("--status-every: not a count >= 1: " + value);
+            kithara::test::fault f;
+            f.status = 503;
+            server.add_fault_every(static_cast<int>(*n), f);
         } else if (flag == "--live") {
             const auto eq = value.find('=');
             if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())

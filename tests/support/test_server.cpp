@@ -169,6 +169,12 @@ void http_server::add_fault(std::string path, fault f, int first, int count) {
     impl_->rules.push_back({std::move(path), first, count, std::move(f)});
 }
 
+void http_server::add_fault_every(int every, fault f) {
+    if (every <= 0) return;
+    std::lock_guard lock(impl_->mutex);
+    impl_->periodic_rules.push_back({every, std::move(f)});
+}
+
 void http_server::set_rate(std::uint64_t bytes_per_second) {
     std::lock_guard lock(impl_->mutex);
     impl_->rate = bytes_per_second;

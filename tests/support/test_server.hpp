@@ -138,6 +138,9 @@ public:
     void put(std::string path, std::string body);
     // Applies f to requests number first..first+count-1 for path (count 0 = all from first).
     void add_fault(std::string path, fault f, int first = 1, int count = 1);
+    // Applies f to every `every`-th request the server receives, whatever its path (the
+    // every-th, 2·every-th, ...; counted server-wide). A path's own add_fault rule wins.
+    void add_fault_every(int every, fault f);
     // Per-connection bandwidth in bytes/s for all responses (0 = unlimited); takes effect on
     // the next slice of responses already being sent.
     void set_rate(std::uint64_t bytes_per_second);

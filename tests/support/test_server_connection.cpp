@@ -107,7 +107,10 @@ private:
         {
             std::lock_guard lock(srv_.mutex);
             number_ = ++srv_.counters[path_];
+            const auto total = ++srv_.requests_total;
             f_ = fault{};
+            for (const auto& r : srv_.periodic_rules)
+                if (total % static_cast<std::uint64_t>(r.every) == 0) f_ = r.f;
             for (const auto& r : srv_.rules)
                 if (r.path == path_ && number_ >= r.first &&
                     (r.count == 0 || number_ < r.first + r.count))

@@ -38,6 +38,12 @@ struct rule {
     fault f;
 };
 
+// add_fault_every: a fault for every `every`-th request of the server.
+struct periodic_rule {
+    int every = 0;
+    fault f;
+};
+
 std::string http_date(std::time_t t);
 std::string lower(std::string_view s);
 std::string_view trim(std::string_view s);
@@ -61,6 +67,8 @@ struct http_server::impl {
     std::map<std::string, detail::content, std::less<>> file_cache;
     std::map<std::string, int, std::less<>> counters;
     std::vector<detail::rule> rules;
+    std::vector<detail::periodic_rule> periodic_rules;
+    std::uint64_t requests_total = 0;  // every request received (periodic rules count these)
     std::map<std::string, route_handler, std::less<>> routes;  // by path prefix
     std::uint64_t rate = 0;
     std::vector<log_entry> log;

@@ -328,6 +328,7 @@ void engine::set_position(std::size_t seg) {
     {
         std::lock_guard lock(mutex_);
         read_seg_ = seg;
+        released_to_ = std::min(released_to_, seg);  // a seek back reopens what it reads
         started_ = true;
         failure_.reset();
         stalled_since_.reset();

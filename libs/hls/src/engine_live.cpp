@@ -399,6 +399,23 @@ void engine::drop_behind(std::size_t seg) {
     handles.clear();  // closing a handle writes its range map: no lock held
 }
 
+void engine::release_behind(std::size_t seg) {
+    std::vector<std::shared_ptr<assets::streaming_handle>> handles;
+    {
+        std::lock_guard lock(mutex_);
+        if (live_) return;
+        seg = std::min(seg, read_seg_);
+        auto k = std::max(items_.first(), released_to_);
+        for (; k < seg && k < items_.size(); ++k) {
+            auto& it = items_[k];
+            if (it.st == item::state::fetching) break;  // released by a later call
+            if (it.res) handles.push_back(std::move(it.res));
+        }
+        released_to_ = std::max(released_to_, k);
+    }
+    handles.clear();  // closing a handle writes its range map: no lock held
+}
+
 std::optional<std::size_t> engine::lost_segment(std::size_t first, std::size_t end) const {
     std::lock_guard lock(mutex_);
     first = std::max(first, items_.first());

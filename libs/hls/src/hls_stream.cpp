@@ -650,6 +650,31 @@ struct player {
         }
     }
 
+    // VOD: the run appends segment `next` of [.., end) when the decoder reaches the end of the
+    // parts appended so far, and lets go of all but the last two parts (a demuxer may read back
+    // a little) and of the engine's handles behind them: a stream holds a few open cache files,
+    // not one per segment played.
+    void grow_vod(const std::shared_ptr<stream::concat_source>& cat, std::size_t next,
+                  std::size_t end) {
+        // The callback may be copied before each call: the position lives outside it.
+        auto at = std::make_shared<std::size_t>(next);
+        cat->on_demand([this, at, end, weak = std::weak_ptr<stream::concat_source>(cat)] {
+            auto c = weak.lock();
+            if (!c) return;
+            if (const auto parts = c->part_count(); parts > 2) c->release_parts_before(parts - 2);
+            if (*at < end) {
+                auto src = e->segment_source(*at);
+                if (!src || !c->append(*src)) {
+                    c->finish();  // the reader's wait then fails; failure() names the segment
+                    return;
+                }
+                e->release_behind(*at >= 2 ? *at - 2 : 0);
+                if (++*at < end) return;
+            }
+            c->finish();
+        });
+    }
+
     // Live: the run appends each next segment when the decoder reaches the end of the last.
     void grow_live(const std::shared_ptr<stream::concat_source>& cat) {
         cat->on_demand([this, weak = std::weak_ptr<stream::concat_source>(cat)] {
@@ -741,7 +766,10 @@ struct player {
             if (!src) return kithara::fail(src.error());
             if (auto r = cat->append(*src); !r) return r;
         }
-        for (std::size_t k = first; k < end; ++k) {
+        // A VOD run holds two segments at a time: the rest join as the decoder reaches them
+        // (grow_vod), so a long stream's played segments close their cache files.
+        const std::size_t upfront = e->live() ? end : std::min(end, first + 2);
+        for (std::size_t k = first; k < upfront; ++k) {
             auto src = e->segment_source(k);
             if (!src) return kithara::fail(src.error());
             if (auto r = cat->append(*src); !r) return r;
@@ -750,6 +778,8 @@ struct player {
         // it grows as reloads add segments.
         if (e->live() && !stop_at && end == segs.size())
             grow_live(cat);
+        else if (upfront < end)
+            grow_vod(cat, upfront, end);
         else
             cat->finish();
         if (e->live()) e->evict_behind(first);

@@ -269,6 +269,10 @@ public:
     // The segment table lets go of its blocks before `seg` that no request uses (the player
     // passed them and the server's window left them: see evict_behind).
     void drop_behind(std::size_t seg);
+    // VOD (decoding thread): the player passed the segments before `seg`: their cache handles
+    // close (a later read, after a seek back, opens the file again). Items being fetched keep
+    // theirs.
+    void release_behind(std::size_t seg);
     // Live: the segment with media sequence `msn`, if the table holds it (decoding thread).
     [[nodiscard]] std::optional<std::size_t> segment_of_msn(std::uint64_t msn) const;
     // Live (decoding thread): moves this engine's timeline so that segment `msn` starts at `at`
@@ -375,6 +379,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable idle_;  // in-flight requests reached 0; download_all's progress
     std::size_t read_seg_ = 0;
+    std::size_t released_to_ = 0;  // VOD: release_behind() closed the handles before this
     bool started_ = false;
     bool shut_down_ = false;
     std::size_t in_flight_ = 0;
