@@ -441,6 +441,14 @@ TEST(context, one_thread_serves_many_streams_with_try_next) {
         }
     }
     EXPECT_EQ(thread_count(), before);
+    // The streams share the context's connections: at most the per-host limit (16) at once,
+    // reused (keep-alive) rather than one per request.
+    std::size_t requests = 0;
+    for (const auto& entry : e.files.log()) requests += entry.path.empty() ? 0 : 1;
+    for (const auto& entry : e.hls.log()) requests += entry.path.empty() ? 0 : 1;
+    EXPECT_LE(e.files.connections_accepted(), 16u);
+    EXPECT_LE(e.hls.connections_accepted(), 16u);
+    EXPECT_LT(e.files.connections_accepted() + e.hls.connections_accepted(), requests);
     for (std::size_t i = 0; i < streams.size(); ++i) {
         SCOPED_TRACE(streams[i].s->url());
         if (streams[i].s->kind() == stream_kind::file)

@@ -20,11 +20,12 @@ import json
 import math
 import os
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import tempfile
+
+from serve_process import served
 
 player, serve, demo_dir, case = sys.argv[1:5]
 work = tempfile.mkdtemp(prefix="kithara-hls-cli-")
@@ -57,28 +58,11 @@ def stats(*args):
         return json.load(f)
 
 
-class server:
+class server(served):
     """kithara_serve over the demo directory; log() stops it and returns the request log."""
 
     def __init__(self, root=demo_dir):
-        self.log_file = path(f"server-{len(os.listdir(work))}.log")
-        self.p = subprocess.Popen([serve, root, "--log", self.log_file],
-                                  stdout=subprocess.PIPE, text=True)
-        self.port = int(self.p.stdout.readline())
-        atexit.register(self.stop)
-
-    def url(self, name):
-        return f"http://127.0.0.1:{self.port}/{name}"
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            self.p.wait(timeout=30)
-
-    def log(self):
-        self.stop()
-        with open(self.log_file) as f:
-            return [line.split() for line in f if line.strip()]
+        super().__init__(serve, root, path(f"server-{len(os.listdir(work))}.log"))
 
 
 def master_variants():

@@ -15,11 +15,12 @@ import json
 import math
 import os
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import tempfile
+
+from serve_process import served
 
 play, serve, file_dir, hls_dir = sys.argv[1:5]
 work = tempfile.mkdtemp(prefix="kithara-play-")
@@ -27,26 +28,8 @@ atexit.register(shutil.rmtree, work, True)
 env = dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache"))
 
 
-class server:
-    def __init__(self, root, name):
-        self.log_file = os.path.join(work, name + ".log")
-        self.p = subprocess.Popen([serve, root, "--log", self.log_file],
-                                  stdout=subprocess.PIPE, text=True)
-        self.port = int(self.p.stdout.readline())
-        atexit.register(self.stop)
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.port}/{path}"
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            self.p.wait(timeout=30)
-
-    def log(self):
-        self.stop()
-        with open(self.log_file) as f:
-            return [line.split() for line in f if line.strip()]
+def server(root, name):
+    return served(serve, root, os.path.join(work, name + ".log"))
 
 
 def run(*args, expect=0):
