@@ -416,6 +416,11 @@ void engine::release_behind(std::size_t seg) {
     handles.clear();  // closing a handle writes its range map: no lock held
 }
 
+void engine::reopen_from(std::size_t seg) {
+    std::lock_guard lock(mutex_);
+    released_to_ = std::min(released_to_, seg);
+}
+
 std::optional<std::size_t> engine::lost_segment(std::size_t first, std::size_t end) const {
     std::lock_guard lock(mutex_);
     first = std::max(first, items_.first());

@@ -102,6 +102,9 @@ struct player {
     // The run's init section (a live run outlives the table's blocks of its first segments).
     std::uint32_t run_map = no_index;
     std::size_t run_end = 0;
+    // VOD: the segment grow_vod could not add to the run (the next run starts there and reports
+    // why); kept for open_run when it happened while the decoder opened.
+    std::optional<std::size_t> cut_at;
     double skip_seconds = 0;  // a seek inside the current run: becomes skip_frames at its 1st chunk
     std::uint64_t skip_frames =
         0;  // to drop at the start of the current run (a seek, a run decoded again)
@@ -665,7 +668,12 @@ struct player {
             if (*at < end) {
                 auto src = e->segment_source(*at);
                 if (!src || !c->append(*src)) {
-                    c->finish();  // the reader's wait then fails; failure() names the segment
+                    // The run ends before this segment, and the next run starts at it: its
+                    // open_run reports the error (never a silently shorter stream).
+                    run_end = *at;
+                    next_seg = *at;
+                    cut_at = *at;
+                    c->finish();
                     return;
                 }
                 e->release_behind(*at >= 2 ? *at - 2 : 0);
@@ -755,6 +763,7 @@ struct player {
         run_first = first;
         run_map = segs[first].map;
         run_end = end;
+        cut_at.reset();
         run_frames = 0;
         (void)e->take_read_failure();
         const auto& s = segs[first];
@@ -782,6 +791,7 @@ struct player {
             grow_vod(cat, upfront, end);
         else
             cat->finish();
+        if (!e->live()) e->reopen_from(first);  // this run's segments may be opened again
         if (e->live()) e->evict_behind(first);
         if (!first_run && s.discontinuity)
             e->emit(make_event(event_kind::discontinuity, s.resolved_uri, s.media_sequence,
@@ -808,6 +818,8 @@ struct player {
         }
         dec = std::move(*d);
         next_seg = end;
+        if (cut_at) next_seg = *cut_at;  // grow_vod could not add a segment during the open
+        cut_at.reset();
         skip_seconds = skip;
         skip_frames = skip_n;
         run_frames = 0;

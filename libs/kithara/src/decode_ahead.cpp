@@ -53,6 +53,7 @@ public:
     item next() {
         std::unique_lock lk(m_);
         for (;;) {
+            if (auto e = take_seek_error_locked()) return fail(std::move(*e));
             if (auto i = pop_locked()) return std::move(*i);
             if (auto e = stop_error_locked()) return fail(*e);
             demand_ = true;
@@ -63,6 +64,7 @@ public:
 
     result<poll_state> try_next(decode::pcm_chunk& out) {
         std::unique_lock lk(m_);
+        if (auto e = take_seek_error_locked()) return fail(std::move(*e));
         if (auto i = pop_locked()) {
             if (!*i) return fail(i->error());
             if (!**i) return poll_state::ended;
@@ -79,6 +81,7 @@ public:
     void reposition(backend::action a) {
         std::lock_guard lk(m_);
         reposition_ = std::move(a);
+        seek_error_.reset();
         ++epoch_;
         queue_.clear();
         queued_bytes_ = 0;
@@ -131,8 +134,10 @@ public:
         }
         inner_->interrupt();
         cv_.notify_all();
+        // A queued turn sees closing_ and leaves inner_ alone: only a running one, or an
+        // on_ready call in progress, is waited for.
         std::unique_lock lk(m_);
-        cv_.wait(lk, [&] { return turn_ == turn_state::idle; });
+        cv_.wait(lk, [&] { return turn_ != turn_state::running && callbacks_ == 0; });
         lk.unlock();
         inner_.reset();
     }
@@ -157,6 +162,7 @@ public:
         backend::action excl;
         std::uint64_t epoch = 0;
         bool forced = false;
+        bool may_decode = false;
         {
             std::lock_guard lk(m_);
             if (closing_) {
@@ -171,7 +177,14 @@ public:
             exclusive_ = nullptr;
             epoch = epoch_;
             forced = demand_ || static_cast<bool>(repo);
+            // A turn given for a call still decodes only into room before the end.
+            may_decode = !ended_ && !full_locked();
             woken_ = false;
+        }
+        // In the order the application made them: a seek, then a call that came after it.
+        std::optional<error> seek_failed;
+        if (repo) {
+            if (auto r = repo(*inner_); !r) seek_failed = r.error();
         }
         if (excl) {
             auto r = excl(*inner_);
@@ -181,10 +194,7 @@ public:
             cv_.notify_all();
         }
         std::optional<item> got;
-        if (repo) {
-            if (auto r = repo(*inner_); !r) got.emplace(fail(r.error()));
-        }
-        if (!got && (forced || inner_->ready())) got.emplace(inner_->next());
+        if (!seek_failed && may_decode && (forced || inner_->ready())) got.emplace(inner_->next());
         audio_info info;
         audio_stats stats;
         if (got) {
@@ -195,6 +205,7 @@ public:
         {
             std::lock_guard lk(m_);
             turn_ = turn_state::idle;
+            if (seek_failed && epoch == epoch_) seek_error_ = std::move(seek_failed);
             if (got) {
                 info_ = std::move(info);
                 stats_ = std::move(stats);
@@ -203,13 +214,21 @@ public:
             if (!closing_ && (got || woken_ || demand_ || reposition_ || exclusive_) &&
                 wanted_locked())
                 schedule_locked();
-            if (notify_ready_ && (!queue_.empty() || final_)) {
+            if (notify_ready_ && !closing_ && (!queue_.empty() || final_ || seek_error_)) {
                 notify_ready_ = false;
                 fire = true;
+                ++callbacks_;  // close() waits for it
             }
         }
         cv_.notify_all();
-        if (fire && on_ready_) on_ready_();
+        if (fire) {
+            if (on_ready_) on_ready_();
+            {
+                std::lock_guard lk(m_);
+                --callbacks_;
+            }
+            cv_.notify_all();
+        }
     }
 
 private:
@@ -230,6 +249,7 @@ private:
         pool_.submit(shared_from_this());
     }
     void push_locked(item i) {
+        demand_ = false;  // the consumer will find this one
         if (!i || !*i) ended_ = true;
         queued_bytes_ += bytes_of(i);
         queue_.push_back(std::move(i));
@@ -255,6 +275,12 @@ private:
         if (!*final_) return fail(final_->error());
         return std::optional<decode::pcm_chunk>{};
     }
+    // A seek that failed: returned once; the stream goes on from where it was.
+    std::optional<error> take_seek_error_locked() {
+        std::optional<error> e = std::move(seek_error_);
+        seek_error_.reset();
+        return e;
+    }
     std::optional<error> stop_error_locked() const {
         if (interrupted_) return error(context_errc::interrupted, "interrupted");
         if (closing_) return error(context_errc::closed, "closed");
@@ -271,7 +297,9 @@ private:
     std::condition_variable cv_;  // next(), exclusive() and close() wait on it
     std::deque<item> queue_;      // at most max_chunks_ items (one more: an end or an error)
     std::size_t queued_bytes_ = 0;
-    std::optional<item> final_;  // the end or error already returned: repeated
+    std::optional<item> final_;        // the end or error already returned: repeated
+    std::optional<error> seek_error_;  // a deferred seek failed: next() returns it once
+    std::size_t callbacks_ = 0;        // on_ready calls in progress
     turn_state turn_ = turn_state::idle;
     bool demand_ = false;        // the consumer found the queue empty: skip the gate
     bool notify_ready_ = false;  // try_next() said pending: call on_ready

@@ -67,8 +67,8 @@ public:
     // deadline already passed: it never waits, and it is the demand signal at the frontier.
     bool ready() override {
         if (src_->complete()) return true;
-        auto w = src_->wait_range({reads_->frontier(), gate_bytes},
-                                  std::chrono::steady_clock::now(), {});
+        const std::uint64_t from = reads_->frontier();
+        auto w = src_->wait_range({from, from + gate_bytes}, std::chrono::steady_clock::now(), {});
         return !w || *w != stream::wait_status::timed_out;  // an error: next() reports it
     }
     result<> seek(std::chrono::nanoseconds position) override { return dec_->seek(position); }

@@ -43,9 +43,11 @@ public:
         return {};
     }
 
-    result<> on_restart(const net::response_head&) override {
+    result<> on_restart(const net::response_head& head) override {
         std::lock_guard lk(m_);
         body_.clear();
+        content_type_ = head.content_type;
+        if (kind_from_content_type(content_type_)) return stop_locked();
         return {};
     }
 

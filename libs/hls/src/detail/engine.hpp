@@ -273,6 +273,9 @@ public:
     // close (a later read, after a seek back, opens the file again). Items being fetched keep
     // theirs.
     void release_behind(std::size_t seg);
+    // VOD: a run starts at `seg` (it may reopen segments released before): release_behind
+    // looks at them again.
+    void reopen_from(std::size_t seg);
     // Live: the segment with media sequence `msn`, if the table holds it (decoding thread).
     [[nodiscard]] std::optional<std::size_t> segment_of_msn(std::uint64_t msn) const;
     // Live (decoding thread): moves this engine's timeline so that segment `msn` starts at `at`
