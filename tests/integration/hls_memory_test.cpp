@@ -371,8 +371,10 @@ void steady_state(const alloc_case& c, bool replay) {
     ASSERT_GT(steady, 10 * moved) << "too few chunks without a window move to judge";
     // A VOD run holds two segments at a time: each next one joins it when the decoder gets there
     // (its source, its cache handle, the run's part: a few allocations per segment, in exchange
-    // for not holding one open cache file per segment played).
-    constexpr std::size_t per_segment_joining = 7;
+    // for not holding one open cache file per segment played). Measured 2-5 per segment with
+    // the system FFmpeg, up to 7.3 with the bundled one while downloading (which chunks see the
+    // window move depends on timing); a per-chunk allocation would still add ~170 per segment.
+    constexpr std::size_t per_segment_joining = 12;
     const std::size_t allowed =
         (c.per_segment + per_segment_joining) * segment_starts(c.dir, c.playlist).size();
     EXPECT_LE(steady_news, allowed) << "operator new in " << steady << " steady chunks";
