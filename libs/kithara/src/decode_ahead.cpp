@@ -328,7 +328,6 @@ public:
         s_->reposition([position](backend& b) { return b.seek(position); });
         return {};
     }
-    bool ready() override { return true; }
     result<> reposition(const action& a) override {
         s_->reposition(a);
         return {};
