@@ -10,6 +10,7 @@
 # system: pkg-config's libavformat/libavcodec/libavutil/libswresample (cmake/FindFFmpeg.cmake).
 
 include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/KitharaBundled.cmake)
 
 if(PROJECT_IS_TOP_LEVEL)
   set(_kithara_ffmpeg_default bundled)
@@ -37,7 +38,6 @@ if(NOT EXISTS ${KITHARA_FFMPEG_SOURCE_DIR}/configure)
 endif()
 
 find_program(KITHARA_MAKE_PROGRAM NAMES make gmake REQUIRED)
-find_program(KITHARA_FLOCK_PROGRAM flock REQUIRED)  # used by cmake/ffmpeg_cached_build.sh
 
 # The C compiler FFmpeg is built with. The sanitizer presets build FFmpeg with gcc like the
 # default preset (FFmpeg gets none of our flags anyway), so every tree shares one FFmpeg build.
@@ -68,53 +68,15 @@ set(_ff_configure_args
   --enable-parser=${_ff_parsers} --enable-bsf=aac_adtstoasc
   --extra-cflags=-fvisibility=hidden)
 
-# FFmpeg is built once per content key into a cache the build trees of one checkout share (like
-# the HLS fixtures): `scripts/dev test` builds the default and asan presets, and built the same
-# FFmpeg twice before. The key: the source (its path, Debian version, applied patches, RELEASE and
-# VERSION files), the configure arguments, the compiler (path and version) and the build script.
-set(_ff_script ${CMAKE_CURRENT_LIST_DIR}/ffmpeg_cached_build.sh)
-file(REAL_PATH ${KITHARA_FFMPEG_SOURCE_DIR} _ff_source)
-file(REAL_PATH ${_ff_cc} _ff_cc_real)
-execute_process(COMMAND ${_ff_cc} --version OUTPUT_VARIABLE _ff_cc_version ERROR_QUIET)
-string(REGEX MATCH "^[^\n]*" _ff_cc_version "${_ff_cc_version}")
-file(SHA256 ${_ff_script} _ff_key)
-string(APPEND _ff_key "|${_ff_source}|${_ff_cc_real}|${_ff_cc_version}|${_ff_configure_args}")
-foreach(_file debian/changelog debian/patches/series .pc/applied-patches RELEASE VERSION)
-  if(EXISTS ${_ff_source}/${_file})
-    file(SHA256 ${_ff_source}/${_file} _ff_hash)
-    string(APPEND _ff_key "|${_file}=${_ff_hash}")
-    # A new source (install-deps fetched a newer Debian version) reconfigures, so a new key.
-    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-                 ${KITHARA_FFMPEG_SOURCE_DIR}/${_file})
-  endif()
-endforeach()
-string(SHA256 _ff_key "${_ff_key}")
-string(SUBSTRING "${_ff_key}" 0 16 _ff_key)
-cmake_path(IS_PREFIX PROJECT_SOURCE_DIR "${PROJECT_BINARY_DIR}" NORMALIZE _ff_in_tree)
-get_filename_component(_ff_binary_parent ${PROJECT_BINARY_DIR} DIRECTORY)
-if(_ff_in_tree AND _ff_binary_parent STREQUAL "${PROJECT_SOURCE_DIR}/build")
-  set(_ff_cache_root ${_ff_binary_parent}/.fixture-cache)
-else()
-  set(_ff_cache_root ${PROJECT_BINARY_DIR}/_deps/.fixture-cache)
-endif()
-set(_ff_prefix ${_ff_cache_root}/ffmpeg-${_ff_key})
+# Built once per content key into a cache the build trees of one checkout share
+# (cmake/KitharaBundled.cmake).
+set(_ff_libs avformat avcodec swresample avutil)  # link order
+kithara_bundled_build(NAME ffmpeg SOURCE ${KITHARA_FFMPEG_SOURCE_DIR} CC ${_ff_cc}
+  LIBS ${_ff_libs} KIND configure TOOL ${KITHARA_MAKE_PROGRAM} ARGS ${_ff_configure_args}
+  OUT_PREFIX _ff_prefix OUT_ARCHIVES _ff_byproducts)
 set(KITHARA_BUNDLED_FFMPEG_PREFIX ${_ff_prefix} CACHE INTERNAL
     "Where the bundled FFmpeg of this build tree is installed (a shared, content-keyed cache)")
 
-set(_ff_libs avformat avcodec swresample avutil)  # link order
-set(_ff_byproducts)
-foreach(_lib IN LISTS _ff_libs)
-  list(APPEND _ff_byproducts ${_ff_prefix}/lib/lib${_lib}.a)
-endforeach()
-add_custom_command(OUTPUT ${_ff_prefix}/stamp
-  BYPRODUCTS ${_ff_byproducts}
-  COMMAND ${_ff_script} ${_ff_prefix} ${_ff_source} ${KITHARA_MAKE_PROGRAM} ${_ff_configure_args}
-  DEPENDS ${_ff_script}
-  COMMENT "Building the bundled FFmpeg (or reusing the one built for this checkout)"
-  VERBATIM)
-add_custom_target(kithara_ffmpeg_build DEPENDS ${_ff_prefix}/stamp)
-
-file(MAKE_DIRECTORY ${_ff_prefix}/include)
 find_package(Threads REQUIRED)
 set(_ff_deps_avformat FFmpeg::avcodec FFmpeg::avutil)
 set(_ff_deps_avcodec FFmpeg::swresample FFmpeg::avutil)

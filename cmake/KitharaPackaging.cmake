@@ -78,6 +78,14 @@ function(kithara_write_package)
     install(FILES ${PROJECT_SOURCE_DIR}/cmake/FindKitharaBundledFFmpeg.cmake
             DESTINATION ${KITHARA_INSTALL_CMAKEDIR} COMPONENT Kithara_Development)
   endif()
+  # A static kithara::net with the bundled libcurl needs its archive at link time.
+  if(KITHARA_CURL STREQUAL "bundled" AND NOT BUILD_SHARED_LIBS AND TARGET kithara_net)
+    install(FILES ${KITHARA_BUNDLED_CURL_ARCHIVES}
+            DESTINATION ${CMAKE_INSTALL_LIBDIR}/kithara-curl COMPONENT Kithara_Development)
+    install(FILES ${PROJECT_SOURCE_DIR}/cmake/FindKitharaBundledCurl.cmake
+                  ${PROJECT_SOURCE_DIR}/cmake/KitharaBundledCurlTarget.cmake
+            DESTINATION ${KITHARA_INSTALL_CMAKEDIR} COMPONENT Kithara_Development)
+  endif()
   install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/README.md
           DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/kithara COMPONENT Kithara_Development)
 endfunction()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Kithara needs, by profile, and fetches Debian's FFmpeg source for
-# the bundled audio-only build (KITHARA_FFMPEG=bundled) into .deps/ffmpeg.
+# Installs the Debian 12 packages Kithara needs, by profile, and fetches Debian's FFmpeg and curl
+# sources for the bundled builds (KITHARA_FFMPEG=bundled: audio-only FFmpeg; KITHARA_CURL=bundled:
+# lean libcurl) into .deps/ffmpeg and .deps/curl.
 # Idempotent: asks dpkg what is missing and runs `apt-get update` once, only when something is;
 # fetches the source again only when Debian ships a newer version. apt's output goes to
 # build/install-deps.log (its tail is printed if a step fails); a few lines say what happens.
@@ -23,8 +24,9 @@ packages=(
   g++ cmake ninja-build make pkg-config
   # the bundled FFmpeg build: assembler, and dpkg-source for `apt-get source`
   nasm dpkg-dev
-  # libraries
-  libcurl4-openssl-dev libssl-dev libasio-dev libspdlog-dev libexpected-dev
+  # libraries (libcurl4-openssl-dev for KITHARA_CURL=system; the bundled libcurl links the system
+  # OpenSSL, nghttp2 and zlib)
+  libcurl4-openssl-dev libssl-dev libnghttp2-dev zlib1g-dev libasio-dev libspdlog-dev libexpected-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsamplerate0-dev
   # the tools' and examples' command lines and JSON output (never the libraries)
   libcli11-dev nlohmann-json3-dev
@@ -99,7 +101,7 @@ else
   echo "install-deps: installed"
 fi
 
-# --- FFmpeg source for the bundled build ---------------------------------------------------------
+# --- FFmpeg and curl sources for the bundled builds --------------------------------------------
 # Enables deb-src entries mirroring the configured deb ones (same mirror and suites) if needed.
 enable_deb_src() {
   local list=/etc/apt/sources.list.d/kithara-deb-src
@@ -113,25 +115,33 @@ enable_deb_src() {
   apt_update_once
 }
 
-src_version() { { apt-cache showsrc ffmpeg 2>/dev/null || true; } | sed -n "s/^Version: //p" | sort -V | tail -n 1; }
+src_version() { { apt-cache showsrc "$1" 2>/dev/null || true; } | sed -n "s/^Version: //p" | sort -V | tail -n 1; }
 
-dest=$root/.deps/ffmpeg
-want=$(src_version)
-if [[ -z "$want" ]]; then
-  enable_deb_src
-  want=$(src_version)
-fi
-[[ -n "$want" ]] || { echo "install-deps: no source package for ffmpeg in the apt sources" >&2; exit 1; }
-have=$(cat "$dest/version" 2>/dev/null || true)
-if [[ "$have" == "$want" && -x "$dest/source/configure" ]]; then
-  echo "install-deps: FFmpeg source $want present"
-else
-  echo "install-deps: fetching Debian's FFmpeg source $want (for the bundled audio-only build)"
+# fetch_source <package> <file the tree must have> <what it is for>: Debian's newest source of
+# <package> in .deps/<package>/source, fetched again only when Debian ships a newer version.
+fetch_source() {
+  local pkg=$1 check=$2 why=$3
+  local dest=$root/.deps/$pkg want have dir
+  want=$(src_version "$pkg")
+  if [[ -z "$want" ]]; then
+    enable_deb_src
+    want=$(src_version "$pkg")
+  fi
+  [[ -n "$want" ]] || { echo "install-deps: no source package for $pkg in the apt sources" >&2; exit 1; }
+  have=$(cat "$dest/version" 2>/dev/null || true)
+  if [[ "$have" == "$want" && -e "$dest/source/$check" ]]; then
+    echo "install-deps: $pkg source $want present"
+    return
+  fi
+  echo "install-deps: fetching Debian's $pkg source $want (for $why)"
   rm -rf "$dest"
   mkdir -p "$dest"
-  quietly "apt-get source ffmpeg" bash -c 'cd "$1" && apt-get source "ffmpeg=$2"' _ "$dest" "$want"
-  dir=$(find "$dest" -mindepth 1 -maxdepth 1 -type d -name 'ffmpeg-*' | head -n 1)
-  [[ -x "$dir/configure" ]] || { echo "install-deps: apt-get source ffmpeg gave no source tree" >&2; exit 1; }
+  quietly "apt-get source $pkg" bash -c 'cd "$1" && apt-get source "$2=$3"' _ "$dest" "$pkg" "$want"
+  dir=$(find "$dest" -mindepth 1 -maxdepth 1 -type d -name "$pkg-*" | head -n 1)
+  [[ -e "$dir/$check" ]] || { echo "install-deps: apt-get source $pkg gave no source tree" >&2; exit 1; }
   ln -sfn "$(basename "$dir")" "$dest/source"
   echo "$want" >"$dest/version"
-fi
+}
+
+fetch_source ffmpeg configure "the bundled audio-only build"
+fetch_source curl CMakeLists.txt "the bundled lean libcurl"

@@ -1,5 +1,5 @@
 # Shared by bench/file_vs_peers.sh and bench/file_alloc.sh (sourced, not run):
-#   file_bench_init <build-dir>     fp, serve (checked), work (a temp dir removed on exit)
+#   file_bench_init <build-dir>     fp (KITHARA_BENCH_FP overrides), serve (checked), work (a temp dir removed on exit)
 #   file_bench_tracks <dir>         the 180 s tracks: MP3, M4A (moov at the end; track_fs.m4a with
 #                                   faststart), FLAC, Opus
 #   file_bench_floor <file>         bytes a decoder needs before its first sample (see below)
@@ -8,7 +8,7 @@
 bench_seconds=180
 
 file_bench_init() {
-    fp=$1/examples/file_playback
+    fp=${KITHARA_BENCH_FP:-$1/examples/file_playback}  # another file_playback to measure
     serve=$1/tests/support/kithara_serve
     [[ -x $fp && -x $serve ]] || {
         echo "build first: cmake --build --preset default --target file_playback kithara_serve" >&2

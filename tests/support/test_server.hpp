@@ -90,6 +90,9 @@ struct log_entry {
     std::uint64_t connection_id = 0;
     int request_number = 0;                                    // per path, 1-based
     std::vector<std::pair<std::string, std::string>> headers;  // request headers, names lower-case
+    // The scheme and authority of an absolute-form target ("http://host:port"): the request came
+    // through the server as an HTTP proxy (RFC 9112 3.2.2); "" for the usual origin form.
+    std::string proxied_origin;
 };
 
 // A request as a route handler sees it.

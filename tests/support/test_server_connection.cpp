@@ -96,6 +96,15 @@ private:
             hdr_[lower(trim(std::string_view(line).substr(0, colon)))] =
                 std::string(trim(std::string_view(line).substr(colon + 1)));
         }
+        // An absolute-form target (a client using this server as its HTTP proxy) is served from
+        // its path, and its origin logged.
+        proxied_origin_.clear();
+        if (const auto scheme = target.find("://");
+            scheme != std::string::npos && target.compare(0, 4, "http") == 0) {
+            const auto slash = target.find('/', scheme + 3);
+            proxied_origin_ = target.substr(0, slash);
+            target = slash == std::string::npos ? std::string("/") : target.substr(slash);
+        }
         const auto query = target.find('?');
         method_ = method;
         path_ = target.substr(0, query);
@@ -241,7 +250,8 @@ private:
                             false,
                             id_,
                             number_,
-                            {hdr_.begin(), hdr_.end()}});
+                            {hdr_.begin(), hdr_.end()},
+                            proxied_origin_});
         srv_.log_changed.notify_all();
     }
 
@@ -407,6 +417,7 @@ private:
     std::shared_ptr<const std::string> body_;
     std::map<std::string, std::string> hdr_;  // the current request's headers, names lower-case
     std::string method_, path_, content_type_;
+    std::string proxied_origin_;      // of an absolute-form target, "" otherwise
     std::vector<std::string> extra_;  // response header lines
     clock::time_point received_{};
     int number_ = 0, status_ = 200;

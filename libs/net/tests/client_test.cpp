@@ -14,8 +14,10 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace kithara::net {
@@ -590,6 +592,68 @@ TEST(net_client_lifetime, destroying_client_completes_pending_requests) {
     auto r = s->wait();
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), errc::shut_down);
+}
+
+// The proxy environment a user of libcurl expects to work (http_proxy, no_proxy), in both curl
+// modes: the test server accepts absolute-form targets, so it serves as the proxy.
+class scoped_env {
+public:
+    scoped_env(const char* name, const std::string& value) : name_(name) {
+        if (const char* old = std::getenv(name)) old_ = old;
+        ::setenv(name, value.c_str(), 1);
+    }
+    scoped_env(const scoped_env&) = delete;
+    scoped_env& operator=(const scoped_env&) = delete;
+    ~scoped_env() {
+        if (old_)
+            ::setenv(name_, old_->c_str(), 1);
+        else
+            ::unsetenv(name_);
+    }
+
+private:
+    const char* name_;
+    std::optional<std::string> old_;
+};
+
+TEST(net_client_proxy, http_proxy_from_the_environment_carries_the_request) {
+    test::http_server proxy;
+    const auto body = test::make_body(50'000);
+    proxy.put("/through-proxy.bin", body);
+    // The environment is set before the client's io thread exists and restored after it ends.
+    const scoped_env via("http_proxy", proxy.url(""));
+    const scoped_env none("no_proxy", "");
+    const scoped_env none_upper("NO_PROXY", "");
+    test::io_thread io;
+    client c{io.executor()};
+    request req;
+    req.url = "http://kithara-proxy-test.invalid/through-proxy.bin";  // unresolvable: only the
+    req.options = fast_options();                                     // proxy can answer it
+    auto r = fetch(c, req);
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(as_string(r->body), body);
+    const auto log = proxy.log_for("/through-proxy.bin");
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0].proxied_origin, "http://kithara-proxy-test.invalid");
+}
+
+TEST(net_client_proxy, no_proxy_from_the_environment_bypasses_the_proxy) {
+    test::http_server server;
+    const auto body = test::make_body(20'000);
+    server.put("/direct.bin", body);
+    const scoped_env dead("http_proxy", "http://127.0.0.1:1");  // nothing listens there
+    const scoped_env bypass("no_proxy", "127.0.0.1,localhost");
+    test::io_thread io;
+    client c{io.executor()};
+    request req;
+    req.url = server.url("/direct.bin");
+    req.options = fast_options();
+    auto r = fetch(c, req);
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(as_string(r->body), body);
+    const auto log = server.log_for("/direct.bin");
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0].proxied_origin, "");
 }
 
 }  // namespace
