@@ -13,6 +13,25 @@
 
 include_guard(GLOBAL)
 
+# kithara_bundled_option(<name> <doc>): the cache options KITHARA_<NAME>=bundled|system (bundled
+# when Kithara is the top-level project, else system) and KITHARA_<NAME>_SOURCE_DIR
+# (.deps/<name>/source, which scripts/install-deps.sh fills); any other mode fails.
+function(kithara_bundled_option name doc)
+  string(TOUPPER ${name} upper)
+  if(PROJECT_IS_TOP_LEVEL)
+    set(default bundled)
+  else()
+    set(default system)
+  endif()
+  set(KITHARA_${upper} ${default} CACHE STRING "${doc}")
+  set_property(CACHE KITHARA_${upper} PROPERTY STRINGS bundled system)
+  set(KITHARA_${upper}_SOURCE_DIR ${PROJECT_SOURCE_DIR}/.deps/${name}/source CACHE PATH
+      "${name} source tree for KITHARA_${upper}=bundled (scripts/install-deps.sh fetches it)")
+  if(NOT KITHARA_${upper} MATCHES "^(bundled|system)$")
+    message(FATAL_ERROR "KITHARA_${upper} must be 'bundled' or 'system', not '${KITHARA_${upper}}'")
+  endif()
+endfunction()
+
 find_program(KITHARA_FLOCK_PROGRAM flock REQUIRED)  # used by cmake/cached_build.sh
 set(_kithara_bundled_script ${CMAKE_CURRENT_LIST_DIR}/cached_build.sh)
 
@@ -36,13 +55,7 @@ function(kithara_bundled_build)
   endforeach()
   string(SHA256 key "${key}")
   string(SUBSTRING "${key}" 0 16 key)
-  cmake_path(IS_PREFIX PROJECT_SOURCE_DIR "${PROJECT_BINARY_DIR}" NORMALIZE in_tree)
-  get_filename_component(binary_parent ${PROJECT_BINARY_DIR} DIRECTORY)
-  if(in_tree AND binary_parent STREQUAL "${PROJECT_SOURCE_DIR}/build")
-    set(cache_root ${binary_parent}/.fixture-cache)
-  else()
-    set(cache_root ${PROJECT_BINARY_DIR}/_deps/.fixture-cache)
-  endif()
+  kithara_fixture_cache_root(cache_root ${PROJECT_BINARY_DIR}/_deps/.fixture-cache)
   set(prefix ${cache_root}/${arg_NAME}-${key})
   set(archives)
   foreach(lib IN LISTS arg_LIBS)

@@ -14,21 +14,9 @@
 include_guard(GLOBAL)
 include(${CMAKE_CURRENT_LIST_DIR}/KitharaBundled.cmake)
 
-if(PROJECT_IS_TOP_LEVEL)
-  set(_kithara_curl_default bundled)
-else()
-  set(_kithara_curl_default system)
-endif()
-set(KITHARA_CURL ${_kithara_curl_default} CACHE STRING
-    "libcurl for kithara::net: bundled (lean static build of Debian's source) or system")
-set_property(CACHE KITHARA_CURL PROPERTY STRINGS bundled system)
-set(KITHARA_CURL_SOURCE_DIR ${PROJECT_SOURCE_DIR}/.deps/curl/source CACHE PATH
-    "curl source tree for KITHARA_CURL=bundled (scripts/install-deps.sh fetches it)")
-
+kithara_bundled_option(curl
+  "libcurl for kithara::net: bundled (lean static build of Debian's source) or system")
 if(NOT KITHARA_CURL STREQUAL "bundled")
-  if(NOT KITHARA_CURL STREQUAL "system")
-    message(FATAL_ERROR "KITHARA_CURL must be 'bundled' or 'system', not '${KITHARA_CURL}'")
-  endif()
   return()
 endif()
 

@@ -12,21 +12,9 @@
 include_guard(GLOBAL)
 include(${CMAKE_CURRENT_LIST_DIR}/KitharaBundled.cmake)
 
-if(PROJECT_IS_TOP_LEVEL)
-  set(_kithara_ffmpeg_default bundled)
-else()
-  set(_kithara_ffmpeg_default system)
-endif()
-set(KITHARA_FFMPEG ${_kithara_ffmpeg_default} CACHE STRING
-    "FFmpeg for kithara::decode: bundled (audio-only static build of Debian's source) or system")
-set_property(CACHE KITHARA_FFMPEG PROPERTY STRINGS bundled system)
-set(KITHARA_FFMPEG_SOURCE_DIR ${PROJECT_SOURCE_DIR}/.deps/ffmpeg/source CACHE PATH
-    "FFmpeg source tree for KITHARA_FFMPEG=bundled (scripts/install-deps.sh fetches it)")
-
+kithara_bundled_option(ffmpeg
+  "FFmpeg for kithara::decode: bundled (audio-only static build of Debian's source) or system")
 if(NOT KITHARA_FFMPEG STREQUAL "bundled")
-  if(NOT KITHARA_FFMPEG STREQUAL "system")
-    message(FATAL_ERROR "KITHARA_FFMPEG must be 'bundled' or 'system', not '${KITHARA_FFMPEG}'")
-  endif()
   return()
 endif()
 

@@ -290,3 +290,16 @@ function(kithara_add_fuzzer)
   set_tests_properties(${arg_TEST} PROPERTIES LABELS "fuzz" TIMEOUT ${_ctest_timeout}
                        ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1")
 endfunction()
+
+# kithara_fixture_cache_root(<out-var> <fallback>): where content-keyed build products shared by
+# the build trees of one checkout live (generated HLS fixtures, bundled FFmpeg and libcurl):
+# build/.fixture-cache when this tree is build/<name> of the source tree, else <fallback>.
+function(kithara_fixture_cache_root out fallback)
+  cmake_path(IS_PREFIX PROJECT_SOURCE_DIR "${PROJECT_BINARY_DIR}" NORMALIZE in_tree)
+  get_filename_component(binary_parent ${PROJECT_BINARY_DIR} DIRECTORY)
+  if(in_tree AND binary_parent STREQUAL "${PROJECT_SOURCE_DIR}/build")
+    set(${out} ${binary_parent}/.fixture-cache PARENT_SCOPE)
+  else()
+    set(${out} ${fallback} PARENT_SCOPE)
+  endif()
+endfunction()
