@@ -312,6 +312,11 @@ std::optional<error> engine::item_failure(std::size_t i) const {
 
 void engine::demand(std::size_t seg) {
     if (attached_) {
+        {
+            // The session schedules; the reader's position still bounds release_behind.
+            std::lock_guard lock(mutex_);
+            read_seg_ = std::max(read_seg_, seg);
+        }
         if (auto s = session_.lock()) s->on_demand(track_, seg);
         return;
     }

@@ -333,9 +333,12 @@ struct player {
             if (!src) return kithara::fail(src.error());
             if (auto r = cat->append(*src); !r) return r;
         }
+        // The run grows while the plan stays in this variant, and lets go of what it played as
+        // grow_vod does: all but the last two parts, and the engine's handles behind them.
         cat->on_demand([this, weak = std::weak_ptr<stream::concat_source>(cat)] {
             auto c = weak.lock();
             if (!c) return;
+            if (const auto parts = c->part_count(); parts > 2) c->release_parts_before(parts - 2);
             const auto& sg = e->segments();
             const auto n = run_next;
             const bool continues = n < sg.size() && !sg[n].gap && !sg[n].discontinuity &&
@@ -345,6 +348,7 @@ struct player {
                 if (src && c->append(*src)) {
                     run_next = n + 1;
                     run_end = n + 1;
+                    if (!e->live()) e->release_behind(n >= 2 ? n - 2 : 0);
                     return;
                 }
                 // Not appendable (an unsupported key): the run ends; the segment fails next.
@@ -360,6 +364,7 @@ struct player {
             e->emit(make_event(event_kind::discontinuity, s0.resolved_uri, s0.media_sequence,
                                abr->variant_of(sl.variant), items[first].start, {}));
         first_run = false;
+        if (!e->live()) e->reopen_from(first);  // this run's segments may be opened again
         auto opts = e->options().decode;
         opts.sequential = true;
         opts.reader.prefetch_bytes = 0;
