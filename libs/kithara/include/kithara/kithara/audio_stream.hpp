@@ -26,14 +26,15 @@
 // thread calling next() instead (no queue; try_next() then blocks like next()).
 //
 // Threads: next(), try_next(), seek(), info(), stats(), pin(), unpin(), select_audio(),
-// seek_to_live_edge(), wall_clock() and close() from one application thread at a time. interrupt(),
-// lock_variant() and set_max_bandwidth() from any thread. With decoding ahead, a seek (and
-// seek_to_live_edge) takes effect in the pool's next turn for the stream: it returns at once,
-// chunks of the old position are dropped (a new epoch), and an error of the seek itself comes
-// from the next next() or try_next(), once (the stream goes on from where it was); info() and stats() are the state after the newest decoded chunk. Events
-// (open_options::on_event) run on the context's io thread, a pool thread or the thread in
-// open()/next()/seek(); on_ready on a pool thread; both without a lock of the stream held; keep
-// them quick and never call the stream's blocking calls from them. Locks: one mutex per stream
+// seek_to_live_edge(), wall_clock() and close() from one application thread at a time.
+// interrupt(), lock_variant() and set_max_bandwidth() from any thread. With decoding ahead, a
+// seek (and seek_to_live_edge) takes effect in the pool's next turn for the stream: it returns at
+// once, chunks of the old position are dropped (a new epoch), and an error of the seek itself
+// comes from the next next() or try_next(), once (the stream goes on from where it was); info()
+// and stats() are the state after the newest decoded chunk. Events (open_options::on_event) run
+// on the context's io thread, a pool thread or the thread in open()/next()/seek(); on_ready on a
+// pool thread; both without a lock of the stream held; keep them quick and never call the
+// stream's blocking calls from them. Locks: one mutex per stream
 // guards its queue, its pending seek and its snapshot of info and stats; it is never held
 // across decoding, I/O or a wait (the consumer waits on a condition variable). as_hls() and
 // as_file() name the layer below, which the pool drives while decoding ahead: only its
