@@ -24,6 +24,25 @@ namespace kithara::hls {
 
 namespace detail {
 
+namespace {
+
+// A growing run keeps the last two parts it appended (a demuxer may read back a little) and lets
+// go of those before: their sources, memory and cache handles. Called when the reader has passed
+// every part appended so far.
+constexpr std::size_t kept_parts = 2;
+
+void release_played_parts(stream::concat_source& c) {
+    if (const auto parts = c.part_count(); parts > kept_parts)
+        c.release_parts_before(parts - kept_parts);
+}
+
+// The first segment a run still holds once segment `n` joined it.
+constexpr std::size_t first_kept(std::size_t n) {
+    return n >= kept_parts ? n - kept_parts : 0;
+}
+
+}  // namespace
+
 // The decoding side; owned by hls_stream, used by one thread at a time.
 struct player {
     std::shared_ptr<engine> e;  // the engine of the current run's variant
@@ -334,11 +353,11 @@ struct player {
             if (auto r = cat->append(*src); !r) return r;
         }
         // The run grows while the plan stays in this variant, and lets go of what it played as
-        // grow_vod does: all but the last two parts, and the engine's handles behind them.
+        // grow_vod does: the parts passed, and the engine's handles behind them.
         cat->on_demand([this, weak = std::weak_ptr<stream::concat_source>(cat)] {
             auto c = weak.lock();
             if (!c) return;
-            if (const auto parts = c->part_count(); parts > 2) c->release_parts_before(parts - 2);
+            release_played_parts(*c);
             const auto& sg = e->segments();
             const auto n = run_next;
             const bool continues = n < sg.size() && !sg[n].gap && !sg[n].discontinuity &&
@@ -348,7 +367,7 @@ struct player {
                 if (src && c->append(*src)) {
                     run_next = n + 1;
                     run_end = n + 1;
-                    if (!e->live()) e->release_behind(n >= 2 ? n - 2 : 0);
+                    if (!e->live()) e->release_behind(first_kept(n));
                     return;
                 }
                 // Not appendable (an unsupported key): the run ends; the segment fails next.
@@ -659,9 +678,9 @@ struct player {
     }
 
     // VOD: the run appends segment `next` of [.., end) when the decoder reaches the end of the
-    // parts appended so far, and lets go of all but the last two parts (a demuxer may read back
-    // a little) and of the engine's handles behind them: a stream holds a few open cache files,
-    // not one per segment played.
+    // parts appended so far, and lets go of the parts passed (release_played_parts) and of the
+    // engine's handles behind them: a stream holds a few open cache files, not one per segment
+    // played.
     void grow_vod(const std::shared_ptr<stream::concat_source>& cat, std::size_t next,
                   std::size_t end) {
         // The callback may be copied before each call: the position lives outside it.
@@ -669,7 +688,7 @@ struct player {
         cat->on_demand([this, at, end, weak = std::weak_ptr<stream::concat_source>(cat)] {
             auto c = weak.lock();
             if (!c) return;
-            if (const auto parts = c->part_count(); parts > 2) c->release_parts_before(parts - 2);
+            release_played_parts(*c);
             if (*at < end) {
                 auto src = e->segment_source(*at);
                 if (!src || !c->append(*src)) {
@@ -681,7 +700,7 @@ struct player {
                     c->finish();
                     return;
                 }
-                e->release_behind(*at >= 2 ? *at - 2 : 0);
+                e->release_behind(first_kept(*at));
                 if (++*at < end) return;
             }
             c->finish();
@@ -694,18 +713,17 @@ struct player {
             auto c = weak.lock();
             if (!c) return;
             const auto n = run_end;
-            // The reader passed every part appended so far: let go of all but the last two (a
-            // demuxer may read back a little), so the played segments' sources, memory and
-            // cache handles go and evict_behind can remove their files.
-            if (const auto parts = c->part_count(); parts > 2) c->release_parts_before(parts - 2);
+            // The played segments' sources, memory and cache handles go, so that evict_behind
+            // can remove their files.
+            release_played_parts(*c);
             if (live_continues(n)) {
                 if (auto src = e->segment_source(n); src && c->append(*src)) {
                     run_end = n + 1;
                     next_seg = n + 1;
-                    // Segments before n - 2: the parts released above. The last two may
-                    // still be read, so their files stay (a removal would be deferred behind
-                    // their handles, and a reopen of one refused).
-                    e->evict_behind(n >= 2 ? n - 2 : 0);
+                    // Segments before first_kept(n): the parts released above. The last two
+                    // may still be read, so their files stay (a removal would be deferred
+                    // behind their handles, and a reopen of one refused).
+                    e->evict_behind(first_kept(n));
                     return;
                 }
             }
