@@ -3,6 +3,8 @@
 #include <kithara/net/client.hpp>
 
 #include "io_thread.hpp"
+#include "scoped_env.hpp"
+#include "test_server.hpp"
 #include "timing_sink.hpp"
 
 #include <gtest/gtest.h>
@@ -126,6 +128,41 @@ TEST_F(nginx, tls_with_trusted_ca_negotiates_http2) {
     auto lines = access_log_at_least("t=h2", 4);
     ASSERT_EQ(lines.size(), 4u);
     EXPECT_NE(lines[0].find("HTTP/2.0"), std::string::npos);
+}
+
+// https_proxy from the environment, as a user of libcurl expects: the request to the TLS origin
+// goes through the proxy as a CONNECT tunnel (the test server relays it), TLS and its ALPN
+// (HTTP/2) are negotiated with nginx end to end, and the certificate is still verified.
+TEST_F(nginx, https_proxy_from_the_environment_tunnels_to_the_tls_origin) {
+    std::ifstream in(nginx_dir + "/tls_port");
+    int tls_port = 0;
+    ASSERT_TRUE(in >> tls_port);
+    const auto authority = "127.0.0.1:" + std::to_string(tls_port);
+    test::http_server proxy;
+    const test::scoped_env via("https_proxy", proxy.url(""));
+    const test::scoped_env none("no_proxy", "");
+    const test::scoped_env none_upper("NO_PROXY", "");
+    client fresh{io_.executor()};  // no connection to the origin to reuse
+    request req;
+    req.url = "https://" + authority + "/small.bin?t=tunnel";
+    req.options.ca_file = nginx_dir + "/tls/cert.pem";
+    auto r = fetch(fresh, req);
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(r->stats.http_version, 20);
+    EXPECT_EQ(as_string(r->body), file("small.bin"));
+    const auto tunnels = proxy.log_for(authority);
+    ASSERT_EQ(tunnels.size(), 1u) << "the request did not go through the proxy";
+    EXPECT_EQ(tunnels[0].method, "CONNECT");
+    EXPECT_EQ(tunnels[0].status, 200);
+    EXPECT_EQ(access_log_at_least("t=tunnel", 1).size(), 1u);
+
+    // Through the tunnel the origin's certificate is verified as without it.
+    request untrusted = req;
+    untrusted.url = "https://" + authority + "/small.bin?t=tunnel_reject";
+    untrusted.options.ca_file.clear();
+    auto rejected = fetch(fresh, untrusted);
+    ASSERT_FALSE(rejected);
+    EXPECT_EQ(rejected.error(), errc::tls);
 }
 
 TEST_F(nginx, get_delivers_whole_file) {

@@ -92,6 +92,10 @@ struct log_entry {
     std::vector<std::pair<std::string, std::string>> headers;  // request headers, names lower-case
     // The scheme and authority of an absolute-form target ("http://host:port"): the request came
     // through the server as an HTTP proxy (RFC 9112 3.2.2); "" for the usual origin form.
+    // A CONNECT (the server as an HTTPS proxy: a tunnel to a loopback origin) is logged with
+    // method "CONNECT", path the authority ("127.0.0.1:8443"), status 200 (or 502 when the
+    // origin is not loopback or refuses), bytes_sent the origin's bytes, and `complete` once the
+    // tunnel closed; faults do not apply to it.
     std::string proxied_origin;
 };
 

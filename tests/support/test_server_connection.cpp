@@ -96,6 +96,15 @@ private:
             hdr_[lower(trim(std::string_view(line).substr(0, colon)))] =
                 std::string(trim(std::string_view(line).substr(colon + 1)));
         }
+        // CONNECT (a client using this server as its HTTPS proxy): the socket becomes a tunnel
+        // to the origin named; this connection ends here.
+        if (method == "CONNECT") {
+            std::string early(asio::buffers_begin(buf_.data()), asio::buffers_end(buf_.data()));
+            buf_.consume(buf_.size());
+            return start_tunnel(
+                srv_, std::move(sock_),
+                {target, std::move(early), {hdr_.begin(), hdr_.end()}, clock::now(), id_});
+        }
         // An absolute-form target (a client using this server as its HTTP proxy) is served from
         // its path, and its origin logged.
         proxied_origin_.clear();

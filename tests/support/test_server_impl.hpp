@@ -1,6 +1,6 @@
 // Internal to the test server: the server's state (http_server::impl) shared by the public API
-// (test_server.cpp) and the connections (test_server_connection.cpp), and the small helpers both
-// use.
+// (test_server.cpp), the connections (test_server_connection.cpp) and the CONNECT tunnels
+// (test_server_tunnel.cpp), and the small helpers they use.
 //
 //   detail::start_connection(impl, std::move(socket), id);  // io thread: serves its requests
 //
@@ -87,6 +87,19 @@ namespace detail {
 
 // io thread: a connection on s that serves requests until the peer or the server closes it.
 void start_connection(http_server::impl& srv, asio::ip::tcp::socket s, std::uint64_t id);
+
+// A CONNECT request, as the connection that received it hands it over.
+struct tunnel_request {
+    std::string authority;  // "host:port" of the request target
+    std::string early;      // bytes the client sent after the request's head
+    std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+    std::chrono::steady_clock::time_point received{};
+    std::uint64_t connection_id = 0;
+};
+
+// io thread: relays between `client` and the loopback origin r.authority names
+// (test_server_tunnel.cpp); answers 502 when it is not loopback or refuses the connection.
+void start_tunnel(http_server::impl& srv, asio::ip::tcp::socket client, const tunnel_request& r);
 
 }  // namespace detail
 

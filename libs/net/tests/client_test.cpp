@@ -2,6 +2,7 @@
 #include <kithara/net/client.hpp>
 
 #include "io_thread.hpp"
+#include "scoped_env.hpp"
 #include "test_server.hpp"
 #include "timing_sink.hpp"
 
@@ -595,26 +596,9 @@ TEST(net_client_lifetime, destroying_client_completes_pending_requests) {
 }
 
 // The proxy environment a user of libcurl expects to work (http_proxy, no_proxy), in both curl
-// modes: the test server accepts absolute-form targets, so it serves as the proxy.
-class scoped_env {
-public:
-    scoped_env(const char* name, const std::string& value) : name_(name) {
-        if (const char* old = std::getenv(name)) old_ = old;
-        ::setenv(name, value.c_str(), 1);
-    }
-    scoped_env(const scoped_env&) = delete;
-    scoped_env& operator=(const scoped_env&) = delete;
-    ~scoped_env() {
-        if (old_)
-            ::setenv(name_, old_->c_str(), 1);
-        else
-            ::unsetenv(name_);
-    }
-
-private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
+// modes: the test server accepts absolute-form targets, so it serves as the proxy. (https_proxy,
+// a CONNECT tunnel to a TLS origin: net_nginx_test.)
+using test::scoped_env;
 
 TEST(net_client_proxy, http_proxy_from_the_environment_carries_the_request) {
     test::http_server proxy;
