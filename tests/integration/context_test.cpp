@@ -5,6 +5,8 @@
 #include "hls_support.hpp"
 
 #include <kithara/kithara/context.hpp>
+#include <kithara/kithara/error.hpp>
+#include <kithara/net/error.hpp>
 
 #include <test_server.hpp>
 
@@ -204,6 +206,101 @@ TEST(context, an_octet_stream_is_told_by_its_first_bytes) {
     ASSERT_TRUE(f) << f.error().message();
     EXPECT_EQ((*f)->kind(), stream_kind::file);
     expect_file_content(drain(**f));
+}
+
+// Radio lists, as stations and directories link to them: an extended M3U, a PLS whose first
+// mirror is dead, one served extensionless as audio/x-scpls, and a list naming a list. The
+// stream is the first entry that opens, its url() the entry's; every byte of its PCM is the
+// local decode's.
+TEST(context, a_radio_list_plays_its_first_entry_that_opens) {
+    ctx_env e("radio");
+    const auto mp3 = e.files.url("/long.mp3");
+    const auto text = [](std::string s) { return std::make_shared<const std::string>(s); };
+    ctx_env::serve(e.files, "/radio/station.m3u",
+                   text("#EXTM3U\n#EXTINF:-1,Kithara FM\n" + mp3 + "\n"), "audio/x-mpegurl");
+    ctx_env::serve(e.files, "/radio/mirrors.pls",
+                   text("[playlist]\nNumberOfEntries=2\nFile1=" + e.files.url("/gone.mp3") +
+                        "\nTitle1=dead mirror\nFile2=../long.mp3\nLength2=-1\nVersion=2\n"),
+                   "audio/x-scpls");
+    ctx_env::serve(e.files, "/radio/listen", text("[playlist]\nFile1=" + mp3 + "\n"),
+                   "audio/x-scpls");
+    ctx_env::serve(e.files, "/radio/directory.m3u", text(e.files.url("/radio/mirrors.pls") + "\n"),
+                   "audio/x-mpegurl");
+    auto ctx = e.make();
+    for (const auto* path :
+         {"/radio/station.m3u", "/radio/mirrors.pls", "/radio/listen", "/radio/directory.m3u"}) {
+        SCOPED_TRACE(path);
+        EXPECT_EQ(ctx.detect(e.files.url(path)).value(), stream_kind::file);
+        auto s = ctx.open(e.files.url(path));
+        ASSERT_TRUE(s) << s.error().message();
+        EXPECT_EQ((*s)->kind(), stream_kind::file);
+        EXPECT_EQ((*s)->url(), mp3);
+        expect_file_content(drain(**s));
+    }
+    // The dead mirror was tried by both opens that reach it (the PLS, and the directory naming
+    // it) and passed over; detect() does not request an entry whose URL names its kind.
+    EXPECT_EQ(e.files.log_for("/gone.mp3").size(), 2u);
+}
+
+// An .m3u that carries HLS tags is HLS; a list served as audio/x-mpegurl is told from HLS by its
+// text.
+TEST(context, an_m3u_with_hls_tags_is_hls_not_a_radio_list) {
+    ctx_env e("radio_hls");
+    ctx_env::serve(e.hls, "/ts_aac/index.m3u",
+                   file_body(kithara::hls_test::fixtures / "ts_aac/index.m3u8"), "audio/x-mpegurl");
+    auto ctx = e.make();
+    auto h = ctx.open(e.hls.url("/ts_aac/index.m3u"));
+    ASSERT_TRUE(h) << h.error().message();
+    EXPECT_EQ((*h)->kind(), stream_kind::hls);
+    EXPECT_EQ((*h)->url(), e.hls.url("/ts_aac/index.m3u"));
+    expect_hls_content(drain(**h));
+}
+
+// Lists that cannot play say so, naming the list: one naming nothing, one whose every entry
+// fails (the last entry's error comes along, its HTTP status compares as such), one that names
+// itself (followed 4 deep, then refused). A list over 64 KiB is refused unread.
+TEST(context, a_radio_list_that_cannot_play_is_an_error_naming_it) {
+    ctx_env e("radio_bad");
+    const auto text = [](std::string s) { return std::make_shared<const std::string>(s); };
+    ctx_env::serve(e.files, "/radio/empty.m3u", text("#EXTM3U\n#EXTINF:-1,Nothing here\n"),
+                   "audio/x-mpegurl");
+    ctx_env::serve(e.files, "/radio/dead.pls",
+                   text("[playlist]\nFile1=" + e.files.url("/gone1.mp3") +
+                        "\nFile2=" + e.files.url("/gone2.mp3") + "\n"),
+                   "audio/x-scpls");
+    ctx_env::serve(e.files, "/radio/loop.m3u", text(e.files.url("/radio/loop.m3u") + "\n"),
+                   "audio/x-mpegurl");
+    ctx_env::serve(e.files, "/radio/huge.m3u",
+                   text(std::string(70 * 1024, '#') + "\n" + e.files.url("/long.mp3") + "\n"),
+                   "audio/x-mpegurl");
+    auto ctx = e.make();
+
+    auto empty = ctx.open(e.files.url("/radio/empty.m3u"));
+    ASSERT_FALSE(empty);
+    EXPECT_EQ(empty.error(), kithara::context_errc::bad_radio_list);
+    EXPECT_NE(empty.error().message().find("/radio/empty.m3u"), std::string::npos)
+        << empty.error().message();
+
+    auto dead = ctx.open(e.files.url("/radio/dead.pls"));
+    ASSERT_FALSE(dead);
+    EXPECT_EQ(dead.error(), kithara::net::errc::http_status) << dead.error().message();
+    EXPECT_NE(dead.error().message().find("/radio/dead.pls"), std::string::npos)
+        << dead.error().message();
+    EXPECT_NE(dead.error().message().find("404"), std::string::npos) << dead.error().message();
+    EXPECT_EQ(requests_for(e.files, "/gone1.mp3"), 1u);
+    EXPECT_EQ(requests_for(e.files, "/gone2.mp3"), 1u);
+
+    auto loop = ctx.open(e.files.url("/radio/loop.m3u"));
+    ASSERT_FALSE(loop);
+    EXPECT_EQ(loop.error(), kithara::context_errc::bad_radio_list);
+    EXPECT_EQ(requests_for(e.files, "/radio/loop.m3u"), 4u);
+
+    auto huge = ctx.open(e.files.url("/radio/huge.m3u"));
+    ASSERT_FALSE(huge);
+    EXPECT_EQ(huge.error(), kithara::context_errc::bad_radio_list);
+    EXPECT_NE(huge.error().message().find("too large"), std::string::npos)
+        << huge.error().message();
+    EXPECT_EQ(requests_for(e.files, "/long.mp3"), 0u);
 }
 
 TEST(context, offline_plays_what_was_cached_and_tells_kinds_from_the_cache) {

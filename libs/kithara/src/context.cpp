@@ -2,10 +2,13 @@
 
 #include "detail/backend.hpp"
 #include "detail/context_state.hpp"
+#include "detail/radio_list.hpp"
 #include "detail/sniff.hpp"
 #include "detail/turn_pool.hpp"
 
 #include <kithara/core/log.hpp>
+#include <kithara/detail/log.hpp>
+#include <kithara/net/url.hpp>
 
 #include <algorithm>
 #include <condition_variable>
@@ -138,39 +141,92 @@ context::context(context&&) noexcept = default;
 context& context::operator=(context&&) noexcept = default;
 context::~context() = default;
 
-result<stream_kind> context::detect(std::string_view url, const open_options& options) {
-    if (options.kind) return *options.kind;
+namespace {
+
+// File, HLS or a radio list, by the options, the URL, (offline) the cache, or a probe.
+result<detail::source> classify(detail::context_state& s, std::string_view url,
+                                const open_options& options) {
+    if (options.kind) return detail::source_of(*options.kind);
     if (auto k = detail::kind_from_url(url)) return *k;
-    auto& s = *state_;
     if (options.offline || s.options.offline) {
-        if (auto k = detail::kind_from_cache(*s.store, url, s.options.keys)) return *k;
+        if (auto k = detail::kind_from_cache(*s.store, url, s.options.keys))
+            return detail::source_of(*k);
         return fail(context_errc::unknown_content_kind, std::string(url));
     }
     return detail::probe_kind(*s.client, std::string(url), options);
 }
 
-result<std::unique_ptr<audio_stream>> context::open(std::string_view url, open_options options) {
-    auto kind = detect(url, options);
+// Calls use(url, kind) on `url`, or, when it is a radio list, on its entries in order until one
+// succeeds (an entry may be a list itself, to max_list_depth). An M3U with HLS tags is HLS.
+// Offline a list cannot be read (lists are not cached): its URL is classified as HLS or file.
+template <class T, class Use>
+result<T> through_lists(detail::context_state& s, const std::string& url,
+                        const open_options& options, Use&& use, int depth = 0) {
+    auto kind = classify(s, url, options);
     if (!kind) return fail(kind.error());
-    std::string u(url);
-    const bool ahead = options.decode_ahead_chunks > 0;
-    auto hook = ahead ? std::make_shared<detail::wake_hook>() : nullptr;
-    auto b = *kind == stream_kind::hls ? detail::open_hls_backend(*state_, u, options, hook)
-                                       : detail::open_file_backend(*state_, u, options, hook);
-    if (!b) return fail(b.error());
-    std::unique_ptr<detail::backend> backend = std::move(*b);
-    if (ahead) backend = detail::decode_ahead(*state_, std::move(backend), options, *hook);
-    return std::unique_ptr<audio_stream>(
-        new audio_stream(state_, std::move(u), *kind, std::move(backend)));
+    const bool offline = options.offline || s.options.offline;
+    if (*kind != detail::source::list || offline)
+        return use(url, *kind == detail::source::list ? stream_kind::hls : public_kind(*kind));
+    auto text = detail::fetch_list_text(*s.client, url, options);
+    if (!text) return fail(text.error());
+    auto entries = detail::radio_list_entries(*text, url);
+    if (!entries) return use(url, stream_kind::hls);
+    const auto shown = net::redact_url(url);  // errors and logs carry no token or credential
+    if (entries->empty())
+        return fail(context_errc::bad_radio_list, shown + ": the radio list names no http(s) URL");
+    if (depth + 1 >= detail::max_list_depth)
+        return fail(context_errc::bad_radio_list, shown + ": radio lists nested more than " +
+                                                      std::to_string(detail::max_list_depth) +
+                                                      " deep");
+    std::optional<error> last;
+    for (const auto& entry : *entries) {
+        auto r = through_lists<T>(s, entry, options, use, depth + 1);
+        if (r) return r;
+        KITHARA_LOG_INFO("radio list {}: entry {} did not open: {}", shown, net::redact_url(entry),
+                         r.error().message());
+        last = r.error();
+    }
+    return fail(last->code(), shown + ": none of the radio list's " +
+                                  std::to_string(entries->size()) +
+                                  " entries opened; the last: " + last->message());
+}
+
+}  // namespace
+
+result<stream_kind> context::detect(std::string_view url, const open_options& options) {
+    return through_lists<stream_kind>(
+        *state_, std::string(url), options,
+        [](const std::string&, stream_kind k) -> result<stream_kind> { return k; });
+}
+
+result<std::unique_ptr<audio_stream>> context::open(std::string_view url, open_options options) {
+    return through_lists<std::unique_ptr<audio_stream>>(
+        *state_, std::string(url), options,
+        [&](const std::string& u, stream_kind kind) -> result<std::unique_ptr<audio_stream>> {
+            const bool ahead = options.decode_ahead_chunks > 0;
+            auto hook = ahead ? std::make_shared<detail::wake_hook>() : nullptr;
+            auto b = kind == stream_kind::hls
+                         ? detail::open_hls_backend(*state_, u, options, hook)
+                         : detail::open_file_backend(*state_, u, options, hook);
+            if (!b) return fail(b.error());
+            std::unique_ptr<detail::backend> backend = std::move(*b);
+            if (ahead) backend = detail::decode_ahead(*state_, std::move(backend), options, *hook);
+            return std::unique_ptr<audio_stream>(
+                new audio_stream(state_, u, kind, std::move(backend)));
+        });
 }
 
 result<pin_result> context::pin(std::string_view url, open_options options) {
-    auto kind = detect(url, options);
-    if (!kind) return fail(kind.error());
+    return through_lists<pin_result>(
+        *state_, std::string(url), options,
+        [&](const std::string& u, stream_kind kind) { return pin_one(u, kind, options); });
+}
+
+result<pin_result> context::pin_one(const std::string& u, stream_kind kind,
+                                    const open_options& options) {
     auto& s = *state_;
-    std::string u(url);
     if (auto r = s.store->pin(u); !r) return fail(r.error());
-    if (*kind == stream_kind::file) return detail::pin_file(s, u, options);
+    if (kind == stream_kind::file) return detail::pin_file(s, u, options);
     auto h = hls::pin(u, *s.store, *s.client, detail::hls_options_for(s, options));
     if (!h) return fail(h.error());
     pin_result r;

@@ -23,6 +23,8 @@ public:
                 return "stream interrupted";
             case context_errc::bad_cache_dir:
                 return "no usable cache directory";
+            case context_errc::bad_radio_list:
+                return "a radio list (M3U or PLS) that names no playable stream";
         }
         return "unknown kithara error";
     }

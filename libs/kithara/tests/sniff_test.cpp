@@ -15,6 +15,7 @@
 namespace {
 
 using kithara::stream_kind;
+using kithara::detail::source;
 using namespace kithara::detail;
 
 std::vector<std::byte> bytes(std::string_view s) {
@@ -24,34 +25,56 @@ std::vector<std::byte> bytes(std::string_view s) {
 }
 
 TEST(kithara_sniff, the_url_extension_decides_when_it_names_a_kind) {
-    EXPECT_EQ(kind_from_url("https://h/live/index.m3u8?token=x"), stream_kind::hls);
-    EXPECT_EQ(kind_from_url("https://h/list.M3U"), stream_kind::hls);
-    EXPECT_EQ(kind_from_url("https://h/a/song.mp3"), stream_kind::file);
-    EXPECT_EQ(kind_from_url("https://h/book.m4b#t=10"), stream_kind::file);
-    EXPECT_EQ(kind_from_url("https://h/a.opus"), stream_kind::file);
+    EXPECT_EQ(kind_from_url("https://h/live/index.m3u8?token=x"), source::hls);
+    EXPECT_EQ(kind_from_url("https://h/a/song.mp3"), source::file);
+    EXPECT_EQ(kind_from_url("https://h/book.m4b#t=10"), source::file);
+    EXPECT_EQ(kind_from_url("https://h/a.opus"), source::file);
     EXPECT_EQ(kind_from_url("https://h/stream"), std::nullopt);
     EXPECT_EQ(kind_from_url("https://h/play.php?file=a.mp3"), std::nullopt);  // the path decides
     EXPECT_EQ(kind_from_url("https://h/a.m3u8/segment"), std::nullopt);
 }
 
+// .m3u names radio lists and (rarely) HLS: its text decides (radio_list_entries); .pls is a list.
+TEST(kithara_sniff, m3u_and_pls_urls_are_lists_whose_text_decides) {
+    EXPECT_EQ(kind_from_url("https://h/list.M3U"), source::list);
+    EXPECT_EQ(kind_from_url("https://h/station.pls?sid=2"), source::list);
+}
+
 TEST(kithara_sniff, the_content_type_decides_when_it_names_a_kind) {
-    EXPECT_EQ(kind_from_content_type("application/vnd.apple.mpegurl"), stream_kind::hls);
-    EXPECT_EQ(kind_from_content_type("Audio/X-MpegURL; charset=utf-8"), stream_kind::hls);
-    EXPECT_EQ(kind_from_content_type("audio/mpeg"), stream_kind::file);
-    EXPECT_EQ(kind_from_content_type("audio/mp4; codecs=\"mp4a.40.2\""), stream_kind::file);
+    EXPECT_EQ(kind_from_content_type("application/vnd.apple.mpegurl"), source::hls);
+    EXPECT_EQ(kind_from_content_type("Application/VND.Apple.MpegURL ; charset=utf-8"), source::hls);
+    EXPECT_EQ(kind_from_content_type("audio/mpeg"), source::file);
+    EXPECT_EQ(kind_from_content_type("audio/mp4; codecs=\"mp4a.40.2\""), source::file);
     EXPECT_EQ(kind_from_content_type("application/octet-stream"), std::nullopt);
     EXPECT_EQ(kind_from_content_type("text/plain"), std::nullopt);
     EXPECT_EQ(kind_from_content_type(""), std::nullopt);
 }
 
-TEST(kithara_sniff, a_body_starting_with_extm3u_is_hls) {
-    EXPECT_EQ(kind_from_body(bytes("#EXTM3U\n#EXT-X-VERSION:3\n")), stream_kind::hls);
-    EXPECT_EQ(kind_from_body(bytes("\xEF\xBB\xBF#EXTM3U\r\n")), stream_kind::hls);  // UTF-8 BOM
-    EXPECT_EQ(kind_from_body(bytes("\r\n  \t#EXTM3U\n")), stream_kind::hls);
-    EXPECT_EQ(kind_from_body(bytes("ID3\x04\x00")), stream_kind::file);
-    EXPECT_EQ(kind_from_body(bytes("#EXTINF:10,\nsong.mp3\n")), stream_kind::file);
-    EXPECT_EQ(kind_from_body(bytes("#EXTM3")), stream_kind::file);  // cut short
-    EXPECT_EQ(kind_from_body({}), stream_kind::file);
+// audio/x-mpegurl and its kin serve HLS and radio lists alike (the body tells them apart);
+// audio/x-scpls is PLS.
+TEST(kithara_sniff, mpegurl_types_other_than_apples_and_scpls_are_lists) {
+    EXPECT_EQ(kind_from_content_type("Audio/X-MpegURL; charset=utf-8"), source::list);
+    EXPECT_EQ(kind_from_content_type("application/x-mpegurl"), source::list);
+    EXPECT_EQ(kind_from_content_type("audio/x-scpls"), source::list);
+}
+
+TEST(kithara_sniff, a_body_starting_with_extm3u_and_hls_tags_is_hls) {
+    EXPECT_EQ(kind_from_body(bytes("#EXTM3U\n#EXT-X-VERSION:3\n")), source::hls);
+    EXPECT_EQ(kind_from_body(bytes("\xEF\xBB\xBF#EXTM3U\r\n#EXT-X-TARGETDURATION:6\n")),
+              source::hls);  // UTF-8 BOM
+    EXPECT_EQ(kind_from_body(bytes("\r\n  \t#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n")),
+              source::hls);
+    EXPECT_EQ(kind_from_body(bytes("ID3\x04\x00")), source::file);
+    EXPECT_EQ(kind_from_body(bytes("#EXTINF:10,\nsong.mp3\n")), source::file);
+    EXPECT_EQ(kind_from_body(bytes("#EXTM3")), source::file);  // cut short
+    EXPECT_EQ(kind_from_body({}), source::file);
+}
+
+TEST(kithara_sniff, a_plain_or_extended_m3u_and_a_pls_body_are_lists) {
+    EXPECT_EQ(kind_from_body(bytes("#EXTM3U\n#EXTINF:-1,Radio\nhttp://h/stream\n")), source::list);
+    EXPECT_EQ(kind_from_body(bytes("http://h:8000/stream.mp3\r\nhttp://h:8002/\r\n")),
+              source::list);
+    EXPECT_EQ(kind_from_body(bytes("\n[Playlist]\nFile1=http://h/s\n")), source::list);
 }
 
 TEST(kithara_sniff, the_cache_tells_an_hls_asset_from_a_file_asset) {

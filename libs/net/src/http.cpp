@@ -351,18 +351,23 @@ container container_of(std::string_view content_type) noexcept {
         {"application/x-mpegurl", container::playlist},
         {"audio/mpegurl", container::playlist},
         {"audio/x-mpegurl", container::playlist},
+        {"audio/x-scpls", container::pls},
     };
     for (const auto& e : table)
         if (iequals(type, e.type)) return e.c;
     return container::unknown;
 }
 
-container container_of_url(std::string_view url) noexcept {
+std::string_view extension_of_url(std::string_view url) noexcept {
     const std::string_view path = url.substr(0, url.find_first_of("?#"));
     const auto dot = path.rfind('.');
-    if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos)
-        return container::unknown;
-    const std::string_view ext = path.substr(dot + 1);
+    if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos) return {};
+    return path.substr(dot + 1);
+}
+
+container container_of_url(std::string_view url) noexcept {
+    const std::string_view ext = extension_of_url(url);
+    if (ext.empty()) return container::unknown;
     struct entry {
         std::string_view ext;
         container c;
@@ -372,7 +377,7 @@ container container_of_url(std::string_view url) noexcept {
         {"mp4", container::mp4},      {"aac", container::adts},  {"flac", container::flac},
         {"ogg", container::ogg},      {"oga", container::ogg},   {"opus", container::ogg},
         {"wav", container::wav},      {"ts", container::mpegts}, {"m3u8", container::playlist},
-        {"m3u", container::playlist},
+        {"m3u", container::playlist}, {"pls", container::pls},
     };
     for (const auto& e : table)
         if (iequals(ext, e.ext)) return e.c;
@@ -397,6 +402,7 @@ std::string_view ffmpeg_name(container c) noexcept {
             return "mpegts";
         case container::unknown:
         case container::playlist:
+        case container::pls:
             break;
     }
     return {};

@@ -277,6 +277,7 @@ TEST(http_content_type, names_the_container_ignoring_case_and_parameters) {
     EXPECT_EQ(container_of("application/octet-stream"), container::unknown);
     EXPECT_EQ(container_of(""), container::unknown);
     EXPECT_EQ(container_of("audio/mpegx"), container::unknown);
+    EXPECT_EQ(container_of("audio/x-scpls; charset=utf-8"), container::pls);
 }
 
 TEST(http_content_type, names_the_container_of_a_url_by_its_extension) {
@@ -290,6 +291,10 @@ TEST(http_content_type, names_the_container_of_a_url_by_its_extension) {
     EXPECT_EQ(container_of_url("http://h/list.M3U"), container::playlist);
     EXPECT_EQ(container_of_url("http://h/a.b/noext"), container::unknown);
     EXPECT_EQ(container_of_url("http://h/a.txt"), container::unknown);
+    EXPECT_EQ(container_of_url("http://h/radio/station.PLS?sid=1"), container::pls);
+    EXPECT_EQ(extension_of_url("http://h/a/list.m3u?x=1.mp3#y.z"), "m3u");
+    EXPECT_EQ(extension_of_url("http://h/a.b/noext"), "");
+    EXPECT_EQ(extension_of_url("http://h/x."), "");
     EXPECT_EQ(container_of_url("http://h/"), container::unknown);
     EXPECT_EQ(container_of_url(""), container::unknown);
 }

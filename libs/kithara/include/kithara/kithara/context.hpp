@@ -10,10 +10,17 @@
 //   ctx.pin("https://example.com/album/master.m3u8");  // downloads it whole for offline play
 //
 // Picking file or HLS (detect()): open_options::kind when given; else the URL's extension
-// (.m3u8/.m3u: HLS; .mp3 .m4a .mp4 .aac .flac .ogg .opus .wav ...: file); else, offline, what the
-// cache holds for the URL; else one ranged GET of the first 4 KiB: an HLS Content-Type
-// (application/vnd.apple.mpegurl, audio/mpegurl, ...) or an audio one decides, then a body that
-// starts with #EXTM3U is HLS and anything else a file.
+// (.m3u8: HLS; .mp3 .m4a .mp4 .aac .flac .ogg .opus .wav ...: file; .m3u .pls: a list, below);
+// else, offline, what the cache holds for the URL; else one ranged GET of the first 4 KiB: an
+// audio Content-Type or application/vnd.apple.mpegurl decides, else the body: #EXTM3U followed
+// by #EXT-X- tags is HLS, [playlist] or a plain M3U a list, anything else a file.
+//
+// Radio lists (the .m3u and .pls files stations and directories link to): the list is read
+// whole (at most 64 KiB) and its entries are tried in order; the first that opens is the stream
+// (its url() is the entry's), so a dead mirror falls through to the next. An M3U with #EXT-X-
+// tags is HLS. Lists within lists are followed 4 deep. A list that names nothing, or of which
+// no entry opens, is an error naming the list (and the last entry's error). Offline, a list
+// cannot be read: open or pin its entries' URLs.
 //
 // Threads: every member from any thread, concurrently (open() and pin() block: never call them
 // on the io thread, i.e. from an event callback). Streams share the context's state: a stream
@@ -35,6 +42,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace kithara {
@@ -75,11 +83,13 @@ public:
     // Opens `url` (absolute http/https). Blocks until the stream can deliver (a file: its first
     // response and the decoder's header read; HLS: the playlists and the first chunk decoded).
     // Errors: the layers' (net's HTTP status, hls's malformed playlist, decode's unsupported
-    // codec, condition::unavailable offline and uncached), context_errc::unknown_content_kind.
+    // codec, condition::unavailable offline and uncached), context_errc::unknown_content_kind,
+    // context_errc::bad_radio_list.
     [[nodiscard]] result<std::unique_ptr<audio_stream>> open(std::string_view url,
                                                              open_options options = {});
 
-    // What open() would make of `url` (see the header comment); may make one small request.
+    // What open() would make of `url` (see the header comment); may make one small request (a
+    // radio list: the list's and its entries' until one answers).
     [[nodiscard]] result<stream_kind> detect(std::string_view url,
                                              const open_options& options = {});
 
@@ -100,6 +110,8 @@ public:
 
 private:
     explicit context(std::shared_ptr<detail::context_state> s);
+    result<pin_result> pin_one(const std::string& url, stream_kind kind,
+                               const open_options& options);
     std::shared_ptr<detail::context_state> state_;
 };
 

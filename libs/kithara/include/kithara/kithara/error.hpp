@@ -26,6 +26,7 @@ enum class context_errc {
     closed,                // the stream was closed
     interrupted,           // the stream was interrupted (audio_stream::interrupt)
     bad_cache_dir,         // no cache directory given and none could be derived
+    bad_radio_list,        // an M3U/PLS radio list names no stream, nests too deep or is too large
 };
 
 [[nodiscard]] KITHARA_KITHARA_EXPORT const std::error_category& context_category() noexcept;

@@ -121,6 +121,7 @@ enum class container {
     mpegts,    // video/mp2t, audio/mp2t
     playlist,  // application/vnd.apple.mpegurl, application/x-mpegurl, audio/mpegurl,
                // audio/x-mpegurl (an HLS or M3U playlist, not media)
+    pls,       // audio/x-scpls (a PLS list of stream URLs, as radio directories serve)
 };
 
 // The container a Content-Type names; parameters (";codecs=...", ";charset=...") and case are
@@ -129,8 +130,13 @@ KITHARA_NET_EXPORT container container_of(std::string_view content_type) noexcep
 
 // The container a URL's path extension names (query and fragment ignored, case-insensitive):
 // .mp3; .m4a .m4b .mp4 (mp4); .aac (adts); .flac; .ogg .oga .opus (ogg); .wav; .ts (mpegts);
-// .m3u8 .m3u (playlist). unknown for anything else, or no extension in the last path segment.
+// .m3u8 .m3u (playlist); .pls. unknown for anything else, or no extension in the last path
+// segment.
 KITHARA_NET_EXPORT container container_of_url(std::string_view url) noexcept;
+
+// The extension of a URL's last path segment, without the dot, as written ("m3u" for
+// "http://h/a/list.m3u?x=1#y"); empty when that segment has none.
+KITHARA_NET_EXPORT std::string_view extension_of_url(std::string_view url) noexcept;
 
 // FFmpeg's demuxer short name for a media container ("mp3", "mov", "aac", "flac", "ogg", "wav",
 // "mpegts"); "" for unknown and playlist.
