@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -465,6 +466,10 @@ void play_counting_descriptors(hls::hls_stream& s, const fs::path& cache, std::s
     }
     EXPECT_GT(position, 95.0);
     ASSERT_TRUE(early_max && late_min);
+    std::printf(
+        "cache descriptors: at most %zu between 5 s and 20 s, at least %zu between 80 s "
+        "and 95 s\n",
+        *early_max, *late_min);
     EXPECT_LE(*late_min, *early_max + slack)
         << "cache descriptors: at most " << *early_max << " between 5 s and 20 s, at least "
         << *late_min << " between 80 s and 95 s";
