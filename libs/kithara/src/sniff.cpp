@@ -3,6 +3,7 @@
 #include "detail/radio_list.hpp"
 
 #include <kithara/assets/key.hpp>
+#include <kithara/net/error.hpp>
 #include <kithara/net/http.hpp>
 #include <kithara/net/url.hpp>
 
@@ -161,70 +162,22 @@ result<source> probe_kind(net::client& client, const std::string& url, const ope
     return sink->wait();
 }
 
-namespace {
-
-// Keeps the body, at most max_list_bytes.
-class text_sink final : public net::sink {
-public:
-    result<> on_response(const net::response_head&) override { return {}; }
-
-    result<> on_data(std::uint64_t, std::span<const std::byte> bytes) override {
-        std::lock_guard lk(m_);
-        if (body_.size() + bytes.size() > max_list_bytes) {
-            too_large_ = true;
-            return fail(context_errc::bad_radio_list, "over the list limit");
-        }
-        body_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-        return {};
-    }
-
-    result<> on_restart(const net::response_head&) override {
-        std::lock_guard lk(m_);
-        body_.clear();
-        return {};
-    }
-
-    void on_complete(result<net::transfer_stats> outcome) override {
-        {
-            std::lock_guard lk(m_);
-            if (!outcome) failure_ = outcome.error();
-            done_ = true;
-        }
-        cv_.notify_all();
-    }
-
-    // Blocks until on_complete ran.
-    result<std::string> wait(const std::string& url) {
-        std::unique_lock lk(m_);
-        cv_.wait(lk, [this] { return done_; });
-        if (too_large_)
-            return fail(context_errc::bad_radio_list, net::redact_url(url) + ": over " +
-                                                          std::to_string(max_list_bytes) +
-                                                          " bytes, too large for a radio list");
-        if (failure_) return fail(*failure_);
-        return std::move(body_);
-    }
-
-private:
-    std::mutex m_;  // guards everything below (the executor writes, wait() reads)
-    std::condition_variable cv_;
-    std::string body_;  // at most max_list_bytes
-    std::optional<error> failure_;
-    bool too_large_ = false;
-    bool done_ = false;
-};
-
-}  // namespace
-
 result<std::string> fetch_list_text(net::client& client, const std::string& url,
                                     const open_options& opts) {
-    auto sink = std::make_shared<text_sink>();
     net::request req;
     req.url = url;
     req.headers = opts.headers;
     req.options = opts.request;
-    client.start(std::move(req), sink);
-    return sink->wait(url);
+    req.options.max_body_size = max_list_bytes;
+    auto r = net::fetch(client, std::move(req));
+    if (!r) {
+        if (r.error() == net::errc::body_too_large)
+            return fail(context_errc::bad_radio_list, net::redact_url(url) + ": over " +
+                                                          std::to_string(max_list_bytes) +
+                                                          " bytes, too large for a radio list");
+        return fail(r.error());
+    }
+    return std::string(reinterpret_cast<const char*>(r->body.data()), r->body.size());
 }
 
 }  // namespace kithara::detail
